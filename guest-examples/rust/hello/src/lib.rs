@@ -1,0 +1,23 @@
+//! The seed's hello world: one scenario that reads `/` and checks the answer.
+
+#[molotov::scenarios]
+mod hello {
+    use molotov::prelude::*;
+
+    /// `SERVER_URL` (from `--env`) wins, Molotov-style; otherwise the
+    /// relative path resolves against `--target`.
+    fn api() -> String {
+        molotov::env("SERVER_URL").unwrap_or_default() + "/"
+    }
+
+    #[scenario]
+    fn my_scenario_one(s: &Session) -> Result {
+        let res = s.get(&api())?.expect_status(200)?;
+        ensure!(
+            res.json()?["result"] == "OK",
+            "unexpected body: {}",
+            res.text()
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,18 @@
+//! Glue called by the code that `#[molotov::scenarios]` generates; not a public API.
+
+pub use crate::bindings::exports::molotov::scenario::scenarios::{
+    Description, EventKinds, Fixtures, Guest, ScenarioInfo,
+};
+pub use crate::bindings::molotov::scenario::http::Session as HostSession;
+
+use crate::error::Result;
+
+/// Turns a scenario's or fixture's result into the contract's error value.
+pub fn outcome<T>(result: Result<T>) -> std::result::Result<T, String> {
+    result.map_err(|e| e.message().to_string())
+}
+
+/// The error for a name the component does not know.
+pub fn unknown_scenario(name: &str) -> std::result::Result<(), String> {
+    Err(format!("this component has no scenario named {name:?}"))
+}

@@ -1,0 +1,55 @@
+//! Thin, typed access to the host's imports other than HTTP.
+
+use crate::bindings::molotov::scenario::{context, log as host_log, metrics, vars};
+
+pub use host_log::Level;
+
+/// A variable the operator passed with `--env KEY=VALUE`.
+pub fn env(key: &str) -> Option<String> {
+    context::env(key)
+}
+
+/// This worker's id, from 0.
+pub fn worker_id() -> u32 {
+    context::worker_id()
+}
+
+/// How many scenarios this worker has started, counting the current one.
+pub fn step() -> u64 {
+    context::step()
+}
+
+/// Suspends this worker for `ms` milliseconds; other workers go on.
+pub fn sleep(ms: u32) {
+    context::sleep(ms)
+}
+
+/// A shared variable, as set by any worker.
+pub fn get_var(key: &str) -> Option<String> {
+    vars::get(key)
+}
+
+/// Sets a shared variable for every worker.
+pub fn set_var(key: &str, value: &str) {
+    vars::set(key, value)
+}
+
+/// Logs a line through the host's console.
+pub fn log(level: Level, message: &str) {
+    host_log::log(level, message)
+}
+
+/// Prints a line on the host's console.
+pub fn print(message: &str) {
+    host_log::print(message)
+}
+
+/// Adds `delta` to a custom counter.
+pub fn incr(name: &str, delta: i64) {
+    metrics::incr(name, delta)
+}
+
+/// Records a custom timing, in microseconds.
+pub fn timing(name: &str, us: u64) {
+    metrics::timing(name, us)
+}

@@ -1,0 +1,52 @@
+//! The Rust SDK for molotov scenarios: plain Rust functions become a load-test component.
+//!
+//! ```ignore
+//! #[molotov::scenarios]
+//! mod load {
+//!     use molotov::prelude::*;
+//!
+//!     #[scenario(weight = 90)]
+//!     fn read(s: &Session) -> Result {
+//!         let res = s.get("/")?;
+//!         ensure!(res.status() == 200, "status {}", res.status());
+//!         Ok(())
+//!     }
+//! }
+//! ```
+//!
+//! Build with `cargo build --target wasm32-wasip2 --release`: the `.wasm` in
+//! `target/wasm32-wasip2/release/` is the component that `molotov run` takes.
+
+mod error;
+mod host;
+mod session;
+
+#[doc(hidden)]
+pub mod __rt;
+
+#[doc(hidden)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "scenario",
+        pub_export_macro: true,
+        export_macro_name: "__export_component",
+        default_bindings_module: "::molotov::bindings",
+        generate_all,
+    });
+}
+
+pub use bindings::exports::molotov::scenario::scenarios::Event;
+pub use bindings::molotov::scenario::context::RunArgs;
+pub use bindings::molotov::scenario::http::SessionOptions;
+pub use error::{Error, Result};
+pub use host::{env, get_var, incr, log, print, set_var, sleep, step, timing, worker_id};
+pub use molotov_macros::scenarios;
+pub use session::{Request, Response, Session};
+
+/// Everything a scenario module usually needs.
+pub mod prelude {
+    pub use crate::{
+        Error, Event, Request, Response, Result, RunArgs, Session, SessionOptions, bail, ensure,
+    };
+}

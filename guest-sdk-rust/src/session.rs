@@ -1,0 +1,174 @@
+//! The worker's HTTP session, with a friendly request builder and response checks.
+
+use crate::bindings::molotov::scenario::http::{self as wit, HttpError};
+use crate::error::{Error, Result};
+
+/// The worker's HTTP session. The host performs, times and reports every
+/// request; cookies and default headers persist across the worker's runs.
+pub struct Session<'a>(&'a wit::Session);
+
+impl<'a> Session<'a> {
+    #[doc(hidden)]
+    pub fn from_host(session: &'a wit::Session) -> Self {
+        Self(session)
+    }
+
+    /// `GET url`. A relative `url` resolves against the run's `--target`.
+    pub fn get(&self, url: &str) -> Result<Response> {
+        self.send(Request::new("GET", url))
+    }
+
+    /// `POST url` with a body.
+    pub fn post(&self, url: &str, body: impl Into<Vec<u8>>) -> Result<Response> {
+        self.send(Request::new("POST", url).body(body))
+    }
+
+    /// `POST url` with a JSON body and its content type.
+    pub fn post_json(&self, url: &str, value: &serde_json::Value) -> Result<Response> {
+        self.send(Request::new("POST", url).json(value))
+    }
+
+    /// `PUT url` with a body.
+    pub fn put(&self, url: &str, body: impl Into<Vec<u8>>) -> Result<Response> {
+        self.send(Request::new("PUT", url).body(body))
+    }
+
+    /// `DELETE url`.
+    pub fn delete(&self, url: &str) -> Result<Response> {
+        self.send(Request::new("DELETE", url))
+    }
+
+    /// Sends a request built with [`Request`].
+    pub fn send(&self, request: Request) -> Result<Response> {
+        self.0
+            .send(&request.0)
+            .map(Response)
+            .map_err(|e| Error::msg(describe(&e, &request.0)))
+    }
+
+    /// Sets a default header for every later request of this session.
+    pub fn set_header(&self, name: &str, value: &str) {
+        self.0.set_header(name, value)
+    }
+
+    /// The cookies this session holds for `url`.
+    pub fn cookies(&self, url: &str) -> Vec<(String, String)> {
+        self.0.cookies(url)
+    }
+}
+
+fn describe(error: &HttpError, request: &wit::Request) -> String {
+    let what = match error {
+        HttpError::InvalidUrl(m) => format!("invalid URL: {m}"),
+        HttpError::HostNotAllowed(h) => format!("host not allowed: {h}"),
+        HttpError::InvalidRequest(m) => format!("invalid request: {m}"),
+        HttpError::Connect(m) => format!("connection failed: {m}"),
+        HttpError::Timeout => "timed out".to_string(),
+        HttpError::TooManyRedirects => "too many redirects".to_string(),
+        HttpError::Protocol(m) => format!("protocol error: {m}"),
+    };
+    format!("{} {}: {what}", request.method, request.url)
+}
+
+/// A request under construction.
+pub struct Request(wit::Request);
+
+impl Request {
+    /// A request with no headers and no body.
+    pub fn new(method: &str, url: &str) -> Self {
+        Self(wit::Request {
+            method: method.to_string(),
+            url: url.to_string(),
+            headers: Vec::new(),
+            body: None,
+            timeout_ms: None,
+            name: None,
+        })
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.0.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Sets the body.
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.0.body = Some(body.into());
+        self
+    }
+
+    /// Sets a JSON body and its content type.
+    pub fn json(self, value: &serde_json::Value) -> Self {
+        self.header("content-type", "application/json")
+            .body(value.to_string())
+    }
+
+    /// Overrides the session's timeout for this request.
+    pub fn timeout_ms(mut self, ms: u32) -> Self {
+        self.0.timeout_ms = Some(ms);
+        self
+    }
+
+    /// Reports this request under `name` instead of `METHOD /path`.
+    pub fn name(mut self, name: &str) -> Self {
+        self.0.name = Some(name.to_string());
+        self
+    }
+}
+
+/// A complete response.
+pub struct Response(wit::Response);
+
+impl Response {
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.0.status
+    }
+
+    /// Fails unless the status is `expected`.
+    pub fn expect_status(self, expected: u16) -> Result<Self> {
+        if self.0.status != expected {
+            return Err(Error::msg(format!(
+                "{}: expected status {expected}, got {}",
+                self.0.url, self.0.status
+            )));
+        }
+        Ok(self)
+    }
+
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.0
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The raw body.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0.body
+    }
+
+    /// The body as text (invalid UTF-8 is replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.body).into_owned()
+    }
+
+    /// The body parsed as JSON.
+    pub fn json(&self) -> Result<serde_json::Value> {
+        serde_json::from_slice(&self.0.body)
+            .map_err(|e| Error::msg(format!("{}: body is not JSON: {e}", self.0.url)))
+    }
+
+    /// The final URL, after redirects.
+    pub fn url(&self) -> &str {
+        &self.0.url
+    }
+
+    /// Time from sending the request to its last byte, as measured by the host.
+    pub fn elapsed_us(&self) -> u64 {
+        self.0.elapsed_us
+    }
+}

@@ -1,0 +1,129 @@
+//! Every command-line flag, in one place (clap definitions only).
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "molotov", version, about = "Load testing with WebAssembly scenarios", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a load test of a scenario component.
+    Run(RunArgs),
+    /// Serve the built-in target: a small, fast HTTP service for demos and tests.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// The scenario component (`.wasm`).
+    pub component: PathBuf,
+
+    /// Concurrent workers; each has its own instance and HTTP session.
+    #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub workers: u32,
+
+    /// Run for this many seconds (a run in progress finishes).
+    #[arg(short, long, value_parser = seconds)]
+    pub duration: Option<f64>,
+
+    /// Stop each worker after this many runs (`-w 2 -r 3` runs 6 scenarios).
+    #[arg(short = 'r', long = "max-runs")]
+    pub max_runs: Option<u64>,
+
+    /// Start workers linearly over this many seconds.
+    #[arg(long = "ramp-up", default_value_t = 0.0, value_parser = seconds)]
+    pub ramp_up: f64,
+
+    /// Pause after every run, in seconds, added to the scenario's own delay.
+    #[arg(long, default_value_t = 0.0, value_parser = seconds)]
+    pub delay: f64,
+
+    /// Stop at the first failure, and exit 1.
+    #[arg(short = 'x', long = "exception")]
+    pub exception: bool,
+
+    /// Stop and exit 1 once this many runs have failed.
+    #[arg(short, long = "fail", value_parser = clap::value_parser!(u64).range(1..))]
+    pub fail: Option<u64>,
+
+    /// Every worker runs every scenario once, in name order (a functional test).
+    #[arg(long = "single-run")]
+    pub single_run: bool,
+
+    /// Run only this scenario.
+    #[arg(short = 's', long = "single-mode", value_name = "NAME")]
+    pub single_mode: Option<String>,
+
+    /// Print nothing.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Show each failure (-v); also log the guest's debug lines (-vv).
+    #[arg(short, long, action = ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Plain progress lines instead of a line redrawn in place.
+    #[arg(short, long)]
+    pub console: bool,
+
+    /// Base URL that relative URLs in scenarios resolve against. Without it,
+    /// molotov serves its built-in target on 127.0.0.1 and uses that.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+
+    /// A variable the scenario can read (`molotov::env`), repeatable.
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub env: Vec<(String, String)>,
+
+    /// Write the complete results as JSON to this file.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+
+    /// Allow requests only to this host (`name` or `name:port`), repeatable.
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_host: Vec<String>,
+
+    /// Default timeout of each HTTP request, in seconds.
+    #[arg(long, default_value_t = 30.0, value_parser = seconds)]
+    pub timeout: f64,
+
+    /// Memory limit of each instance, in MiB.
+    #[arg(long = "max-memory", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_memory_mib: u32,
+
+    /// CPU time the guest may spend in one call (time waiting on the host's
+    /// I/O does not count), in seconds.
+    #[arg(long = "guest-deadline", default_value_t = 10.0, value_parser = seconds)]
+    pub guest_deadline: f64,
+
+    /// Where compiled components are cached [default: $XDG_CACHE_HOME/molotov].
+    #[arg(long = "cache-dir", env = "MOLOTOV_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Port to listen on, on 127.0.0.1 (0 picks a free one).
+    #[arg(short, long, default_value_t = 8080)]
+    pub port: u16,
+}
+
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && s >= 0.0 => Ok(s),
+        _ => Err(format!("`{text}` is not a number of seconds")),
+    }
+}
+
+fn key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("`{text}` is not KEY=VALUE")),
+    }
+}

@@ -1,0 +1,291 @@
+//! The state each worker's store holds, and the imports the host gives a guest.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use wasmtime::component::{Resource, ResourceTable};
+use wasmtime::{ResourceLimiter, Result};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use super::bindings::molotov::scenario::{context, http, log, metrics, vars};
+use super::bindings::{Event, EventKinds, Level, Request, RequestEvent, Response, ResponseEvent};
+use super::bindings::{HttpError, RunArgs};
+use crate::console::Console;
+use crate::metrics::{Metrics, Recorder};
+use crate::session::{HttpClient, SessionState};
+
+/// The guest's handle to its worker's session. The host keeps one session per
+/// worker in [`WorkerState`], so the handle carries no data.
+pub struct SessionHandle;
+
+/// What every instance of a run shares, set once before the workers start.
+pub struct RunContext {
+    pub args: RunArgs,
+    pub env: HashMap<String, String>,
+    pub vars: Mutex<HashMap<String, String>>,
+    pub client: HttpClient,
+    pub metrics: Arc<Metrics>,
+    pub console: Console,
+    /// The guest CPU time one call may take.
+    pub guest_deadline: Duration,
+    pub max_memory_bytes: usize,
+}
+
+/// The guest's own running time in the current call: wall time minus the
+/// time the worker spent waiting on the host (HTTP, sleep).
+#[derive(Debug, Clone, Copy)]
+pub struct GuestClock {
+    call_started: Instant,
+    host_wait: Duration,
+}
+
+impl GuestClock {
+    fn new() -> Self {
+        Self {
+            call_started: Instant::now(),
+            host_wait: Duration::ZERO,
+        }
+    }
+
+    pub fn start_call(&mut self) {
+        *self = Self::new();
+    }
+
+    pub fn guest_time(&self) -> Duration {
+        self.call_started.elapsed().saturating_sub(self.host_wait)
+    }
+}
+
+/// The guest asked for more memory than `--max-memory` allows.
+#[derive(Debug, thiserror::Error)]
+#[error("guest exceeded its memory limit of {limit_mib} MiB")]
+pub struct MemoryLimitExceeded {
+    pub limit_mib: usize,
+}
+
+/// Caps each instance's linear memory, as a typed error rather than a failed grow.
+struct MemoryBudget {
+    limit_bytes: usize,
+}
+
+impl ResourceLimiter for MemoryBudget {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> Result<bool> {
+        if desired > self.limit_bytes {
+            return Err(MemoryLimitExceeded {
+                limit_mib: self.limit_bytes >> 20,
+            }
+            .into());
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> Result<bool> {
+        Ok(desired <= 1_000_000)
+    }
+}
+
+/// The data of one worker's store.
+pub struct WorkerState {
+    pub run: Arc<RunContext>,
+    pub worker_id: u32,
+    pub step: u64,
+    pub session: SessionState,
+    pub clock: GuestClock,
+    /// The event kinds the component subscribed to (none until described).
+    pub events: EventKinds,
+    /// Events for the guest's hook, delivered after the current call returns
+    /// (a guest cannot be re-entered while it waits on a host call).
+    pub pending_events: Vec<Event>,
+    recorder: Recorder,
+    stderr: MemoryOutputPipe,
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limiter: MemoryBudget,
+}
+
+/// How much of a guest's stderr is kept to explain a trap (a panic message).
+const STDERR_CAPACITY: usize = 64 * 1024;
+
+impl WorkerState {
+    pub fn new(run: Arc<RunContext>, worker_id: u32, session: SessionState) -> Self {
+        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        // No preopened directories, no environment, no sockets, no arguments:
+        // WASI here is only clocks, random numbers and a captured stderr.
+        let wasi = WasiCtxBuilder::new().stderr(stderr.clone()).build();
+        let recorder = run.metrics.recorder(worker_id);
+        let limiter = MemoryBudget {
+            limit_bytes: run.max_memory_bytes,
+        };
+        Self {
+            run,
+            worker_id,
+            step: 0,
+            session,
+            clock: GuestClock::new(),
+            events: EventKinds::empty(),
+            pending_events: Vec::new(),
+            recorder,
+            stderr,
+            wasi,
+            table: ResourceTable::new(),
+            limiter,
+        }
+    }
+
+    pub fn limiter(&mut self) -> &mut dyn ResourceLimiter {
+        &mut self.limiter
+    }
+
+    pub fn recorder(&self) -> &Recorder {
+        &self.recorder
+    }
+
+    /// The last lines the guest wrote to stderr (where a Rust panic lands).
+    pub fn stderr_tail(&self) -> String {
+        let text = String::from_utf8_lossy(&self.stderr.contents()).into_owned();
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        lines[lines.len().saturating_sub(3)..].join(" ")
+    }
+
+    fn wants(&self, kind: EventKinds) -> bool {
+        self.events.contains(kind)
+    }
+}
+
+impl WasiView for WorkerState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl http::Host for WorkerState {}
+
+impl http::HostSession for WorkerState {
+    async fn send(
+        &mut self,
+        _session: Resource<SessionHandle>,
+        req: Request,
+    ) -> Result<std::result::Result<Response, HttpError>> {
+        if self.wants(EventKinds::SENDING_REQUEST) {
+            let event = RequestEvent {
+                worker_id: self.worker_id,
+                request: req.clone(),
+            };
+            self.pending_events.push(Event::SendingRequest(event));
+        }
+        let waited = Instant::now();
+        let outcome = self
+            .run
+            .client
+            .send(&mut self.session, &req, &self.recorder)
+            .await;
+        self.clock.host_wait += waited.elapsed();
+        if self.wants(EventKinds::RESPONSE_RECEIVED) {
+            let event = ResponseEvent {
+                worker_id: self.worker_id,
+                request: req,
+                outcome: outcome.clone(),
+            };
+            self.pending_events.push(Event::ResponseReceived(event));
+        }
+        Ok(outcome)
+    }
+
+    async fn set_header(
+        &mut self,
+        _session: Resource<SessionHandle>,
+        name: String,
+        value: String,
+    ) -> Result<()> {
+        // An invalid header is ignored here and reported when a request uses it.
+        let _ = self.session.set_header(&name, &value);
+        Ok(())
+    }
+
+    async fn cookies(
+        &mut self,
+        _session: Resource<SessionHandle>,
+        url: String,
+    ) -> Result<Vec<(String, String)>> {
+        Ok(self.run.client.cookies(&self.session, &url))
+    }
+
+    async fn drop(&mut self, _session: Resource<SessionHandle>) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl vars::Host for WorkerState {
+    async fn get(&mut self, key: String) -> Result<Option<String>> {
+        Ok(self.run.vars.lock().expect("vars lock").get(&key).cloned())
+    }
+
+    async fn set(&mut self, key: String, value: String) -> Result<()> {
+        self.run.vars.lock().expect("vars lock").insert(key, value);
+        Ok(())
+    }
+}
+
+impl context::Host for WorkerState {
+    async fn worker_id(&mut self) -> Result<u32> {
+        Ok(self.worker_id)
+    }
+
+    async fn step(&mut self) -> Result<u64> {
+        Ok(self.step)
+    }
+
+    async fn args(&mut self) -> Result<RunArgs> {
+        Ok(self.run.args.clone())
+    }
+
+    async fn env(&mut self, key: String) -> Result<Option<String>> {
+        Ok(self.run.env.get(&key).cloned())
+    }
+
+    async fn sleep(&mut self, ms: u32) -> Result<()> {
+        let waited = Instant::now();
+        tokio::time::sleep(Duration::from_millis(ms.into())).await;
+        self.clock.host_wait += waited.elapsed();
+        Ok(())
+    }
+}
+
+impl log::Host for WorkerState {
+    async fn log(&mut self, level: Level, message: String) -> Result<()> {
+        self.run.console.guest_log(self.worker_id, level, &message);
+        Ok(())
+    }
+
+    async fn print(&mut self, message: String) -> Result<()> {
+        self.run.console.guest_print(self.worker_id, &message);
+        Ok(())
+    }
+}
+
+impl metrics::Host for WorkerState {
+    async fn incr(&mut self, name: String, delta: i64) -> Result<()> {
+        self.recorder.custom_counter(&name, delta);
+        Ok(())
+    }
+
+    async fn timing(&mut self, name: String, us: u64) -> Result<()> {
+        self.recorder.custom_timing(&name, us);
+        Ok(())
+    }
+}

@@ -1,0 +1,208 @@
+//! One worker's sandboxed instance: every call into the guest runs under a CPU deadline and a memory cap.
+
+use std::sync::Arc;
+
+use wasmtime::component::Resource;
+use wasmtime::{Store, UpdateDeadline};
+
+use super::Loaded;
+use super::bindings::exports::molotov::scenario::scenarios::Guest;
+use super::bindings::{Description, Event, EventKinds, RunArgs, SessionOptions};
+use super::host::{MemoryLimitExceeded, RunContext, SessionHandle, WorkerState};
+use crate::session::SessionState;
+
+/// A call into the guest that did not return: the guest is broken, not the
+/// scenario's check. The instance must be replaced.
+#[derive(Debug, thiserror::Error)]
+pub enum GuestError {
+    #[error("guest exceeded its deadline of {seconds}s of CPU time in one call")]
+    Deadline { seconds: f64 },
+    #[error("{0}")]
+    Memory(#[from] MemoryLimitExceeded),
+    #[error("guest trapped: {message}")]
+    Trap { message: String, backtrace: String },
+}
+
+/// Raised from the epoch callback when the guest's own time runs out.
+#[derive(Debug, thiserror::Error)]
+#[error("guest deadline exceeded")]
+struct DeadlineExceeded;
+
+/// A worker's store and instance.
+pub struct Instance {
+    store: Store<WorkerState>,
+    guest: Guest,
+    session: Resource<SessionHandle>,
+}
+
+impl Instance {
+    /// Instantiates the component for `worker_id`, from the pool.
+    pub async fn new(
+        loaded: &Loaded,
+        run: Arc<RunContext>,
+        worker_id: u32,
+        session: SessionState,
+    ) -> anyhow::Result<Self> {
+        let mut store = Store::new(&loaded.engine, WorkerState::new(run, worker_id, session));
+        store.limiter(|state| state.limiter());
+        store.epoch_deadline_callback(|context| {
+            let state = context.data();
+            if state.clock.guest_time() > state.run.guest_deadline {
+                return Err(DeadlineExceeded.into());
+            }
+            // Not over budget: let other workers run, then check again next tick.
+            Ok(UpdateDeadline::Yield(1))
+        });
+        store.set_epoch_deadline(1);
+        let scenario = loaded
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("cannot instantiate the component for worker {worker_id}: {e}")
+            })?;
+        let guest = scenario.molotov_scenario_scenarios().clone();
+        Ok(Self {
+            store,
+            guest,
+            session: Resource::new_own(0),
+        })
+    }
+
+    pub fn state(&self) -> &WorkerState {
+        self.store.data()
+    }
+
+    pub fn state_mut(&mut self) -> &mut WorkerState {
+        self.store.data_mut()
+    }
+
+    /// Gives up the worker's HTTP session, to carry it into a replacement instance.
+    pub fn into_session(mut self) -> SessionState {
+        std::mem::take(&mut self.store.data_mut().session)
+    }
+
+    /// Starts the guest-time clock and the epoch deadline for one call.
+    fn arm(&mut self) {
+        self.store.data_mut().clock.start_call();
+        self.store.set_epoch_deadline(1);
+    }
+
+    fn classify(&self, error: wasmtime::Error) -> GuestError {
+        if error.downcast_ref::<DeadlineExceeded>().is_some() {
+            return GuestError::Deadline {
+                seconds: self.state().run.guest_deadline.as_secs_f64(),
+            };
+        }
+        if let Some(memory) = error.downcast_ref::<MemoryLimitExceeded>() {
+            return GuestError::Memory(MemoryLimitExceeded {
+                limit_mib: memory.limit_mib,
+            });
+        }
+        let mut message = error.root_cause().to_string();
+        let stderr = self.state().stderr_tail();
+        if !stderr.is_empty() {
+            message = format!("{message} ({stderr})");
+        }
+        GuestError::Trap {
+            message: message.replace('\n', " "),
+            backtrace: format!("{error:?}"),
+        }
+    }
+
+    pub async fn describe(&mut self) -> Result<Description, GuestError> {
+        self.arm();
+        let result = self.guest.call_describe(&mut self.store).await;
+        result.map_err(|e| self.classify(e))
+    }
+
+    /// Runs one scenario: `Ok(Err(message))` is a failed check, `Err` a broken guest.
+    pub async fn run(&mut self, name: &str) -> Result<Result<(), String>, GuestError> {
+        self.arm();
+        let session = Resource::new_borrow(self.session.rep());
+        let result = self.guest.call_run(&mut self.store, name, session).await;
+        result.map_err(|e| self.classify(e))
+    }
+
+    pub async fn global_setup(&mut self, args: &RunArgs) -> Result<Result<(), String>, GuestError> {
+        self.arm();
+        let result = self.guest.call_global_setup(&mut self.store, args).await;
+        result.map_err(|e| self.classify(e))
+    }
+
+    pub async fn setup(
+        &mut self,
+        worker_id: u32,
+        args: &RunArgs,
+    ) -> Result<Result<Option<SessionOptions>, String>, GuestError> {
+        self.arm();
+        let result = self
+            .guest
+            .call_setup(&mut self.store, worker_id, args)
+            .await;
+        result.map_err(|e| self.classify(e))
+    }
+
+    pub async fn setup_session(
+        &mut self,
+        worker_id: u32,
+    ) -> Result<Result<(), String>, GuestError> {
+        self.arm();
+        let session = Resource::new_borrow(self.session.rep());
+        let result = self
+            .guest
+            .call_setup_session(&mut self.store, worker_id, session)
+            .await;
+        result.map_err(|e| self.classify(e))
+    }
+
+    pub async fn teardown_session(
+        &mut self,
+        worker_id: u32,
+    ) -> Result<Result<(), String>, GuestError> {
+        self.arm();
+        let session = Resource::new_borrow(self.session.rep());
+        let result = self
+            .guest
+            .call_teardown_session(&mut self.store, worker_id, session)
+            .await;
+        result.map_err(|e| self.classify(e))
+    }
+
+    pub async fn teardown(&mut self, worker_id: u32) -> Result<Result<(), String>, GuestError> {
+        self.arm();
+        let result = self.guest.call_teardown(&mut self.store, worker_id).await;
+        result.map_err(|e| self.classify(e))
+    }
+
+    pub async fn global_teardown(&mut self) -> Result<Result<(), String>, GuestError> {
+        self.arm();
+        let result = self.guest.call_global_teardown(&mut self.store).await;
+        result.map_err(|e| self.classify(e))
+    }
+
+    pub async fn pick(&mut self, worker_id: u32, step: u64) -> Result<String, GuestError> {
+        self.arm();
+        let result = self.guest.call_pick(&mut self.store, worker_id, step).await;
+        result.map_err(|e| self.classify(e))
+    }
+
+    /// Delivers the events queued during the last call to the guest's hook.
+    pub async fn deliver_events(&mut self) -> Result<(), GuestError> {
+        let events: Vec<Event> = std::mem::take(&mut self.store.data_mut().pending_events);
+        for event in events {
+            self.arm();
+            let result = self.guest.call_on_event(&mut self.store, &event).await;
+            result.map_err(|e| self.classify(e))?;
+        }
+        Ok(())
+    }
+
+    /// Queues an event for [`Self::deliver_events`] if the guest subscribed to `kind`.
+    pub fn queue_event(&mut self, kind: EventKinds, event: impl FnOnce() -> Event) {
+        let state = self.store.data_mut();
+        if state.events.contains(kind) {
+            state.pending_events.push(event());
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! molotov: a load-testing engine whose scenarios are WebAssembly components.
+//!
+//! The binary (`main.rs`) parses flags ([`cli`]) and hands over to [`runner`],
+//! which loads the component ([`component`]), runs one sandboxed instance per
+//! worker, performs every HTTP request itself ([`session`]), records it
+//! ([`metrics`]) and reports it ([`report`], [`console`]). [`serve`] is the
+//! built-in target server.
+
+pub mod cli;
+pub mod component;
+pub mod console;
+pub mod metrics;
+pub mod report;
+pub mod runner;
+pub mod serve;
+pub mod session;

@@ -1,0 +1,304 @@
+//! The end-of-run results: the summary printed on the console and the JSON file.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use base64::Engine as _;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Serializer as _, V2Serializer};
+use serde::Serialize;
+
+use crate::metrics::Tally;
+
+/// Why the run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StopReason {
+    /// `-d` elapsed.
+    Duration,
+    /// Every worker finished its `-r` runs, its `--single-run`, or its work.
+    Completed,
+    /// `-x`: a run failed.
+    Exception,
+    /// `-f N`: N runs failed.
+    FailLimit,
+    /// Ctrl+C.
+    Interrupted,
+    /// A fixture failed (`setup`).
+    SetupFailed,
+}
+
+/// Latency percentiles, in milliseconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Percentiles {
+    pub min: f64,
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+impl Percentiles {
+    fn of(histogram: &Histogram<u64>) -> Self {
+        let ms = |us: u64| us as f64 / 1000.0;
+        let at = |q: f64| ms(histogram.value_at_quantile(q));
+        Self {
+            min: ms(histogram.min()),
+            mean: histogram.mean() / 1000.0,
+            p50: at(0.5),
+            p90: at(0.9),
+            p99: at(0.99),
+            p999: at(0.999),
+            max: ms(histogram.max()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub molotov_version: &'static str,
+    pub component: String,
+    pub duration_s: f64,
+    pub workers: u32,
+    pub stopped_by: StopReason,
+    pub scenarios: Scenarios,
+    pub requests: Requests,
+    /// Over every request that got a response.
+    pub latency_ms: Percentiles,
+    /// HDR histogram (V2 format, base64) of `latency_ms`, in microseconds, for exact merging.
+    pub latency_histogram: String,
+    pub custom: Custom,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Scenarios {
+    pub ok: u64,
+    pub failed: u64,
+    pub by_name: BTreeMap<String, ScenarioReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ScenarioReport {
+    pub ok: u64,
+    pub failed: u64,
+    pub duration_ms: Percentiles,
+    /// Failure messages and their counts.
+    pub failures: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Requests {
+    pub count: u64,
+    pub errors: u64,
+    pub per_second: f64,
+    pub by_status: BTreeMap<String, u64>,
+    pub errors_by_kind: BTreeMap<String, u64>,
+    pub by_name: BTreeMap<String, NamedRequests>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NamedRequests {
+    pub count: u64,
+    pub errors: u64,
+    pub latency_ms: Percentiles,
+    pub latency_histogram: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Custom {
+    pub counters: BTreeMap<String, i64>,
+    pub timings_ms: BTreeMap<String, Percentiles>,
+}
+
+fn encode(histogram: &Histogram<u64>) -> String {
+    let mut bytes = Vec::new();
+    V2Serializer::new()
+        .serialize(histogram, &mut bytes)
+        .expect("serializing into memory cannot fail");
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+impl Report {
+    pub fn new(
+        component: &Path,
+        workers: u32,
+        duration_s: f64,
+        stopped_by: StopReason,
+        tally: &Tally,
+    ) -> Self {
+        let by_name = tally
+            .scenarios
+            .iter()
+            .map(|(name, s)| {
+                let report = ScenarioReport {
+                    ok: s.ok,
+                    failed: s.failed,
+                    duration_ms: Percentiles::of(&s.duration_us),
+                    failures: s.failures.clone(),
+                };
+                (name.clone(), report)
+            })
+            .collect();
+        let requests = tally.requests();
+        Self {
+            molotov_version: env!("CARGO_PKG_VERSION"),
+            component: component.display().to_string(),
+            duration_s,
+            workers,
+            stopped_by,
+            scenarios: Scenarios {
+                ok: tally.scenarios.values().map(|s| s.ok).sum(),
+                failed: tally.scenarios.values().map(|s| s.failed).sum(),
+                by_name,
+            },
+            requests: Requests {
+                count: requests,
+                errors: tally.errors.values().sum(),
+                per_second: requests as f64 / duration_s.max(1e-9),
+                by_status: tally
+                    .statuses
+                    .iter()
+                    .map(|(s, n)| (s.to_string(), *n))
+                    .collect(),
+                errors_by_kind: tally.errors.clone(),
+                by_name: tally
+                    .requests
+                    .iter()
+                    .map(|(name, r)| {
+                        let named = NamedRequests {
+                            count: r.count,
+                            errors: r.errors,
+                            latency_ms: Percentiles::of(&r.latency_us),
+                            latency_histogram: encode(&r.latency_us),
+                        };
+                        (name.clone(), named)
+                    })
+                    .collect(),
+            },
+            latency_ms: Percentiles::of(&tally.latency_us),
+            latency_histogram: encode(&tally.latency_us),
+            custom: Custom {
+                counters: tally.counters.clone(),
+                timings_ms: tally
+                    .timings_us
+                    .iter()
+                    .map(|(n, h)| (n.clone(), Percentiles::of(h)))
+                    .collect(),
+            },
+        }
+    }
+
+    pub fn write_json(&self, path: &Path) -> anyhow::Result<()> {
+        let text = serde_json::to_string_pretty(self)?;
+        std::fs::write(path, text + "\n").map_err(|e| {
+            anyhow::anyhow!("cannot write the JSON results to {}: {e}", path.display())
+        })
+    }
+
+    /// The human summary, as printed at the end of every run.
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        let s = &self.scenarios;
+        let r = &self.requests;
+        let _ = writeln!(
+            out,
+            "SUCCESSES: {} | FAILURES: {} | WORKERS: {} | {:.1} s ({})",
+            s.ok,
+            s.failed,
+            self.workers,
+            self.duration_s,
+            serde_json::to_value(self.stopped_by)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default()
+        );
+        let _ = writeln!(
+            out,
+            "REQUESTS: {} ({:.1}/s) | ERRORS: {}",
+            r.count, r.per_second, r.errors
+        );
+        if !r.by_status.is_empty() {
+            let statuses: Vec<String> = r
+                .by_status
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            let _ = writeln!(out, "STATUS: {}", statuses.join(" | "));
+        }
+        if !r.errors_by_kind.is_empty() {
+            let kinds: Vec<String> = r
+                .errors_by_kind
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            let _ = writeln!(out, "ERRORS BY KIND: {}", kinds.join(" | "));
+        }
+        if !r.by_name.is_empty() {
+            let width = r.by_name.keys().map(String::len).max().unwrap_or(0).max(12);
+            let _ = writeln!(
+                out,
+                "\n{:<width$} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9}",
+                "latency (ms)", "count", "errors", "p50", "p90", "p99", "max"
+            );
+            let mut row = |name: &str, count: u64, errors: u64, p: &Percentiles| {
+                let _ = writeln!(
+                    out,
+                    "{name:<width$} {count:>9} {errors:>7} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+                    p.p50, p.p90, p.p99, p.max
+                );
+            };
+            for (name, named) in &r.by_name {
+                row(name, named.count, named.errors, &named.latency_ms);
+            }
+            if r.by_name.len() > 1 {
+                row("all", r.count, r.errors, &self.latency_ms);
+            }
+        }
+        if !s.by_name.is_empty() {
+            let width = s.by_name.keys().map(String::len).max().unwrap_or(0).max(8);
+            let _ = writeln!(
+                out,
+                "\n{:<width$} {:>9} {:>9} {:>12}",
+                "scenario", "ok", "failed", "p50 (ms)"
+            );
+            for (name, sc) in &s.by_name {
+                let _ = writeln!(
+                    out,
+                    "{name:<width$} {:>9} {:>9} {:>12.2}",
+                    sc.ok, sc.failed, sc.duration_ms.p50
+                );
+            }
+        }
+        let failures: Vec<(&String, &String, &u64)> = s
+            .by_name
+            .iter()
+            .flat_map(|(name, sc)| sc.failures.iter().map(move |(m, n)| (name, m, n)))
+            .collect();
+        if !failures.is_empty() {
+            let _ = writeln!(out, "\nfailures:");
+            for (name, message, count) in failures.iter().take(10) {
+                let _ = writeln!(out, "  {name}: {count} x {message}");
+            }
+            if failures.len() > 10 {
+                let _ = writeln!(
+                    out,
+                    "  ... {} more distinct messages in the JSON results",
+                    failures.len() - 10
+                );
+            }
+        }
+        if !self.custom.counters.is_empty() {
+            let counters: Vec<String> = self
+                .custom
+                .counters
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            let _ = writeln!(out, "\ncounters: {}", counters.join(" | "));
+        }
+        out
+    }
+}

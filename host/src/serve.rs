@@ -1,0 +1,197 @@
+//! The built-in target: a small, fast HTTP service for the demo, the examples and the tests.
+//!
+//! | route | answer |
+//! |---|---|
+//! | `/` (any method) | `200 {"result":"OK"}` |
+//! | `/echo` | the request body, with its content type |
+//! | `/status/{code}` | that status |
+//! | `/slow?ms=N` | `{"result":"OK"}` after N milliseconds |
+//! | `/redirect?to=PATH` | `302` to PATH (default `/`) |
+//! | `/cookies/set?NAME=VALUE` | sets that cookie |
+//! | `/cookies` | the cookies received, as a JSON object |
+//! | `/headers` | the request headers, as a JSON object |
+//! | `/stats` | `{"requests":N}`: requests served so far, for exact counts |
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use tokio::net::TcpListener;
+
+const OK_BODY: &[u8] = br#"{"result":"OK"}"#;
+
+/// Binds `address` and serves in the background; returns the bound address.
+pub async fn spawn(address: SocketAddr) -> anyhow::Result<SocketAddr> {
+    let listener = TcpListener::bind(address)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
+    let bound = listener.local_addr()?;
+    tokio::spawn(accept(listener));
+    Ok(bound)
+}
+
+/// Serves on `address` until the process ends.
+pub async fn serve(address: SocketAddr) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(address)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
+    eprintln!(
+        "molotov: serving the built-in target on http://{}",
+        listener.local_addr()?
+    );
+    accept(listener).await;
+    Ok(())
+}
+
+async fn accept(listener: TcpListener) {
+    let served = Arc::new(AtomicU64::new(0));
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let served = Arc::clone(&served);
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let count = served.fetch_add(1, Ordering::Relaxed) + 1;
+                answer(request, count)
+            });
+            let _ = auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+fn respond(
+    status: StatusCode,
+    content_type: &str,
+    body: impl Into<Bytes>,
+) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body.into()));
+    *response.status_mut() = status;
+    if let Ok(value) = content_type.parse() {
+        response.headers_mut().insert(CONTENT_TYPE, value);
+    }
+    response
+}
+
+fn json(value: serde_json::Value) -> Response<Full<Bytes>> {
+    respond(StatusCode::OK, "application/json", value.to_string())
+}
+
+fn query(request: &Request<Incoming>) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+async fn answer(
+    request: Request<Incoming>,
+    served: u64,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = request.uri().path().to_string();
+    let response = match path.as_str() {
+        "/" => {
+            // Drain the body so the connection stays reusable.
+            let _ = request.into_body().collect().await;
+            respond(StatusCode::OK, "application/json", OK_BODY)
+        }
+        "/echo" => {
+            let content_type = request
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("application/octet-stream")
+                .to_string();
+            let body = request
+                .into_body()
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            respond(StatusCode::OK, &content_type, body)
+        }
+        "/slow" => {
+            let ms = query(&request)
+                .iter()
+                .find(|(k, _)| k == "ms")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(100u64);
+            tokio::time::sleep(Duration::from_millis(ms.min(600_000))).await;
+            respond(StatusCode::OK, "application/json", OK_BODY)
+        }
+        "/redirect" => {
+            let to = query(&request)
+                .into_iter()
+                .find(|(k, _)| k == "to")
+                .map_or("/".to_string(), |(_, v)| v);
+            let mut response = respond(StatusCode::FOUND, "text/plain", "");
+            if let Ok(value) = to.parse() {
+                response.headers_mut().insert(LOCATION, value);
+            }
+            response
+        }
+        "/cookies/set" => {
+            let mut response = json(serde_json::json!({"result": "OK"}));
+            for (name, value) in query(&request) {
+                if let Ok(value) = format!("{name}={value}; Path=/").parse() {
+                    response.headers_mut().append(SET_COOKIE, value);
+                }
+            }
+            response
+        }
+        "/cookies" => {
+            let cookies: BTreeMap<String, String> = request
+                .headers()
+                .get_all(COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(';'))
+                .filter_map(|pair| pair.trim().split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            json(serde_json::json!(cookies))
+        }
+        "/headers" => {
+            let headers: BTreeMap<String, String> = request
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            json(serde_json::json!(headers))
+        }
+        "/stats" => json(serde_json::json!({ "requests": served })),
+        other => match other
+            .strip_prefix("/status/")
+            .and_then(|code| code.parse::<u16>().ok())
+        {
+            Some(code) => match StatusCode::from_u16(code) {
+                Ok(status) => respond(
+                    status,
+                    "application/json",
+                    format!(r#"{{"status":{code}}}"#),
+                ),
+                Err(_) => respond(StatusCode::BAD_REQUEST, "text/plain", "invalid status code"),
+            },
+            None => respond(StatusCode::NOT_FOUND, "text/plain", "not found"),
+        },
+    };
+    Ok(response)
+}
