@@ -165,12 +165,10 @@ async fn run_loaded(
         .await
         .context("the component failed to describe itself")?;
     let picker = picker(&description, &flags)?;
-    if description.fixtures.contains(Fixtures::GLOBAL_SETUP) {
-        match global.global_setup(&context.args).await {
-            Ok(Ok(())) => {}
-            Ok(Err(message)) => bail!("global-setup failed: {message}"),
-            Err(error) => bail!("global-setup failed: {error}"),
-        }
+    if description.fixtures.contains(Fixtures::GLOBAL_SETUP)
+        && let Err(message) = fixture(global.global_setup(&context.args).await)
+    {
+        bail!("global-setup failed: {message}");
     }
 
     let (signal, _) = watch::channel(false);
@@ -382,36 +380,25 @@ async fn start_worker(worker_id: u32, shared: &Shared) -> Option<Instance> {
     };
     let fixtures = shared.description.fixtures;
     if fixtures.contains(Fixtures::SETUP) {
-        match instance.setup(worker_id, &shared.context.args).await {
-            Ok(Ok(Some(options))) => {
-                if let Err(error) = instance.state_mut().session.apply(&options) {
-                    fail("setup", &format!("{error:?}"));
-                    return None;
-                }
-            }
-            Ok(Ok(None)) => {}
-            Ok(Err(message)) => {
-                fail("setup", &message);
-                return None;
-            }
-            Err(error) => {
-                fail("setup", &error);
-                return None;
-            }
+        let options = fixture(instance.setup(worker_id, &shared.context.args).await);
+        let applied = options.and_then(|options| match options {
+            Some(options) => instance
+                .state_mut()
+                .session
+                .apply(&options)
+                .map_err(|e| format!("{e:?}")),
+            None => Ok(()),
+        });
+        if let Err(message) = applied {
+            fail("setup", &message);
+            return None;
         }
     }
-    if fixtures.contains(Fixtures::SETUP_SESSION) {
-        match instance.setup_session(worker_id).await {
-            Ok(Ok(())) => {}
-            Ok(Err(message)) => {
-                fail("setup-session", &message);
-                return None;
-            }
-            Err(error) => {
-                fail("setup-session", &error);
-                return None;
-            }
-        }
+    if fixtures.contains(Fixtures::SETUP_SESSION)
+        && let Err(message) = fixture(instance.setup_session(worker_id).await)
+    {
+        fail("setup-session", &message);
+        return None;
     }
     Some(instance)
 }
@@ -460,7 +447,8 @@ async fn run_scenarios(
             Picker::Component => match instance.pick(worker_id, step + 1).await {
                 Ok(name) => name,
                 Err(error) => {
-                    recorder.scenario("(picker)", Some(&error.to_string()), Duration::ZERO);
+                    let message = report_broken(worker_id, shared, "(picker)", &error);
+                    recorder.scenario("(picker)", Some(&message), Duration::ZERO);
                     instance = replace(worker_id, shared, instance).await?;
                     step += 1;
                     continue;
@@ -479,44 +467,41 @@ async fn run_scenarios(
         let started = Instant::now();
         let result = instance.run(&name).await;
         let elapsed = started.elapsed();
-        let broken = match result {
-            Ok(Ok(())) => {
-                recorder.scenario(&name, None, elapsed);
-                instance.queue_event(EventKinds::SCENARIO_SUCCESS, || {
-                    Event::ScenarioSuccess(scenario_event())
-                });
-                false
-            }
+        let failure = match result {
+            Ok(Ok(())) => None,
             Ok(Err(message)) => {
-                recorder.scenario(&name, Some(&message), elapsed);
                 shared
                     .context
                     .console
                     .failure(worker_id, &name, &message, None);
-                let failure = FailureEvent {
+                Some(message)
+            }
+            Err(error) => {
+                let message = report_broken(worker_id, shared, &name, &error);
+                // A trap leaves the instance unusable: carry the session into a new one.
+                instance = replace(worker_id, shared, instance).await?;
+                Some(message)
+            }
+        };
+        recorder.scenario(&name, failure.as_deref(), elapsed);
+        apply_stop_rules(shared);
+        match failure {
+            None => instance.queue_event(EventKinds::SCENARIO_SUCCESS, || {
+                Event::ScenarioSuccess(scenario_event())
+            }),
+            Some(message) => instance.queue_event(EventKinds::SCENARIO_FAILURE, || {
+                Event::ScenarioFailure(FailureEvent {
                     scenario: name.clone(),
                     worker_id,
                     message,
-                };
-                instance.queue_event(EventKinds::SCENARIO_FAILURE, || {
-                    Event::ScenarioFailure(failure)
-                });
-                false
-            }
-            Err(error) => {
-                report_broken(worker_id, shared, &name, &error, elapsed);
-                true
-            }
-        };
-        apply_stop_rules(shared);
-        instance = if broken {
-            replace(worker_id, shared, instance).await?
-        } else if let Err(error) = instance.deliver_events().await {
-            report_broken(worker_id, shared, "(events)", &error, Duration::ZERO);
-            replace(worker_id, shared, instance).await?
-        } else {
-            instance
-        };
+                })
+            }),
+        }
+        if let Err(error) = instance.deliver_events().await {
+            let message = report_broken(worker_id, shared, "(events)", &error);
+            recorder.scenario("(events)", Some(&message), Duration::ZERO);
+            instance = replace(worker_id, shared, instance).await?;
+        }
         let delay = shared.delays.get(&name).copied().unwrap_or_default();
         if !pause(delay, stop).await {
             break;
@@ -525,13 +510,8 @@ async fn run_scenarios(
     Some(instance)
 }
 
-fn report_broken(
-    worker_id: u32,
-    shared: &Shared,
-    name: &str,
-    error: &GuestError,
-    elapsed: Duration,
-) {
+/// Shows a broken guest's failure (with its backtrace under `-vv`); returns its message.
+fn report_broken(worker_id: u32, shared: &Shared, name: &str, error: &GuestError) -> String {
     let message = error.to_string();
     let backtrace = match error {
         GuestError::Trap { backtrace, .. } => Some(backtrace.as_str()),
@@ -539,13 +519,9 @@ fn report_broken(
     };
     shared
         .context
-        .metrics
-        .recorder(worker_id)
-        .scenario(name, Some(&message), elapsed);
-    shared
-        .context
         .console
         .failure(worker_id, name, &message, backtrace);
+    message
 }
 
 /// Replaces a broken instance, keeping the worker's session (cookies, headers).
@@ -581,24 +557,21 @@ async fn finish_worker(worker_id: u32, shared: &Shared, instance: Option<Instanc
     let Some(mut instance) = instance else { return };
     let fixtures = shared.description.fixtures;
     let console = &shared.context.console;
-    if fixtures.contains(Fixtures::TEARDOWN_SESSION) {
-        match instance.teardown_session(worker_id).await {
-            Ok(Ok(())) => {}
-            Ok(Err(message)) => console.note(&format!(
-                "[W:{worker_id}] teardown-session failed: {message}"
-            )),
-            Err(error) => {
-                console.note(&format!("[W:{worker_id}] teardown-session failed: {error}"))
-            }
-        }
+    if fixtures.contains(Fixtures::TEARDOWN_SESSION)
+        && let Err(message) = fixture(instance.teardown_session(worker_id).await)
+    {
+        console.note(&format!(
+            "[W:{worker_id}] teardown-session failed: {message}"
+        ));
     }
-    if fixtures.contains(Fixtures::TEARDOWN) {
-        match instance.teardown(worker_id).await {
-            Ok(Ok(())) => {}
-            Ok(Err(message)) => {
-                console.note(&format!("[W:{worker_id}] teardown failed: {message}"))
-            }
-            Err(error) => console.note(&format!("[W:{worker_id}] teardown failed: {error}")),
-        }
+    if fixtures.contains(Fixtures::TEARDOWN)
+        && let Err(message) = fixture(instance.teardown(worker_id).await)
+    {
+        console.note(&format!("[W:{worker_id}] teardown failed: {message}"));
     }
+}
+
+/// A fixture's outcome with a broken guest and a reported error alike as a message.
+fn fixture<T>(result: Result<Result<T, String>, GuestError>) -> Result<T, String> {
+    result.map_err(|error| error.to_string())?
 }

@@ -10,10 +10,10 @@ wasmtime::component::bindgen!({
     },
 });
 
+pub use self::molotov::scenario::context::RunArgs;
+pub use self::molotov::scenario::http::{HttpError, Request, Response, SessionOptions};
+pub use self::molotov::scenario::log::Level;
 pub use exports::molotov::scenario::scenarios::{
     Description, Event, EventKinds, FailureEvent, Fixtures, RequestEvent, ResponseEvent,
     ScenarioEvent, ScenarioInfo,
 };
-pub use molotov::scenario::context::RunArgs;
-pub use molotov::scenario::http::{HttpError, Request, Response, SessionOptions};
-pub use molotov::scenario::log::Level;

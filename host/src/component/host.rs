@@ -155,7 +155,10 @@ impl WorkerState {
     /// The last lines the guest wrote to stderr (where a Rust panic lands).
     pub fn stderr_tail(&self) -> String {
         let text = String::from_utf8_lossy(&self.stderr.contents()).into_owned();
-        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))
+            .collect();
         lines[lines.len().saturating_sub(3)..].join(" ")
     }
 

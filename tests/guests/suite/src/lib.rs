@@ -1,1 +1,107 @@
+//! Scenarios for the end-to-end tests: well-behaved, failing, broken and hostile ones.
+//! Every weight is 0: a test names the scenario it runs with `-s`.
 
+#[molotov::scenarios]
+mod suite {
+    use molotov::prelude::*;
+
+    #[global_setup]
+    fn global_setup(_args: &RunArgs) -> Result {
+        molotov::set_var("global-setup", "done");
+        Ok(())
+    }
+
+    #[setup]
+    fn setup(worker_id: u32, _args: &RunArgs) -> Result<Option<SessionOptions>> {
+        Ok(Some(SessionOptions {
+            headers: vec![("x-molotov-worker".into(), worker_id.to_string())],
+            timeout_ms: None,
+            max_redirects: None,
+        }))
+    }
+
+    #[events(scenario_failure)]
+    fn on_event(event: &Event) {
+        if let Event::ScenarioFailure(_) = event {
+            molotov::incr("failures-seen", 1);
+        }
+    }
+
+    #[scenario(weight = 0)]
+    fn ok(s: &Session) -> Result {
+        s.get("/")?.expect_status(200)?;
+        Ok(())
+    }
+
+    #[scenario(weight = 0)]
+    fn server_error(s: &Session) -> Result {
+        s.get("/status/500")?.expect_status(200)?;
+        Ok(())
+    }
+
+    #[scenario(weight = 0)]
+    fn trap(_s: &Session) -> Result {
+        panic!("boom");
+    }
+
+    #[scenario(weight = 0)]
+    fn spin(_s: &Session) -> Result {
+        let mut n: u64 = 0;
+        loop {
+            n = std::hint::black_box(n.wrapping_add(1));
+        }
+    }
+
+    #[scenario(weight = 0)]
+    fn hog(_s: &Session) -> Result {
+        let mut blocks: Vec<Vec<u8>> = Vec::new();
+        loop {
+            blocks.push(std::hint::black_box(vec![1u8; 1 << 20]));
+        }
+    }
+
+    #[scenario(weight = 0)]
+    fn slow(s: &Session) -> Result {
+        s.get("/slow?ms=200")?.expect_status(200)?;
+        molotov::sleep(100);
+        Ok(())
+    }
+
+    #[scenario(weight = 0)]
+    fn elsewhere(s: &Session) -> Result {
+        s.get("http://127.0.0.2:9/")?;
+        Ok(())
+    }
+
+    #[scenario(weight = 0)]
+    fn session_state(s: &Session) -> Result {
+        ensure!(
+            molotov::get_var("global-setup").as_deref() == Some("done"),
+            "global-setup did not run"
+        );
+        ensure!(
+            molotov::env("EXPECTED").as_deref() == Some("yes"),
+            "--env EXPECTED=yes not seen"
+        );
+        s.get("/cookies/set?flavour=oatmeal")?.expect_status(200)?;
+        let cookies = s.get("/cookies")?.json()?;
+        ensure!(
+            cookies["flavour"] == "oatmeal",
+            "cookie not kept: {cookies}"
+        );
+        let headers = s.get("/headers")?.json()?;
+        let worker = molotov::worker_id().to_string();
+        ensure!(
+            headers["x-molotov-worker"] == worker.as_str(),
+            "setup header missing: {headers}"
+        );
+        let redirected = s.get("/redirect?to=/echo")?;
+        ensure!(
+            redirected.url().ends_with("/echo"),
+            "redirect not followed: {}",
+            redirected.url()
+        );
+        molotov::incr("session-checks", 1);
+        Ok(())
+    }
+}

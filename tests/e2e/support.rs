@@ -1,0 +1,194 @@
+//! The harness: guest components built from source once, a real server on
+//! 127.0.0.1, and the real `molotov` binary run with a time limit.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// No run in these tests may take longer; a run that does has hung.
+const RUN_LIMIT: Duration = Duration::from_secs(120);
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host/ has a parent")
+        .to_path_buf()
+}
+
+/// The components the tests run, compiled for wasm32-wasip2 on first use.
+pub struct Guests {
+    pub hello: PathBuf,
+    pub read_write: PathBuf,
+    pub suite: PathBuf,
+}
+
+pub fn guests() -> &'static Guests {
+    static GUESTS: OnceLock<Guests> = OnceLock::new();
+    GUESTS.get_or_init(|| {
+        // A target directory of its own: the outer `cargo test` holds the lock on ours.
+        let target = workspace().join("target").join("e2e-guests");
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(workspace())
+            .args(["build", "--release", "--target", "wasm32-wasip2"])
+            .args(["-p", "hello", "-p", "read-write", "-p", "test-suite"])
+            .env("CARGO_TARGET_DIR", &target)
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the guest components failed");
+        let out = target.join("wasm32-wasip2").join("release");
+        Guests {
+            hello: out.join("hello.wasm"),
+            read_write: out.join("read_write.wasm"),
+            suite: out.join("test_suite.wasm"),
+        }
+    })
+}
+
+/// The built-in target, served in-process on 127.0.0.1 by a runtime of its own.
+pub struct Server {
+    pub url: String,
+}
+
+impl Server {
+    pub fn start() -> Self {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                let address = molotov::serve::spawn(([127, 0, 0, 1], 0).into())
+                    .await
+                    .expect("bind");
+                sender.send(address).expect("report the address");
+                std::future::pending::<()>().await
+            });
+        });
+        let address = receiver.recv().expect("the server starts");
+        Self {
+            url: format!("http://{address}"),
+        }
+    }
+
+    /// Requests the server answered so far (this one included).
+    pub fn served(&self) -> u64 {
+        let address = self.url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).expect("connect");
+        use std::io::{Read, Write};
+        write!(
+            stream,
+            "GET /stats HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("write");
+        let mut text = String::new();
+        stream.read_to_string(&mut text).expect("read");
+        let body = text.split("\r\n\r\n").nth(1).expect("a body");
+        serde_json::from_str::<Value>(body).expect("JSON")["requests"]
+            .as_u64()
+            .expect("a count")
+    }
+}
+
+/// A finished run of the binary.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    /// The `--json` results, when the run wrote them.
+    pub json: Option<Value>,
+}
+
+impl Run {
+    pub fn json(&self) -> &Value {
+        self.json
+            .as_ref()
+            .unwrap_or_else(|| panic!("no JSON results; stderr: {}", self.stderr))
+    }
+
+    /// Exit code 2, one clear line naming `expected`, and no panic.
+    pub fn assert_cannot_run(&self, expected: &str) {
+        assert_eq!(self.code, Some(2), "stderr: {}", self.stderr);
+        assert!(
+            self.stderr.contains(expected),
+            "expected {expected:?} in: {}",
+            self.stderr
+        );
+        assert!(
+            !self.stderr.contains("panicked"),
+            "panicked: {}",
+            self.stderr
+        );
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!("molotov-e2e-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir.join(format!("{}-{name}", NEXT.fetch_add(1, Ordering::Relaxed)))
+}
+
+/// A file holding `bytes`, for the bad-input tests.
+pub fn file_with(name: &str, bytes: &[u8]) -> PathBuf {
+    let path = scratch(name);
+    std::fs::write(&path, bytes).expect("write scratch file");
+    path
+}
+
+pub fn molotov() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_molotov"));
+    command.env(
+        "MOLOTOV_CACHE_DIR",
+        workspace().join("target").join("e2e-cache"),
+    );
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Runs `molotov run COMPONENT ARGS… --json FILE` and reads the results.
+pub fn run(component: &Path, args: &[&str]) -> Run {
+    let json = scratch("results.json");
+    let mut command = molotov();
+    command
+        .arg("run")
+        .arg(component)
+        .args(args)
+        .arg("--json")
+        .arg(&json);
+    let mut run = finish(command.spawn().expect("molotov starts"));
+    run.json = std::fs::read_to_string(&json)
+        .ok()
+        .map(|text| serde_json::from_str(&text).expect("valid JSON"));
+    run
+}
+
+/// Waits for a started `molotov`, killing it if it hangs.
+pub fn finish(mut child: std::process::Child) -> Run {
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > RUN_LIMIT {
+            let _ = child.kill();
+            panic!("molotov hung for {RUN_LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().expect("output");
+    Run {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        json: None,
+    }
+}
