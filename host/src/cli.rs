@@ -14,7 +14,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a load test of a scenario component.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Serve the built-in target: a small, fast HTTP service for demos and tests.
     Serve(ServeArgs),
 }

@@ -35,7 +35,7 @@ fn main() -> ExitCode {
         Command::Run(args) => {
             let quiet = args.quiet;
             let json = args.json.clone();
-            match runtime.block_on(molotov::runner::run(args)) {
+            match runtime.block_on(molotov::runner::run(*args)) {
                 Ok(outcome) => {
                     if !quiet {
                         print!("{}", outcome.report.summary());

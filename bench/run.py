@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Benchmark molotov against wrk on the same server, in one run.
+
+Prints requests per client CPU-second for both (counted by the server, so
+every client is counted the same way) and their ratio, and molotov's resident
+memory per worker from 10 to 1,000 workers. Server and client are pinned to
+different cores. Machines are shared and noisy: compare the ratios, not the
+absolute figures, and take the median of several repetitions (--reps).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MOLOTOV = ROOT / "target" / "release" / "molotov"
+HELLO = ROOT / "target" / "wasm32-wasip2" / "release" / "hello.wasm"
+SERVER_CORE, CLIENT_CORE = "0", "1"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def build():
+    subprocess.run(["rustup", "target", "add", "wasm32-wasip2"], check=True, capture_output=True)
+    subprocess.run(["cargo", "build", "--release", "-p", "molotov"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--release", "--target", "wasm32-wasip2", "-p", "hello"], cwd=ROOT, check=True)
+
+
+class Server:
+    """nginx as in shared/peers (one worker, keep-alive), else `molotov serve`."""
+
+    def __init__(self, workdir):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+        if nginx:
+            self.kind = "nginx"
+            (workdir / "tmp").mkdir(exist_ok=True)
+            template = (Path(__file__).parent / "nginx.conf.template").read_text()
+            conf = workdir / "nginx.conf"
+            conf.write_text(template.replace("@PORT@", str(self.port)).replace("@DIR@", str(workdir)))
+            command = [nginx, "-c", str(conf), "-p", f"{workdir}/"]
+        else:
+            self.kind = "molotov serve"
+            command = [str(MOLOTOV), "serve", "--port", str(self.port)]
+        self.process = subprocess.Popen(["taskset", "-c", SERVER_CORE, *command],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                self.served()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit(f"the {self.kind} server did not start")
+
+    def served(self):
+        if self.kind == "nginx":
+            text = urllib.request.urlopen(self.url + "nginx_status").read().decode()
+            return int(re.search(r"\n\s*\d+\s+\d+\s+(\d+)", text).group(1))
+        return json.load(urllib.request.urlopen(self.url + "stats"))["requests"]
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait()
+
+
+def measure(command):
+    """Runs a pinned client; returns (CPU seconds, max RSS in KiB)."""
+    process = subprocess.Popen(["taskset", "-c", CLIENT_CORE, *command],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()}")
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def throughput(server, command):
+    """Requests per client CPU-second, counted by the server."""
+    before = server.served()
+    cpu, _ = measure(command)
+    requests = server.served() - before - 1
+    return requests / cpu, requests, cpu
+
+
+def molotov_run(server, workers, seconds):
+    return [str(MOLOTOV), "run", str(HELLO), "-w", str(workers), "-d", str(seconds), "--target", server.url, "-q"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=100)
+    parser.add_argument("--no-build", action="store_true")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: apt-get install -y wrk nginx")
+    if not args.no_build:
+        build()
+    workdir = Path(tempfile.mkdtemp(prefix="molotov-bench-"))
+    server = Server(workdir)
+    try:
+        # Warm-up: fills the compile cache, so compilation is not measured.
+        measure(molotov_run(server, 1, 1))
+        wrk, mol = [], []
+        for rep in range(args.reps):
+            wrk.append(throughput(server, ["wrk", "-t1", f"-c{args.connections}", f"-d{args.seconds}s", server.url]))
+            mol.append(throughput(server, molotov_run(server, args.connections, args.seconds)))
+            print(f"rep {rep + 1}: wrk {wrk[-1][0]:,.0f} req/CPU-s, molotov {mol[-1][0]:,.0f} req/CPU-s", flush=True)
+        wrk_rate = statistics.median(r[0] for r in wrk)
+        mol_rate = statistics.median(r[0] for r in mol)
+
+        rss = {w: measure(molotov_run(server, w, 3))[1] for w in (10, 100, 1000)}
+        wrk_rss = {c: measure(["wrk", "-t1", f"-c{c}", "-d3s", server.url])[1] for c in (10, 1000)}
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print(f"\nserver: {server.kind} on core {SERVER_CORE}; clients on core {CLIENT_CORE}; "
+          f"{args.connections} connections/workers, {args.seconds} s, median of {args.reps}")
+    print(f"{'client':<10} {'req per client CPU-s':>22}")
+    print(f"{'wrk':<10} {wrk_rate:>22,.0f}")
+    print(f"{'molotov':<10} {mol_rate:>22,.0f}")
+    print(f"ratio molotov/wrk: {mol_rate / wrk_rate:.2f}")
+    per_worker = (rss[1000] - rss[10]) / 990
+    print(f"\nmolotov max RSS: " + ", ".join(f"{w} workers {kib / 1024:.1f} MiB" for w, kib in rss.items()))
+    print(f"molotov resident memory per extra worker (10 -> 1000): {per_worker:.1f} KiB")
+    print(f"wrk resident memory per extra connection (10 -> 1000): {(wrk_rss[1000] - wrk_rss[10]) / 990:.1f} KiB")
+
+
+if __name__ == "__main__":
+    main()
