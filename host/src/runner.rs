@@ -18,7 +18,9 @@ use crate::cli::RunArgs as Flags;
 use crate::component::bindings::{
     Event, EventKinds, FailureEvent, Fixtures, RunArgs, ScenarioEvent,
 };
-use crate::component::{self, Description, EngineLimits, GuestError, Instance, Loaded, RunContext};
+use crate::component::{
+    self, Description, EngineLimits, GuestError, Instance, Loaded, RunContext, SessionFixture,
+};
 use crate::console::Console;
 use crate::metrics::Metrics;
 use crate::report::{Report, StopReason};
@@ -395,7 +397,11 @@ async fn start_worker(worker_id: u32, shared: &Shared) -> Option<Instance> {
         }
     }
     if fixtures.contains(Fixtures::SETUP_SESSION)
-        && let Err(message) = fixture(instance.setup_session(worker_id).await)
+        && let Err(message) = fixture(
+            instance
+                .session_fixture(SessionFixture::Setup, worker_id)
+                .await,
+        )
     {
         fail("setup-session", &message);
         return None;
@@ -558,7 +564,11 @@ async fn finish_worker(worker_id: u32, shared: &Shared, instance: Option<Instanc
     let fixtures = shared.description.fixtures;
     let console = &shared.context.console;
     if fixtures.contains(Fixtures::TEARDOWN_SESSION)
-        && let Err(message) = fixture(instance.teardown_session(worker_id).await)
+        && let Err(message) = fixture(
+            instance
+                .session_fixture(SessionFixture::Teardown, worker_id)
+                .await,
+        )
     {
         console.note(&format!(
             "[W:{worker_id}] teardown-session failed: {message}"

@@ -28,6 +28,13 @@ pub enum GuestError {
 #[error("guest deadline exceeded")]
 struct DeadlineExceeded;
 
+/// The two fixtures that receive the worker's session.
+#[derive(Debug, Clone, Copy)]
+pub enum SessionFixture {
+    Setup,
+    Teardown,
+}
+
 /// A worker's store and instance.
 pub struct Instance {
     store: Store<WorkerState>,
@@ -143,29 +150,26 @@ impl Instance {
         result.map_err(|e| self.classify(e))
     }
 
-    pub async fn setup_session(
+    /// `setup-session` or `teardown-session`, on the worker's session.
+    pub async fn session_fixture(
         &mut self,
+        fixture: SessionFixture,
         worker_id: u32,
     ) -> Result<Result<(), String>, GuestError> {
         self.arm();
         let session = Resource::new_borrow(self.session.rep());
-        let result = self
-            .guest
-            .call_setup_session(&mut self.store, worker_id, session)
-            .await;
-        result.map_err(|e| self.classify(e))
-    }
-
-    pub async fn teardown_session(
-        &mut self,
-        worker_id: u32,
-    ) -> Result<Result<(), String>, GuestError> {
-        self.arm();
-        let session = Resource::new_borrow(self.session.rep());
-        let result = self
-            .guest
-            .call_teardown_session(&mut self.store, worker_id, session)
-            .await;
+        let result = match fixture {
+            SessionFixture::Setup => {
+                self.guest
+                    .call_setup_session(&mut self.store, worker_id, session)
+                    .await
+            }
+            SessionFixture::Teardown => {
+                self.guest
+                    .call_teardown_session(&mut self.store, worker_id, session)
+                    .await
+            }
+        };
         result.map_err(|e| self.classify(e))
     }
 

@@ -13,7 +13,7 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 
 pub use bindings::Description;
 pub use host::{RunContext, WorkerState};
-pub use instance::{GuestError, Instance};
+pub use instance::{GuestError, Instance, SessionFixture};
 
 use bindings::{Scenario, ScenarioPre};
 

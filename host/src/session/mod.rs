@@ -1,17 +1,19 @@
-//! HTTP as the host performs it: one pooled client for the run, one session (cookies, default headers) per worker.
+//! HTTP as the host performs it: each worker's session keeps its own keep-alive
+//! connections, cookie jar and default headers.
 
+mod connection;
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use cookie_store::{CookieStore, RawCookie};
 use http::header::{COOKIE, LOCATION, SET_COOKIE};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use http_body_util::Full;
 use url::Url;
+
+use connection::{Connection, Failure, Origin};
 
 use crate::component::bindings::{HttpError, Request, Response, SessionOptions};
 use crate::metrics::{Recorder, RequestOutcome};
@@ -19,10 +21,10 @@ use crate::metrics::{Recorder, RequestOutcome};
 /// Redirects a session follows unless its `setup` says otherwise.
 const DEFAULT_MAX_REDIRECTS: u8 = 10;
 
-/// The run's HTTP client: a keep-alive connection pool (HTTP/1.1, and HTTP/2
-/// over TLS by ALPN), the `--target` base URL and the `--allow-host` list.
+/// What every session of the run shares: TLS settings (HTTP/2 by ALPN), the
+/// `--target` base URL, the `--allow-host` list and the default timeout.
 pub struct HttpClient {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    tls: Arc<rustls::ClientConfig>,
     target: Option<Url>,
     allowed_hosts: Vec<String>,
     timeout: Duration,
@@ -30,6 +32,7 @@ pub struct HttpClient {
 
 /// One worker's session: default headers, cookie jar, timeout and redirects.
 pub struct SessionState {
+    connections: Vec<(Origin, Connection)>,
     headers: HeaderMap,
     cookies: CookieStore,
     timeout: Option<Duration>,
@@ -39,6 +42,7 @@ pub struct SessionState {
 impl Default for SessionState {
     fn default() -> Self {
         Self {
+            connections: Vec::new(),
             headers: HeaderMap::new(),
             cookies: CookieStore::default(),
             timeout: None,
@@ -60,6 +64,33 @@ impl SessionState {
             .map_err(|e| HttpError::InvalidRequest(format!("header {name}: {e}")))?;
         self.headers.insert(name, value);
         Ok(())
+    }
+
+    /// An open connection to `url`'s origin, reused or newly made.
+    async fn connection(
+        &mut self,
+        url: &Url,
+        tls: &Arc<rustls::ClientConfig>,
+    ) -> Result<&mut Connection, HttpError> {
+        if let Some(index) = self
+            .connections
+            .iter()
+            .position(|(origin, _)| origin.matches(url))
+        {
+            if self.connections[index].1.is_open() {
+                return Ok(&mut self.connections[index].1);
+            }
+            self.connections.swap_remove(index);
+        }
+        let origin = Origin::of(url);
+        let connection = Connection::open(&origin, tls).await?;
+        self.connections.push((origin, connection));
+        Ok(&mut self.connections.last_mut().expect("just pushed").1)
+    }
+
+    /// Forgets the connection to `url`'s origin, after an error left it in doubt.
+    fn close(&mut self, url: &Url) {
+        self.connections.retain(|(origin, _)| !origin.matches(url));
     }
 
     /// Applies the options a `setup` fixture returned.
@@ -92,23 +123,12 @@ pub fn error_kind(error: &HttpError) -> &'static str {
 
 impl HttpClient {
     pub fn new(target: Option<Url>, allowed_hosts: Vec<String>, timeout: Duration) -> Self {
-        let mut http = HttpConnector::new();
-        http.set_nodelay(true);
-        http.enforce_http(false);
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
-            .https_or_http()
-            .enable_all_versions()
-            .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .build(https);
         let allowed_hosts = allowed_hosts
             .into_iter()
             .map(|h| h.to_ascii_lowercase())
             .collect();
         Self {
-            client,
+            tls: connection::tls_config(),
             target,
             allowed_hosts,
             timeout,
@@ -148,9 +168,14 @@ impl HttpClient {
             let hop_started = Instant::now();
             let result = match self.build(session, req, &method, &url, body.clone()) {
                 Ok(request) => {
-                    match tokio::time::timeout_at(deadline, self.exchange(request)).await {
+                    let exchange = self.exchange(session, &url, request);
+                    match tokio::time::timeout_at(deadline, exchange).await {
                         Ok(result) => result,
-                        Err(_) => Err(HttpError::Timeout),
+                        Err(_) => {
+                            // Mid-exchange, the connection's state is unknown.
+                            session.close(&url);
+                            Err(HttpError::Timeout)
+                        }
                     }
                 }
                 Err(error) => Err(error),
@@ -293,24 +318,31 @@ impl HttpClient {
         Ok(request)
     }
 
+    /// One request and its whole response, retried once on a fresh
+    /// connection if a kept-alive one closed before the request went out.
     async fn exchange(
         &self,
-        request: http::Request<Full<Bytes>>,
+        session: &mut SessionState,
+        url: &Url,
+        mut request: http::Request<Full<Bytes>>,
     ) -> Result<(http::response::Parts, Bytes), HttpError> {
-        let response = self.client.request(request).await.map_err(|e| {
-            if e.is_connect() {
-                HttpError::Connect(chain(&e))
-            } else {
-                HttpError::Protocol(chain(&e))
+        for _attempt in 0..2 {
+            let connection = session.connection(url, &self.tls).await?;
+            match connection.exchange(request).await {
+                Ok(exchange) => return Ok(exchange),
+                Err(Failure::Retry(unsent)) => {
+                    session.close(url);
+                    request = unsent;
+                }
+                Err(Failure::Error(error)) => {
+                    session.close(url);
+                    return Err(error);
+                }
             }
-        })?;
-        let (parts, body) = response.into_parts();
-        let bytes = body
-            .collect()
-            .await
-            .map_err(|e| HttpError::Protocol(chain(&e)))?
-            .to_bytes();
-        Ok((parts, bytes))
+        }
+        Err(HttpError::Protocol(
+            "the server closed the connection before the request was sent".into(),
+        ))
     }
 }
 
@@ -329,16 +361,4 @@ fn redirect_target(status: &StatusCode, headers: &HeaderMap, url: &Url) -> Optio
     }
     let location = headers.get(LOCATION)?.to_str().ok()?;
     url.join(location).ok()
-}
-
-/// An error and its sources, on one line.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
