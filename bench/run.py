@@ -96,8 +96,19 @@ def throughput(server, command):
     return requests / cpu, requests, cpu
 
 
+RESULTS = Path(tempfile.gettempdir()) / f"molotov-bench-{os.getpid()}.json"
+
+
 def molotov_run(server, workers, seconds):
-    return [str(MOLOTOV), "run", str(HELLO), "-w", str(workers), "-d", str(seconds), "--target", server.url, "-q"]
+    return [str(MOLOTOV), "run", str(HELLO), "-w", str(workers), "-d", str(seconds), "--target", server.url,
+            "-q", "--json", str(RESULTS)]
+
+
+def check_molotov_results():
+    """A benchmark of failing requests would measure nothing worth knowing."""
+    results = json.loads(RESULTS.read_text())
+    if results["scenarios"]["failed"] or results["requests"]["errors"]:
+        sys.exit(f"molotov runs failed: {json.dumps(results['scenarios'])[:500]}")
 
 
 def main():
@@ -120,6 +131,7 @@ def main():
         for rep in range(args.reps):
             wrk.append(throughput(server, ["wrk", "-t1", f"-c{args.connections}", f"-d{args.seconds}s", server.url]))
             mol.append(throughput(server, molotov_run(server, args.connections, args.seconds)))
+            check_molotov_results()
             print(f"rep {rep + 1}: wrk {wrk[-1][0]:,.0f} req/CPU-s, molotov {mol[-1][0]:,.0f} req/CPU-s", flush=True)
         wrk_rate = statistics.median(r[0] for r in wrk)
         mol_rate = statistics.median(r[0] for r in mol)

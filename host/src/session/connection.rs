@@ -130,6 +130,7 @@ impl Connection {
     ) -> Result<(http::response::Parts, Bytes), Failure> {
         match self {
             Self::Http1 { sender, driver } => {
+                let request = origin_form(request);
                 if drive(driver, sender.ready()).await?.is_err() {
                     return Err(Failure::Retry(request));
                 }
@@ -160,6 +161,22 @@ pub enum Failure {
     /// Not sent: try again on a fresh connection.
     Retry(http::Request<Body>),
     Error(HttpError),
+}
+
+/// HTTP/1.1 wants `GET /path` with a `Host` header, not the absolute URI
+/// that HTTP/2 needs for its `:authority`.
+fn origin_form(mut request: http::Request<Body>) -> http::Request<Body> {
+    let uri = request.uri().clone();
+    if let Some(authority) = uri.authority()
+        && !request.headers().contains_key(http::header::HOST)
+        && let Ok(host) = http::HeaderValue::from_str(authority.as_str())
+    {
+        request.headers_mut().insert(http::header::HOST, host);
+    }
+    if let Some(path) = uri.path_and_query() {
+        *request.uri_mut() = http::Uri::from(path.clone());
+    }
+    request
 }
 
 /// A request hyper gave back unsent can be retried; any other error cannot.

@@ -83,7 +83,9 @@ impl SessionState {
             self.connections.swap_remove(index);
         }
         let origin = Origin::of(url);
-        let connection = Connection::open(&origin, tls).await?;
+        // Boxed: opening (TCP, TLS, handshake) is rare, and inline it would make
+        // every request's future several kilobytes to move.
+        let connection = Box::pin(Connection::open(&origin, tls)).await?;
         self.connections.push((origin, connection));
         Ok(&mut self.connections.last_mut().expect("just pushed").1)
     }
@@ -361,4 +363,33 @@ fn redirect_target(status: &StatusCode, headers: &HeaderMap, url: &Url) -> Optio
     }
     let location = headers.get(LOCATION)?.to_str().ok()?;
     url.join(location).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Metrics;
+
+    /// Every request's future is moved into the heap by wasmtime: a large one
+    /// costs a large copy per request (rarely used states are boxed).
+    #[test]
+    fn a_request_future_stays_small() {
+        let client = HttpClient::new(None, Vec::new(), Duration::from_secs(1));
+        let mut session = SessionState::default();
+        let request = Request {
+            method: "GET".into(),
+            url: "/".into(),
+            headers: Vec::new(),
+            body: None,
+            timeout_ms: None,
+            name: None,
+        };
+        let recorder = Metrics::new(1).recorder(0);
+        let future = client.send(&mut session, &request, &recorder);
+        assert!(
+            std::mem::size_of_val(&future) <= 2048,
+            "{} bytes",
+            std::mem::size_of_val(&future)
+        );
+    }
 }

@@ -95,6 +95,8 @@ mod suite {
             headers["x-molotov-worker"] == worker.as_str(),
             "setup header missing: {headers}"
         );
+        let host = headers["host"].as_str().unwrap_or_default();
+        ensure!(host.starts_with("127.0.0.1:"), "no Host header: {headers}");
         let redirected = s.get("/redirect?to=/echo")?;
         ensure!(
             redirected.url().ends_with("/echo"),
