@@ -1,5 +1,7 @@
 //! The worker's HTTP session, with a friendly request builder and response checks.
 
+use std::cell::OnceCell;
+
 use crate::bindings::molotov::scenario::http::{self as wit, HttpError};
 use crate::error::{Error, Result};
 
@@ -42,7 +44,7 @@ impl<'a> Session<'a> {
     pub fn send(&self, request: Request) -> Result<Response> {
         self.0
             .send(&request.0)
-            .map(Response)
+            .map(Response::new)
             .map_err(|e| Error::msg(describe(&e, &request.0)))
     }
 
@@ -117,58 +119,74 @@ impl Request {
     }
 }
 
-/// A complete response.
-pub struct Response(wit::Response);
+/// A complete response. The host keeps it: headers and body are copied into
+/// the scenario only when asked for (the body once, then kept).
+pub struct Response {
+    inner: wit::Response,
+    status: u16,
+    body: OnceCell<Vec<u8>>,
+}
 
 impl Response {
+    fn new(inner: wit::Response) -> Self {
+        let status = inner.status();
+        Self {
+            inner,
+            status,
+            body: OnceCell::new(),
+        }
+    }
+
     /// The status code.
     pub fn status(&self) -> u16 {
-        self.0.status
+        self.status
     }
 
     /// Fails unless the status is `expected`.
     pub fn expect_status(self, expected: u16) -> Result<Self> {
-        if self.0.status != expected {
+        if self.status != expected {
             return Err(Error::msg(format!(
                 "{}: expected status {expected}, got {}",
-                self.0.url, self.0.status
+                self.url(),
+                self.status
             )));
         }
         Ok(self)
     }
 
     /// The first value of header `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.0
-            .headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.inner.header(name)
+    }
+
+    /// Every header, in the order received.
+    pub fn headers(&self) -> Vec<(String, String)> {
+        self.inner.headers()
     }
 
     /// The raw body.
     pub fn bytes(&self) -> &[u8] {
-        &self.0.body
+        self.body.get_or_init(|| self.inner.body())
     }
 
     /// The body as text (invalid UTF-8 is replaced).
     pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.body).into_owned()
+        String::from_utf8_lossy(self.bytes()).into_owned()
     }
 
     /// The body parsed as JSON.
     pub fn json(&self) -> Result<serde_json::Value> {
-        serde_json::from_slice(&self.0.body)
-            .map_err(|e| Error::msg(format!("{}: body is not JSON: {e}", self.0.url)))
+        serde_json::from_slice(self.bytes())
+            .map_err(|e| Error::msg(format!("{}: body is not JSON: {e}", self.url())))
     }
 
     /// The final URL, after redirects.
-    pub fn url(&self) -> &str {
-        &self.0.url
+    pub fn url(&self) -> String {
+        self.inner.url()
     }
 
     /// Time from sending the request to its last byte, as measured by the host.
     pub fn elapsed_us(&self) -> u64 {
-        self.0.elapsed_us
+        self.inner.elapsed_us()
     }
 }

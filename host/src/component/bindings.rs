@@ -7,11 +7,12 @@ wasmtime::component::bindgen!({
     exports: { default: async },
     with: {
         "molotov:scenario/http.session": crate::component::host::SessionHandle,
+        "molotov:scenario/http.response": crate::session::ResponseData,
     },
 });
 
 pub use self::molotov::scenario::context::RunArgs;
-pub use self::molotov::scenario::http::{HttpError, Request, Response, SessionOptions};
+pub use self::molotov::scenario::http::{HttpError, Request, ResponseInfo, SessionOptions};
 pub use self::molotov::scenario::log::Level;
 pub use exports::molotov::scenario::scenarios::{
     Description, Event, EventKinds, FailureEvent, Fixtures, RequestEvent, ResponseEvent,

@@ -10,11 +10,11 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::bindings::molotov::scenario::{context, http, log, metrics, vars};
-use super::bindings::{Event, EventKinds, Level, Request, RequestEvent, Response, ResponseEvent};
+use super::bindings::{Event, EventKinds, Level, Request, RequestEvent, ResponseEvent};
 use super::bindings::{HttpError, RunArgs};
 use crate::console::Console;
 use crate::metrics::{Metrics, Recorder};
-use crate::session::{HttpClient, SessionState};
+use crate::session::{HttpClient, ResponseData, SessionState};
 
 /// The guest's handle to its worker's session. The host keeps one session per
 /// worker in [`WorkerState`], so the handle carries no data.
@@ -183,7 +183,7 @@ impl http::HostSession for WorkerState {
         &mut self,
         _session: Resource<SessionHandle>,
         req: Request,
-    ) -> Result<std::result::Result<Response, HttpError>> {
+    ) -> Result<std::result::Result<Resource<ResponseData>, HttpError>> {
         if self.wants(EventKinds::SENDING_REQUEST) {
             let event = RequestEvent {
                 worker_id: self.worker_id,
@@ -199,14 +199,21 @@ impl http::HostSession for WorkerState {
             .await;
         self.clock.host_wait += waited.elapsed();
         if self.wants(EventKinds::RESPONSE_RECEIVED) {
+            let info = outcome
+                .as_ref()
+                .map(ResponseData::info)
+                .map_err(Clone::clone);
             let event = ResponseEvent {
                 worker_id: self.worker_id,
                 request: req,
-                outcome: outcome.clone(),
+                outcome: info,
             };
             self.pending_events.push(Event::ResponseReceived(event));
         }
-        Ok(outcome)
+        match outcome {
+            Ok(response) => Ok(Ok(self.table.push(response)?)),
+            Err(error) => Ok(Err(error)),
+        }
     }
 
     async fn set_header(
@@ -229,6 +236,41 @@ impl http::HostSession for WorkerState {
     }
 
     async fn drop(&mut self, _session: Resource<SessionHandle>) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl http::HostResponse for WorkerState {
+    async fn status(&mut self, response: Resource<ResponseData>) -> Result<u16> {
+        Ok(self.table.get(&response)?.status)
+    }
+
+    async fn headers(&mut self, response: Resource<ResponseData>) -> Result<Vec<(String, String)>> {
+        Ok(self.table.get(&response)?.header_pairs())
+    }
+
+    async fn header(
+        &mut self,
+        response: Resource<ResponseData>,
+        name: String,
+    ) -> Result<Option<String>> {
+        Ok(self.table.get(&response)?.header(&name))
+    }
+
+    async fn body(&mut self, response: Resource<ResponseData>) -> Result<Vec<u8>> {
+        Ok(self.table.get(&response)?.body.to_vec())
+    }
+
+    async fn url(&mut self, response: Resource<ResponseData>) -> Result<String> {
+        Ok(self.table.get(&response)?.url.clone())
+    }
+
+    async fn elapsed_us(&mut self, response: Resource<ResponseData>) -> Result<u64> {
+        Ok(self.table.get(&response)?.elapsed_us)
+    }
+
+    async fn drop(&mut self, response: Resource<ResponseData>) -> Result<()> {
+        self.table.delete(response)?;
         Ok(())
     }
 }

@@ -15,11 +15,46 @@ use url::Url;
 
 use connection::{Connection, Failure, Origin};
 
-use crate::component::bindings::{HttpError, Request, Response, SessionOptions};
+use crate::component::bindings::{HttpError, Request, ResponseInfo, SessionOptions};
 use crate::metrics::{Recorder, RequestOutcome};
 
 /// Redirects a session follows unless its `setup` says otherwise.
 const DEFAULT_MAX_REDIRECTS: u8 = 10;
+
+/// A complete response, kept by the host while the guest holds its handle.
+pub struct ResponseData {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub url: String,
+    pub elapsed_us: u64,
+}
+
+impl ResponseData {
+    /// What events report of it.
+    pub fn info(&self) -> ResponseInfo {
+        ResponseInfo {
+            status: self.status,
+            url: self.url.clone(),
+            elapsed_us: self.elapsed_us,
+        }
+    }
+
+    pub fn header_pairs(&self) -> Vec<(String, String)> {
+        self.headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), lossy(v)))
+            .collect()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).map(lossy)
+    }
+}
+
+fn lossy(value: &HeaderValue) -> String {
+    String::from_utf8_lossy(value.as_bytes()).into_owned()
+}
 
 /// What every session of the run shares: TLS settings (HTTP/2 by ALPN), the
 /// `--target` base URL, the `--allow-host` list and the default timeout.
@@ -144,7 +179,7 @@ impl HttpClient {
         session: &mut SessionState,
         req: &Request,
         recorder: &Recorder,
-    ) -> Result<Response, HttpError> {
+    ) -> Result<ResponseData, HttpError> {
         let timeout = req
             .timeout_ms
             .map(|ms| Duration::from_millis(ms.into()))
@@ -206,19 +241,10 @@ impl HttpClient {
                 url = next;
                 continue;
             }
-            return Ok(Response {
+            return Ok(ResponseData {
                 status: parts.status.as_u16(),
-                headers: parts
-                    .headers
-                    .iter()
-                    .map(|(n, v)| {
-                        (
-                            n.to_string(),
-                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                        )
-                    })
-                    .collect(),
-                body: bytes.to_vec(),
+                headers: parts.headers,
+                body: bytes,
                 url: url.into(),
                 elapsed_us: started.elapsed().as_micros() as u64,
             });

@@ -3,16 +3,18 @@
 #[molotov::scenarios]
 mod hello {
     use molotov::prelude::*;
+    use std::sync::OnceLock;
 
     /// `SERVER_URL` (from `--env`) wins, Molotov-style; otherwise the
     /// relative path resolves against `--target`.
-    fn api() -> String {
-        molotov::env("SERVER_URL").unwrap_or_default() + "/"
+    fn api() -> &'static str {
+        static API: OnceLock<String> = OnceLock::new();
+        API.get_or_init(|| molotov::env("SERVER_URL").unwrap_or_default() + "/")
     }
 
     #[scenario]
     fn my_scenario_one(s: &Session) -> Result {
-        let res = s.get(&api())?.expect_status(200)?;
+        let res = s.get(api())?.expect_status(200)?;
         ensure!(
             res.json()?["result"] == "OK",
             "unexpected body: {}",

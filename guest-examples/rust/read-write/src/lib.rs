@@ -4,14 +4,16 @@
 mod read_write {
     use molotov::prelude::*;
     use serde_json::json;
+    use std::sync::OnceLock;
 
-    fn api() -> String {
-        molotov::env("SERVER_URL").unwrap_or_default() + "/"
+    fn api() -> &'static str {
+        static API: OnceLock<String> = OnceLock::new();
+        API.get_or_init(|| molotov::env("SERVER_URL").unwrap_or_default() + "/")
     }
 
     #[scenario(weight = 90)]
     fn my_scenario_one(s: &Session) -> Result {
-        let res = s.get(&api())?.expect_status(200)?;
+        let res = s.get(api())?.expect_status(200)?;
         ensure!(
             res.json()?["result"] == "OK",
             "unexpected body: {}",
@@ -22,7 +24,7 @@ mod read_write {
 
     #[scenario(weight = 10)]
     fn scenario_two(s: &Session) -> Result {
-        s.post_json(&api(), &json!({"OK": 1}))?.expect_status(200)?;
+        s.post_json(api(), &json!({"OK": 1}))?.expect_status(200)?;
         Ok(())
     }
 }
