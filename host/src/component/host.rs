@@ -216,7 +216,7 @@ impl http::HostSession for WorkerState {
         }
     }
 
-    async fn set_header(
+    fn set_header(
         &mut self,
         _session: Resource<SessionHandle>,
         name: String,
@@ -227,7 +227,7 @@ impl http::HostSession for WorkerState {
         Ok(())
     }
 
-    async fn cookies(
+    fn cookies(
         &mut self,
         _session: Resource<SessionHandle>,
         url: String,
@@ -235,71 +235,67 @@ impl http::HostSession for WorkerState {
         Ok(self.run.client.cookies(&self.session, &url))
     }
 
-    async fn drop(&mut self, _session: Resource<SessionHandle>) -> Result<()> {
+    fn drop(&mut self, _session: Resource<SessionHandle>) -> Result<()> {
         Ok(())
     }
 }
 
 impl http::HostResponse for WorkerState {
-    async fn status(&mut self, response: Resource<ResponseData>) -> Result<u16> {
+    fn status(&mut self, response: Resource<ResponseData>) -> Result<u16> {
         Ok(self.table.get(&response)?.status)
     }
 
-    async fn headers(&mut self, response: Resource<ResponseData>) -> Result<Vec<(String, String)>> {
+    fn headers(&mut self, response: Resource<ResponseData>) -> Result<Vec<(String, String)>> {
         Ok(self.table.get(&response)?.header_pairs())
     }
 
-    async fn header(
-        &mut self,
-        response: Resource<ResponseData>,
-        name: String,
-    ) -> Result<Option<String>> {
+    fn header(&mut self, response: Resource<ResponseData>, name: String) -> Result<Option<String>> {
         Ok(self.table.get(&response)?.header(&name))
     }
 
-    async fn body(&mut self, response: Resource<ResponseData>) -> Result<Vec<u8>> {
+    fn body(&mut self, response: Resource<ResponseData>) -> Result<Vec<u8>> {
         Ok(self.table.get(&response)?.body.to_vec())
     }
 
-    async fn url(&mut self, response: Resource<ResponseData>) -> Result<String> {
+    fn url(&mut self, response: Resource<ResponseData>) -> Result<String> {
         Ok(self.table.get(&response)?.url.clone())
     }
 
-    async fn elapsed_us(&mut self, response: Resource<ResponseData>) -> Result<u64> {
+    fn elapsed_us(&mut self, response: Resource<ResponseData>) -> Result<u64> {
         Ok(self.table.get(&response)?.elapsed_us)
     }
 
-    async fn drop(&mut self, response: Resource<ResponseData>) -> Result<()> {
+    fn drop(&mut self, response: Resource<ResponseData>) -> Result<()> {
         self.table.delete(response)?;
         Ok(())
     }
 }
 
 impl vars::Host for WorkerState {
-    async fn get(&mut self, key: String) -> Result<Option<String>> {
+    fn get(&mut self, key: String) -> Result<Option<String>> {
         Ok(self.run.vars.lock().expect("vars lock").get(&key).cloned())
     }
 
-    async fn set(&mut self, key: String, value: String) -> Result<()> {
+    fn set(&mut self, key: String, value: String) -> Result<()> {
         self.run.vars.lock().expect("vars lock").insert(key, value);
         Ok(())
     }
 }
 
 impl context::Host for WorkerState {
-    async fn worker_id(&mut self) -> Result<u32> {
+    fn worker_id(&mut self) -> Result<u32> {
         Ok(self.worker_id)
     }
 
-    async fn step(&mut self) -> Result<u64> {
+    fn step(&mut self) -> Result<u64> {
         Ok(self.step)
     }
 
-    async fn args(&mut self) -> Result<RunArgs> {
+    fn args(&mut self) -> Result<RunArgs> {
         Ok(self.run.args.clone())
     }
 
-    async fn env(&mut self, key: String) -> Result<Option<String>> {
+    fn env(&mut self, key: String) -> Result<Option<String>> {
         Ok(self.run.env.get(&key).cloned())
     }
 
@@ -312,24 +308,24 @@ impl context::Host for WorkerState {
 }
 
 impl log::Host for WorkerState {
-    async fn log(&mut self, level: Level, message: String) -> Result<()> {
+    fn log(&mut self, level: Level, message: String) -> Result<()> {
         self.run.console.guest_log(self.worker_id, level, &message);
         Ok(())
     }
 
-    async fn print(&mut self, message: String) -> Result<()> {
+    fn print(&mut self, message: String) -> Result<()> {
         self.run.console.guest_print(self.worker_id, &message);
         Ok(())
     }
 }
 
 impl metrics::Host for WorkerState {
-    async fn incr(&mut self, name: String, delta: i64) -> Result<()> {
+    fn incr(&mut self, name: String, delta: i64) -> Result<()> {
         self.recorder.custom_counter(&name, delta);
         Ok(())
     }
 
-    async fn timing(&mut self, name: String, us: u64) -> Result<()> {
+    fn timing(&mut self, name: String, us: u64) -> Result<()> {
         self.recorder.custom_timing(&name, us);
         Ok(())
     }
