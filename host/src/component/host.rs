@@ -192,11 +192,18 @@ impl http::HostSession for WorkerState {
             self.pending_events.push(Event::SendingRequest(event));
         }
         let waited = Instant::now();
-        let outcome = self
-            .run
-            .client
-            .send(&mut self.session, &req, &self.recorder)
-            .await;
+        // The exchange runs as a task of its own, on a thread's stack: polled
+        // here, hyper's deep call chains would stay resident in every worker's
+        // fiber stack. The session travels with it and comes back.
+        let run = Arc::clone(&self.run);
+        let recorder = self.recorder.clone();
+        let mut session = std::mem::take(&mut self.session);
+        let exchange = tokio::spawn(async move {
+            let outcome = run.client.send(&mut session, &req, &recorder).await;
+            (session, req, outcome)
+        });
+        let (session, req, outcome) = exchange.await?;
+        self.session = session;
         self.clock.host_wait += waited.elapsed();
         if self.wants(EventKinds::RESPONSE_RECEIVED) {
             let info = outcome

@@ -132,7 +132,7 @@ impl Connection {
             Self::Http1 { sender, driver } => {
                 let request = origin_form(request);
                 if drive(driver, sender.ready()).await?.is_err() {
-                    return Err(Failure::Retry(request));
+                    return Err(Failure::Retry(Box::new(request)));
                 }
                 let response = drive(driver, sender.try_send_request(request))
                     .await?
@@ -159,7 +159,7 @@ impl Connection {
 /// How an exchange failed.
 pub enum Failure {
     /// Not sent: try again on a fresh connection.
-    Retry(http::Request<Body>),
+    Retry(Box<http::Request<Body>>),
     Error(HttpError),
 }
 
@@ -182,7 +182,7 @@ fn origin_form(mut request: http::Request<Body>) -> http::Request<Body> {
 /// A request hyper gave back unsent can be retried; any other error cannot.
 fn unsent(mut error: hyper::client::conn::TrySendError<http::Request<Body>>) -> Failure {
     match error.take_message() {
-        Some(request) => Failure::Retry(request),
+        Some(request) => Failure::Retry(Box::new(request)),
         None => Failure::Error(chain(error.error())),
     }
 }

@@ -360,7 +360,7 @@ impl HttpClient {
                 Ok(exchange) => return Ok(exchange),
                 Err(Failure::Retry(unsent)) => {
                     session.close(url);
-                    request = unsent;
+                    request = *unsent;
                 }
                 Err(Failure::Error(error)) => {
                     session.close(url);
