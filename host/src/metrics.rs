@@ -132,6 +132,14 @@ impl Tally {
     }
 }
 
+/// Records one value in microseconds. (`saturating_record` would clamp to the
+/// current range instead of growing it.)
+fn record(histogram: &mut Histogram<u64>, micros: u64) {
+    histogram
+        .record(micros.max(1))
+        .expect("auto-resizing histograms take any duration");
+}
+
 fn add(into: &mut Histogram<u64>, from: &Histogram<u64>) {
     into.add(from)
         .expect("auto-resizing histograms always merge");
@@ -224,7 +232,7 @@ impl Recorder {
     }
 
     pub fn request(&self, name: &str, outcome: RequestOutcome, elapsed: Duration) {
-        let micros = (elapsed.as_micros() as u64).max(1);
+        let micros = elapsed.as_micros() as u64;
         let failed = matches!(outcome, RequestOutcome::Error(_));
         self.metrics.live.requests.fetch_add(1, Ordering::Relaxed);
         if failed {
@@ -248,8 +256,8 @@ impl Recorder {
         stats.count += 1;
         match outcome {
             RequestOutcome::Status(status) => {
-                stats.latency_us.saturating_record(micros);
-                tally.latency_us.saturating_record(micros);
+                record(&mut stats.latency_us, micros);
+                record(&mut tally.latency_us, micros);
                 *tally.statuses.entry(status).or_default() += 1;
             }
             RequestOutcome::Error(kind) => {
@@ -277,9 +285,7 @@ impl Recorder {
             Some(stats) => stats,
             None => tally.scenarios.entry(name.to_string()).or_default(),
         };
-        stats
-            .duration_us
-            .saturating_record((elapsed.as_micros() as u64).max(1));
+        record(&mut stats.duration_us, elapsed.as_micros() as u64);
         match failure {
             Some(message) => {
                 stats.failed += 1;
@@ -295,10 +301,36 @@ impl Recorder {
 
     pub fn custom_timing(&self, name: &str, micros: u64) {
         let mut tally = self.tally();
-        tally
-            .timings_us
-            .entry(name.to_string())
-            .or_insert_with(histogram)
-            .saturating_record(micros.max(1));
+        record(
+            tally
+                .timings_us
+                .entry(name.to_string())
+                .or_insert_with(histogram),
+            micros,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Histograms start small and must grow to every value recorded, in
+    /// every shard, and merge exactly.
+    #[test]
+    fn recorded_latencies_survive_sharding_and_merging() {
+        let metrics = Metrics::new(4);
+        let recorders: Vec<Recorder> = (0..10).map(|worker| metrics.recorder(worker)).collect();
+        for (i, micros) in (20..20_020u64).enumerate() {
+            let elapsed = Duration::from_micros(micros);
+            recorders[i % 10].request("GET /", RequestOutcome::Status(200), elapsed);
+        }
+        let tally = metrics.snapshot();
+        for latency in [&tally.latency_us, &tally.requests["GET /"].latency_us] {
+            assert_eq!(latency.len(), 20_000);
+            assert_eq!(latency.min(), 20);
+            assert!(latency.equivalent(latency.max(), 20_019));
+            assert!(latency.equivalent(latency.value_at_quantile(0.5), 10_019));
+        }
     }
 }
