@@ -79,13 +79,19 @@ class Server:
 
 
 def measure(command):
-    """Runs a pinned client; returns (CPU seconds, max RSS in KiB)."""
-    process = subprocess.Popen(["taskset", "-c", CLIENT_CORE, *command],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()}")
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    """Runs a pinned client; returns (CPU seconds, max RSS in KiB).
+
+    GNU time reports the client's own peak: rusage taken from Python would
+    count the forked interpreter's pages as well.
+    """
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        process = subprocess.run(["/usr/bin/time", "-o", report.name, "-f", "%U %S %M",
+                                  "taskset", "-c", CLIENT_CORE, *command],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if process.returncode != 0:
+            sys.exit(f"failed: {' '.join(command)}\n{process.stderr.decode()}")
+        user, system, rss = report.read().split()[-3:]
+    return float(user) + float(system), int(rss)
 
 
 def throughput(server, command):
@@ -118,8 +124,8 @@ def main():
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--no-build", action="store_true")
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk is missing: apt-get install -y wrk nginx")
+    if not shutil.which("wrk") or not os.path.exists("/usr/bin/time"):
+        sys.exit("wrk or GNU time is missing: apt-get install -y wrk time nginx")
     if not args.no_build:
         build()
     workdir = Path(tempfile.mkdtemp(prefix="molotov-bench-"))
