@@ -89,6 +89,10 @@ pub struct RunArgs {
     #[arg(long = "allow-host", value_name = "HOST")]
     pub allow_host: Vec<String>,
 
+    /// Also trust the CA certificates in this PEM file (staging, internal services), repeatable.
+    #[arg(long = "ca-cert", value_name = "PEM")]
+    pub ca_cert: Vec<PathBuf>,
+
     /// Default timeout of each HTTP request, in seconds.
     #[arg(long, default_value_t = 30.0, value_parser = seconds)]
     pub timeout: f64,

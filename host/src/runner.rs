@@ -129,6 +129,7 @@ pub async fn run(flags: Flags) -> anyhow::Result<Outcome> {
             target,
             flags.allow_host.clone(),
             Duration::from_secs_f64(flags.timeout),
+            crate::session::tls_config(&flags.ca_cert)?,
         ),
         metrics: Metrics::new(shards),
         console,

@@ -11,6 +11,7 @@
 //! | `/cookies` | the cookies received, as a JSON object |
 //! | `/headers` | the request headers, as a JSON object |
 //! | `/stats` | `{"requests":N}`: requests served so far, for exact counts |
+//! | `/version` | `{"version":"HTTP/1.1"}` (or `HTTP/2.0`): the protocol the request came in |
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -28,6 +29,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 
 const OK_BODY: &[u8] = br#"{"result":"OK"}"#;
 
@@ -37,7 +39,21 @@ pub async fn spawn(address: SocketAddr) -> anyhow::Result<SocketAddr> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
     let bound = listener.local_addr()?;
-    tokio::spawn(accept(listener));
+    tokio::spawn(accept(listener, None));
+    Ok(bound)
+}
+
+/// Like [`spawn`], over TLS (HTTP/2 when the client offers it by ALPN).
+pub async fn spawn_tls(
+    address: SocketAddr,
+    mut tls: rustls::ServerConfig,
+) -> anyhow::Result<SocketAddr> {
+    let listener = TcpListener::bind(address)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
+    let bound = listener.local_addr()?;
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    tokio::spawn(accept(listener, Some(TlsAcceptor::from(Arc::new(tls)))));
     Ok(bound)
 }
 
@@ -50,11 +66,11 @@ pub async fn serve(address: SocketAddr) -> anyhow::Result<()> {
         "molotov: serving the built-in target on http://{}",
         listener.local_addr()?
     );
-    accept(listener).await;
+    accept(listener, None).await;
     Ok(())
 }
 
-async fn accept(listener: TcpListener) {
+async fn accept(listener: TcpListener, tls: Option<TlsAcceptor>) {
     let served = Arc::new(AtomicU64::new(0));
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -62,14 +78,20 @@ async fn accept(listener: TcpListener) {
         };
         let _ = stream.set_nodelay(true);
         let served = Arc::clone(&served);
+        let tls = tls.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| {
                 let count = served.fetch_add(1, Ordering::Relaxed) + 1;
                 answer(request, count)
             });
-            let _ = auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let server = auto::Builder::new(TokioExecutor::new());
+            let _ = match tls {
+                None => server.serve_connection(TokioIo::new(stream), service).await,
+                Some(tls) => match tls.accept(stream).await {
+                    Ok(stream) => server.serve_connection(TokioIo::new(stream), service).await,
+                    Err(_) => return,
+                },
+            };
         });
     }
 }
@@ -178,6 +200,7 @@ async fn answer(
             json(serde_json::json!(headers))
         }
         "/stats" => json(serde_json::json!({ "requests": served })),
+        "/version" => json(serde_json::json!({ "version": format!("{:?}", request.version()) })),
         other => match other
             .strip_prefix("/status/")
             .and_then(|code| code.parse::<u16>().ok())

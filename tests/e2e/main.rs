@@ -476,3 +476,53 @@ fn bad_flags_exit_2() {
     support::run(&guests().hello, &["--target", "not a url", "-r", "1"])
         .assert_cannot_run("is not a URL");
 }
+
+#[test]
+fn https_with_the_operators_ca_negotiates_http2() {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("certificate");
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(
+        rustls::crypto::ring::default_provider().into(),
+    )
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_no_client_auth()
+    .with_single_cert(vec![certified.cert.der().clone()], key)
+    .expect("server config");
+    let server = Server::start_tls(config);
+    let ca = file_with("ca.pem", certified.cert.pem().as_bytes());
+    let ca = ca.to_str().expect("UTF-8 path");
+
+    let args = [
+        "-s",
+        "protocol",
+        "-r",
+        "2",
+        "--env",
+        "EXPECTED=HTTP/2.0",
+        "--target",
+        &server.url,
+    ];
+    let trusted = run(&guests().suite, &[&args[..], &["--ca-cert", ca]].concat());
+    assert_eq!(trusted.code, Some(0), "stderr: {}", trusted.stderr);
+    assert_eq!(
+        count(&trusted.json()["scenarios"]["ok"]),
+        2,
+        "{}",
+        trusted.json()["scenarios"]
+    );
+
+    let untrusted = run(&guests().suite, &args);
+    let json = untrusted.json();
+    assert_eq!(count(&json["requests"]["errors_by_kind"]["connect"]), 2);
+    let failures = json["scenarios"]["by_name"]["protocol"]["failures"].to_string();
+    assert!(failures.contains("certificate"), "{failures}");
+
+    let not_pem = file_with("not.pem", b"not a certificate");
+    support::run(
+        &guests().hello,
+        &["-r", "1", "--ca-cert", not_pem.to_str().expect("UTF-8")],
+    )
+    .assert_cannot_run("no PEM certificate");
+}

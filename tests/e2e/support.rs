@@ -1,7 +1,9 @@
 //! The harness: guest components built from source once, a real server on
 //! 127.0.0.1, and the real `molotov` binary run with a time limit.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -55,6 +57,27 @@ pub struct Server {
 
 impl Server {
     pub fn start() -> Self {
+        let address = Self::serve(|any| Box::pin(molotov::serve::spawn(any)));
+        Self {
+            url: format!("http://{address}"),
+        }
+    }
+
+    /// Over TLS, as `localhost`, with HTTP/2 offered by ALPN.
+    pub fn start_tls(config: rustls::ServerConfig) -> Self {
+        let address = Self::serve(move |any| Box::pin(molotov::serve::spawn_tls(any, config)));
+        Self {
+            url: format!("https://localhost:{}", address.port()),
+        }
+    }
+
+    /// Runs `spawn` on a runtime of its own thread, on a free port of 127.0.0.1.
+    fn serve<F>(spawn: F) -> SocketAddr
+    where
+        F: FnOnce(SocketAddr) -> Pin<Box<dyn Future<Output = anyhow::Result<SocketAddr>>>>
+            + Send
+            + 'static,
+    {
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -62,17 +85,12 @@ impl Server {
                 .build()
                 .expect("runtime");
             runtime.block_on(async {
-                let address = molotov::serve::spawn(([127, 0, 0, 1], 0).into())
-                    .await
-                    .expect("bind");
+                let address = spawn(([127, 0, 0, 1], 0).into()).await.expect("bind");
                 sender.send(address).expect("report the address");
                 std::future::pending::<()>().await
             });
         });
-        let address = receiver.recv().expect("the server starts");
-        Self {
-            url: format!("http://{address}"),
-        }
+        receiver.recv().expect("the server starts")
     }
 
     /// Requests the server answered so far (this one included).

@@ -3,6 +3,7 @@
 
 mod connection;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,6 +12,8 @@ use cookie_store::{CookieStore, RawCookie};
 use http::header::{COOKIE, LOCATION, SET_COOKIE};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use http_body_util::Full;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use url::Url;
 
 use connection::{Connection, Failure, Origin};
@@ -54,6 +57,23 @@ impl ResponseData {
 
 fn lossy(value: &HeaderValue) -> String {
     String::from_utf8_lossy(value.as_bytes()).into_owned()
+}
+
+/// TLS settings trusting webpki's roots and the CA certificates in `ca_files` (PEM).
+pub fn tls_config(ca_files: &[PathBuf]) -> anyhow::Result<Arc<rustls::ClientConfig>> {
+    let mut roots = Vec::new();
+    for path in ca_files {
+        let certificates: Result<Vec<_>, _> = CertificateDer::pem_file_iter(path)
+            .map_err(|e| anyhow::anyhow!("cannot read --ca-cert {}: {e}", path.display()))?
+            .collect();
+        let certificates =
+            certificates.map_err(|e| anyhow::anyhow!("--ca-cert {}: {e}", path.display()))?;
+        if certificates.is_empty() {
+            anyhow::bail!("--ca-cert {}: no PEM certificate in it", path.display());
+        }
+        roots.extend(certificates);
+    }
+    connection::tls_config(roots).map_err(|e| anyhow::anyhow!("--ca-cert: {e}"))
 }
 
 /// What every session of the run shares: TLS settings (HTTP/2 by ALPN), the
@@ -159,13 +179,18 @@ pub fn error_kind(error: &HttpError) -> &'static str {
 }
 
 impl HttpClient {
-    pub fn new(target: Option<Url>, allowed_hosts: Vec<String>, timeout: Duration) -> Self {
+    pub fn new(
+        target: Option<Url>,
+        allowed_hosts: Vec<String>,
+        timeout: Duration,
+        tls: Arc<rustls::ClientConfig>,
+    ) -> Self {
         let allowed_hosts = allowed_hosts
             .into_iter()
             .map(|h| h.to_ascii_lowercase())
             .collect();
         Self {
-            tls: connection::tls_config(),
+            tls,
             target,
             allowed_hosts,
             timeout,
@@ -400,7 +425,8 @@ mod tests {
     /// costs a large copy per request (rarely used states are boxed).
     #[test]
     fn a_request_future_stays_small() {
-        let client = HttpClient::new(None, Vec::new(), Duration::from_secs(1));
+        let tls = tls_config(&[]).expect("webpki roots load");
+        let client = HttpClient::new(None, Vec::new(), Duration::from_secs(1), tls);
         let mut session = SessionState::default();
         let request = Request {
             method: "GET".into(),

@@ -68,6 +68,17 @@ mod suite {
     }
 
     #[scenario(weight = 0)]
+    fn protocol(s: &Session) -> Result {
+        let expected = molotov::env("EXPECTED").unwrap_or_default();
+        let seen = s.get("/version")?.expect_status(200)?.json()?;
+        ensure!(
+            seen["version"] == expected.as_str(),
+            "expected {expected}, got {seen}"
+        );
+        Ok(())
+    }
+
+    #[scenario(weight = 0)]
     fn elsewhere(s: &Session) -> Result {
         s.get("http://127.0.0.2:9/")?;
         Ok(())
