@@ -227,10 +227,6 @@ impl Recorder {
         lock(&self.metrics.shards[self.shard])
     }
 
-    pub fn live(&self) -> &Live {
-        &self.metrics.live
-    }
-
     pub fn request(&self, name: &str, outcome: RequestOutcome, elapsed: Duration) {
         let micros = elapsed.as_micros() as u64;
         let failed = matches!(outcome, RequestOutcome::Error(_));
