@@ -21,12 +21,21 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// The scenario component (`.wasm`).
+    /// The scenario component (`.wasm`); with `--config`, the name of a test in that file.
     pub component: PathBuf,
 
-    /// Concurrent workers; each has its own instance and HTTP session.
-    #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
-    pub workers: u32,
+    /// Read options from this Molotov-style JSON file (`molotov.json`); flags given here override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Concurrent workers per process; each has its own instance and HTTP session
+    /// [default: 1, or 500 with --sizing].
+    #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub workers: Option<u32>,
+
+    /// Run this many processes of `-w` workers each, with one merged report.
+    #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub processes: u32,
 
     /// Run for this many seconds (a run in progress finishes).
     #[arg(short, long, value_parser = seconds)]
@@ -36,9 +45,22 @@ pub struct RunArgs {
     #[arg(short = 'r', long = "max-runs")]
     pub max_runs: Option<u64>,
 
-    /// Start workers linearly over this many seconds.
-    #[arg(long = "ramp-up", default_value_t = 0.0, value_parser = seconds)]
-    pub ramp_up: f64,
+    /// Start workers linearly over this many seconds [default: 0, or 300 with --sizing].
+    #[arg(long = "ramp-up", value_parser = seconds)]
+    pub ramp_up: Option<f64>,
+
+    /// Ramp workers up until the failure ratio passes `--sizing-tolerance`,
+    /// and report the worker count reached.
+    #[arg(long)]
+    pub sizing: bool,
+
+    /// Failure ratio that ends `--sizing`, in percent of the recent runs.
+    #[arg(long = "sizing-tolerance", default_value_t = 5.0, value_parser = percent, value_name = "P")]
+    pub sizing_tolerance: f64,
+
+    /// At the end of `-d`, cancel the runs in flight instead of letting them finish.
+    #[arg(long = "force-shutdown")]
+    pub force_shutdown: bool,
 
     /// Pause after every run, in seconds, added to the scenario's own delay.
     #[arg(long, default_value_t = 0.0, value_parser = seconds)]
@@ -68,9 +90,25 @@ pub struct RunArgs {
     #[arg(short, long, action = ArgAction::Count)]
     pub verbose: u8,
 
-    /// Plain progress lines instead of a line redrawn in place.
+    /// Plain progress lines (for CI logs) instead of the live view.
     #[arg(short, long)]
     pub console: bool,
+
+    /// Seconds between console updates.
+    #[arg(long = "console-update", default_value_t = 0.2, value_parser = positive_seconds, value_name = "S")]
+    pub console_update: f64,
+
+    /// Send a timing and a status counter per request, and scenario outcomes, to statsd.
+    #[arg(long)]
+    pub statsd: bool,
+
+    /// Where `--statsd` sends its metrics.
+    #[arg(
+        long = "statsd-address",
+        default_value = "udp://localhost:8125",
+        value_name = "URL"
+    )]
+    pub statsd_address: String,
 
     /// Base URL that relative URLs in scenarios resolve against. Without it,
     /// molotov serves its built-in target on 127.0.0.1 and uses that.
@@ -109,6 +147,30 @@ pub struct RunArgs {
     /// Where compiled components are cached [default: $XDG_CACHE_HOME/molotov].
     #[arg(long = "cache-dir", env = "MOLOTOV_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+
+    /// Set by `-p` for its child processes: write the raw results here, print nothing else.
+    #[arg(long = "tally-out", hide = true)]
+    pub tally_out: Option<PathBuf>,
+}
+
+/// Molotov's `--sizing` defaults: 500 workers over 300 s.
+const SIZING_WORKERS: u32 = 500;
+const SIZING_RAMP_UP: f64 = 300.0;
+
+impl RunArgs {
+    pub fn workers(&self) -> u32 {
+        self.workers
+            .unwrap_or(if self.sizing { SIZING_WORKERS } else { 1 })
+    }
+
+    pub fn ramp_up(&self) -> f64 {
+        self.ramp_up
+            .unwrap_or(if self.sizing { SIZING_RAMP_UP } else { 0.0 })
+    }
+
+    pub fn console_update(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.console_update)
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -122,6 +184,20 @@ fn seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(s) if s.is_finite() && s >= 0.0 => Ok(s),
         _ => Err(format!("`{text}` is not a number of seconds")),
+    }
+}
+
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match seconds(text)? {
+        0.0 => Err("must be more than 0 seconds".into()),
+        s => Ok(s),
+    }
+}
+
+fn percent(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if p > 0.0 && p <= 100.0 => Ok(p),
+        _ => Err(format!("`{text}` is not a percentage in (0, 100]")),
     }
 }
 

@@ -4,8 +4,17 @@ use std::io::{IsTerminal, Write};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use crate::component::GLOBAL_WORKER;
 use crate::component::bindings::Level;
 use crate::metrics::Metrics;
+
+/// How a line names who wrote it: a worker, or the global fixtures' instance.
+fn label(worker_id: u32) -> String {
+    match worker_id {
+        GLOBAL_WORKER => "global".into(),
+        id => format!("W:{id}"),
+    }
+}
 
 /// How much to show, from the `-q`, `-v` and `-c` flags.
 #[derive(Debug, Clone, Copy)]
@@ -35,7 +44,7 @@ impl Console {
 
     pub fn guest_print(&self, worker_id: u32, message: &str) {
         if !self.quiet {
-            self.line(&format!("[W:{worker_id}] {message}"));
+            self.line(&format!("[{}] {message}", label(worker_id)));
         }
     }
 
@@ -46,7 +55,7 @@ impl Console {
             Level::Debug => self.verbose >= 2,
         };
         if shown {
-            self.line(&format!("[W:{worker_id}] {level:?}: {message}"));
+            self.line(&format!("[{}] {level:?}: {message}", label(worker_id)));
         }
     }
 

@@ -40,6 +40,7 @@ pub struct RequestStats {
 pub struct ScenarioStats {
     pub ok: u64,
     pub failed: u64,
+    pub cancelled: u64,
     pub duration_us: Histogram<u64>,
     /// Failure messages and how often each occurred.
     pub failures: BTreeMap<String, u64>,
@@ -50,6 +51,7 @@ impl Default for ScenarioStats {
         Self {
             ok: 0,
             failed: 0,
+            cancelled: 0,
             duration_us: histogram(),
             failures: BTreeMap::new(),
         }
@@ -109,6 +111,7 @@ impl Tally {
             let mine = self.scenarios.entry(name.clone()).or_default();
             mine.ok += stats.ok;
             mine.failed += stats.failed;
+            mine.cancelled += stats.cancelled;
             add(&mut mine.duration_us, &stats.duration_us);
             for (message, count) in &stats.failures {
                 count_failure(&mut mine.failures, message, *count);
@@ -289,6 +292,15 @@ impl Recorder {
             }
             None => stats.ok += 1,
         }
+    }
+
+    /// A run dropped midway by a forced shutdown: neither a success nor a failure.
+    pub fn cancelled(&self, name: &str) {
+        self.tally()
+            .scenarios
+            .entry(name.to_string())
+            .or_default()
+            .cancelled += 1;
     }
 
     pub fn custom_counter(&self, name: &str, delta: i64) {

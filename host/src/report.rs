@@ -9,7 +9,9 @@ use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Serializer as _, V2Serializer};
 use serde::Serialize;
 
+use crate::cli::RunArgs as Flags;
 use crate::metrics::Tally;
+use crate::runner::SizingReport;
 
 /// Why the run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -27,6 +29,20 @@ pub enum StopReason {
     Interrupted,
     /// A fixture failed (`setup`).
     SetupFailed,
+    /// `--sizing`: the failure ratio passed the tolerance.
+    Sizing,
+}
+
+/// What the run was, beside what it measured.
+#[derive(Debug, Clone)]
+pub struct RunFacts {
+    pub component: String,
+    /// Workers per process.
+    pub workers: u32,
+    pub processes: u32,
+    pub duration_s: f64,
+    pub stopped_by: StopReason,
+    pub sizing: Option<SizingReport>,
 }
 
 /// Latency percentiles, in milliseconds.
@@ -62,8 +78,13 @@ pub struct Report {
     pub molotov_version: &'static str,
     pub component: String,
     pub duration_s: f64,
+    /// Workers in all, over every process.
     pub workers: u32,
+    pub processes: u32,
     pub stopped_by: StopReason,
+    /// With `--sizing`: the worker count and failure ratio reached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sizing: Option<SizingReport>,
     pub scenarios: Scenarios,
     pub requests: Requests,
     /// Over every request that got a response.
@@ -77,6 +98,8 @@ pub struct Report {
 pub struct Scenarios {
     pub ok: u64,
     pub failed: u64,
+    /// Runs dropped midway by `--force-shutdown` or a second Ctrl+C.
+    pub cancelled: u64,
     pub by_name: BTreeMap<String, ScenarioReport>,
 }
 
@@ -84,6 +107,7 @@ pub struct Scenarios {
 pub struct ScenarioReport {
     pub ok: u64,
     pub failed: u64,
+    pub cancelled: u64,
     pub duration_ms: Percentiles,
     /// Failure messages and their counts.
     pub failures: BTreeMap<String, u64>,
@@ -122,13 +146,8 @@ fn encode(histogram: &Histogram<u64>) -> String {
 }
 
 impl Report {
-    pub fn new(
-        component: &Path,
-        workers: u32,
-        duration_s: f64,
-        stopped_by: StopReason,
-        tally: &Tally,
-    ) -> Self {
+    pub fn new(facts: RunFacts, tally: &Tally) -> Self {
+        let duration_s = facts.duration_s;
         let by_name = tally
             .scenarios
             .iter()
@@ -136,6 +155,7 @@ impl Report {
                 let report = ScenarioReport {
                     ok: s.ok,
                     failed: s.failed,
+                    cancelled: s.cancelled,
                     duration_ms: Percentiles::of(&s.duration_us),
                     failures: s.failures.clone(),
                 };
@@ -145,13 +165,16 @@ impl Report {
         let requests = tally.requests();
         Self {
             molotov_version: env!("CARGO_PKG_VERSION"),
-            component: component.display().to_string(),
+            component: facts.component,
             duration_s,
-            workers,
-            stopped_by,
+            workers: facts.workers * facts.processes,
+            processes: facts.processes,
+            stopped_by: facts.stopped_by,
+            sizing: facts.sizing,
             scenarios: Scenarios {
                 ok: tally.scenarios.values().map(|s| s.ok).sum(),
                 failed: tally.scenarios.values().map(|s| s.failed).sum(),
+                cancelled: tally.scenarios.values().map(|s| s.cancelled).sum(),
                 by_name,
             },
             requests: Requests {
@@ -191,6 +214,16 @@ impl Report {
         }
     }
 
+    /// `-x`, `-f N` or a failed `setup` fail the run (exit code 1).
+    pub fn fails_run(&self, flags: &Flags) -> bool {
+        let failures = self.scenarios.failed;
+        matches!(
+            self.stopped_by,
+            StopReason::Exception | StopReason::FailLimit | StopReason::SetupFailed
+        ) || (flags.exception && failures > 0)
+            || flags.fail.is_some_and(|limit| failures >= limit)
+    }
+
     pub fn write_json(&self, path: &Path) -> anyhow::Result<()> {
         let text = serde_json::to_string_pretty(self)?;
         std::fs::write(path, text + "\n").map_err(|e| {
@@ -215,6 +248,21 @@ impl Report {
                 .and_then(|v| v.as_str().map(String::from))
                 .unwrap_or_default()
         );
+        if s.cancelled > 0 {
+            let _ = writeln!(out, "CANCELLED: {} runs in flight", s.cancelled);
+        }
+        if let Some(sizing) = &self.sizing {
+            let verdict = if sizing.reached {
+                "passed"
+            } else {
+                "not passed"
+            };
+            let _ = writeln!(
+                out,
+                "SIZING: tolerance {}% {verdict} at {} workers (failure ratio {:.1}%)",
+                sizing.tolerance_percent, sizing.workers, sizing.failure_percent
+            );
+        }
         let _ = writeln!(
             out,
             "REQUESTS: {} ({:.1}/s) | ERRORS: {}",

@@ -26,6 +26,7 @@ pub struct Guests {
     pub hello: PathBuf,
     pub read_write: PathBuf,
     pub suite: PathBuf,
+    pub lifecycle: PathBuf,
 }
 
 pub fn guests() -> &'static Guests {
@@ -36,7 +37,16 @@ pub fn guests() -> &'static Guests {
         let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .current_dir(workspace())
             .args(["build", "--release", "--target", "wasm32-wasip2"])
-            .args(["-p", "hello", "-p", "read-write", "-p", "test-suite"])
+            .args([
+                "-p",
+                "hello",
+                "-p",
+                "read-write",
+                "-p",
+                "test-suite",
+                "-p",
+                "test-lifecycle",
+            ])
             .env("CARGO_TARGET_DIR", &target)
             .status()
             .expect("cargo runs");
@@ -46,6 +56,7 @@ pub fn guests() -> &'static Guests {
             hello: out.join("hello.wasm"),
             read_write: out.join("read_write.wasm"),
             suite: out.join("test_suite.wasm"),
+            lifecycle: out.join("test_lifecycle.wasm"),
         }
     })
 }
@@ -112,6 +123,12 @@ impl Server {
     }
 }
 
+pub fn count(value: &Value) -> u64 {
+    value
+        .as_u64()
+        .unwrap_or_else(|| panic!("not a count: {value}"))
+}
+
 /// A finished run of the binary.
 pub struct Run {
     pub code: Option<i32>,
@@ -126,6 +143,15 @@ impl Run {
         self.json
             .as_ref()
             .unwrap_or_else(|| panic!("no JSON results; stderr: {}", self.stderr))
+    }
+
+    /// The lines a guest printed under `label` (`W:0`, `global`), without the label.
+    pub fn printed_by(&self, label: &str) -> Vec<&str> {
+        let prefix = format!("[{label}] ");
+        self.stderr
+            .lines()
+            .filter_map(|line| line.strip_prefix(prefix.as_str()))
+            .collect()
     }
 
     /// Exit code 2, one clear line naming `expected`, and no panic.

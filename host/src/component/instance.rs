@@ -195,11 +195,16 @@ impl Instance {
     pub async fn deliver_events(&mut self) -> Result<(), GuestError> {
         let events: Vec<Event> = std::mem::take(&mut self.store.data_mut().pending_events);
         for event in events {
-            self.arm();
-            let result = self.guest.call_on_event(&mut self.store, &event).await;
-            result.map_err(|e| self.classify(e))?;
+            self.on_event(&event).await?;
         }
         Ok(())
+    }
+
+    /// Calls the guest's event hook.
+    pub async fn on_event(&mut self, event: &Event) -> Result<(), GuestError> {
+        self.arm();
+        let result = self.guest.call_on_event(&mut self.store, event).await;
+        result.map_err(|e| self.classify(e))
     }
 
     /// Queues an event for [`Self::deliver_events`] if the guest subscribed to `kind`.

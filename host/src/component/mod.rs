@@ -54,6 +54,9 @@ pub struct Loaded {
     pre: ScenarioPre<WorkerState>,
 }
 
+/// The worker id that the global fixtures' instance sees.
+pub const GLOBAL_WORKER: u32 = u32::MAX;
+
 /// How often the engine's epoch advances: the granularity of guest deadlines
 /// and of yielding a busy guest to other workers.
 pub const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(10);

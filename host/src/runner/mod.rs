@@ -1,0 +1,222 @@
+//! A run from start to end: load, global fixtures, workers, the end-of-run report.
+
+mod picker;
+mod sizing;
+mod stop;
+mod worker;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use url::Url;
+
+use self::picker::Picker;
+pub use self::sizing::SizingReport;
+use self::stop::Stopper;
+use self::worker::fixture;
+use crate::cli::RunArgs as Flags;
+use crate::component::bindings::{Fixtures, RunArgs};
+use crate::component::{
+    self, Description, EngineLimits, GLOBAL_WORKER, Instance, Loaded, RunContext,
+};
+use crate::console::Console;
+use crate::metrics::Metrics;
+use crate::report::{Report, RunFacts, StopReason};
+use crate::session::{HttpClient, SessionState};
+
+/// The end of a run that could run.
+pub struct Outcome {
+    pub report: Report,
+    /// `-x`, `-f` or a failed `setup` failed the run (exit code 1).
+    pub failed: bool,
+}
+
+/// Molotov's default duration when neither `-d`, `-r` nor `--single-run` bound the run.
+const DEFAULT_DURATION: Duration = Duration::from_secs(86_400);
+
+/// What every worker task shares.
+struct Shared {
+    loaded: Loaded,
+    context: Arc<RunContext>,
+    description: Description,
+    delays: HashMap<String, Duration>,
+    picker: Picker,
+    flags: Flags,
+    workers: u32,
+    ramp_up: Duration,
+    deadline: Option<Instant>,
+    stop: Stopper,
+    /// The instance for global fixtures and run-wide events (`current-workers`).
+    global: tokio::sync::Mutex<Instance>,
+}
+
+/// Loads the component and runs the load test the flags describe.
+pub async fn run(flags: Flags) -> anyhow::Result<Outcome> {
+    let console = Console::new(flags.quiet, flags.verbose, flags.console);
+    let target = match &flags.target {
+        Some(url) => Some(Url::parse(url).with_context(|| format!("--target {url} is not a URL"))?),
+        None => {
+            let address = crate::serve::spawn(([127, 0, 0, 1], 0).into()).await?;
+            console.note(&format!(
+                "no --target given: serving the built-in target on http://{address}"
+            ));
+            Some(Url::parse(&format!("http://{address}/"))?)
+        }
+    };
+    let max_memory_bytes = flags.max_memory_mib as usize * 1024 * 1024;
+    let limits = EngineLimits {
+        instances: flags.workers().saturating_add(2),
+        max_memory_bytes,
+    };
+    let engine = component::engine(&limits)?;
+    let cache_dir = flags
+        .cache_dir
+        .clone()
+        .or_else(component::default_cache_dir);
+    let path = flags.component.clone();
+    let loaded =
+        tokio::task::spawn_blocking(move || component::load(&engine, &path, cache_dir.as_deref()))
+            .await??;
+
+    let args = RunArgs {
+        workers: flags.workers(),
+        duration_s: flags.duration.map(|d| d.ceil() as u64),
+        max_runs: flags.max_runs,
+        target: flags.target.clone(),
+        single_run: flags.single_run,
+    };
+    let shards = std::thread::available_parallelism().map_or(2, |n| n.get()) * 4;
+    let context = Arc::new(RunContext {
+        args,
+        env: flags.env.iter().cloned().collect(),
+        vars: Mutex::new(HashMap::new()),
+        client: HttpClient::new(
+            target,
+            flags.allow_host.clone(),
+            Duration::from_secs_f64(flags.timeout),
+            crate::session::tls_config(&flags.ca_cert)?,
+        ),
+        metrics: Metrics::new(shards),
+        console,
+        guest_deadline: Duration::from_secs_f64(flags.guest_deadline),
+        max_memory_bytes,
+    });
+
+    let ticker = {
+        let engine = loaded.engine.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(component::EPOCH_TICK).await;
+                engine.increment_epoch();
+            }
+        })
+    };
+    let result = run_loaded(loaded, context, flags).await;
+    ticker.abort();
+    result
+}
+
+async fn run_loaded(
+    loaded: Loaded,
+    context: Arc<RunContext>,
+    flags: Flags,
+) -> anyhow::Result<Outcome> {
+    let mut global = Instance::new(
+        &loaded,
+        Arc::clone(&context),
+        GLOBAL_WORKER,
+        SessionState::default(),
+    )
+    .await?;
+    let description = global
+        .describe()
+        .await
+        .context("the component failed to describe itself")?;
+    global.state_mut().events = description.events;
+    let picker = Picker::new(&description, &flags)?;
+    if description.fixtures.contains(Fixtures::GLOBAL_SETUP)
+        && let Err(message) = fixture(global.global_setup(&context.args).await)
+    {
+        bail!("global-setup failed: {message}");
+    }
+
+    let started = Instant::now();
+    let duration = match (flags.duration, flags.max_runs, flags.single_run) {
+        (Some(seconds), _, _) => Some(Duration::from_secs_f64(seconds)),
+        (None, None, false) => Some(DEFAULT_DURATION),
+        _ => None,
+    };
+    let ramp_up = Duration::from_secs_f64(flags.ramp_up());
+    let shared = Arc::new(Shared {
+        delays: description
+            .scenarios
+            .iter()
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    Duration::from_millis(s.delay_ms.into()) + Duration::from_secs_f64(flags.delay),
+                )
+            })
+            .collect(),
+        loaded,
+        context: Arc::clone(&context),
+        description,
+        picker,
+        workers: flags.workers(),
+        ramp_up,
+        deadline: duration.map(|d| started + ramp_up + d),
+        stop: Stopper::new(),
+        global: tokio::sync::Mutex::new(global),
+        flags,
+    });
+
+    let mut workers = JoinSet::new();
+    for worker_id in 0..shared.workers {
+        workers.spawn(worker::worker(worker_id, Arc::clone(&shared)));
+    }
+    let (done, done_watch) = watch::channel(false);
+    let (aborted, sizing) = tokio::join!(
+        async {
+            let aborted = stop::wait_for_workers(&mut workers, &shared).await;
+            done.send_replace(true);
+            aborted
+        },
+        stop::watch_run(&shared, started, done_watch),
+    );
+    context.console.finish_progress();
+
+    if shared
+        .description
+        .fixtures
+        .contains(Fixtures::GLOBAL_TEARDOWN)
+        && !aborted
+        && let Err(message) = fixture(shared.global.lock().await.global_teardown().await)
+    {
+        context
+            .console
+            .note(&format!("global-teardown failed: {message}"));
+    }
+
+    let stopped_by = shared.stop.reason().unwrap_or(if aborted {
+        StopReason::Interrupted
+    } else if shared.deadline.is_some_and(|d| Instant::now() >= d) {
+        StopReason::Duration
+    } else {
+        StopReason::Completed
+    });
+    let facts = RunFacts {
+        component: shared.flags.component.display().to_string(),
+        workers: shared.workers,
+        processes: 1,
+        duration_s: started.elapsed().as_secs_f64(),
+        stopped_by,
+        sizing,
+    };
+    let report = Report::new(facts, &context.metrics.snapshot());
+    let failed = report.fails_run(&shared.flags);
+    Ok(Outcome { report, failed })
+}

@@ -1,0 +1,265 @@
+//! One worker's life: ramp-up offset, setup fixtures, the run loop, teardown fixtures.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use tokio::sync::watch;
+
+use super::Shared;
+use super::picker::Pick;
+use super::stop::apply_stop_rules;
+use crate::component::bindings::{Event, EventKinds, FailureEvent, Fixtures, ScenarioEvent};
+use crate::component::{GuestError, Instance, SessionFixture};
+use crate::report::StopReason;
+use crate::session::SessionState;
+
+pub async fn worker(worker_id: u32, shared: Arc<Shared>) {
+    let mut stop = shared.stop.stopped.subscribe();
+    let offset = shared
+        .ramp_up
+        .mul_f64(f64::from(worker_id) / f64::from(shared.workers));
+    if !pause(offset, &mut stop).await {
+        return;
+    }
+    let live = &shared.context.metrics.live;
+    live.workers.fetch_add(1, Ordering::Relaxed);
+    if let Some(instance) = start_worker(worker_id, &shared).await
+        && let Some(instance) = run_scenarios(worker_id, &shared, instance, &mut stop).await
+    {
+        finish_worker(worker_id, &shared, instance, true).await;
+    }
+    live.workers.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// Sleeps unless the run stops first; returns whether the run goes on.
+async fn pause(duration: Duration, stop: &mut watch::Receiver<bool>) -> bool {
+    if duration.is_zero() {
+        return !*stop.borrow();
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(duration) => {}
+        _ = stop.wait_for(|stopped| *stopped) => {}
+    }
+    !*stop.borrow()
+}
+
+/// Instantiates and runs the worker's `setup` and `setup-session`; a failure stops the run.
+async fn start_worker(worker_id: u32, shared: &Shared) -> Option<Instance> {
+    let console = &shared.context.console;
+    let fail = |what: &str, message: &dyn std::fmt::Display| {
+        console.note(&format!("[W:{worker_id}] {what} failed: {message}"));
+        shared.stop.stop(StopReason::SetupFailed);
+    };
+    let mut instance = match new_instance(worker_id, shared, SessionState::default()).await {
+        Ok(instance) => instance,
+        Err(error) => {
+            fail("instantiation", &error);
+            return None;
+        }
+    };
+    let fixtures = shared.description.fixtures;
+    if fixtures.contains(Fixtures::SETUP) {
+        let options = fixture(instance.setup(worker_id, &shared.context.args).await);
+        let applied = options.and_then(|options| match options {
+            Some(options) => instance
+                .state_mut()
+                .session
+                .apply(&options)
+                .map_err(|e| format!("{e:?}")),
+            None => Ok(()),
+        });
+        if let Err(message) = applied {
+            fail("setup", &message);
+            return None;
+        }
+    }
+    if fixtures.contains(Fixtures::SETUP_SESSION)
+        && let Err(message) = fixture(
+            instance
+                .session_fixture(SessionFixture::Setup, worker_id)
+                .await,
+        )
+    {
+        fail("setup-session", &message);
+        // `setup` succeeded: its `teardown` still runs.
+        finish_worker(worker_id, shared, instance, false).await;
+        return None;
+    }
+    Some(instance)
+}
+
+async fn new_instance(
+    worker_id: u32,
+    shared: &Shared,
+    session: SessionState,
+) -> anyhow::Result<Instance> {
+    let mut instance = Instance::new(
+        &shared.loaded,
+        Arc::clone(&shared.context),
+        worker_id,
+        session,
+    )
+    .await?;
+    instance.state_mut().events = shared.description.events;
+    Ok(instance)
+}
+
+/// The worker's loop: pick, run, record, apply the stop rules, pause.
+async fn run_scenarios(
+    worker_id: u32,
+    shared: &Shared,
+    mut instance: Instance,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<Instance> {
+    let recorder = instance.state().recorder().clone();
+    let mut cancelled = shared.stop.cancelled.subscribe();
+    let mut rng = SmallRng::from_os_rng();
+    let mut step: u64 = 0;
+    loop {
+        if *stop.borrow() || shared.deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        if shared.flags.max_runs.is_some_and(|max| step >= max) {
+            break;
+        }
+        let name = match shared.picker.pick(step, &mut rng) {
+            Pick::Name(name) => name,
+            Pick::Done => break,
+            Pick::AskComponent => match instance.pick(worker_id, step + 1).await {
+                Ok(name) => name,
+                Err(error) => {
+                    let message = report_broken(worker_id, shared, "(picker)", &error);
+                    recorder.scenario("(picker)", Some(&message), Duration::ZERO);
+                    instance = replace(worker_id, shared, instance).await?;
+                    step += 1;
+                    continue;
+                }
+            },
+        };
+        step += 1;
+        instance.state_mut().step = step;
+        let scenario_event = || ScenarioEvent {
+            scenario: name.clone(),
+            worker_id,
+        };
+        instance.queue_event(EventKinds::SCENARIO_START, || {
+            Event::ScenarioStart(scenario_event())
+        });
+        let started = Instant::now();
+        let result = tokio::select! {
+            result = instance.run(&name) => Some(result),
+            _ = cancelled.wait_for(|cancelled| *cancelled) => None,
+        };
+        let Some(result) = result else {
+            recorder.cancelled(&name);
+            // The call was dropped midway: the instance cannot be entered again.
+            return replace(worker_id, shared, instance).await;
+        };
+        let elapsed = started.elapsed();
+        let failure = match result {
+            Ok(Ok(())) => None,
+            Ok(Err(message)) => {
+                shared
+                    .context
+                    .console
+                    .failure(worker_id, &name, &message, None);
+                Some(message)
+            }
+            Err(error) => {
+                let message = report_broken(worker_id, shared, &name, &error);
+                // A trap leaves the instance unusable: carry the session into a new one.
+                instance = replace(worker_id, shared, instance).await?;
+                Some(message)
+            }
+        };
+        recorder.scenario(&name, failure.as_deref(), elapsed);
+        apply_stop_rules(shared);
+        match failure {
+            None => instance.queue_event(EventKinds::SCENARIO_SUCCESS, || {
+                Event::ScenarioSuccess(scenario_event())
+            }),
+            Some(message) => instance.queue_event(EventKinds::SCENARIO_FAILURE, || {
+                Event::ScenarioFailure(FailureEvent {
+                    scenario: name.clone(),
+                    worker_id,
+                    message,
+                })
+            }),
+        }
+        if let Err(error) = instance.deliver_events().await {
+            let message = report_broken(worker_id, shared, "(events)", &error);
+            recorder.scenario("(events)", Some(&message), Duration::ZERO);
+            instance = replace(worker_id, shared, instance).await?;
+        }
+        let delay = shared.delays.get(&name).copied().unwrap_or_default();
+        if !pause(delay, stop).await {
+            break;
+        }
+    }
+    Some(instance)
+}
+
+/// Shows a broken guest's failure (with its backtrace under `-vv`); returns its message.
+fn report_broken(worker_id: u32, shared: &Shared, name: &str, error: &GuestError) -> String {
+    let message = error.to_string();
+    let backtrace = match error {
+        GuestError::Trap { backtrace, .. } => Some(backtrace.as_str()),
+        _ => None,
+    };
+    shared
+        .context
+        .console
+        .failure(worker_id, name, &message, backtrace);
+    message
+}
+
+/// Replaces a broken instance, keeping the worker's session (cookies, headers).
+async fn replace(worker_id: u32, shared: &Shared, instance: Instance) -> Option<Instance> {
+    let session = instance.into_session();
+    match new_instance(worker_id, shared, session).await {
+        Ok(instance) => Some(instance),
+        Err(error) => {
+            shared.context.console.note(&format!(
+                "[W:{worker_id}] cannot replace the broken instance: {error}"
+            ));
+            None
+        }
+    }
+}
+
+/// `teardown-session` (if the session was set up) and `teardown`: their
+/// errors are reported, not fatal.
+async fn finish_worker(
+    worker_id: u32,
+    shared: &Shared,
+    mut instance: Instance,
+    session_set_up: bool,
+) {
+    let fixtures = shared.description.fixtures;
+    let console = &shared.context.console;
+    if session_set_up
+        && fixtures.contains(Fixtures::TEARDOWN_SESSION)
+        && let Err(message) = fixture(
+            instance
+                .session_fixture(SessionFixture::Teardown, worker_id)
+                .await,
+        )
+    {
+        console.note(&format!(
+            "[W:{worker_id}] teardown-session failed: {message}"
+        ));
+    }
+    if fixtures.contains(Fixtures::TEARDOWN)
+        && let Err(message) = fixture(instance.teardown(worker_id).await)
+    {
+        console.note(&format!("[W:{worker_id}] teardown failed: {message}"));
+    }
+}
+
+/// A fixture's outcome with a broken guest and a reported error alike as a message.
+pub fn fixture<T>(result: Result<Result<T, String>, GuestError>) -> Result<T, String> {
+    result.map_err(|error| error.to_string())?
+}

@@ -1,0 +1,519 @@
+//! The engine: counts, stop rules, the sandbox, HTTP, bad input.
+
+use crate::support::{self, Server, count, file_with, finish, guests, molotov, run};
+
+#[test]
+fn max_runs_give_exact_counts_on_both_sides() {
+    let server = Server::start();
+    let before = server.served();
+    let run = run(
+        &guests().suite,
+        &["-s", "ok", "-w", "3", "-r", "5", "--target", &server.url],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    assert_eq!(count(&json["scenarios"]["ok"]), 15);
+    assert_eq!(count(&json["scenarios"]["failed"]), 0);
+    assert_eq!(count(&json["scenarios"]["by_name"]["ok"]["ok"]), 15);
+    assert_eq!(count(&json["requests"]["count"]), 15);
+    assert_eq!(count(&json["requests"]["by_status"]["200"]), 15);
+    assert_eq!(count(&json["requests"]["by_name"]["GET /"]["count"]), 15);
+    assert_eq!(
+        server.served() - before - 1,
+        15,
+        "the server saw exactly the runs' requests"
+    );
+    assert_eq!(count(&json["workers"]), 3);
+    assert_eq!(json["stopped_by"], "completed");
+}
+
+#[test]
+fn json_results_have_the_documented_fields() {
+    let run = run(&guests().hello, &["-r", "3", "-q"]);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert!(run.stdout.is_empty(), "-q prints nothing: {}", run.stdout);
+    let json = run.json();
+    assert!(json["duration_s"].as_f64().is_some());
+    for quantile in ["p50", "p90", "p99", "max"] {
+        let overall = json["latency_ms"][quantile]
+            .as_f64()
+            .expect("overall percentile");
+        let named = json["requests"]["by_name"]["GET /"]["latency_ms"][quantile]
+            .as_f64()
+            .expect("percentile");
+        assert!(
+            overall > 0.0 && named > 0.0,
+            "{quantile}: {overall} {named}"
+        );
+    }
+    assert!(json["latency_ms"]["p50"].as_f64() <= json["latency_ms"]["max"].as_f64());
+    // No real exchange over TCP takes under 5 µs: smaller values are artefacts.
+    assert!(
+        json["latency_ms"]["min"].as_f64().expect("min") > 0.005,
+        "{}",
+        json["latency_ms"]
+    );
+    assert_eq!(count(&json["requests"]["errors"]), 0);
+    assert!(
+        json["latency_histogram"]
+            .as_str()
+            .is_some_and(|h| !h.is_empty())
+    );
+}
+
+#[test]
+fn failed_checks_are_counted_with_their_message() {
+    let server = Server::start();
+    let run = run(
+        &guests().suite,
+        &[
+            "-s",
+            "server_error",
+            "-w",
+            "2",
+            "-r",
+            "4",
+            "--target",
+            &server.url,
+        ],
+    );
+    assert_eq!(
+        run.code,
+        Some(0),
+        "failures alone do not fail a run: {}",
+        run.stderr
+    );
+    let json = run.json();
+    assert_eq!(count(&json["scenarios"]["failed"]), 8);
+    assert_eq!(count(&json["requests"]["by_status"]["500"]), 8);
+    let failures = json["scenarios"]["by_name"]["server_error"]["failures"]
+        .as_object()
+        .expect("failures");
+    assert_eq!(failures.len(), 1);
+    let (message, times) = failures.iter().next().expect("one message");
+    assert!(
+        message.contains("expected status 200, got 500"),
+        "{message}"
+    );
+    assert_eq!(count(times), 8);
+    assert_eq!(
+        count(&json["custom"]["counters"]["failures-seen"]),
+        8,
+        "scenario-failure events"
+    );
+    assert!(run.stdout.contains("FAILURES: 8"), "{}", run.stdout);
+}
+
+#[test]
+fn weights_pick_scenarios_in_proportion() {
+    let run = run(&guests().read_write, &["-w", "4", "-r", "500", "-q"]);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    let reads = count(&json["scenarios"]["by_name"]["my_scenario_one"]["ok"]) as f64;
+    let writes = count(&json["scenarios"]["by_name"]["scenario_two"]["ok"]) as f64;
+    assert_eq!(reads + writes, 2000.0);
+    // 90% of 2,000 picks: one standard deviation is 13 picks; allow six.
+    let share = reads / 2000.0;
+    assert!((share - 0.9).abs() < 0.04, "read share {share}");
+    assert_eq!(
+        count(&json["requests"]["by_name"]["POST /"]["count"]) as f64,
+        writes
+    );
+}
+
+#[test]
+fn exception_stops_at_the_first_failure_and_exits_1() {
+    let server = Server::start();
+    let run = run(
+        &guests().suite,
+        &[
+            "-x",
+            "-s",
+            "server_error",
+            "-w",
+            "2",
+            "-d",
+            "60",
+            "--target",
+            &server.url,
+        ],
+    );
+    assert_eq!(run.code, Some(1), "stderr: {}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["stopped_by"], "exception");
+    let failed = count(&json["scenarios"]["failed"]);
+    assert!(
+        (1..=2).contains(&failed),
+        "only runs in flight finish: {failed}"
+    );
+}
+
+#[test]
+fn fail_limit_stops_after_n_failures_and_exits_1() {
+    let server = Server::start();
+    let run = run(
+        &guests().suite,
+        &[
+            "-f",
+            "3",
+            "-s",
+            "server_error",
+            "-d",
+            "60",
+            "--target",
+            &server.url,
+        ],
+    );
+    assert_eq!(run.code, Some(1), "stderr: {}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["stopped_by"], "fail-limit");
+    assert_eq!(count(&json["scenarios"]["failed"]), 3);
+}
+
+#[test]
+fn fail_limit_not_reached_exits_0() {
+    let server = Server::start();
+    let run = run(
+        &guests().suite,
+        &["-f", "3", "-s", "ok", "-r", "5", "--target", &server.url],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+}
+
+#[test]
+fn single_run_runs_every_scenario_once_per_worker() {
+    let run = run(&guests().read_write, &["--single-run", "-w", "2"]);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    assert_eq!(
+        count(&json["scenarios"]["by_name"]["my_scenario_one"]["ok"]),
+        2
+    );
+    assert_eq!(
+        count(&json["scenarios"]["by_name"]["scenario_two"]["ok"]),
+        2
+    );
+    assert_eq!(count(&json["requests"]["count"]), 4);
+}
+
+#[test]
+fn single_mode_runs_only_the_named_scenario() {
+    let run = run(&guests().read_write, &["-s", "scenario_two", "-r", "7"]);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    assert_eq!(
+        count(&json["scenarios"]["by_name"]["scenario_two"]["ok"]),
+        7
+    );
+    assert!(
+        json["scenarios"]["by_name"]
+            .get("my_scenario_one")
+            .is_none()
+    );
+}
+
+#[test]
+fn single_mode_with_an_unknown_name_cannot_run() {
+    run(&guests().read_write, &["-s", "nope", "-r", "1"]).assert_cannot_run("no such scenario");
+}
+
+#[test]
+fn ramp_up_starts_workers_over_the_ramp() {
+    // Worker i of 4 starts at i × 2 s / 4: the last one at 1.5 s.
+    let run = run(
+        &guests().hello,
+        &["-w", "4", "-r", "1", "--ramp-up", "2", "-q"],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    assert_eq!(count(&json["scenarios"]["ok"]), 4);
+    assert!(
+        json["duration_s"].as_f64().expect("duration") >= 1.5,
+        "{}",
+        json["duration_s"]
+    );
+}
+
+#[test]
+fn duration_bounds_the_run() {
+    let run = run(&guests().hello, &["-w", "2", "-d", "1", "-q"]);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["stopped_by"], "duration");
+    assert!(count(&json["scenarios"]["ok"]) > 0);
+    assert!(json["duration_s"].as_f64().expect("duration") >= 1.0);
+}
+
+#[test]
+fn a_trapping_guest_fails_its_run_and_gets_a_fresh_instance() {
+    let run = run(&guests().suite, &["-s", "trap", "-r", "3"]);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    let failures = json["scenarios"]["by_name"]["trap"]["failures"]
+        .as_object()
+        .expect("failures");
+    // The same panic message three times: each run ran in a working instance.
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    let (message, times) = failures.iter().next().expect("one message");
+    assert!(
+        message.contains("guest trapped") && message.contains("boom"),
+        "{message}"
+    );
+    assert_eq!(count(times), 3);
+}
+
+#[test]
+fn a_looping_guest_hits_its_deadline() {
+    let run = run(
+        &guests().suite,
+        &["-s", "spin", "-r", "2", "--guest-deadline", "0.2"],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let failures = &run.json()["scenarios"]["by_name"]["spin"]["failures"];
+    let message = failures
+        .as_object()
+        .and_then(|f| f.keys().next().cloned())
+        .expect("a failure");
+    assert!(message.contains("deadline of 0.2s"), "{message}");
+    assert_eq!(count(&failures[&message]), 2);
+}
+
+#[test]
+fn waiting_on_the_host_does_not_count_against_the_deadline() {
+    // Each run waits 300 ms on HTTP and sleep, far beyond a 50 ms guest deadline.
+    let run = run(
+        &guests().suite,
+        &["-s", "slow", "-r", "2", "--guest-deadline", "0.05"],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!(
+        count(&run.json()["scenarios"]["ok"]),
+        2,
+        "{}",
+        run.json()["scenarios"]
+    );
+}
+
+#[test]
+fn a_guest_allocating_without_bound_hits_its_memory_limit() {
+    let run = run(
+        &guests().suite,
+        &["-s", "hog", "-r", "1", "--max-memory", "32"],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let failures = run.json()["scenarios"]["by_name"]["hog"]["failures"].to_string();
+    assert!(failures.contains("memory limit of 32 MiB"), "{failures}");
+}
+
+#[test]
+fn hosts_outside_the_allow_list_are_refused() {
+    let run = run(
+        &guests().suite,
+        &["-s", "elsewhere", "-r", "2", "--allow-host", "127.0.0.1"],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    assert_eq!(
+        count(&json["requests"]["errors_by_kind"]["host-not-allowed"]),
+        2
+    );
+    let failures = json["scenarios"]["by_name"]["elsewhere"]["failures"].to_string();
+    assert!(
+        failures.contains("host not allowed: 127.0.0.2:9"),
+        "{failures}"
+    );
+}
+
+#[test]
+fn sessions_keep_cookies_headers_variables_and_follow_redirects() {
+    let server = Server::start();
+    let args = [
+        "-s",
+        "session_state",
+        "-w",
+        "2",
+        "-r",
+        "2",
+        "--env",
+        "EXPECTED=yes",
+        "--target",
+        &server.url,
+    ];
+    let run = run(&guests().suite, &args);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    assert_eq!(count(&json["scenarios"]["ok"]), 4, "{}", json["scenarios"]);
+    assert_eq!(count(&json["custom"]["counters"]["session-checks"]), 4);
+    assert_eq!(count(&json["requests"]["by_status"]["302"]), 4);
+}
+
+#[test]
+fn an_unreachable_server_is_a_connect_error_not_a_hang() {
+    // Port 9 (discard) on loopback: nothing listens there on these machines.
+    let run = run(
+        &guests().suite,
+        &[
+            "-s",
+            "ok",
+            "-r",
+            "2",
+            "--target",
+            "http://127.0.0.1:9",
+            "--timeout",
+            "5",
+        ],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    assert_eq!(count(&json["scenarios"]["failed"]), 2);
+    assert_eq!(count(&json["requests"]["errors_by_kind"]["connect"]), 2);
+}
+
+#[test]
+fn ctrl_c_stops_the_run_and_still_writes_the_results() {
+    let json_path =
+        std::env::temp_dir().join(format!("molotov-e2e-interrupt-{}.json", std::process::id()));
+    let mut command = molotov();
+    command
+        .arg("run")
+        .arg(&guests().hello)
+        .args(["-w", "2", "-d", "60", "-c", "--json"])
+        .arg(&json_path);
+    let child = command.spawn().expect("molotov starts");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    assert!(status.expect("kill runs").success());
+    let run = finish(child);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert!(
+        run.stdout.contains("SUCCESSES:"),
+        "summary printed: {}",
+        run.stdout
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).expect("JSON written"))
+            .expect("valid");
+    assert_eq!(json["stopped_by"], "interrupted");
+    assert!(json["duration_s"].as_f64().expect("duration") < 50.0);
+}
+
+#[test]
+fn a_second_run_loads_the_compiled_component_from_the_cache() {
+    let cache = std::env::temp_dir().join(format!("molotov-e2e-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    for _ in 0..2 {
+        let output = molotov()
+            .env("MOLOTOV_CACHE_DIR", &cache)
+            .arg("run")
+            .arg(&guests().hello)
+            .args(["-r", "1", "-q"])
+            .output()
+            .expect("molotov runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let entries: Vec<_> = std::fs::read_dir(&cache)
+        .expect("cache written")
+        .flatten()
+        .collect();
+    assert_eq!(entries.len(), 1, "one artifact, reused: {entries:?}");
+    assert!(entries[0].file_name().to_string_lossy().ends_with(".cwasm"));
+}
+
+#[test]
+fn bad_components_get_one_clear_line_and_exit_2() {
+    let missing = std::path::Path::new("/nonexistent/scenarios.wasm");
+    support::run(missing, &["-r", "1"])
+        .assert_cannot_run("cannot read /nonexistent/scenarios.wasm");
+
+    let text = file_with("notes.wasm", b"this is not wasm");
+    support::run(&text, &["-r", "1"]).assert_cannot_run("is not a WebAssembly file");
+
+    let core = file_with("core.wasm", b"\0asm\x01\0\0\0");
+    support::run(&core, &["-r", "1"])
+        .assert_cannot_run("is a core WebAssembly module, not a component");
+
+    let bytes = std::fs::read(&guests().hello).expect("hello built");
+    let truncated = file_with("truncated.wasm", &bytes[..bytes.len() / 2]);
+    support::run(&truncated, &["-r", "1"]).assert_cannot_run("is not a valid component");
+
+    // A valid, empty component: it exports nothing of the scenario world.
+    let other_world = file_with("empty-component.wasm", b"\0asm\x0d\0\x01\0");
+    support::run(&other_world, &["-r", "1"])
+        .assert_cannot_run("is not a molotov scenario component");
+}
+
+#[test]
+fn bad_flags_exit_2() {
+    for args in [
+        vec!["-w", "0"],
+        vec!["-q", "-v"],
+        vec!["-d", "soon"],
+        vec!["--env", "NOEQUALS"],
+    ] {
+        let output = molotov()
+            .arg("run")
+            .arg(&guests().hello)
+            .args(&args)
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+    }
+    support::run(&guests().hello, &["--target", "not a url", "-r", "1"])
+        .assert_cannot_run("is not a URL");
+}
+
+#[test]
+fn https_with_the_operators_ca_negotiates_http2() {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("certificate");
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(
+        rustls::crypto::ring::default_provider().into(),
+    )
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_no_client_auth()
+    .with_single_cert(vec![certified.cert.der().clone()], key)
+    .expect("server config");
+    let server = Server::start_tls(config);
+    let ca = file_with("ca.pem", certified.cert.pem().as_bytes());
+    let ca = ca.to_str().expect("UTF-8 path");
+
+    let args = [
+        "-s",
+        "protocol",
+        "-r",
+        "2",
+        "--env",
+        "EXPECTED=HTTP/2.0",
+        "--target",
+        &server.url,
+    ];
+    let trusted = run(&guests().suite, &[&args[..], &["--ca-cert", ca]].concat());
+    assert_eq!(trusted.code, Some(0), "stderr: {}", trusted.stderr);
+    assert_eq!(
+        count(&trusted.json()["scenarios"]["ok"]),
+        2,
+        "{}",
+        trusted.json()["scenarios"]
+    );
+
+    let untrusted = run(&guests().suite, &args);
+    let json = untrusted.json();
+    assert_eq!(count(&json["requests"]["errors_by_kind"]["connect"]), 2);
+    let failures = json["scenarios"]["by_name"]["protocol"]["failures"].to_string();
+    assert!(failures.contains("certificate"), "{failures}");
+
+    let not_pem = file_with("not.pem", b"not a certificate");
+    support::run(
+        &guests().hello,
+        &["-r", "1", "--ca-cert", not_pem.to_str().expect("UTF-8")],
+    )
+    .assert_cannot_run("no PEM certificate");
+}
