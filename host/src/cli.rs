@@ -17,6 +17,8 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Serve the built-in target: a small, fast HTTP service for demos and tests.
     Serve(ServeArgs),
+    /// Create a ready-to-build Rust scenario project, with a `molotov.json`.
+    New(NewArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -178,6 +180,16 @@ pub struct ServeArgs {
     /// Port to listen on, on 127.0.0.1 (0 picks a free one).
     #[arg(short, long, default_value_t = 8080)]
     pub port: u16,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct NewArgs {
+    /// The project directory to create (it must not exist, or be empty).
+    pub dir: PathBuf,
+
+    /// Use the molotov SDK from this directory [default: the one this binary was built with].
+    #[arg(long, value_name = "DIR")]
+    pub sdk: Option<PathBuf>,
 }
 
 fn seconds(text: &str) -> Result<f64, String> {

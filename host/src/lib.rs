@@ -4,13 +4,16 @@
 //! which loads the component ([`component`]), runs one sandboxed instance per
 //! worker, performs every HTTP request itself ([`session`]), records it
 //! ([`metrics`]) and reports it ([`report`], [`console`]). [`serve`] is the
-//! built-in target server.
+//! built-in target server; [`config`] reads `molotov.json` and [`scaffold`]
+//! creates new scenario projects.
 
 pub mod cli;
 pub mod component;
+pub mod config;
 pub mod console;
 pub mod metrics;
 pub mod report;
 pub mod runner;
+pub mod scaffold;
 pub mod serve;
 pub mod session;

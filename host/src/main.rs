@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use molotov::cli::{Cli, Command};
+use molotov::cli::{Cli, Command, RunArgs};
 
 /// The run completed but `-x` or `-f` failed it.
 const EXIT_FAILED: u8 = 1;
@@ -11,52 +11,66 @@ const EXIT_FAILED: u8 = 1;
 const EXIT_CANNOT_RUN: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let argv: Vec<_> = std::env::args_os().collect();
+    let cli = match molotov::config::apply(Cli::parse_from(&argv), argv) {
+        Ok(cli) => cli,
+        Err(error) => return cannot_run(&error),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return ExitCode::from(EXIT_CANNOT_RUN);
+            return cannot_run(&anyhow::anyhow!("cannot start the async runtime: {error}"));
         }
     };
     match cli.command {
         Command::Serve(args) => {
             match runtime.block_on(molotov::serve::serve(([127, 0, 0, 1], args.port).into())) {
                 Ok(()) => ExitCode::SUCCESS,
-                Err(error) => {
-                    eprintln!("error: {error:#}");
-                    ExitCode::from(EXIT_CANNOT_RUN)
-                }
+                Err(error) => cannot_run(&error),
             }
         }
-        Command::Run(args) => {
-            let quiet = args.quiet;
-            let json = args.json.clone();
-            match runtime.block_on(molotov::runner::run(*args)) {
-                Ok(outcome) => {
-                    if !quiet {
-                        print!("{}", outcome.report.summary());
-                    }
-                    if let Some(path) = json
-                        && let Err(error) = outcome.report.write_json(&path)
-                    {
-                        eprintln!("error: {error:#}");
-                        return ExitCode::from(EXIT_CANNOT_RUN);
-                    }
-                    if outcome.failed {
-                        ExitCode::from(EXIT_FAILED)
-                    } else {
-                        ExitCode::SUCCESS
-                    }
-                }
-                Err(error) => {
-                    eprintln!("error: {error:#}");
-                    ExitCode::from(EXIT_CANNOT_RUN)
-                }
+        Command::New(args) => match molotov::scaffold::create(&args.dir, args.sdk.as_deref()) {
+            Ok(component) => {
+                println!(
+                    "created {dir}: cd {dir} && cargo build --release --target wasm32-wasip2 \
+                     && molotov run --config molotov.json smoke   (builds {component})",
+                    dir = args.dir.display()
+                );
+                ExitCode::SUCCESS
             }
-        }
+            Err(error) => cannot_run(&error),
+        },
+        Command::Run(args) => run(&runtime, *args),
     }
+}
+
+fn run(runtime: &tokio::runtime::Runtime, args: RunArgs) -> ExitCode {
+    let quiet = args.quiet;
+    let json = args.json.clone();
+    match runtime.block_on(molotov::runner::run(args)) {
+        Ok(outcome) => {
+            if !quiet {
+                print!("{}", outcome.report.summary());
+            }
+            if let Some(path) = json
+                && let Err(error) = outcome.report.write_json(&path)
+            {
+                return cannot_run(&error);
+            }
+            if outcome.failed {
+                ExitCode::from(EXIT_FAILED)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(error) => cannot_run(&error),
+    }
+}
+
+fn cannot_run(error: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {error:#}");
+    ExitCode::from(EXIT_CANNOT_RUN)
 }

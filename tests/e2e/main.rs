@@ -3,4 +3,5 @@
 
 mod engine;
 mod lifecycle;
+mod parity;
 mod support;

@@ -14,7 +14,7 @@ use serde_json::Value;
 /// No run in these tests may take longer; a run that does has hung.
 const RUN_LIMIT: Duration = Duration::from_secs(120);
 
-fn workspace() -> PathBuf {
+pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("host/ has a parent")
@@ -170,7 +170,7 @@ impl Run {
     }
 }
 
-fn scratch(name: &str) -> PathBuf {
+pub fn scratch(name: &str) -> PathBuf {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let dir = std::env::temp_dir().join(format!("molotov-e2e-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch dir");
@@ -199,14 +199,17 @@ pub fn molotov() -> Command {
 
 /// Runs `molotov run COMPONENT ARGS… --json FILE` and reads the results.
 pub fn run(component: &Path, args: &[&str]) -> Run {
+    let component = component.to_str().expect("utf-8 path");
+    let mut all = vec![component];
+    all.extend_from_slice(args);
+    run_args(&all)
+}
+
+/// Runs `molotov run ARGS… --json FILE` and reads the results.
+pub fn run_args(args: &[&str]) -> Run {
     let json = scratch("results.json");
     let mut command = molotov();
-    command
-        .arg("run")
-        .arg(component)
-        .args(args)
-        .arg("--json")
-        .arg(&json);
+    command.arg("run").args(args).arg("--json").arg(&json);
     let mut run = finish(command.spawn().expect("molotov starts"));
     run.json = std::fs::read_to_string(&json)
         .ok()

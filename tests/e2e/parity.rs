@@ -1,0 +1,93 @@
+//! Molotov parity around the run: `molotov new`, `--config`, sizing, statsd, processes.
+
+use std::process::Command;
+
+use crate::support::{Run, Server, count, guests, molotov, run_args, scratch, workspace};
+
+/// `molotov new` writes a project that builds as it is and whose
+/// `molotov.json` tests run; flags override the file.
+#[test]
+fn a_new_project_builds_and_its_config_tests_run() {
+    let dir = scratch("new-project").join("shop-load");
+    let created = molotov()
+        .arg("new")
+        .arg(&dir)
+        .output()
+        .expect("molotov new");
+    assert!(created.status.success(), "{created:?}");
+    let again = molotov()
+        .arg("new")
+        .arg(&dir)
+        .output()
+        .expect("molotov new");
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "refuses a non-empty directory"
+    );
+
+    let target = workspace().join("target").join("e2e-guests");
+    let built = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(&dir)
+        .args(["build", "--release", "--target", "wasm32-wasip2"])
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .expect("cargo runs");
+    assert!(built.success(), "the new project builds");
+    let release = dir.join("target").join("wasm32-wasip2").join("release");
+    std::fs::create_dir_all(&release).expect("release dir");
+    std::fs::copy(
+        target.join("wasm32-wasip2/release/shop_load.wasm"),
+        release.join("shop_load.wasm"),
+    )
+    .expect("component built");
+
+    let config = dir.join("molotov.json");
+    let config = config.to_str().expect("utf-8 path");
+    let smoke = run_config(&[config, "smoke"]);
+    assert_eq!(smoke.code, Some(0), "stderr: {}", smoke.stderr);
+    let json = smoke.json();
+    assert_eq!(count(&json["scenarios"]["by_name"]["read"]["ok"]), 1);
+    assert_eq!(count(&json["scenarios"]["by_name"]["write"]["ok"]), 1);
+
+    let small = run_config(&[config, "small", "-w", "2", "-r", "3"]);
+    assert_eq!(small.code, Some(0), "stderr: {}", small.stderr);
+    assert_eq!(count(&small.json()["workers"]), 2, "-w overrides the file");
+    assert_eq!(count(&small.json()["scenarios"]["ok"]), 6);
+}
+
+/// `molotov run --config FILE TEST ARGS…`.
+fn run_config(args: &[&str]) -> Run {
+    let (config, rest) = args.split_first().expect("a config");
+    let mut all = vec!["--config", config];
+    all.extend_from_slice(rest);
+    run_args(&all)
+}
+
+#[test]
+fn config_env_reaches_the_scenario_and_bad_configs_are_named() {
+    let server = Server::start();
+    let config = scratch("molotov.json");
+    let text = serde_json::json!({"molotov": {
+        "env": {"EXPECTED": "yes"},
+        "tests": {
+            "state": {
+                "scenario": guests().suite,
+                "single_mode": "session_state",
+                "max-runs": 2,
+                "target": server.url,
+            },
+            "typo": {"scenario": guests().suite, "wokers": 3},
+        }
+    }});
+    std::fs::write(&config, text.to_string()).expect("write config");
+    let config = config.to_str().expect("utf-8 path");
+
+    let state = run_config(&[config, "state"]);
+    assert_eq!(state.code, Some(0), "stderr: {}", state.stderr);
+    assert_eq!(count(&state.json()["scenarios"]["ok"]), 2);
+
+    run_config(&[config, "missing"])
+        .assert_cannot_run("no test named `missing`; it has: state, typo");
+    run_config(&[config, "typo"]).assert_cannot_run("test `typo`: unknown option `wokers`");
+}
