@@ -91,3 +91,50 @@ fn config_env_reaches_the_scenario_and_bad_configs_are_named() {
         .assert_cannot_run("no test named `missing`; it has: state, typo");
     run_config(&[config, "typo"]).assert_cannot_run("test `typo`: unknown option `wokers`");
 }
+
+/// Workers beyond the service's capacity of 6 get 503s: with a tolerance of
+/// 20%, sizing must stop near 8 workers (2 failing of 8 is 25%) and cancel
+/// the rest of the ramp-up.
+#[test]
+fn sizing_stops_where_the_failure_ratio_passes_the_tolerance() {
+    let server = Server::start();
+    let run = crate::support::run(
+        &guests().suite,
+        &[
+            "-s",
+            "capacity",
+            "--env",
+            "CAPACITY=6",
+            "--sizing",
+            "--sizing-tolerance",
+            "20",
+            "-w",
+            "30",
+            "--ramp-up",
+            "15",
+            "-d",
+            "30",
+            "--target",
+            &server.url,
+        ],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["stopped_by"], "sizing");
+    let sizing = &json["sizing"];
+    assert_eq!(sizing["reached"], true);
+    assert_eq!(sizing["tolerance_percent"], 20.0);
+    let workers = count(&sizing["workers"]);
+    assert!((8..=10).contains(&workers), "reached at {workers} workers");
+    let ratio = sizing["failure_percent"].as_f64().expect("a ratio");
+    assert!(ratio > 20.0 && ratio < 45.0, "failure ratio {ratio}%");
+    assert!(
+        json["duration_s"].as_f64().expect("duration") < 10.0,
+        "the ramp-up was cancelled"
+    );
+    assert!(
+        run.stdout.contains("SIZING: tolerance 20% passed at"),
+        "{}",
+        run.stdout
+    );
+}

@@ -31,6 +31,9 @@ pub struct Sizing {
     tolerance: f64,
     buckets: VecDeque<(u64, u64)>,
     seen: (u64, u64),
+    /// Workers at the previous check: a worker that joined since has barely
+    /// contributed to the newest bucket.
+    workers_before: u64,
     report: SizingReport,
 }
 
@@ -40,6 +43,7 @@ impl Sizing {
             tolerance: tolerance_percent / 100.0,
             buckets: VecDeque::with_capacity(MAX_BUCKETS),
             seen: (0, 0),
+            workers_before: 0,
             report: SizingReport {
                 tolerance_percent,
                 reached: false,
@@ -54,6 +58,12 @@ impl Sizing {
         if self.report.reached {
             return true;
         }
+        let workers_now = workers;
+        let workers = match self.workers_before {
+            0 => workers,
+            before => workers.min(before),
+        };
+        self.workers_before = workers_now;
         let bucket = (ok - self.seen.0, failed - self.seen.1);
         self.seen = (ok, failed);
         if self.buckets.len() == MAX_BUCKETS {
@@ -114,7 +124,7 @@ mod tests {
         // 150 new results, 10% failed: the old successes no longer dilute them.
         assert!(!sizing.observe(1135, 15, 6));
         assert!(sizing.observe(1270, 31, 7));
-        assert_eq!(sizing.report().workers, 7);
+        assert_eq!(sizing.report().workers, 6, "the 7th worker just joined");
         assert!((sizing.report().failure_percent - 100.0 * 16.0 / 151.0).abs() < 1e-9);
     }
 }

@@ -78,6 +78,23 @@ mod suite {
         Ok(())
     }
 
+    /// A service with room for `CAPACITY` workers: the others get 503s.
+    #[scenario(weight = 0)]
+    fn capacity(s: &Session) -> Result {
+        let capacity: u32 = molotov::env("CAPACITY")
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let path = if molotov::worker_id() < capacity {
+            "/"
+        } else {
+            "/status/503"
+        };
+        // Paced before the check, so failing runs go no faster than the others.
+        molotov::sleep(10);
+        s.get(path)?.expect_status(200)?;
+        Ok(())
+    }
+
     #[scenario(weight = 0)]
     fn elsewhere(s: &Session) -> Result {
         s.get("http://127.0.0.2:9/")?;
