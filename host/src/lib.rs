@@ -3,7 +3,7 @@
 //! The binary (`main.rs`) parses flags ([`cli`]) and hands over to [`runner`],
 //! which loads the component ([`component`]), runs one sandboxed instance per
 //! worker, performs every HTTP request itself ([`session`]), records it
-//! ([`metrics`]) and reports it ([`report`], [`console`]). [`serve`] is the
+//! ([`metrics`]) and reports it ([`report`], [`console`], [`statsd`]). [`serve`] is the
 //! built-in target server; [`config`] reads `molotov.json` and [`scaffold`]
 //! creates new scenario projects.
 
@@ -17,3 +17,4 @@ pub mod runner;
 pub mod scaffold;
 pub mod serve;
 pub mod session;
+pub mod statsd;

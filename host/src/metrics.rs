@@ -7,6 +7,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
+use url::Url;
+
+use crate::statsd::Statsd;
 
 /// How a request ended.
 #[derive(Debug, Clone, Copy)]
@@ -170,18 +173,21 @@ pub struct Live {
 pub struct Metrics {
     shards: Box<[Mutex<Tally>]>,
     pub live: Live,
+    /// `--statsd`: everything recorded is also sent there.
+    pub statsd: Option<Statsd>,
 }
 
 impl Metrics {
     /// `shards` should exceed the number of threads a few times over, so two
     /// workers rarely share a lock at the same moment.
-    pub fn new(shards: usize) -> Arc<Self> {
+    pub fn new(shards: usize, statsd: Option<Statsd>) -> Arc<Self> {
         let shards = (0..shards.max(1))
             .map(|_| Mutex::new(Tally::default()))
             .collect();
         Arc::new(Self {
             shards,
             live: Live::default(),
+            statsd,
         })
     }
 
@@ -271,8 +277,26 @@ impl Recorder {
         }
     }
 
+    /// A request's hop as statsd names it (by method, host and path).
+    pub fn wire(&self, method: &str, url: &Url, outcome: RequestOutcome, elapsed: Duration) {
+        if let Some(statsd) = &self.metrics.statsd {
+            let status;
+            let outcome = match outcome {
+                RequestOutcome::Status(code) => {
+                    status = code.to_string();
+                    status.as_str()
+                }
+                RequestOutcome::Error(kind) => kind,
+            };
+            statsd.request(method, url, outcome, elapsed);
+        }
+    }
+
     /// Records one run of a scenario; `failure` holds its message.
     pub fn scenario(&self, name: &str, failure: Option<&str>, elapsed: Duration) {
+        if let Some(statsd) = &self.metrics.statsd {
+            statsd.scenario(name, failure.is_none(), elapsed);
+        }
         let counter = if failure.is_some() {
             &self.metrics.live.failed
         } else {
@@ -304,10 +328,16 @@ impl Recorder {
     }
 
     pub fn custom_counter(&self, name: &str, delta: i64) {
+        if let Some(statsd) = &self.metrics.statsd {
+            statsd.counter(name, delta);
+        }
         *self.tally().counters.entry(name.to_string()).or_default() += delta;
     }
 
     pub fn custom_timing(&self, name: &str, micros: u64) {
+        if let Some(statsd) = &self.metrics.statsd {
+            statsd.timing(name, micros);
+        }
         let mut tally = self.tally();
         record(
             tally
@@ -327,7 +357,7 @@ mod tests {
     /// every shard, and merge exactly.
     #[test]
     fn recorded_latencies_survive_sharding_and_merging() {
-        let metrics = Metrics::new(4);
+        let metrics = Metrics::new(4, None);
         let recorders: Vec<Recorder> = (0..10).map(|worker| metrics.recorder(worker)).collect();
         for (i, micros) in (20..20_020u64).enumerate() {
             let elapsed = Duration::from_micros(micros);

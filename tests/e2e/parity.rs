@@ -138,3 +138,66 @@ fn sizing_stops_where_the_failure_ratio_passes_the_tolerance() {
         run.stdout
     );
 }
+
+/// Every request and run reaches a real UDP socket under Molotov's names.
+#[test]
+fn statsd_receives_a_timing_and_a_counter_per_request() {
+    let server = Server::start();
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind UDP");
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_millis(500)))
+        .expect("timeout");
+    let address = format!("udp://{}", socket.local_addr().expect("address"));
+    let run = crate::support::run(
+        &guests().suite,
+        &[
+            "-s",
+            "ok",
+            "-w",
+            "2",
+            "-r",
+            "5",
+            "--statsd",
+            "--statsd-address",
+            &address,
+            "--target",
+            &server.url,
+        ],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let mut lines = Vec::new();
+    let mut datagram = [0u8; 2048];
+    while let Ok(size) = socket.recv(&mut datagram) {
+        let text = String::from_utf8_lossy(&datagram[..size]).into_owned();
+        lines.extend(text.lines().map(String::from));
+    }
+    let port = server
+        .url
+        .rsplit(':')
+        .next()
+        .expect("a port")
+        .trim_end_matches('/');
+    let key = format!(".GET.127_0_0_1_{port}._");
+    let with = |suffix: &str| {
+        lines
+            .iter()
+            .filter(|l| l.starts_with("molotov.") && l.contains(&key) && l.ends_with(suffix))
+            .count()
+    };
+    assert_eq!(with("|ms"), 10, "{lines:?}");
+    assert_eq!(with(".200:1|c"), 10, "{lines:?}");
+    let runs = lines
+        .iter()
+        .filter(|l| l.contains(".scenario.ok.ok:1|c"))
+        .count();
+    assert_eq!(runs, 10, "{lines:?}");
+}
+
+#[test]
+fn a_bad_statsd_address_cannot_run() {
+    crate::support::run(
+        &guests().hello,
+        &["-r", "1", "--statsd", "--statsd-address", "udp://nowhere"],
+    )
+    .assert_cannot_run("--statsd-address udp://nowhere: not a host:port");
+}

@@ -27,6 +27,7 @@ use crate::console::Console;
 use crate::metrics::Metrics;
 use crate::report::{Report, RunFacts, StopReason};
 use crate::session::{HttpClient, SessionState};
+use crate::statsd::Statsd;
 
 /// The end of a run that could run.
 pub struct Outcome {
@@ -90,6 +91,10 @@ pub async fn run(flags: Flags) -> anyhow::Result<Outcome> {
         single_run: flags.single_run,
     };
     let shards = std::thread::available_parallelism().map_or(2, |n| n.get()) * 4;
+    let statsd = match flags.statsd {
+        true => Some(Statsd::connect(&flags.statsd_address)?),
+        false => None,
+    };
     let context = Arc::new(RunContext {
         args,
         env: flags.env.iter().cloned().collect(),
@@ -100,7 +105,7 @@ pub async fn run(flags: Flags) -> anyhow::Result<Outcome> {
             Duration::from_secs_f64(flags.timeout),
             crate::session::tls_config(&flags.ca_cert)?,
         ),
-        metrics: Metrics::new(shards),
+        metrics: Metrics::new(shards, statsd),
         console,
         guest_deadline: Duration::from_secs_f64(flags.guest_deadline),
         max_memory_bytes,
@@ -115,8 +120,24 @@ pub async fn run(flags: Flags) -> anyhow::Result<Outcome> {
             }
         })
     };
-    let result = run_loaded(loaded, context, flags).await;
+    let flusher = context.metrics.statsd.is_some().then(|| {
+        let metrics = Arc::clone(&context.metrics);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(crate::statsd::FLUSH_EVERY);
+            while let Some(statsd) = &metrics.statsd {
+                every.tick().await;
+                statsd.flush();
+            }
+        })
+    });
+    let result = run_loaded(loaded, Arc::clone(&context), flags).await;
     ticker.abort();
+    if let Some(flusher) = flusher {
+        flusher.abort();
+    }
+    if let Some(statsd) = &context.metrics.statsd {
+        statsd.flush();
+    }
     result
 }
 

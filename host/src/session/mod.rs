@@ -246,15 +246,15 @@ impl HttpClient {
             let (parts, bytes) = match result {
                 Ok(exchange) => exchange,
                 Err(error) => {
-                    recorder.request(&name, RequestOutcome::Error(error_kind(&error)), elapsed);
+                    let outcome = RequestOutcome::Error(error_kind(&error));
+                    recorder.request(&name, outcome, elapsed);
+                    recorder.wire(method.as_str(), &url, outcome, elapsed);
                     return Err(error);
                 }
             };
-            recorder.request(
-                &name,
-                RequestOutcome::Status(parts.status.as_u16()),
-                elapsed,
-            );
+            let outcome = RequestOutcome::Status(parts.status.as_u16());
+            recorder.request(&name, outcome, elapsed);
+            recorder.wire(method.as_str(), &url, outcome, elapsed);
             store_cookies(session, &parts.headers, &url);
             if let Some(next) = redirect_target(&parts.status, &parts.headers, &url) {
                 if parts.status == StatusCode::SEE_OTHER
@@ -435,7 +435,7 @@ mod tests {
             timeout_ms: None,
             name: None,
         };
-        let recorder = Metrics::new(1).recorder(0);
+        let recorder = Metrics::new(1, None).recorder(0);
         let future = client.send(&mut session, &request, &recorder);
         assert!(
             std::mem::size_of_val(&future) <= 2048,
