@@ -14,6 +14,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a load test of a scenario component.
+    // Later flags override earlier ones: `-p` children append theirs.
+    #[command(args_override_self = true)]
     Run(Box<RunArgs>),
     /// Serve the built-in target: a small, fast HTTP service for demos and tests.
     Serve(ServeArgs),

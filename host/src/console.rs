@@ -24,6 +24,8 @@ pub struct Console {
     /// Redraw one progress line in place (a person at a terminal) rather
     /// than printing a line each time (`-c`, CI logs, pipes).
     pub redraw: bool,
+    /// Show periodic progress at all.
+    pub progress: bool,
 }
 
 impl Console {
@@ -32,6 +34,7 @@ impl Console {
             quiet,
             verbose,
             redraw: !plain && std::io::stderr().is_terminal(),
+            progress: !quiet,
         }
     }
 
@@ -80,7 +83,7 @@ impl Console {
 
     /// One progress report: successes, failures, workers, requests/s, p50/p99.
     pub fn progress(&self, metrics: &Metrics, elapsed: Duration) {
-        if self.quiet {
+        if !self.progress {
             return;
         }
         let live = &metrics.live;
@@ -109,7 +112,7 @@ impl Console {
 
     /// Ends a redrawn progress line so the summary starts on its own line.
     pub fn finish_progress(&self) {
-        if self.redraw && !self.quiet {
+        if self.redraw && self.progress {
             let _ = writeln!(std::io::stderr());
         }
     }

@@ -4,7 +4,7 @@
 //! which loads the component ([`component`]), runs one sandboxed instance per
 //! worker, performs every HTTP request itself ([`session`]), records it
 //! ([`metrics`]) and reports it ([`report`], [`console`], [`statsd`]). [`serve`] is the
-//! built-in target server; [`config`] reads `molotov.json` and [`scaffold`]
+//! built-in target server; [`processes`] runs `-p N` children and merges them; [`config`] reads `molotov.json` and [`scaffold`]
 //! creates new scenario projects.
 
 pub mod cli;
@@ -12,6 +12,7 @@ pub mod component;
 pub mod config;
 pub mod console;
 pub mod metrics;
+pub mod processes;
 pub mod report;
 pub mod runner;
 pub mod scaffold;

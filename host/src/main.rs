@@ -1,9 +1,11 @@
 //! The `molotov` command: parse the flags, run, map the outcome to an exit code.
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::Parser;
 use molotov::cli::{Cli, Command, RunArgs};
+use molotov::processes::ChildResult;
 
 /// The run completed but `-x` or `-f` failed it.
 const EXIT_FAILED: u8 = 1;
@@ -12,7 +14,7 @@ const EXIT_CANNOT_RUN: u8 = 2;
 
 fn main() -> ExitCode {
     let argv: Vec<_> = std::env::args_os().collect();
-    let cli = match molotov::config::apply(Cli::parse_from(&argv), argv) {
+    let cli = match molotov::config::apply(Cli::parse_from(&argv), argv.clone()) {
         Ok(cli) => cli,
         Err(error) => return cannot_run(&error),
     };
@@ -43,19 +45,30 @@ fn main() -> ExitCode {
             }
             Err(error) => cannot_run(&error),
         },
-        Command::Run(args) => run(&runtime, *args),
+        Command::Run(args) => run(&runtime, *args, &argv),
     }
 }
 
-fn run(runtime: &tokio::runtime::Runtime, args: RunArgs) -> ExitCode {
+fn run(runtime: &tokio::runtime::Runtime, args: RunArgs, argv: &[OsString]) -> ExitCode {
     let quiet = args.quiet;
     let json = args.json.clone();
-    match runtime.block_on(molotov::runner::run(args)) {
+    let tally_out = args.tally_out.clone();
+    let outcome = if args.processes > 1 && tally_out.is_none() {
+        runtime.block_on(molotov::processes::run(args, argv))
+    } else {
+        runtime.block_on(molotov::runner::run(args))
+    };
+    match outcome {
         Ok(outcome) => {
-            if !quiet {
+            if let Some(path) = &tally_out {
+                // A child of `-p`: its parent reports.
+                if let Err(error) = ChildResult::of(&outcome).write(path) {
+                    return cannot_run(&error);
+                }
+            } else if !quiet {
                 print!("{}", outcome.report.summary());
             }
-            if let Some(path) = json
+            if let Some(path) = json.filter(|_| tally_out.is_none())
                 && let Err(error) = outcome.report.write_json(&path)
             {
                 return cannot_run(&error);

@@ -4,17 +4,15 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use base64::Engine as _;
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Serializer as _, V2Serializer};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::cli::RunArgs as Flags;
-use crate::metrics::Tally;
+use crate::metrics::{Tally, histogram};
 use crate::runner::SizingReport;
 
 /// Why the run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StopReason {
     /// `-d` elapsed.
@@ -137,14 +135,6 @@ pub struct Custom {
     pub timings_ms: BTreeMap<String, Percentiles>,
 }
 
-fn encode(histogram: &Histogram<u64>) -> String {
-    let mut bytes = Vec::new();
-    V2Serializer::new()
-        .serialize(histogram, &mut bytes)
-        .expect("serializing into memory cannot fail");
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
 impl Report {
     pub fn new(facts: RunFacts, tally: &Tally) -> Self {
         let duration_s = facts.duration_s;
@@ -195,14 +185,14 @@ impl Report {
                             count: r.count,
                             errors: r.errors,
                             latency_ms: Percentiles::of(&r.latency_us),
-                            latency_histogram: encode(&r.latency_us),
+                            latency_histogram: histogram::encode(&r.latency_us),
                         };
                         (name.clone(), named)
                     })
                     .collect(),
             },
             latency_ms: Percentiles::of(&tally.latency_us),
-            latency_histogram: encode(&tally.latency_us),
+            latency_histogram: histogram::encode(&tally.latency_us),
             custom: Custom {
                 counters: tally.counters.clone(),
                 timings_ms: tally
@@ -238,10 +228,14 @@ impl Report {
         let r = &self.requests;
         let _ = writeln!(
             out,
-            "SUCCESSES: {} | FAILURES: {} | WORKERS: {} | {:.1} s ({})",
+            "SUCCESSES: {} | FAILURES: {} | WORKERS: {}{} | {:.1} s ({})",
             s.ok,
             s.failed,
             self.workers,
+            match self.processes {
+                1 => String::new(),
+                n => format!(" in {n} processes"),
+            },
             self.duration_s,
             serde_json::to_value(self.stopped_by)
                 .ok()

@@ -201,3 +201,69 @@ fn a_bad_statsd_address_cannot_run() {
     )
     .assert_cannot_run("--statsd-address udp://nowhere: not a host:port");
 }
+
+/// Two processes: the totals are the sum of the parts, as the server counted them.
+#[test]
+fn processes_merge_into_one_report() {
+    let server = Server::start();
+    let before = server.served();
+    let run = crate::support::run(
+        &guests().suite,
+        &[
+            "-p",
+            "2",
+            "-w",
+            "2",
+            "-r",
+            "5",
+            "-s",
+            "ok",
+            "--target",
+            &server.url,
+        ],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    assert_eq!(count(&json["processes"]), 2);
+    assert_eq!(count(&json["workers"]), 4);
+    assert_eq!(count(&json["scenarios"]["ok"]), 20);
+    assert_eq!(count(&json["requests"]["by_name"]["GET /"]["count"]), 20);
+    assert_eq!(
+        server.served() - before - 1,
+        20,
+        "the server saw every request once"
+    );
+    let latency = &json["latency_ms"];
+    assert!(latency["p50"].as_f64() <= latency["max"].as_f64());
+    assert!(
+        run.stdout.contains("WORKERS: 4 in 2 processes"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// `-x` stops a run of several processes, and the merged exit code says so.
+#[test]
+fn a_stop_rule_fails_a_run_of_several_processes() {
+    let server = Server::start();
+    let run = crate::support::run(
+        &guests().suite,
+        &[
+            "-p",
+            "2",
+            "-w",
+            "2",
+            "-d",
+            "30",
+            "-s",
+            "server_error",
+            "-x",
+            "--target",
+            &server.url,
+        ],
+    );
+    assert_eq!(run.code, Some(1), "stderr: {}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["stopped_by"], "exception");
+    assert!(json["duration_s"].as_f64().expect("duration") < 20.0);
+}

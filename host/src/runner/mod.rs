@@ -24,7 +24,7 @@ use crate::component::{
     self, Description, EngineLimits, GLOBAL_WORKER, Instance, Loaded, RunContext,
 };
 use crate::console::Console;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, Tally};
 use crate::report::{Report, RunFacts, StopReason};
 use crate::session::{HttpClient, SessionState};
 use crate::statsd::Statsd;
@@ -32,6 +32,8 @@ use crate::statsd::Statsd;
 /// The end of a run that could run.
 pub struct Outcome {
     pub report: Report,
+    /// What the report was made from, for `-p` to merge.
+    pub tally: Tally,
     /// `-x`, `-f` or a failed `setup` failed the run (exit code 1).
     pub failed: bool,
 }
@@ -57,31 +59,12 @@ struct Shared {
 
 /// Loads the component and runs the load test the flags describe.
 pub async fn run(flags: Flags) -> anyhow::Result<Outcome> {
-    let console = Console::new(flags.quiet, flags.verbose, flags.console);
-    let target = match &flags.target {
-        Some(url) => Some(Url::parse(url).with_context(|| format!("--target {url} is not a URL"))?),
-        None => {
-            let address = crate::serve::spawn(([127, 0, 0, 1], 0).into()).await?;
-            console.note(&format!(
-                "no --target given: serving the built-in target on http://{address}"
-            ));
-            Some(Url::parse(&format!("http://{address}/"))?)
-        }
-    };
+    let mut console = Console::new(flags.quiet, flags.verbose, flags.console);
+    // A child of `-p` leaves progress to its parent.
+    console.progress &= flags.tally_out.is_none();
+    let target = target(&flags, &console).await?;
+    let loaded = load(&flags).await?;
     let max_memory_bytes = flags.max_memory_mib as usize * 1024 * 1024;
-    let limits = EngineLimits {
-        instances: flags.workers().saturating_add(2),
-        max_memory_bytes,
-    };
-    let engine = component::engine(&limits)?;
-    let cache_dir = flags
-        .cache_dir
-        .clone()
-        .or_else(component::default_cache_dir);
-    let path = flags.component.clone();
-    let loaded =
-        tokio::task::spawn_blocking(move || component::load(&engine, &path, cache_dir.as_deref()))
-            .await??;
 
     let args = RunArgs {
         workers: flags.workers(),
@@ -100,7 +83,7 @@ pub async fn run(flags: Flags) -> anyhow::Result<Outcome> {
         env: flags.env.iter().cloned().collect(),
         vars: Mutex::new(HashMap::new()),
         client: HttpClient::new(
-            target,
+            Some(target),
             flags.allow_host.clone(),
             Duration::from_secs_f64(flags.timeout),
             crate::session::tls_config(&flags.ca_cert)?,
@@ -139,6 +122,38 @@ pub async fn run(flags: Flags) -> anyhow::Result<Outcome> {
         statsd.flush();
     }
     result
+}
+
+/// `--target`, or the built-in target served in-process on 127.0.0.1.
+pub async fn target(flags: &Flags, console: &Console) -> anyhow::Result<Url> {
+    match &flags.target {
+        Some(url) => Url::parse(url).with_context(|| format!("--target {url} is not a URL")),
+        None => {
+            let address = crate::serve::spawn(([127, 0, 0, 1], 0).into()).await?;
+            console.note(&format!(
+                "no --target given: serving the built-in target on http://{address}"
+            ));
+            Ok(Url::parse(&format!("http://{address}/"))?)
+        }
+    }
+}
+
+/// Compiles the component (or loads it from the cache) for an engine sized for `-w`.
+pub async fn load(flags: &Flags) -> anyhow::Result<Loaded> {
+    let limits = EngineLimits {
+        instances: flags.workers().saturating_add(2),
+        max_memory_bytes: flags.max_memory_mib as usize * 1024 * 1024,
+    };
+    let engine = component::engine(&limits)?;
+    let cache_dir = flags
+        .cache_dir
+        .clone()
+        .or_else(component::default_cache_dir);
+    let path = flags.component.clone();
+    let loaded =
+        tokio::task::spawn_blocking(move || component::load(&engine, &path, cache_dir.as_deref()))
+            .await??;
+    Ok(loaded)
 }
 
 async fn run_loaded(
@@ -237,7 +252,12 @@ async fn run_loaded(
         stopped_by,
         sizing,
     };
-    let report = Report::new(facts, &context.metrics.snapshot());
+    let tally = context.metrics.snapshot();
+    let report = Report::new(facts, &tally);
     let failed = report.fails_run(&shared.flags);
-    Ok(Outcome { report, failed })
+    Ok(Outcome {
+        report,
+        tally,
+        failed,
+    })
 }

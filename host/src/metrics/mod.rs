@@ -1,7 +1,9 @@
 //! What the run measured: HDR latency histograms and counters, sharded so that
 //! workers never contend on one lock, merged exactly when read.
 
-use std::collections::{BTreeMap, HashMap};
+pub mod histogram;
+mod tally;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -9,155 +11,10 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use url::Url;
 
+use self::histogram::{add, record};
+use self::tally::count_failure;
+pub use self::tally::{RequestOutcome, RequestStats, ScenarioStats, Tally};
 use crate::statsd::Statsd;
-
-/// How a request ended.
-#[derive(Debug, Clone, Copy)]
-pub enum RequestOutcome {
-    Status(u16),
-    /// An error kind, as named by `session::error_kind`.
-    Error(&'static str),
-}
-
-/// Distinct failure messages kept per scenario; the rest are counted together.
-const MAX_FAILURE_MESSAGES: usize = 50;
-const OTHER_FAILURES: &str = "(other messages)";
-
-/// A latency histogram in microseconds, 3 significant digits, growing as needed.
-pub fn histogram() -> Histogram<u64> {
-    let mut histogram = Histogram::new(3).expect("3 significant digits is valid");
-    histogram.auto(true);
-    histogram
-}
-
-/// Requests under one name (`METHOD /path` by default).
-#[derive(Debug, Clone)]
-pub struct RequestStats {
-    pub count: u64,
-    pub errors: u64,
-    pub latency_us: Histogram<u64>,
-}
-
-/// Runs of one scenario.
-#[derive(Debug, Clone)]
-pub struct ScenarioStats {
-    pub ok: u64,
-    pub failed: u64,
-    pub cancelled: u64,
-    pub duration_us: Histogram<u64>,
-    /// Failure messages and how often each occurred.
-    pub failures: BTreeMap<String, u64>,
-}
-
-impl Default for ScenarioStats {
-    fn default() -> Self {
-        Self {
-            ok: 0,
-            failed: 0,
-            cancelled: 0,
-            duration_us: histogram(),
-            failures: BTreeMap::new(),
-        }
-    }
-}
-
-/// Everything recorded by a set of workers; shards merge into one of these.
-#[derive(Debug, Clone)]
-pub struct Tally {
-    pub requests: HashMap<String, RequestStats>,
-    pub latency_us: Histogram<u64>,
-    pub statuses: BTreeMap<u16, u64>,
-    pub errors: BTreeMap<String, u64>,
-    pub scenarios: HashMap<String, ScenarioStats>,
-    pub counters: BTreeMap<String, i64>,
-    pub timings_us: BTreeMap<String, Histogram<u64>>,
-}
-
-impl Default for Tally {
-    fn default() -> Self {
-        Self {
-            requests: HashMap::new(),
-            latency_us: histogram(),
-            statuses: BTreeMap::new(),
-            errors: BTreeMap::new(),
-            scenarios: HashMap::new(),
-            counters: BTreeMap::new(),
-            timings_us: BTreeMap::new(),
-        }
-    }
-}
-
-impl Tally {
-    /// Adds `other` into `self`: counts add up and histograms merge exactly.
-    pub fn merge(&mut self, other: &Tally) {
-        for (name, stats) in &other.requests {
-            let mine = self
-                .requests
-                .entry(name.clone())
-                .or_insert_with(|| RequestStats {
-                    count: 0,
-                    errors: 0,
-                    latency_us: histogram(),
-                });
-            mine.count += stats.count;
-            mine.errors += stats.errors;
-            add(&mut mine.latency_us, &stats.latency_us);
-        }
-        add(&mut self.latency_us, &other.latency_us);
-        for (status, count) in &other.statuses {
-            *self.statuses.entry(*status).or_default() += count;
-        }
-        for (kind, count) in &other.errors {
-            *self.errors.entry(kind.clone()).or_default() += count;
-        }
-        for (name, stats) in &other.scenarios {
-            let mine = self.scenarios.entry(name.clone()).or_default();
-            mine.ok += stats.ok;
-            mine.failed += stats.failed;
-            mine.cancelled += stats.cancelled;
-            add(&mut mine.duration_us, &stats.duration_us);
-            for (message, count) in &stats.failures {
-                count_failure(&mut mine.failures, message, *count);
-            }
-        }
-        for (name, value) in &other.counters {
-            *self.counters.entry(name.clone()).or_default() += value;
-        }
-        for (name, timing) in &other.timings_us {
-            add(
-                self.timings_us
-                    .entry(name.clone())
-                    .or_insert_with(histogram),
-                timing,
-            );
-        }
-    }
-
-    pub fn requests(&self) -> u64 {
-        self.requests.values().map(|r| r.count).sum()
-    }
-}
-
-/// Records one value in microseconds. (`saturating_record` would clamp to the
-/// current range instead of growing it.)
-fn record(histogram: &mut Histogram<u64>, micros: u64) {
-    histogram
-        .record(micros.max(1))
-        .expect("auto-resizing histograms take any duration");
-}
-
-fn add(into: &mut Histogram<u64>, from: &Histogram<u64>) {
-    into.add(from)
-        .expect("auto-resizing histograms always merge");
-}
-
-fn count_failure(failures: &mut BTreeMap<String, u64>, message: &str, count: u64) {
-    if failures.len() < MAX_FAILURE_MESSAGES || failures.contains_key(message) {
-        *failures.entry(message.to_string()).or_default() += count;
-    } else {
-        *failures.entry(OTHER_FAILURES.to_string()).or_default() += count;
-    }
-}
 
 /// Totals read by the console and by the stop rules (`-x`, `-f`) while the run goes on.
 #[derive(Debug, Default)]
@@ -209,7 +66,7 @@ impl Metrics {
 
     /// All request latencies so far (cheaper than a full snapshot).
     pub fn latency_snapshot(&self) -> Histogram<u64> {
-        let mut total = histogram();
+        let mut total = histogram::new();
         for shard in self.shards.iter() {
             add(&mut total, &lock(shard).latency_us);
         }
@@ -255,7 +112,7 @@ impl Recorder {
                 .or_insert_with(|| RequestStats {
                     count: 0,
                     errors: 0,
-                    latency_us: histogram(),
+                    latency_us: histogram::new(),
                 }),
         };
         stats.count += 1;
@@ -343,7 +200,7 @@ impl Recorder {
             tally
                 .timings_us
                 .entry(name.to_string())
-                .or_insert_with(histogram),
+                .or_insert_with(histogram::new),
             micros,
         );
     }
