@@ -98,9 +98,9 @@ pub struct RunArgs {
     #[arg(short, long)]
     pub console: bool,
 
-    /// Seconds between console updates.
-    #[arg(long = "console-update", default_value_t = 0.2, value_parser = positive_seconds, value_name = "S")]
-    pub console_update: f64,
+    /// Seconds between console updates [default: 0.2 for the live view, 1 for plain lines].
+    #[arg(long = "console-update", value_parser = positive_seconds, value_name = "S")]
+    pub console_update: Option<f64>,
 
     /// Send a timing and a status counter per request, and scenario outcomes, to statsd.
     #[arg(long)]
@@ -172,8 +172,8 @@ impl RunArgs {
             .unwrap_or(if self.sizing { SIZING_RAMP_UP } else { 0.0 })
     }
 
-    pub fn console_update(&self) -> std::time::Duration {
-        std::time::Duration::from_secs_f64(self.console_update)
+    pub fn console_update(&self) -> Option<std::time::Duration> {
+        self.console_update.map(std::time::Duration::from_secs_f64)
     }
 }
 

@@ -1,12 +1,40 @@
-//! What the operator sees while a run goes on: progress, failures, the guest's own lines.
+//! What the operator sees while a run goes on: the live view or plain
+//! progress lines, failures, the guest's own lines, and `-vv` exchange dumps.
 
+use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
 use crate::component::GLOBAL_WORKER;
-use crate::component::bindings::Level;
+use crate::component::bindings::{HttpError, Level, Request};
 use crate::metrics::Metrics;
+use crate::session::ResponseData;
+
+/// Failures kept for the live view.
+const RECENT_FAILURES: usize = 5;
+/// Plain progress lines (`-c`, CI logs) come at most this often by default.
+const PLAIN_EVERY: Duration = Duration::from_secs(1);
+/// The live view redraws this often by default (Molotov's `--console-update`).
+const LIVE_EVERY: Duration = Duration::from_millis(200);
+/// A body dumped by `-vv` is cut after this many bytes.
+const DUMP_BODY: usize = 2048;
+
+/// How much to show, from the `-q`, `-v` and `-c` flags.
+#[derive(Clone)]
+pub struct Console {
+    pub quiet: bool,
+    pub verbose: u8,
+    /// Show periodic progress at all.
+    pub progress: bool,
+    /// The live view on a terminal; `None` for plain lines (`-c`, pipes).
+    live: Option<ProgressBar>,
+    /// The latest distinct failure messages, with how often each occurred.
+    recent: Arc<Mutex<VecDeque<(String, u64)>>>,
+}
 
 /// How a line names who wrote it: a worker, or the global fixtures' instance.
 fn label(worker_id: u32) -> String {
@@ -16,26 +44,29 @@ fn label(worker_id: u32) -> String {
     }
 }
 
-/// How much to show, from the `-q`, `-v` and `-c` flags.
-#[derive(Debug, Clone, Copy)]
-pub struct Console {
-    pub quiet: bool,
-    pub verbose: u8,
-    /// Redraw one progress line in place (a person at a terminal) rather
-    /// than printing a line each time (`-c`, CI logs, pipes).
-    pub redraw: bool,
-    /// Show periodic progress at all.
-    pub progress: bool,
-}
-
 impl Console {
     pub fn new(quiet: bool, verbose: u8, plain: bool) -> Self {
+        let live = (!quiet && !plain && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(ProgressStyle::with_template("{msg}").expect("a valid template"));
+            bar
+        });
         Self {
             quiet,
             verbose,
-            redraw: !plain && std::io::stderr().is_terminal(),
             progress: !quiet,
+            live,
+            recent: Arc::default(),
         }
+    }
+
+    /// How often progress is shown: `--console-update`, or a default per mode.
+    pub fn update_every(&self, requested: Option<Duration>) -> Duration {
+        requested.unwrap_or(if self.live.is_some() {
+            LIVE_EVERY
+        } else {
+            PLAIN_EVERY
+        })
     }
 
     /// A line of the host's own (start-up notes, warnings).
@@ -62,27 +93,78 @@ impl Console {
         }
     }
 
-    /// A failed run, shown with `-v`; a broken guest's backtrace with `-vv`.
+    /// A failed run: kept for the live view, shown with `-v`; a broken
+    /// guest's backtrace with `-vv`.
     pub fn failure(&self, worker_id: u32, scenario: &str, message: &str, backtrace: Option<&str>) {
+        let line = format!("[{}] {scenario} failed: {message}", label(worker_id));
         if self.verbose >= 1 {
-            self.line(&format!("[W:{worker_id}] {scenario} failed: {message}"));
+            self.line(&line);
         }
         if let (Some(backtrace), true) = (backtrace, self.verbose >= 2) {
             self.line(backtrace);
         }
+        if self.live.is_some() {
+            let text = format!("{scenario}: {message}");
+            let mut recent = self.recent.lock().expect("recent failures");
+            let seen = match recent.iter().position(|(t, _)| *t == text) {
+                Some(index) => recent.remove(index).map_or(0, |(_, n)| n),
+                None => 0,
+            };
+            if recent.len() == RECENT_FAILURES {
+                recent.pop_front();
+            }
+            recent.push_back((text, seen + 1));
+        }
+    }
+
+    /// `-vv`: the request as the guest sent it and the response it got.
+    pub fn dump_exchange(
+        &self,
+        worker_id: u32,
+        request: &Request,
+        outcome: Result<&ResponseData, &HttpError>,
+    ) {
+        let who = label(worker_id);
+        let mut text = format!("[{who}] > {} {}", request.method, request.url);
+        for (name, value) in &request.headers {
+            text += &format!("\n[{who}] > {name}: {value}");
+        }
+        if let Some(body) = &request.body {
+            text += &format!("\n[{who}] > {}", printable(body));
+        }
+        match outcome {
+            Ok(response) => {
+                text += &format!(
+                    "\n[{who}] < {} {} ({:.2} ms)",
+                    response.status,
+                    response.url,
+                    response.elapsed_us as f64 / 1000.0
+                );
+                for (name, value) in response.header_pairs() {
+                    text += &format!("\n[{who}] < {name}: {value}");
+                }
+                if !response.body.is_empty() {
+                    text += &format!("\n[{who}] < {}", printable(&response.body));
+                }
+            }
+            Err(error) => text += &format!("\n[{who}] < error: {error:?}"),
+        }
+        self.line(&text);
     }
 
     fn line(&self, text: &str) {
-        let mut err = std::io::stderr().lock();
-        if self.redraw {
-            // Clear the progress line first, so this line does not mix with it.
-            let _ = write!(err, "\r\x1b[2K");
+        match &self.live {
+            // Printed above the live view, which redraws below it.
+            Some(bar) => bar.println(text),
+            None => {
+                let _ = writeln!(std::io::stderr().lock(), "{text}");
+            }
         }
-        let _ = writeln!(err, "{text}");
     }
 
-    /// One progress report: successes, failures, workers, requests/s, p50/p99.
-    pub fn progress(&self, metrics: &Metrics, elapsed: Duration) {
+    /// One progress report: successes, failures, workers, requests/s, p50/p99,
+    /// elapsed; on the live view also the last failures.
+    pub fn progress(&self, metrics: &Metrics, elapsed: Duration, planned: Option<Duration>) {
         if !self.progress {
             return;
         }
@@ -91,29 +173,58 @@ impl Console {
         let latency = metrics.latency_snapshot();
         let ms = |q: f64| latency.value_at_quantile(q) as f64 / 1000.0;
         let seconds = elapsed.as_secs_f64();
-        let text = format!(
-            "{seconds:6.1}s  SUCCESSES: {} | FAILURES: {} | WORKERS: {} | REQUESTS: {requests} ({:.0}/s, {} errors) | p50 {:.2} ms p99 {:.2} ms",
+        let of = planned.map_or(String::new(), |p| format!(" of {:.0}s", p.as_secs_f64()));
+        let (ok, failed, workers, errors) = (
             live.ok.load(Ordering::Relaxed),
             live.failed.load(Ordering::Relaxed),
             live.workers.load(Ordering::Relaxed),
-            requests as f64 / seconds.max(0.001),
             live.request_errors.load(Ordering::Relaxed),
-            ms(0.5),
-            ms(0.99),
         );
-        let mut err = std::io::stderr().lock();
-        let _ = if self.redraw {
-            write!(err, "\r\x1b[2K{text}")
-        } else {
-            writeln!(err, "{text}")
-        };
-        let _ = err.flush();
+        let rate = requests as f64 / seconds.max(0.001);
+        let (p50, p99) = (ms(0.5), ms(0.99));
+        match &self.live {
+            Some(bar) => {
+                let mut text = format!(
+                    "molotov  {seconds:.1}s{of}  WORKERS: {workers}\n\
+                     SUCCESSES: {ok}  FAILURES: {failed}\n\
+                     REQUESTS: {requests} ({rate:.0}/s)  ERRORS: {errors}  p50 {p50:.2} ms  p99 {p99:.2} ms"
+                );
+                let recent = self.recent.lock().expect("recent failures");
+                if !recent.is_empty() {
+                    text += "\nlatest failures:";
+                    for (failure, times) in recent.iter() {
+                        text += &format!("\n  {times} x {failure}");
+                    }
+                }
+                bar.set_message(text);
+            }
+            None => {
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "{seconds:6.1}s{of}  SUCCESSES: {ok} | FAILURES: {failed} | WORKERS: {workers} | \
+                     REQUESTS: {requests} ({rate:.0}/s, {errors} errors) | p50 {p50:.2} ms p99 {p99:.2} ms"
+                );
+            }
+        }
     }
 
-    /// Ends a redrawn progress line so the summary starts on its own line.
+    /// Clears the live view, so the summary starts clean.
     pub fn finish_progress(&self) {
-        if self.redraw && self.progress {
-            let _ = writeln!(std::io::stderr());
+        if let Some(bar) = &self.live {
+            bar.finish_and_clear();
         }
+    }
+}
+
+/// A body as text when it is text, else a placeholder; long ones cut short.
+fn printable(body: &[u8]) -> String {
+    match std::str::from_utf8(body) {
+        Ok(text) if !text.chars().any(|c| c.is_control() && !c.is_whitespace()) => {
+            match text.char_indices().nth(DUMP_BODY) {
+                Some((cut, _)) => format!("{}… ({} bytes)", &text[..cut], body.len()),
+                None => text.to_string(),
+            }
+        }
+        _ => format!("<{} bytes of binary data>", body.len()),
     }
 }

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod component;
 pub mod config;
 pub mod console;
+pub mod interrupts;
 pub mod metrics;
 pub mod processes;
 pub mod report;

@@ -53,6 +53,7 @@ fn run(runtime: &tokio::runtime::Runtime, args: RunArgs, argv: &[OsString]) -> E
     let quiet = args.quiet;
     let json = args.json.clone();
     let tally_out = args.tally_out.clone();
+    runtime.block_on(async { molotov::interrupts::subscribe() });
     let outcome = if args.processes > 1 && tally_out.is_none() {
         runtime.block_on(molotov::processes::run(args, argv))
     } else {

@@ -116,6 +116,7 @@ async fn wait_for_children(
 ) -> anyhow::Result<()> {
     let pids: Vec<u32> = children.iter().filter_map(|(c, _)| c.id()).collect();
     let interrupt_all = || pids.iter().for_each(|pid| interrupt(*pid));
+    let mut interrupts = crate::interrupts::subscribe();
     let mut waiting = JoinSet::new();
     for (process, (mut child, out)) in children.into_iter().enumerate() {
         waiting.spawn(async move { (process, child.wait().await, out) });
@@ -136,7 +137,8 @@ async fn wait_for_children(
                     interrupt_all();
                 }
             }
-            _ = tokio::signal::ctrl_c() => {
+            Ok(()) = interrupts.changed() => {
+                interrupts.borrow_and_update();
                 console.note("passing Ctrl+C on to every process");
                 interrupt_all();
             }

@@ -96,14 +96,18 @@ fn teardowns_run_after_a_stop_and_failures_carry_their_message() {
     let run = lifecycle(&server, &["-s", "fail", "-x", "-w", "2", "-d", "30"]);
     assert_eq!(run.code, Some(1), "stderr: {}", run.stderr);
     assert_eq!(run.json()["stopped_by"], "exception");
+    // A worker may not have started before the first failure stopped the run.
     for worker in ["W:0", "W:1"] {
         let steps = steps(&run, worker);
-        assert_eq!(
-            steps[steps.len() - 2..],
-            ["teardown-session", "teardown"],
-            "{worker}"
-        );
+        if steps.contains(&"setup") {
+            assert_eq!(
+                steps[steps.len() - 2..],
+                ["teardown-session", "teardown"],
+                "{worker}"
+            );
+        }
     }
+    assert!(steps(&run, "W:0").contains(&"teardown") || steps(&run, "W:1").contains(&"teardown"));
     assert_eq!(steps(&run, "global").last(), Some(&"global-teardown"));
     assert!(
         run.stderr

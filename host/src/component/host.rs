@@ -205,6 +205,11 @@ impl http::HostSession for WorkerState {
         let (session, req, outcome) = exchange.await?;
         self.session = session;
         self.clock.host_wait += waited.elapsed();
+        if self.run.console.verbose >= 2 {
+            self.run
+                .console
+                .dump_exchange(self.worker_id, &req, outcome.as_ref());
+        }
         if self.wants(EventKinds::RESPONSE_RECEIVED) {
             let info = outcome
                 .as_ref()

@@ -60,7 +60,11 @@ pub async fn watch_run(
 ) -> Option<SizingReport> {
     let live = &shared.context.metrics.live;
     let every = |period| tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-    let mut progress = every(shared.flags.console_update());
+    let console = &shared.context.console;
+    let mut progress = every(console.update_every(shared.flags.console_update()));
+    let planned = shared
+        .deadline
+        .map(|d| d.saturating_duration_since(started));
     let mut current_workers = every(CURRENT_WORKERS_EVERY);
     let mut sizing_check = every(sizing::CHECK_EVERY);
     let mut sizing = shared
@@ -79,7 +83,7 @@ pub async fn watch_run(
             .map(|d| d.saturating_duration_since(Instant::now()));
         tokio::select! {
             _ = done.wait_for(|done| *done) => break,
-            _ = progress.tick() => shared.context.console.progress(&shared.context.metrics, started.elapsed()),
+            _ = progress.tick() => console.progress(&shared.context.metrics, started.elapsed(), planned),
             _ = current_workers.tick(), if wants_workers => {
                 let workers = live.workers.load(Ordering::Relaxed) as u32;
                 let mut global = shared.global.lock().await;
@@ -112,7 +116,7 @@ pub async fn watch_run(
 /// runs in flight (teardowns still run), a third aborts the workers outright.
 /// Returns whether the workers were aborted.
 pub async fn wait_for_workers(workers: &mut JoinSet<()>, shared: &Shared) -> bool {
-    let mut interrupts = 0;
+    let mut interrupts = crate::interrupts::subscribe();
     loop {
         tokio::select! {
             joined = workers.join_next() => match joined {
@@ -122,10 +126,9 @@ pub async fn wait_for_workers(workers: &mut JoinSet<()>, shared: &Shared) -> boo
                 }
                 Some(_) => {}
             },
-            _ = tokio::signal::ctrl_c() => {
-                interrupts += 1;
+            Ok(()) = interrupts.changed() => {
                 let console = &shared.context.console;
-                match interrupts {
+                match *interrupts.borrow_and_update() {
                     1 => {
                         shared.stop.stop(StopReason::Interrupted);
                         console.note("stopping: runs in flight finish (Ctrl+C again to cancel them)");
