@@ -174,3 +174,25 @@ fn runs_in_flight_finish_at_the_deadline_unless_forced() {
     }
     assert_eq!(steps(&forced, "global").last(), Some(&"global-teardown"));
 }
+
+/// The fixtures-and-events example: one event of each kind per run and request.
+#[test]
+fn the_events_example_counts_every_event() {
+    let server = Server::start();
+    let run = run(
+        &guests().events,
+        &["-w", "2", "-r", "5", "--target", &server.url],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let counters = &run.json()["custom"]["counters"];
+    for kind in [
+        "sending-request",
+        "response-received",
+        "scenario-start",
+        "scenario-success",
+    ] {
+        assert_eq!(counters[format!("events.{kind}")], 10, "{kind}: {counters}");
+    }
+    assert_eq!(counters["events.scenario-failure"], 0);
+    assert_eq!(run.printed_by("global"), ["starting 2 workers"]);
+}

@@ -27,6 +27,7 @@ pub struct Guests {
     pub read_write: PathBuf,
     pub suite: PathBuf,
     pub lifecycle: PathBuf,
+    pub events: PathBuf,
 }
 
 pub fn guests() -> &'static Guests {
@@ -57,6 +58,7 @@ pub fn guests() -> &'static Guests {
             read_write: out.join("read_write.wasm"),
             suite: out.join("test_suite.wasm"),
             lifecycle: out.join("test_lifecycle.wasm"),
+            events: out.join("events.wasm"),
         }
     })
 }

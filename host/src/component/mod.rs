@@ -21,10 +21,10 @@ use bindings::{Scenario, ScenarioPre};
 /// line that names the file and the problem.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Unreadable {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path} is not a WebAssembly file")]
     NotWasm { path: PathBuf },
@@ -88,9 +88,9 @@ pub fn engine(limits: &EngineLimits) -> anyhow::Result<Engine> {
 
 /// Reads, checks, compiles (or takes from the cache) and links a component.
 pub fn load(engine: &Engine, path: &Path, cache_dir: Option<&Path>) -> Result<Loaded, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Unreadable {
+    let bytes = std::fs::read(path).map_err(|error| LoadError::Unreadable {
         path: path.into(),
-        source,
+        error,
     })?;
     match bytes.get(..8) {
         Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => {
