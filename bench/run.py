@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MOLOTOV = ROOT / "target" / "release" / "molotov"
 HELLO = ROOT / "target" / "wasm32-wasip2" / "release" / "hello.wasm"
+# hello plus a hook subscribed to the four events of each run (and fixtures).
+EVENTS = ROOT / "target" / "wasm32-wasip2" / "release" / "events.wasm"
 SERVER_CORE, CLIENT_CORE = "0", "1"
 
 
@@ -37,7 +39,8 @@ def free_port():
 def build():
     subprocess.run(["rustup", "target", "add", "wasm32-wasip2"], check=True, capture_output=True)
     subprocess.run(["cargo", "build", "--release", "-p", "molotov"], cwd=ROOT, check=True)
-    subprocess.run(["cargo", "build", "--release", "--target", "wasm32-wasip2", "-p", "hello"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--release", "--target", "wasm32-wasip2", "-p", "hello", "-p", "events"],
+                   cwd=ROOT, check=True)
 
 
 class Server:
@@ -105,8 +108,8 @@ def throughput(server, command):
 RESULTS = Path(tempfile.gettempdir()) / f"molotov-bench-{os.getpid()}.json"
 
 
-def molotov_run(server, workers, seconds):
-    return [str(MOLOTOV), "run", str(HELLO), "-w", str(workers), "-d", str(seconds), "--target", server.url,
+def molotov_run(server, workers, seconds, component=HELLO):
+    return [str(MOLOTOV), "run", str(component), "-w", str(workers), "-d", str(seconds), "--target", server.url,
             "-q", "--json", str(RESULTS)]
 
 
@@ -123,6 +126,8 @@ def main():
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--no-build", action="store_true")
+    parser.add_argument("--events", action="store_true",
+                        help="also measure a component with an event hook (the events example)")
     args = parser.parse_args()
     if not shutil.which("wrk") or not os.path.exists("/usr/bin/time"):
         sys.exit("wrk or GNU time is missing: apt-get install -y wrk time nginx")
@@ -141,6 +146,13 @@ def main():
             print(f"rep {rep + 1}: wrk {wrk[-1][0]:,.0f} req/CPU-s, molotov {mol[-1][0]:,.0f} req/CPU-s", flush=True)
         wrk_rate = statistics.median(r[0] for r in wrk)
         mol_rate = statistics.median(r[0] for r in mol)
+        events = []
+        if args.events:
+            measure(molotov_run(server, 1, 1, EVENTS))
+            for rep in range(args.reps):
+                events.append(throughput(server, molotov_run(server, args.connections, args.seconds, EVENTS)))
+                check_molotov_results()
+                print(f"rep {rep + 1}: molotov with an event hook {events[-1][0]:,.0f} req/CPU-s", flush=True)
 
         rss = {w: measure(molotov_run(server, w, 3))[1] for w in (10, 100, 1000)}
         wrk_rss = {c: measure(["wrk", "-t1", f"-c{c}", "-d3s", server.url])[1] for c in (10, 1000)}
@@ -154,6 +166,11 @@ def main():
     print(f"{'wrk':<10} {wrk_rate:>22,.0f}")
     print(f"{'molotov':<10} {mol_rate:>22,.0f}")
     print(f"ratio molotov/wrk: {mol_rate / wrk_rate:.2f}")
+    if events:
+        events_rate = statistics.median(r[0] for r in events)
+        print(f"{'+ events':<10} {events_rate:>22,.0f}")
+        print(f"event hook (4 events per run): {1e6 / events_rate - 1e6 / mol_rate:+.1f} us of client CPU per run, "
+              f"ratio with/without {events_rate / mol_rate:.2f}")
     per_worker = (rss[1000] - rss[10]) / 990
     print(f"\nmolotov max RSS: " + ", ".join(f"{w} workers {kib / 1024:.1f} MiB" for w, kib in rss.items()))
     print(f"molotov resident memory per extra worker (10 -> 1000): {per_worker:.1f} KiB")
