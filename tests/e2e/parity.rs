@@ -317,3 +317,30 @@ fn very_verbose_dumps_requests_and_responses() {
         run.stderr
     );
 }
+
+/// The scenario's delay and `--delay` add up after every run.
+#[test]
+fn delays_pause_each_worker_after_every_run() {
+    let server = Server::start();
+    let run = crate::support::run(
+        &guests().suite,
+        &[
+            "-s",
+            "paced",
+            "-w",
+            "2",
+            "-r",
+            "3",
+            "--delay",
+            "0.1",
+            "--target",
+            &server.url,
+        ],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    assert_eq!(count(&json["scenarios"]["ok"]), 6);
+    let seconds = json["duration_s"].as_f64().expect("duration");
+    // Two pauses of 0.3 s between three runs at the least.
+    assert!(seconds >= 0.6, "{seconds} s");
+}

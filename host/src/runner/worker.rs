@@ -116,6 +116,9 @@ async fn run_scenarios(
 ) -> Option<Instance> {
     let recorder = instance.state().recorder().clone();
     let mut cancelled = shared.stop.cancelled.subscribe();
+    // Made once: polling it again while a run goes on costs next to nothing.
+    let cancel = cancelled.wait_for(|cancelled| *cancelled);
+    tokio::pin!(cancel);
     let mut rng = SmallRng::from_os_rng();
     let mut step: u64 = 0;
     loop {
@@ -151,7 +154,7 @@ async fn run_scenarios(
         let started = Instant::now();
         let result = tokio::select! {
             result = instance.run(&name) => Some(result),
-            _ = cancelled.wait_for(|cancelled| *cancelled) => None,
+            _ = &mut cancel => None,
         };
         let Some(result) = result else {
             recorder.cancelled(&name);

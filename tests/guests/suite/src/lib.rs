@@ -33,6 +33,13 @@ mod suite {
         Ok(())
     }
 
+    /// Waits 0.2 s after each run.
+    #[scenario(weight = 0, delay = 0.2)]
+    fn paced(s: &Session) -> Result {
+        s.get("/")?.expect_status(200)?;
+        Ok(())
+    }
+
     #[scenario(weight = 0)]
     fn server_error(s: &Session) -> Result {
         s.get("/status/500")?.expect_status(200)?;
