@@ -108,8 +108,8 @@ def throughput(server, command):
 RESULTS = Path(tempfile.gettempdir()) / f"molotov-bench-{os.getpid()}.json"
 
 
-def molotov_run(server, workers, seconds, component=HELLO):
-    return [str(MOLOTOV), "run", str(component), "-w", str(workers), "-d", str(seconds), "--target", server.url,
+def molotov_run(server, workers, seconds, component=HELLO, binary=MOLOTOV):
+    return [str(binary), "run", str(component), "-w", str(workers), "-d", str(seconds), "--target", server.url,
             "-q", "--json", str(RESULTS)]
 
 
@@ -128,6 +128,8 @@ def main():
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--events", action="store_true",
                         help="also measure a component with an event hook (the events example)")
+    parser.add_argument("--baseline", metavar="BINARY",
+                        help="also measure another molotov binary (say, main's) on the hello example")
     args = parser.parse_args()
     if not shutil.which("wrk") or not os.path.exists("/usr/bin/time"):
         sys.exit("wrk or GNU time is missing: apt-get install -y wrk time nginx")
@@ -138,21 +140,25 @@ def main():
     try:
         # Warm-up: fills the compile cache, so compilation is not measured.
         measure(molotov_run(server, 1, 1))
-        wrk, mol = [], []
-        for rep in range(args.reps):
-            wrk.append(throughput(server, ["wrk", "-t1", f"-c{args.connections}", f"-d{args.seconds}s", server.url]))
-            mol.append(throughput(server, molotov_run(server, args.connections, args.seconds)))
-            check_molotov_results()
-            print(f"rep {rep + 1}: wrk {wrk[-1][0]:,.0f} req/CPU-s, molotov {mol[-1][0]:,.0f} req/CPU-s", flush=True)
-        wrk_rate = statistics.median(r[0] for r in wrk)
-        mol_rate = statistics.median(r[0] for r in mol)
-        events = []
+        # Each rep measures every client once, so that noise hits them alike.
+        clients = {"wrk": ["wrk", "-t1", f"-c{args.connections}", f"-d{args.seconds}s", server.url],
+                   "molotov": molotov_run(server, args.connections, args.seconds)}
         if args.events:
             measure(molotov_run(server, 1, 1, EVENTS))
-            for rep in range(args.reps):
-                events.append(throughput(server, molotov_run(server, args.connections, args.seconds, EVENTS)))
-                check_molotov_results()
-                print(f"rep {rep + 1}: molotov with an event hook {events[-1][0]:,.0f} req/CPU-s", flush=True)
+            clients["+ events"] = molotov_run(server, args.connections, args.seconds, EVENTS)
+        if args.baseline:
+            measure(molotov_run(server, 1, 1, binary=args.baseline))
+            clients["baseline"] = molotov_run(server, args.connections, args.seconds, binary=args.baseline)
+        rates = {name: [] for name in clients}
+        for rep in range(args.reps):
+            for name, command in clients.items():
+                rates[name].append(throughput(server, command)[0])
+                if name != "wrk":
+                    check_molotov_results()
+            print(f"rep {rep + 1}: " + ", ".join(f"{n} {r[-1]:,.0f}" for n, r in rates.items()) + " req/CPU-s",
+                  flush=True)
+        median = {name: statistics.median(r) for name, r in rates.items()}
+        wrk_rate, mol_rate = median["wrk"], median["molotov"]
 
         rss = {w: measure(molotov_run(server, w, 3))[1] for w in (10, 100, 1000)}
         wrk_rss = {c: measure(["wrk", "-t1", f"-c{c}", "-d3s", server.url])[1] for c in (10, 1000)}
@@ -163,14 +169,15 @@ def main():
     print(f"\nserver: {server.kind} on core {SERVER_CORE}; clients on core {CLIENT_CORE}; "
           f"{args.connections} connections/workers, {args.seconds} s, median of {args.reps}")
     print(f"{'client':<10} {'req per client CPU-s':>22}")
-    print(f"{'wrk':<10} {wrk_rate:>22,.0f}")
-    print(f"{'molotov':<10} {mol_rate:>22,.0f}")
+    for name, rate in median.items():
+        print(f"{name:<10} {rate:>22,.0f}")
     print(f"ratio molotov/wrk: {mol_rate / wrk_rate:.2f}")
-    if events:
-        events_rate = statistics.median(r[0] for r in events)
-        print(f"{'+ events':<10} {events_rate:>22,.0f}")
+    if "+ events" in median:
+        events_rate = median["+ events"]
         print(f"event hook (4 events per run): {1e6 / events_rate - 1e6 / mol_rate:+.1f} us of client CPU per run, "
               f"ratio with/without {events_rate / mol_rate:.2f}")
+    if "baseline" in median:
+        print(f"ratio molotov/baseline: {mol_rate / median['baseline']:.2f} (baseline: {args.baseline})")
     per_worker = (rss[1000] - rss[10]) / 990
     print(f"\nmolotov max RSS: " + ", ".join(f"{w} workers {kib / 1024:.1f} MiB" for w, kib in rss.items()))
     print(f"molotov resident memory per extra worker (10 -> 1000): {per_worker:.1f} KiB")
