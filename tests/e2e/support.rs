@@ -44,6 +44,8 @@ pub fn guests() -> &'static Guests {
                 "-p",
                 "read-write",
                 "-p",
+                "events",
+                "-p",
                 "test-suite",
                 "-p",
                 "test-lifecycle",
