@@ -227,9 +227,9 @@ fn component(found: &Found) -> Tokens {
         Some(f) => quote! { ::std::string::ToString::to_string(&#f(worker_id, step)) },
         None => quote! { { let _ = (worker_id, step); ::std::string::String::new() } },
     };
-    let on_event = match event_fn {
-        Some(f) => quote! { #f(&event) },
-        None => quote! { { let _ = event; } },
+    let on_events = match event_fn {
+        Some(f) => quote! { for event in &events { #f(event) } },
+        None => quote! { { let _ = events; } },
     };
 
     quote! {
@@ -273,8 +273,8 @@ fn component(found: &Found) -> Tokens {
             fn pick(worker_id: u32, step: u64) -> ::std::string::String {
                 #pick
             }
-            fn on_event(event: ::molotov::Event) {
-                #on_event
+            fn on_events(events: ::std::vec::Vec<::molotov::Event>) {
+                #on_events
             }
         }
     }

@@ -191,19 +191,23 @@ impl Instance {
         result.map_err(|e| self.classify(e))
     }
 
-    /// Delivers the events queued during the last call to the guest's hook.
+    /// Delivers the events queued since the last delivery, in one call.
     pub async fn deliver_events(&mut self) -> Result<(), GuestError> {
-        let events: Vec<Event> = std::mem::take(&mut self.store.data_mut().pending_events);
-        for event in events {
-            self.on_event(&event).await?;
+        let mut events = std::mem::take(&mut self.store.data_mut().pending_events);
+        if events.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let delivered = self.on_events(&events).await;
+        // The queue's allocation is reused for the next run's events.
+        events.clear();
+        self.store.data_mut().pending_events = events;
+        delivered
     }
 
     /// Calls the guest's event hook.
-    pub async fn on_event(&mut self, event: &Event) -> Result<(), GuestError> {
+    pub async fn on_events(&mut self, events: &[Event]) -> Result<(), GuestError> {
         self.arm();
-        let result = self.guest.call_on_event(&mut self.store, event).await;
+        let result = self.guest.call_on_events(&mut self.store, events).await;
         result.map_err(|e| self.classify(e))
     }
 

@@ -87,7 +87,7 @@ pub async fn watch_run(
             _ = current_workers.tick(), if wants_workers => {
                 let workers = live.workers.load(Ordering::Relaxed) as u32;
                 let mut global = shared.global.lock().await;
-                if let Err(error) = global.on_event(&Event::CurrentWorkers(workers)).await {
+                if let Err(error) = global.on_events(&[Event::CurrentWorkers(workers)]).await {
                     shared.context.console.note(&format!("the event hook failed on current-workers: {error}"));
                 }
             }
