@@ -199,7 +199,9 @@ impl http::HostSession for WorkerState {
         let recorder = self.recorder.clone();
         let mut session = std::mem::take(&mut self.session);
         let exchange = tokio::spawn(async move {
-            let outcome = run.client.send(&mut session, &req, &recorder).await;
+            // Boxed, the exchange is built in place on the heap; inline, its
+            // whole state (kilobytes) would be copied at each move into the task.
+            let outcome = Box::pin(run.client.send(&mut session, &req, &recorder)).await;
             (session, req, outcome)
         });
         let (session, req, outcome) = exchange.await?;

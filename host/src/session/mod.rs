@@ -420,8 +420,9 @@ mod tests {
     use super::*;
     use crate::metrics::Metrics;
 
-    /// Every request's future is moved into the heap by wasmtime: a large one
-    /// costs a large copy per request (rarely used states are boxed).
+    /// Every request's future is built on the heap (boxed in the `send`
+    /// import): a large one costs a large copy per request (rarely used
+    /// states are boxed).
     #[test]
     fn a_request_future_stays_small() {
         let tls = tls_config(&[]).expect("webpki roots load");
