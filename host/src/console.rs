@@ -3,7 +3,6 @@
 
 use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,7 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::component::GLOBAL_WORKER;
 use crate::component::bindings::{HttpError, Level, Request};
-use crate::metrics::Metrics;
+use crate::metrics::Progress;
 use crate::session::ResponseData;
 
 /// Failures kept for the live view.
@@ -28,8 +27,8 @@ const DUMP_BODY: usize = 2048;
 pub struct Console {
     pub quiet: bool,
     pub verbose: u8,
-    /// Show periodic progress at all.
-    pub progress: bool,
+    /// A `-p` child: progress goes to the parent (stdout), not the screen.
+    to_parent: bool,
     /// The live view on a terminal; `None` for plain lines (`-c`, pipes).
     live: Option<ProgressBar>,
     /// The latest distinct failure messages, with how often each occurred.
@@ -54,15 +53,21 @@ impl Console {
         Self {
             quiet,
             verbose,
-            progress: !quiet,
+            to_parent: false,
             live,
             recent: Arc::default(),
         }
     }
 
+    /// For a `-p` child: progress goes to the parent, as JSON lines on stdout.
+    pub fn report_to_parent(&mut self) {
+        self.to_parent = true;
+        self.live = None;
+    }
+
     /// How often progress is shown: `--console-update`, or a default per mode.
     pub fn update_every(&self, requested: Option<Duration>) -> Duration {
-        requested.unwrap_or(if self.live.is_some() {
+        requested.unwrap_or(if self.live.is_some() || self.to_parent {
             LIVE_EVERY
         } else {
             PLAIN_EVERY
@@ -163,24 +168,30 @@ impl Console {
     }
 
     /// One progress report: successes, failures, workers, requests/s, p50/p99,
-    /// elapsed; on the live view also the last failures.
-    pub fn progress(&self, metrics: &Metrics, elapsed: Duration, planned: Option<Duration>) {
-        if !self.progress {
+    /// elapsed; on the live view also the last failures. A `-p` child sends
+    /// it to its parent instead, as a JSON line on stdout.
+    pub fn progress(&self, progress: &Progress, elapsed: Duration, planned: Option<Duration>) {
+        if self.to_parent {
+            if let Ok(line) = serde_json::to_string(progress) {
+                let _ = writeln!(std::io::stdout().lock(), "{line}");
+            }
             return;
         }
-        let live = &metrics.live;
-        let requests = live.requests.load(Ordering::Relaxed);
-        let latency = metrics.latency_snapshot();
+        if self.quiet {
+            return;
+        }
+        let Progress {
+            ok,
+            failed,
+            workers,
+            requests,
+            request_errors: errors,
+            latency_us: latency,
+        } = progress;
         let ms = |q: f64| latency.value_at_quantile(q) as f64 / 1000.0;
         let seconds = elapsed.as_secs_f64();
         let of = planned.map_or(String::new(), |p| format!(" of {:.0}s", p.as_secs_f64()));
-        let (ok, failed, workers, errors) = (
-            live.ok.load(Ordering::Relaxed),
-            live.failed.load(Ordering::Relaxed),
-            live.workers.load(Ordering::Relaxed),
-            live.request_errors.load(Ordering::Relaxed),
-        );
-        let rate = requests as f64 / seconds.max(0.001);
+        let rate = *requests as f64 / seconds.max(0.001);
         let (p50, p99) = (ms(0.5), ms(0.99));
         match &self.live {
             Some(bar) => {

@@ -4,16 +4,18 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
-use tokio::process::{Child, Command};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, ChildStdout, Command};
 use tokio::task::JoinSet;
 
 use crate::cli::RunArgs as Flags;
 use crate::console::Console;
-use crate::metrics::Tally;
+use crate::metrics::{Progress, Tally};
 use crate::report::{Report, RunFacts, StopReason};
 use crate::runner::{self, Outcome, SizingReport};
 
@@ -56,19 +58,31 @@ pub async fn run(flags: Flags, argv: &[OsString]) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let mut children = Vec::new();
     let mut outs = Vec::new();
+    let progress = Arc::new(Mutex::new(vec![
+        Progress::default();
+        flags.processes as usize
+    ]));
     for process in 0..flags.processes {
         let out = scratch.join(format!("{process}.json"));
-        let child = Command::new(&exe)
+        let mut child = Command::new(&exe)
             .args(&argv[1..])
             .args(["--processes", "1", "--target", target.as_str()])
             .arg("--tally-out")
             .arg(&out)
             .stdin(Stdio::null())
+            .stdout(Stdio::piped())
             // A group of its own: Ctrl+C reaches the children once, through us.
             .process_group(0)
             .kill_on_drop(true)
             .spawn()
             .context("cannot start a child process")?;
+        if let Some(stdout) = child.stdout.take() {
+            tokio::spawn(follow_progress(
+                stdout,
+                Arc::clone(&progress),
+                process as usize,
+            ));
+        }
         outs.push(out.clone());
         children.push((child, out));
     }
@@ -77,7 +91,27 @@ pub async fn run(flags: Flags, argv: &[OsString]) -> anyhow::Result<Outcome> {
         flags.processes,
         flags.workers()
     ));
+    let planned = flags
+        .duration
+        .map(|d| std::time::Duration::from_secs_f64(d + flags.ramp_up()));
+    let show = {
+        let (console, progress) = (console.clone(), Arc::clone(&progress));
+        let every = console.update_every(flags.console_update());
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            loop {
+                ticks.tick().await;
+                let mut total = Progress::default();
+                for part in progress.lock().expect("progress").iter() {
+                    total.add(part);
+                }
+                console.progress(&total, started.elapsed(), planned);
+            }
+        })
+    };
     let waited = wait_for_children(children, &console).await;
+    show.abort();
+    console.finish_progress();
     let results = outs
         .iter()
         .enumerate()
@@ -142,6 +176,16 @@ async fn wait_for_children(
                 console.note("passing Ctrl+C on to every process");
                 interrupt_all();
             }
+        }
+    }
+}
+
+/// Keeps the latest progress a child reported on its stdout.
+async fn follow_progress(stdout: ChildStdout, progress: Arc<Mutex<Vec<Progress>>>, process: usize) {
+    let mut lines = BufReader::new(stdout).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if let Ok(latest) = serde_json::from_str::<Progress>(&line) {
+            progress.lock().expect("progress")[process] = latest;
         }
     }
 }

@@ -292,6 +292,11 @@ fn ctrl_c_stops_every_process_and_still_writes_the_results() {
             .expect("valid");
     assert_eq!(json["stopped_by"], "interrupted");
     assert_eq!(count(&json["processes"]), 2);
+    assert!(
+        run.stderr.contains("| WORKERS: 4 | REQUESTS: "),
+        "the parent shows the processes' progress added up: {}",
+        run.stderr
+    );
     assert!(count(&json["scenarios"]["ok"]) > 0);
 }
 

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use self::histogram::{add, record};
@@ -64,13 +65,58 @@ impl Metrics {
         total
     }
 
-    /// All request latencies so far (cheaper than a full snapshot).
-    pub fn latency_snapshot(&self) -> Histogram<u64> {
-        let mut total = histogram::new();
+    /// The totals so far and all request latencies (cheaper than a full snapshot).
+    pub fn progress(&self) -> Progress {
+        let mut latency_us = histogram::new();
         for shard in self.shards.iter() {
-            add(&mut total, &lock(shard).latency_us);
+            add(&mut latency_us, &lock(shard).latency_us);
         }
-        total
+        let live = &self.live;
+        Progress {
+            ok: live.ok.load(Ordering::Relaxed),
+            failed: live.failed.load(Ordering::Relaxed),
+            workers: live.workers.load(Ordering::Relaxed),
+            requests: live.requests.load(Ordering::Relaxed),
+            request_errors: live.request_errors.load(Ordering::Relaxed),
+            latency_us,
+        }
+    }
+}
+
+/// What the console shows while the run goes on; `-p` children send theirs
+/// to the parent, which adds them up.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Progress {
+    pub ok: u64,
+    pub failed: u64,
+    pub workers: u64,
+    pub requests: u64,
+    pub request_errors: u64,
+    #[serde(with = "histogram::base64")]
+    pub latency_us: Histogram<u64>,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Self {
+            ok: 0,
+            failed: 0,
+            workers: 0,
+            requests: 0,
+            request_errors: 0,
+            latency_us: histogram::new(),
+        }
+    }
+}
+
+impl Progress {
+    pub fn add(&mut self, other: &Progress) {
+        self.ok += other.ok;
+        self.failed += other.failed;
+        self.workers += other.workers;
+        self.requests += other.requests;
+        self.request_errors += other.request_errors;
+        add(&mut self.latency_us, &other.latency_us);
     }
 }
 

@@ -60,8 +60,9 @@ struct Shared {
 /// Loads the component and runs the load test the flags describe.
 pub async fn run(flags: Flags) -> anyhow::Result<Outcome> {
     let mut console = Console::new(flags.quiet, flags.verbose, flags.console);
-    // A child of `-p` leaves progress to its parent.
-    console.progress &= flags.tally_out.is_none();
+    if flags.tally_out.is_some() {
+        console.report_to_parent();
+    }
     let loaded = load(&flags).await?;
     let target = target(&flags, &console).await?;
     let max_memory_bytes = flags.max_memory_mib as usize * 1024 * 1024;

@@ -83,7 +83,7 @@ pub async fn watch_run(
             .map(|d| d.saturating_duration_since(Instant::now()));
         tokio::select! {
             _ = done.wait_for(|done| *done) => break,
-            _ = progress.tick() => console.progress(&shared.context.metrics, started.elapsed(), planned),
+            _ = progress.tick() => console.progress(&shared.context.metrics.progress(), started.elapsed(), planned),
             _ = current_workers.tick(), if wants_workers => {
                 let workers = live.workers.load(Ordering::Relaxed) as u32;
                 let mut global = shared.global.lock().await;
