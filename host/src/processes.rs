@@ -67,6 +67,8 @@ pub async fn run(flags: Flags, argv: &[OsString]) -> anyhow::Result<Outcome> {
         let mut child = Command::new(&exe)
             .args(&argv[1..])
             .args(["--processes", "1", "--target", target.as_str()])
+            .arg("--env")
+            .arg(format!("MOLOTOV_PROCESS={process}"))
             .arg("--tally-out")
             .arg(&out)
             .stdin(Stdio::null())

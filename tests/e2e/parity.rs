@@ -243,9 +243,10 @@ fn processes_merge_into_one_report() {
     );
 }
 
-/// `-x` stops a run of several processes, and the merged exit code says so.
+/// `-x` in one process stops the others (whose runs all succeed), and the
+/// merged exit code says so.
 #[test]
-fn a_stop_rule_fails_a_run_of_several_processes() {
+fn a_stop_rule_in_one_process_stops_them_all() {
     let server = Server::start();
     let run = crate::support::run(
         &guests().suite,
@@ -257,7 +258,7 @@ fn a_stop_rule_fails_a_run_of_several_processes() {
             "-d",
             "30",
             "-s",
-            "server_error",
+            "first_process_fails",
             "-x",
             "--target",
             &server.url,
@@ -266,6 +267,7 @@ fn a_stop_rule_fails_a_run_of_several_processes() {
     assert_eq!(run.code, Some(1), "stderr: {}", run.stderr);
     let json = run.json();
     assert_eq!(json["stopped_by"], "exception");
+    assert!(count(&json["scenarios"]["failed"]) >= 1);
     assert!(json["duration_s"].as_f64().expect("duration") < 20.0);
 }
 

@@ -102,6 +102,18 @@ mod suite {
         Ok(())
     }
 
+    /// Fails in the first process of `-p`, succeeds slowly in the others.
+    #[scenario(weight = 0)]
+    fn first_process_fails(s: &Session) -> Result {
+        ensure!(
+            molotov::env("MOLOTOV_PROCESS").as_deref() != Some("0"),
+            "failing in process 0"
+        );
+        molotov::sleep(50);
+        s.get("/")?.expect_status(200)?;
+        Ok(())
+    }
+
     #[scenario(weight = 0)]
     fn elsewhere(s: &Session) -> Result {
         s.get("http://127.0.0.2:9/")?;
