@@ -133,7 +133,12 @@ pub async fn run(flags: Flags, argv: &[OsString]) -> anyhow::Result<Outcome> {
         processes: flags.processes,
         duration_s: started.elapsed().as_secs_f64(),
         stopped_by: merged_reason(&results),
-        sizing: results.iter().find_map(|r| r.sizing),
+        // The process that passed the tolerance (and so stopped the others).
+        sizing: results
+            .iter()
+            .filter_map(|r| r.sizing)
+            .find(|s| s.reached)
+            .or_else(|| results.iter().find_map(|r| r.sizing)),
     };
     let report = Report::new(facts, &tally);
     let failed = results.iter().any(|r| r.failed) || report.fails_run(&flags);
