@@ -1,6 +1,6 @@
 //! The engine: counts, stop rules, the sandbox, HTTP, bad input.
 
-use crate::support::{self, Server, count, file_with, finish, guests, molotov, run};
+use crate::support::{self, Server, count, file_with, guests, molotov, run};
 
 #[test]
 fn max_runs_give_exact_counts_on_both_sides() {
@@ -371,30 +371,18 @@ fn an_unreachable_server_is_a_connect_error_not_a_hang() {
 
 #[test]
 fn ctrl_c_stops_the_run_and_still_writes_the_results() {
-    let json_path =
-        std::env::temp_dir().join(format!("molotov-e2e-interrupt-{}.json", std::process::id()));
-    let mut command = molotov();
-    command
-        .arg("run")
-        .arg(&guests().hello)
-        .args(["-w", "2", "-d", "60", "-c", "--json"])
-        .arg(&json_path);
-    let child = command.spawn().expect("molotov starts");
-    std::thread::sleep(std::time::Duration::from_secs(2));
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
-    assert!(status.expect("kill runs").success());
-    let run = finish(child);
+    let run = support::run_interrupted(
+        &guests().hello,
+        &["-w", "2", "-d", "60", "-c"],
+        std::time::Duration::from_secs(2),
+    );
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     assert!(
         run.stdout.contains("SUCCESSES:"),
         "summary printed: {}",
         run.stdout
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json_path).expect("JSON written"))
-            .expect("valid");
+    let json = run.json();
     assert_eq!(json["stopped_by"], "interrupted");
     assert!(json["duration_s"].as_f64().expect("duration") < 50.0);
 }

@@ -274,24 +274,13 @@ fn a_stop_rule_in_one_process_stops_them_all() {
 /// Ctrl+C reaches every process through the parent, and the merged results are written.
 #[test]
 fn ctrl_c_stops_every_process_and_still_writes_the_results() {
-    let json_path = scratch("interrupted.json");
-    let mut command = molotov();
-    command
-        .arg("run")
-        .arg(&guests().hello)
-        .args(["-p", "2", "-w", "2", "-d", "60", "-c", "--json"])
-        .arg(&json_path);
-    let child = command.spawn().expect("molotov starts");
-    std::thread::sleep(std::time::Duration::from_secs(2));
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
-    assert!(status.expect("kill runs").success());
-    let run = crate::support::finish(child);
+    let run = crate::support::run_interrupted(
+        &guests().hello,
+        &["-p", "2", "-w", "2", "-d", "60", "-c"],
+        std::time::Duration::from_secs(2),
+    );
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json_path).expect("JSON written"))
-            .expect("valid");
+    let json = run.json();
     assert_eq!(json["stopped_by"], "interrupted");
     assert_eq!(count(&json["processes"]), 2);
     assert!(

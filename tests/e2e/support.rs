@@ -215,14 +215,41 @@ pub fn run_args(args: &[&str]) -> Run {
     let mut command = molotov();
     command.arg("run").args(args).arg("--json").arg(&json);
     let mut run = finish(command.spawn().expect("molotov starts"));
-    run.json = std::fs::read_to_string(&json)
-        .ok()
-        .map(|text| serde_json::from_str(&text).expect("valid JSON"));
+    run.json = read_json(&json);
     run
 }
 
+/// Runs `molotov run COMPONENT ARGS… --json FILE`, sends it Ctrl+C (SIGINT)
+/// after `after`, and reads the results.
+pub fn run_interrupted(component: &Path, args: &[&str], after: Duration) -> Run {
+    let json = scratch("interrupted.json");
+    let mut command = molotov();
+    command
+        .arg("run")
+        .arg(component)
+        .args(args)
+        .arg("--json")
+        .arg(&json);
+    let child = command.spawn().expect("molotov starts");
+    std::thread::sleep(after);
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    assert!(status.expect("kill runs").success());
+    let mut run = finish(child);
+    run.json = read_json(&json);
+    run
+}
+
+/// The `--json` results, when the run wrote them.
+fn read_json(path: &Path) -> Option<Value> {
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|text| serde_json::from_str(&text).expect("valid JSON"))
+}
+
 /// Waits for a started `molotov`, killing it if it hangs.
-pub fn finish(mut child: std::process::Child) -> Run {
+fn finish(mut child: std::process::Child) -> Run {
     let started = Instant::now();
     while child.try_wait().expect("wait").is_none() {
         if started.elapsed() > RUN_LIMIT {
