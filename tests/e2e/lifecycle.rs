@@ -1,11 +1,9 @@
 //! Molotov's fixtures and events: their order, their payloads, and what runs after a stop.
 
-use crate::support::{Run, Server, count, guests, run};
+use crate::support::{Run, Server, count, guests, run, run_against};
 
 fn lifecycle(server: &Server, args: &[&str]) -> Run {
-    let mut all = vec!["--target", &server.url];
-    all.extend_from_slice(args);
-    run(&guests().lifecycle, &all)
+    run_against(server, &guests().lifecycle, args)
 }
 
 /// The fixture and scenario lines one label printed, events left out.

@@ -2,7 +2,9 @@
 
 use std::process::Command;
 
-use crate::support::{Run, Server, count, guests, molotov, run_args, scratch, workspace};
+use crate::support::{
+    Run, Server, count, guests, molotov, run_against, run_args, scratch, workspace,
+};
 
 /// `molotov new` writes a project that builds as it is and whose
 /// `molotov.json` tests run; flags override the file.
@@ -99,7 +101,8 @@ fn config_env_reaches_the_scenario_and_bad_configs_are_named() {
 #[test]
 fn sizing_stops_where_the_failure_ratio_passes_the_tolerance() {
     let server = Server::start();
-    let run = crate::support::run(
+    let run = run_against(
+        &server,
         &guests().suite,
         &[
             "-s",
@@ -115,8 +118,6 @@ fn sizing_stops_where_the_failure_ratio_passes_the_tolerance() {
             "15",
             "-d",
             "30",
-            "--target",
-            &server.url,
         ],
     );
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
@@ -149,7 +150,8 @@ fn statsd_receives_a_timing_and_a_counter_per_request() {
         .set_read_timeout(Some(std::time::Duration::from_millis(500)))
         .expect("timeout");
     let address = format!("udp://{}", socket.local_addr().expect("address"));
-    let run = crate::support::run(
+    let run = run_against(
+        &server,
         &guests().suite,
         &[
             "-s",
@@ -161,8 +163,6 @@ fn statsd_receives_a_timing_and_a_counter_per_request() {
             "--statsd",
             "--statsd-address",
             &address,
-            "--target",
-            &server.url,
         ],
     );
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
@@ -208,20 +208,10 @@ fn a_bad_statsd_address_cannot_run() {
 fn processes_merge_into_one_report() {
     let server = Server::start();
     let before = server.served();
-    let run = crate::support::run(
+    let run = run_against(
+        &server,
         &guests().suite,
-        &[
-            "-p",
-            "2",
-            "-w",
-            "2",
-            "-r",
-            "5",
-            "-s",
-            "ok",
-            "--target",
-            &server.url,
-        ],
+        &["-p", "2", "-w", "2", "-r", "5", "-s", "ok"],
     );
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     let json = run.json();
@@ -248,7 +238,8 @@ fn processes_merge_into_one_report() {
 #[test]
 fn a_stop_rule_in_one_process_stops_them_all() {
     let server = Server::start();
-    let run = crate::support::run(
+    let run = run_against(
+        &server,
         &guests().suite,
         &[
             "-p",
@@ -260,8 +251,6 @@ fn a_stop_rule_in_one_process_stops_them_all() {
             "-s",
             "first_process_fails",
             "-x",
-            "--target",
-            &server.url,
         ],
     );
     assert_eq!(run.code, Some(1), "stderr: {}", run.stderr);
@@ -295,10 +284,7 @@ fn ctrl_c_stops_every_process_and_still_writes_the_results() {
 #[test]
 fn very_verbose_dumps_requests_and_responses() {
     let server = Server::start();
-    let run = crate::support::run(
-        &guests().suite,
-        &["-s", "ok", "-r", "1", "-vv", "--target", &server.url],
-    );
+    let run = run_against(&server, &guests().suite, &["-s", "ok", "-r", "1", "-vv"]);
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     assert!(run.stderr.contains("[W:0] > GET /\n"), "{}", run.stderr);
     assert!(
@@ -318,20 +304,10 @@ fn very_verbose_dumps_requests_and_responses() {
 #[test]
 fn delays_pause_each_worker_after_every_run() {
     let server = Server::start();
-    let run = crate::support::run(
+    let run = run_against(
+        &server,
         &guests().suite,
-        &[
-            "-s",
-            "paced",
-            "-w",
-            "2",
-            "-r",
-            "3",
-            "--delay",
-            "0.1",
-            "--target",
-            &server.url,
-        ],
+        &["-s", "paced", "-w", "2", "-r", "3", "--delay", "0.1"],
     );
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     let json = run.json();

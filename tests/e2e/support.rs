@@ -201,6 +201,13 @@ pub fn molotov() -> Command {
     command
 }
 
+/// Runs `molotov run COMPONENT --target SERVER ARGS… --json FILE`.
+pub fn run_against(server: &Server, component: &Path, args: &[&str]) -> Run {
+    let mut all = vec!["--target", server.url.as_str()];
+    all.extend_from_slice(args);
+    run(component, &all)
+}
+
 /// Runs `molotov run COMPONENT ARGS… --json FILE` and reads the results.
 pub fn run(component: &Path, args: &[&str]) -> Run {
     let component = component.to_str().expect("utf-8 path");
