@@ -21,6 +21,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Create a ready-to-build Rust scenario project, with a `molotov.json`.
     New(NewArgs),
+    /// Build a scenario project (Rust, Go, JavaScript or Python) into a component.
+    Build(BuildArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -192,6 +194,17 @@ pub struct NewArgs {
     /// Use the molotov SDK from this directory [default: the one this binary was built with].
     #[arg(long, value_name = "DIR")]
     pub sdk: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BuildArgs {
+    /// The project: a directory (its language is told by `Cargo.toml`, `go.mod`,
+    /// `package.json` or `scenarios.py`), or a `.js` or `.py` entry file.
+    pub project: PathBuf,
+
+    /// Where to write the component [default: `<dir>/<dir name>.wasm`; Rust: cargo's output].
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 fn seconds(text: &str) -> Result<f64, String> {

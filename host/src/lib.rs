@@ -5,8 +5,10 @@
 //! worker, performs every HTTP request itself ([`session`]), records it
 //! ([`metrics`]) and reports it ([`report`], [`console`], [`statsd`]). [`serve`] is the
 //! built-in target server; [`processes`] runs `-p N` children and merges them; [`config`] reads `molotov.json` and [`scaffold`]
-//! creates new scenario projects.
+//! creates new scenario projects; [`build`] turns
+//! Rust, Go, JavaScript and Python projects into components.
 
+pub mod build;
 pub mod cli;
 pub mod component;
 pub mod config;

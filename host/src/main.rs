@@ -45,6 +45,15 @@ fn main() -> ExitCode {
             }
             Err(error) => cannot_run(&error),
         },
+        Command::Build(args) => {
+            match molotov::build::build(&args.project, args.output.as_deref()) {
+                Ok(component) => {
+                    println!("built {}", component.display());
+                    ExitCode::SUCCESS
+                }
+                Err(error) => cannot_run(&error),
+            }
+        }
         Command::Run(args) => run(&runtime, *args, &argv),
     }
 }

@@ -6,6 +6,8 @@ wasmtime::component::bindgen!({
     // Only the imports that wait are async: a sync import is a much cheaper call.
     imports: {
         "molotov:scenario/http.[method]session.send": async | trappable,
+        "molotov:scenario/http.[method]session.set-header": async | trappable,
+        "molotov:scenario/http.[method]session.cookies": async | trappable,
         "molotov:scenario/context.sleep": async | trappable,
         default: trappable,
     },

@@ -12,9 +12,10 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use super::bindings::molotov::scenario::{context, http, log, metrics, vars};
 use super::bindings::{Event, EventKinds, Level, Request, RequestEvent, ResponseEvent};
 use super::bindings::{HttpError, RunArgs};
+use super::wasi_http::{EventQueue, GuestHttp};
 use crate::console::Console;
 use crate::metrics::{Metrics, Recorder};
-use crate::session::{HttpClient, ResponseData, SessionState};
+use crate::session::{HttpClient, ResponseData, SharedSession};
 
 /// The guest's handle to its worker's session. The host keeps one session per
 /// worker in [`WorkerState`], so the handle carries no data.
@@ -101,25 +102,28 @@ pub struct WorkerState {
     pub run: Arc<RunContext>,
     pub worker_id: u32,
     pub step: u64,
-    pub session: SessionState,
+    pub session: SharedSession,
     pub clock: GuestClock,
     /// The event kinds the component subscribed to (none until described).
     pub events: EventKinds,
     /// Events for the guest's hook, delivered after the current call returns
-    /// (a guest cannot be re-entered while it waits on a host call).
-    pub pending_events: Vec<Event>,
+    /// (a guest cannot be re-entered while it waits on a host call). Shared
+    /// with the guest's `wasi:http` client, whose requests finish in tasks.
+    pub pending_events: EventQueue,
     recorder: Recorder,
     stderr: MemoryOutputPipe,
     wasi: WasiCtx,
     table: ResourceTable,
     limiter: MemoryBudget,
+    http: GuestHttp,
+    http_ctx: wasmtime_wasi_http::WasiHttpCtx,
 }
 
 /// How much of a guest's stderr is kept to explain a trap (a panic message).
 const STDERR_CAPACITY: usize = 64 * 1024;
 
 impl WorkerState {
-    pub fn new(run: Arc<RunContext>, worker_id: u32, session: SessionState) -> Self {
+    pub fn new(run: Arc<RunContext>, worker_id: u32, session: SharedSession) -> Self {
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         // No preopened directories, no environment, no sockets, no arguments:
         // WASI here is only clocks, random numbers and a captured stderr.
@@ -128,6 +132,14 @@ impl WorkerState {
         let limiter = MemoryBudget {
             limit_bytes: run.max_memory_bytes,
         };
+        let pending_events = EventQueue::default();
+        let http = GuestHttp::new(
+            Arc::clone(&run),
+            worker_id,
+            Arc::clone(&session),
+            recorder.clone(),
+            Arc::clone(&pending_events),
+        );
         Self {
             run,
             worker_id,
@@ -135,12 +147,14 @@ impl WorkerState {
             session,
             clock: GuestClock::new(),
             events: EventKinds::empty(),
-            pending_events: Vec::new(),
+            pending_events,
             recorder,
             stderr,
             wasi,
             table: ResourceTable::new(),
             limiter,
+            http,
+            http_ctx: wasmtime_wasi_http::WasiHttpCtx::new(),
         }
     }
 
@@ -164,6 +178,22 @@ impl WorkerState {
 
     fn wants(&self, kind: EventKinds) -> bool {
         self.events.contains(kind)
+    }
+
+    /// Queues an event for the guest's hook.
+    pub fn queue(&self, event: Event) {
+        self.pending_events.lock().expect("event queue").push(event);
+    }
+}
+
+impl wasmtime_wasi_http::WasiHttpView for WorkerState {
+    fn http(&mut self) -> wasmtime_wasi_http::WasiHttpCtxView<'_> {
+        self.http.events = self.events;
+        wasmtime_wasi_http::WasiHttpCtxView {
+            ctx: &mut self.http_ctx,
+            table: &mut self.table,
+            hooks: &mut self.http,
+        }
     }
 }
 
@@ -189,7 +219,7 @@ impl http::HostSession for WorkerState {
                 worker_id: self.worker_id,
                 request: req.clone(),
             };
-            self.pending_events.push(Event::SendingRequest(event));
+            self.queue(Event::SendingRequest(event));
         }
         let waited = Instant::now();
         // The exchange runs as a task of its own, on a thread's stack: polled
@@ -197,15 +227,15 @@ impl http::HostSession for WorkerState {
         // fiber stack. The session travels with it and comes back.
         let run = Arc::clone(&self.run);
         let recorder = self.recorder.clone();
-        let mut session = std::mem::take(&mut self.session);
+        let session = Arc::clone(&self.session);
         let exchange = tokio::spawn(async move {
+            let mut session = session.lock().await;
             // Boxed, the exchange is built in place on the heap; inline, its
             // whole state (kilobytes) would be copied at each move into the task.
             let outcome = Box::pin(run.client.send(&mut session, &req, &recorder)).await;
-            (session, req, outcome)
+            (req, outcome)
         });
-        let (session, req, outcome) = exchange.await?;
-        self.session = session;
+        let (req, outcome) = exchange.await?;
         self.clock.host_wait += waited.elapsed();
         if self.run.console.verbose >= 2 {
             self.run
@@ -222,7 +252,7 @@ impl http::HostSession for WorkerState {
                 request: req,
                 outcome: info,
             };
-            self.pending_events.push(Event::ResponseReceived(event));
+            self.queue(Event::ResponseReceived(event));
         }
         match outcome {
             Ok(response) => Ok(Ok(self.table.push(response)?)),
@@ -230,23 +260,23 @@ impl http::HostSession for WorkerState {
         }
     }
 
-    fn set_header(
+    async fn set_header(
         &mut self,
         _session: Resource<SessionHandle>,
         name: String,
         value: String,
     ) -> Result<()> {
         // An invalid header is ignored here and reported when a request uses it.
-        let _ = self.session.set_header(&name, &value);
+        let _ = self.session.lock().await.set_header(&name, &value);
         Ok(())
     }
 
-    fn cookies(
+    async fn cookies(
         &mut self,
         _session: Resource<SessionHandle>,
         url: String,
     ) -> Result<Vec<(String, String)>> {
-        Ok(self.run.client.cookies(&self.session, &url))
+        Ok(self.run.client.cookies(&*self.session.lock().await, &url))
     }
 
     fn drop(&mut self, _session: Resource<SessionHandle>) -> Result<()> {

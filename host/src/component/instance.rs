@@ -9,7 +9,7 @@ use super::Loaded;
 use super::bindings::exports::molotov::scenario::scenarios::Guest;
 use super::bindings::{Description, Event, EventKinds, RunArgs, SessionOptions};
 use super::host::{MemoryLimitExceeded, RunContext, SessionHandle, WorkerState};
-use crate::session::SessionState;
+use crate::session::SharedSession;
 
 /// A call into the guest that did not return: the guest is broken, not the
 /// scenario's check. The instance must be replaced.
@@ -48,7 +48,7 @@ impl Instance {
         loaded: &Loaded,
         run: Arc<RunContext>,
         worker_id: u32,
-        session: SessionState,
+        session: SharedSession,
     ) -> anyhow::Result<Self> {
         let mut store = Store::new(&loaded.engine, WorkerState::new(run, worker_id, session));
         store.limiter(|state| state.limiter());
@@ -84,9 +84,9 @@ impl Instance {
         self.store.data_mut()
     }
 
-    /// Gives up the worker's HTTP session, to carry it into a replacement instance.
-    pub fn into_session(mut self) -> SessionState {
-        std::mem::take(&mut self.store.data_mut().session)
+    /// The worker's HTTP session, to carry into a replacement instance.
+    pub fn session(&self) -> SharedSession {
+        Arc::clone(&self.state().session)
     }
 
     /// Starts the guest-time clock and the epoch deadline for one call.
@@ -193,14 +193,18 @@ impl Instance {
 
     /// Delivers the events queued since the last delivery, in one call.
     pub async fn deliver_events(&mut self) -> Result<(), GuestError> {
-        let mut events = std::mem::take(&mut self.store.data_mut().pending_events);
+        let queue = Arc::clone(&self.state().pending_events);
+        let mut events = std::mem::take(&mut *queue.lock().expect("event queue"));
         if events.is_empty() {
             return Ok(());
         }
         let delivered = self.on_events(&events).await;
         // The queue's allocation is reused for the next run's events.
         events.clear();
-        self.store.data_mut().pending_events = events;
+        let mut pending = queue.lock().expect("event queue");
+        if pending.is_empty() {
+            *pending = events;
+        }
         delivered
     }
 
@@ -213,9 +217,9 @@ impl Instance {
 
     /// Queues an event for [`Self::deliver_events`] if the guest subscribed to `kind`.
     pub fn queue_event(&mut self, kind: EventKinds, event: impl FnOnce() -> Event) {
-        let state = self.store.data_mut();
+        let state = self.state();
         if state.events.contains(kind) {
-            state.pending_events.push(event());
+            state.queue(event());
         }
     }
 }

@@ -5,6 +5,7 @@ mod cache;
 pub use cache::default_dir as default_cache_dir;
 pub mod host;
 mod instance;
+pub mod wasi_http;
 
 use std::path::{Path, PathBuf};
 
@@ -109,6 +110,7 @@ pub fn load(engine: &Engine, path: &Path, cache_dir: Option<&Path>) -> Result<Lo
         reason: one_line(&e),
     };
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(wrong_world)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(wrong_world)?;
     Scenario::add_to_linker::<WorkerState, HasSelf<WorkerState>>(&mut linker, |state| state)
         .map_err(wrong_world)?;
     let pre = linker.instantiate_pre(&component).map_err(wrong_world)?;

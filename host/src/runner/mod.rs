@@ -26,7 +26,7 @@ use crate::component::{
 use crate::console::Console;
 use crate::metrics::{Metrics, Tally};
 use crate::report::{Report, RunFacts, StopReason};
-use crate::session::{HttpClient, SessionState};
+use crate::session::{HttpClient, SharedSession};
 use crate::statsd::Statsd;
 
 /// The end of a run that could run.
@@ -166,7 +166,7 @@ async fn run_loaded(
         &loaded,
         Arc::clone(&context),
         GLOBAL_WORKER,
-        SessionState::default(),
+        SharedSession::default(),
     )
     .await?;
     let description = global

@@ -14,7 +14,7 @@ use super::stop::apply_stop_rules;
 use crate::component::bindings::{Event, EventKinds, FailureEvent, Fixtures, ScenarioEvent};
 use crate::component::{GuestError, Instance, SessionFixture};
 use crate::report::StopReason;
-use crate::session::SessionState;
+use crate::session::SharedSession;
 
 pub async fn worker(worker_id: u32, shared: Arc<Shared>) {
     let mut stop = shared.stop.stopped.subscribe();
@@ -53,7 +53,7 @@ async fn start_worker(worker_id: u32, shared: &Shared) -> Option<Instance> {
         console.note(&format!("[W:{worker_id}] {what} failed: {message}"));
         shared.stop.stop(StopReason::SetupFailed);
     };
-    let mut instance = match new_instance(worker_id, shared, SessionState::default()).await {
+    let mut instance = match new_instance(worker_id, shared, SharedSession::default()).await {
         Ok(instance) => instance,
         Err(error) => {
             fail("instantiation", &error);
@@ -63,14 +63,16 @@ async fn start_worker(worker_id: u32, shared: &Shared) -> Option<Instance> {
     let fixtures = shared.description.fixtures;
     if fixtures.contains(Fixtures::SETUP) {
         let options = fixture(instance.setup(worker_id, &shared.context.args).await);
-        let applied = options.and_then(|options| match options {
-            Some(options) => instance
-                .state_mut()
-                .session
+        let applied = match options {
+            Ok(Some(options)) => instance
+                .session()
+                .lock()
+                .await
                 .apply(&options)
                 .map_err(|e| format!("{e:?}")),
-            None => Ok(()),
-        });
+            Ok(None) => Ok(()),
+            Err(message) => Err(message),
+        };
         if let Err(message) = applied {
             fail("setup", &message);
             return None;
@@ -94,7 +96,7 @@ async fn start_worker(worker_id: u32, shared: &Shared) -> Option<Instance> {
 async fn new_instance(
     worker_id: u32,
     shared: &Shared,
-    session: SessionState,
+    session: SharedSession,
 ) -> anyhow::Result<Instance> {
     let mut instance = Instance::new(
         &shared.loaded,
@@ -221,7 +223,7 @@ fn report_broken(worker_id: u32, shared: &Shared, name: &str, error: &GuestError
 
 /// Replaces a broken instance, keeping the worker's session (cookies, headers).
 async fn replace(worker_id: u32, shared: &Shared, instance: Instance) -> Option<Instance> {
-    let session = instance.into_session();
+    let session = instance.session();
     match new_instance(worker_id, shared, session).await {
         Ok(instance) => Some(instance),
         Err(error) => {

@@ -85,6 +85,10 @@ pub struct HttpClient {
     timeout: Duration,
 }
 
+/// A worker's session, shared by its scenario calls and its guest's own
+/// HTTP client (`wasi:http`); requests on one session take turns.
+pub type SharedSession = Arc<tokio::sync::Mutex<SessionState>>;
+
 /// One worker's session: default headers, cookie jar, timeout and redirects.
 pub struct SessionState {
     connections: Vec<(Origin, Connection)>,

@@ -1,0 +1,55 @@
+package molotov
+
+import (
+	ctx "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_context"
+	logging "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_log"
+	metrics "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_metrics"
+	vars "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_vars"
+)
+
+// Env returns a variable the operator passed with --env KEY=VALUE.
+func Env(key string) (string, bool) {
+	value := ctx.Env(key)
+	return value.SomeOr(""), value.IsSome()
+}
+
+// WorkerID is this worker's id, from 0.
+func WorkerID() uint32 { return ctx.WorkerId() }
+
+// Step counts the scenarios this worker has started, the current one included.
+func Step() uint64 { return ctx.Step() }
+
+// Args are the run's settings.
+func Args() RunArgs { return ctx.Args() }
+
+// Sleep suspends this worker (not the others) for ms milliseconds.
+func Sleep(ms uint32) { ctx.Sleep(ms) }
+
+// GetVar reads a variable shared by every worker of the run.
+func GetVar(key string) (string, bool) {
+	value := vars.Get(key)
+	return value.SomeOr(""), value.IsSome()
+}
+
+// SetVar sets a variable for every worker of the run.
+func SetVar(key, value string) { vars.Set(key, value) }
+
+// Print writes a line on the console (not under -q).
+func Print(message string) { logging.Print(message) }
+
+// Log levels, shown according to the operator's verbosity.
+const (
+	Debug = logging.LevelDebug
+	Info  = logging.LevelInfo
+	Warn  = logging.LevelWarn
+	Error = logging.LevelError
+)
+
+// Log writes a line at the given level.
+func Log(level logging.Level, message string) { logging.Log(level, message) }
+
+// Incr adds delta to the custom counter name.
+func Incr(name string, delta int64) { metrics.Incr(name, delta) }
+
+// Timing records a duration in microseconds in the custom histogram name.
+func Timing(name string, us uint64) { metrics.Timing(name, us) }

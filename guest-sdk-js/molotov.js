@@ -1,0 +1,237 @@
+// molotov's JavaScript SDK: register scenarios and fixtures; the host runs
+// them on its workers and performs and measures every request.
+//
+//   import { scenario } from "molotov";
+//   scenario({ weight: 90 }, function read(session) {
+//     session.get("/").expectStatus(200);
+//   });
+//
+// A scenario that throws (a failed check included) is a failed run with the
+// error's message. Module-level code runs when the component is built: read
+// env() and variables inside scenarios and fixtures.
+import * as ctx from "molotov:scenario/context@0.1.0";
+import * as logging from "molotov:scenario/log@0.1.0";
+import * as metrics from "molotov:scenario/metrics@0.1.0";
+import * as vars from "molotov:scenario/vars@0.1.0";
+
+const registry = { scenarios: new Map(), fixtures: {}, events: [], onEvent: null };
+
+/** Registers `run(session)`; `options`: { name, weight = 1, delayMs = 0 }. */
+export function scenario(options, run) {
+  const name = options.name ?? run.name;
+  if (!name) throw new Error("scenario: give a name, or a named function");
+  registry.scenarios.set(name, { weight: options.weight ?? 1, delayMs: options.delayMs ?? 0, run });
+}
+
+const fixture = (kind) => (fn) => {
+  registry.fixtures[kind] = fn;
+};
+/** `fn(args)`, once before any worker starts. */
+export const globalSetup = fixture("globalSetup");
+/** `fn(workerId, args)`, may return `{ headers, timeoutMs, maxRedirects }`. */
+export const setup = fixture("setup");
+/** `fn(workerId, session)`, after the worker's session is created. */
+export const setupSession = fixture("setupSession");
+/** `fn(workerId, session)`, before the worker's session is closed. */
+export const teardownSession = fixture("teardownSession");
+/** `fn(workerId)`, once per worker after its last run. */
+export const teardown = fixture("teardown");
+/** `fn()`, once after every worker has stopped. */
+export const globalTeardown = fixture("globalTeardown");
+/** `fn(workerId, step)` returns the name of the scenario to run. */
+export const picker = fixture("picker");
+
+const EVENT_KINDS = [
+  "sendingRequest",
+  "responseReceived",
+  "currentWorkers",
+  "scenarioStart",
+  "scenarioSuccess",
+  "scenarioFailure",
+];
+
+/** Calls `hook({ kind, ... })` for each event of the given kinds (all if none). */
+export function events(kinds, hook) {
+  const unknown = kinds.filter((k) => !EVENT_KINDS.includes(k));
+  if (unknown.length) throw new Error(`events: unknown kinds ${unknown}; known: ${EVENT_KINDS}`);
+  registry.events = kinds.length ? kinds : EVENT_KINDS;
+  registry.onEvent = hook;
+}
+
+/** A request that got no response; `kind` is connect, timeout, … */
+export class HttpError extends Error {
+  constructor({ tag, val }) {
+    super(val === undefined ? tag : `${tag}: ${val}`);
+    this.kind = tag;
+  }
+}
+
+const utf8 = new TextEncoder();
+
+/** A complete response, copied out of the host. */
+export class Response {
+  constructor(host) {
+    this.status = host.status();
+    this.headers = host.headers();
+    this.body = host.body();
+    this.url = host.url();
+    this.elapsedUs = Number(host.elapsedUs());
+  }
+  header(name) {
+    const lower = name.toLowerCase();
+    return this.headers.find(([k]) => k.toLowerCase() === lower)?.[1];
+  }
+  text() {
+    return new TextDecoder().decode(this.body);
+  }
+  json() {
+    return JSON.parse(this.text());
+  }
+  /** Throws unless the status is `expected`; returns the response. */
+  expectStatus(expected) {
+    if (this.status !== expected) {
+      throw new Error(`expected status ${expected} from ${this.url}, got ${this.status}`);
+    }
+    return this;
+  }
+}
+
+/** A worker's HTTP session, held by the host: default headers, cookies and
+ * timeout persist across the worker's runs. */
+export class Session {
+  #host;
+  constructor(host) {
+    this.#host = host;
+  }
+  /** `{ method, url, headers: {name: value}, body, timeoutMs, name }` */
+  request({ method = "GET", url, headers = {}, body, timeoutMs, name }) {
+    const bytes = typeof body === "string" ? utf8.encode(body) : body;
+    let host;
+    try {
+      host = this.#host.send({ method, url, headers: Object.entries(headers), body: bytes, timeoutMs, name });
+    } catch (e) {
+      throw new HttpError(e.payload ?? e);
+    }
+    // Copied out at once, so the host's handle is released now, not by a GC.
+    try {
+      return new Response(host);
+    } finally {
+      host[Symbol.dispose]();
+    }
+  }
+  get(url, options = {}) {
+    return this.request({ ...options, method: "GET", url });
+  }
+  post(url, body, options = {}) {
+    return this.request({ ...options, method: "POST", url, body });
+  }
+  postJson(url, value, options = {}) {
+    const headers = { "content-type": "application/json", ...options.headers };
+    return this.request({ ...options, method: "POST", url, body: JSON.stringify(value), headers });
+  }
+  put(url, body, options = {}) {
+    return this.request({ ...options, method: "PUT", url, body });
+  }
+  delete(url, options = {}) {
+    return this.request({ ...options, method: "DELETE", url });
+  }
+  setHeader(name, value) {
+    this.#host.setHeader(name, value);
+  }
+  /** The cookies the session would send to `url`, as an object. */
+  cookies(url) {
+    return Object.fromEntries(this.#host.cookies(url));
+  }
+}
+
+/** Throws `message` unless `condition` holds. */
+export function check(condition, message = "check failed") {
+  if (!condition) throw new Error(message);
+}
+
+/** A variable the operator passed with `--env KEY=VALUE`. */
+export const env = (key) => ctx.env(key);
+export const workerId = () => ctx.workerId();
+export const step = () => Number(ctx.step());
+export const args = () => ctx.args();
+/** Suspends this worker (not the others) for `ms` milliseconds. */
+export const sleep = (ms) => ctx.sleep(ms);
+/** Variables shared by every worker of the run. */
+export const getVar = (key) => vars.get(key);
+export const setVar = (key, value) => vars.set(key, String(value));
+export const print = (message) => logging.print(String(message));
+export const log = (level, message) => logging.log(level, String(message));
+/** Adds `delta` to the custom counter `name`. */
+export const incr = (name, delta = 1) => metrics.incr(name, BigInt(delta));
+/** Records `us` microseconds in the custom histogram `name`. */
+export const timing = (name, us) => metrics.timing(name, BigInt(Math.round(us)));
+
+// A thrown value becomes the failure message; promises are awaited, so
+// scenarios may be async (for fetch).
+async function outcome(fn, ...a) {
+  try {
+    return await fn(...a);
+  } catch (e) {
+    throw e instanceof Error ? e.message || e.name : String(e);
+  }
+}
+
+const toEvent = ({ tag, val }) => {
+  const kind = tag.replace(/-(.)/g, (_, c) => c.toUpperCase());
+  return kind === "currentWorkers" ? { kind, workers: val } : { kind, ...val };
+};
+
+/** The component's exports, as the WIT contract names them. */
+export const scenarios = {
+  describe() {
+    const has = (kind) => kind in registry.fixtures;
+    return {
+      scenarios: [...registry.scenarios].map(([name, s]) => ({ name, weight: s.weight, delayMs: s.delayMs })),
+      fixtures: {
+        globalSetup: has("globalSetup"),
+        setup: has("setup"),
+        setupSession: has("setupSession"),
+        teardownSession: has("teardownSession"),
+        teardown: has("teardown"),
+        globalTeardown: has("globalTeardown"),
+        picker: has("picker"),
+      },
+      events: Object.fromEntries(EVENT_KINDS.map((k) => [k, registry.events.includes(k)])),
+    };
+  },
+  async run(name, session) {
+    const entry = registry.scenarios.get(name);
+    if (!entry) throw `no scenario named ${JSON.stringify(name)}`;
+    await outcome(entry.run, new Session(session));
+  },
+  async globalSetup(runArgs) {
+    await outcome(registry.fixtures.globalSetup, runArgs);
+  },
+  async setup(id, runArgs) {
+    const options = await outcome(registry.fixtures.setup, id, runArgs);
+    if (!options) return undefined;
+    return {
+      headers: Object.entries(options.headers ?? {}),
+      timeoutMs: options.timeoutMs,
+      maxRedirects: options.maxRedirects,
+    };
+  },
+  async setupSession(id, session) {
+    await outcome(registry.fixtures.setupSession, id, new Session(session));
+  },
+  async teardownSession(id, session) {
+    await outcome(registry.fixtures.teardownSession, id, new Session(session));
+  },
+  async teardown(id) {
+    await outcome(registry.fixtures.teardown, id);
+  },
+  async globalTeardown() {
+    await outcome(registry.fixtures.globalTeardown);
+  },
+  pick(id, stepNumber) {
+    return registry.fixtures.picker(id, Number(stepNumber));
+  },
+  onEvents(list) {
+    for (const event of list) registry.onEvent(toEvent(event));
+  },
+};

@@ -1,0 +1,159 @@
+//! `wasi:http/outgoing-handler` for guests' own HTTP clients (JavaScript
+//! `fetch`, Rust or Go wasi-http clients): every request goes through the
+//! worker's session, so it is allowed, measured and reported like a
+//! scenario's session request.
+
+use std::sync::{Arc, Mutex};
+
+use http_body_util::{BodyExt, Full};
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
+
+use super::bindings::{Event, EventKinds, HttpError, Request, RequestEvent, ResponseEvent};
+use super::host::RunContext;
+use crate::metrics::Recorder;
+use crate::session::{ResponseData, SharedSession};
+
+/// Events waiting for the guest's hook.
+pub type EventQueue = Arc<Mutex<Vec<Event>>>;
+
+type Sent = Box<dyn Future<Output = Result<(), Error>> + Send>;
+type Exchange = Box<dyn Future<Output = Result<(http::Response<WasiBody>, Sent), Error>> + Send>;
+
+/// What a worker's `wasi:http` client needs of the worker.
+pub struct GuestHttp {
+    run: Arc<RunContext>,
+    worker_id: u32,
+    session: SharedSession,
+    recorder: Recorder,
+    queue: EventQueue,
+    /// The event kinds the guest subscribed to, refreshed at each use.
+    pub events: EventKinds,
+}
+
+impl GuestHttp {
+    pub fn new(
+        run: Arc<RunContext>,
+        worker_id: u32,
+        session: SharedSession,
+        recorder: Recorder,
+        queue: EventQueue,
+    ) -> Self {
+        Self {
+            run,
+            worker_id,
+            session,
+            recorder,
+            queue,
+            events: EventKinds::empty(),
+        }
+    }
+}
+
+impl WasiHttpHooks for GuestHttp {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _response_errors: Sent,
+    ) -> Exchange {
+        let run = Arc::clone(&self.run);
+        let session = Arc::clone(&self.session);
+        let recorder = self.recorder.clone();
+        let queue = Arc::clone(&self.queue);
+        let worker_id = self.worker_id;
+        let events = self.events;
+        Box::new(async move {
+            let req = into_request(request, options).await?;
+            if events.contains(EventKinds::SENDING_REQUEST) {
+                let event = RequestEvent {
+                    worker_id,
+                    request: req.clone(),
+                };
+                queue
+                    .lock()
+                    .expect("event queue")
+                    .push(Event::SendingRequest(event));
+            }
+            let outcome = {
+                let mut session = session.lock().await;
+                Box::pin(run.client.send(&mut session, &req, &recorder)).await
+            };
+            if run.console.verbose >= 2 {
+                run.console.dump_exchange(worker_id, &req, outcome.as_ref());
+            }
+            if events.contains(EventKinds::RESPONSE_RECEIVED) {
+                let event = ResponseEvent {
+                    worker_id,
+                    outcome: outcome
+                        .as_ref()
+                        .map(ResponseData::info)
+                        .map_err(Clone::clone),
+                    request: req,
+                };
+                queue
+                    .lock()
+                    .expect("event queue")
+                    .push(Event::ResponseReceived(event));
+            }
+            let response = into_response(outcome?)?;
+            Ok((response, Box::new(async { Ok(()) }) as Sent))
+        })
+    }
+}
+
+/// The guest's request, body read in full, as a session request.
+async fn into_request(
+    request: http::Request<WasiBody>,
+    options: Option<RequestOptions>,
+) -> Result<Request, Error> {
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await?.to_bytes();
+    let headers = parts
+        .headers
+        .iter()
+        // The session sets the Host header for the URL it really connects to.
+        .filter(|(name, _)| *name != http::header::HOST)
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_string(), value)
+        })
+        .collect();
+    let timeout_ms = options
+        .and_then(|o| o.first_byte_timeout.or(o.connect_timeout))
+        .map(|t| u32::try_from(t.as_millis()).unwrap_or(u32::MAX));
+    Ok(Request {
+        method: parts.method.to_string(),
+        url: parts.uri.to_string(),
+        headers,
+        body: (!body.is_empty()).then(|| body.to_vec()),
+        timeout_ms,
+        name: None,
+    })
+}
+
+fn into_response(response: ResponseData) -> Result<http::Response<WasiBody>, Error> {
+    let mut builder = http::Response::builder().status(response.status);
+    if let Some(headers) = builder.headers_mut() {
+        *headers = response.headers;
+    }
+    let body = Full::new(response.body)
+        .map_err(|never| match never {})
+        .boxed_unsync();
+    builder
+        .body(body)
+        .map_err(|e| Error::InternalError(Some(e.to_string())))
+}
+
+impl From<HttpError> for Error {
+    fn from(error: HttpError) -> Self {
+        match error {
+            HttpError::InvalidUrl(_) => Error::HttpRequestUriInvalid,
+            HttpError::HostNotAllowed(_) => Error::HttpRequestDenied,
+            HttpError::InvalidRequest(message) => Error::InternalError(Some(message)),
+            HttpError::Connect(_) => Error::ConnectionRefused,
+            HttpError::Timeout => Error::HttpResponseTimeout,
+            HttpError::TooManyRedirects => Error::LoopDetected,
+            HttpError::Protocol(_) => Error::HttpProtocolError,
+        }
+    }
+}
