@@ -18,6 +18,7 @@ import (
 	ctx "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_context"
 	http "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_http"
 	wit "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_scenarios"
+	witTypes "go.bytecodealliance.org/pkg/wit/types"
 
 	// The component's exports: linked in by importing the SDK.
 	_ "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/wit_exports"
@@ -64,6 +65,15 @@ func Scenario(name string, weight uint32, run func(*Session) error) {
 func ScenarioWithDelay(name string, weight, delayMs uint32, run func(*Session) error) {
 	registry.Scenarios = append(registry.Scenarios, wit.ScenarioInfo{Name: name, Weight: weight, DelayMs: delayMs})
 	registry.Runs[name] = func(s *http.Session) error { return guard(func() error { return run(&Session{s}) }) }
+}
+
+// Headers are session options that set default headers, for Setup.
+func Headers(headers map[string]string) *SessionOptions {
+	options := &SessionOptions{TimeoutMs: witTypes.None[uint32](), MaxRedirects: witTypes.None[uint8]()}
+	for name, value := range headers {
+		options.Headers = append(options.Headers, witTypes.Tuple2[string, string]{F0: name, F1: value})
+	}
+	return options
 }
 
 // GlobalSetup runs once before any worker starts; an error aborts the run.

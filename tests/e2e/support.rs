@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -63,6 +63,48 @@ pub fn guests() -> &'static Guests {
             events: out.join("events.wasm"),
         }
     })
+}
+
+/// An example of `guest-examples/<language>/<name>`, built once by
+/// `molotov build` (Rust examples come from [`guests`]).
+pub fn example(language: &str, name: &str) -> PathBuf {
+    static BUILT: Mutex<Vec<(String, PathBuf)>> = Mutex::new(Vec::new());
+    let key = format!("{language}-{name}");
+    if let Some((_, path)) = BUILT.lock().unwrap().iter().find(|(k, _)| *k == key) {
+        return path.clone();
+    }
+    let path = match (language, name) {
+        ("rust", "hello") => guests().hello.clone(),
+        ("rust", "read-write") => guests().read_write.clone(),
+        ("rust", "events") => guests().events.clone(),
+        _ => build(
+            &workspace().join("guest-examples").join(language).join(name),
+            &key,
+        ),
+    };
+    BUILT.lock().unwrap().push((key, path.clone()));
+    path
+}
+
+/// Runs `molotov build PROJECT -o target/e2e-guests/NAME.wasm`.
+pub fn build(project: &Path, name: &str) -> PathBuf {
+    let out = workspace().join("target").join("e2e-guests");
+    std::fs::create_dir_all(&out).expect("guest output dir");
+    let component = out.join(format!("{name}.wasm"));
+    let built = molotov()
+        .arg("build")
+        .arg(project)
+        .arg("-o")
+        .arg(&component)
+        .output()
+        .expect("molotov build starts");
+    assert!(
+        built.status.success(),
+        "building {} failed (toolchains missing? run tests/toolchains.sh): {}",
+        project.display(),
+        String::from_utf8_lossy(&built.stderr)
+    );
+    component
 }
 
 /// The built-in target, served in-process on 127.0.0.1 by a runtime of its own.

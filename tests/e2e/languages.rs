@@ -1,0 +1,147 @@
+//! The same examples in Rust, Go, JavaScript and Python, built from source by
+//! `molotov build`, behave the same; `fetch()` is measured like a session request.
+
+use crate::support::*;
+
+const LANGUAGES: [&str; 4] = ["rust", "go", "js", "python"];
+
+#[test]
+fn hello_runs_exact_counts_in_every_language() {
+    let server = Server::start();
+    for language in LANGUAGES {
+        let run = run_against(
+            &server,
+            &example(language, "hello"),
+            &["-w", "2", "-r", "5"],
+        );
+        assert_eq!(run.code, Some(0), "{language}: {}", run.stderr);
+        let json = run.json();
+        assert_eq!(json["scenarios"]["ok"], 10, "{language}: {json}");
+        assert_eq!(json["scenarios"]["failed"], 0, "{language}");
+        assert_eq!(json["requests"]["count"], 10, "{language}");
+        assert_eq!(json["requests"]["by_status"]["200"], 10, "{language}");
+    }
+}
+
+#[test]
+fn read_write_keeps_its_weights_in_every_language() {
+    let server = Server::start();
+    for language in LANGUAGES {
+        let run = run_against(
+            &server,
+            &example(language, "read-write"),
+            &["-w", "2", "-r", "150"],
+        );
+        assert_eq!(run.code, Some(0), "{language}: {}", run.stderr);
+        let json = run.json();
+        let by_name = &json["scenarios"]["by_name"];
+        let reads = count(&by_name["my_scenario_one"]["ok"]);
+        let writes = count(&by_name["scenario_two"]["ok"]);
+        assert_eq!(reads + writes, 300, "{language}: {json}");
+        // 10% of 300 is 30, with a standard deviation of about 5.
+        assert!((10..=60).contains(&writes), "{language}: {writes} writes");
+        assert_eq!(json["requests"]["by_name"]["POST /"]["count"], writes);
+    }
+}
+
+#[test]
+fn a_failed_check_fails_the_run_with_its_message_in_every_language() {
+    let server = Server::start();
+    // The examples append `/`: `/status/500/` is not found.
+    let missing = format!("SERVER_URL={}/status/500", server.url);
+    for language in LANGUAGES {
+        let run = run(&example(language, "hello"), &["-r", "3", "--env", &missing]);
+        assert_eq!(run.code, Some(0), "{language}: {}", run.stderr);
+        let json = run.json();
+        assert_eq!(json["scenarios"]["failed"], 3, "{language}: {json}");
+        assert_eq!(json["requests"]["by_status"]["404"], 3, "{language}");
+        assert!(
+            run.stdout.contains("404"),
+            "{language}: the failure names the status: {}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn fixtures_and_events_work_in_every_language() {
+    let server = Server::start();
+    for language in LANGUAGES {
+        let run = run_against(
+            &server,
+            &example(language, "events"),
+            &["-w", "2", "-r", "5"],
+        );
+        assert_eq!(run.code, Some(0), "{language}: {}", run.stderr);
+        // `teardown` reports what the hook saw: every run's events, delivered
+        // before the worker's teardown.
+        let counters = &run.json()["custom"]["counters"];
+        for kind in [
+            "sending-request",
+            "response-received",
+            "scenario-start",
+            "scenario-success",
+        ] {
+            assert_eq!(
+                counters[format!("events.{kind}")],
+                10,
+                "{language} {kind}: {counters}"
+            );
+        }
+        assert_eq!(counters["events.scenario-failure"], 0, "{language}");
+        assert_eq!(
+            run.printed_by("global"),
+            ["starting 2 workers"],
+            "{language}"
+        );
+    }
+}
+
+#[test]
+fn fetch_requests_are_counted_like_session_requests() {
+    let server = Server::start();
+    let fetch = example("js", "fetch");
+    let server_url = format!("SERVER_URL={}", server.url);
+    let counted = run(&fetch, &["-w", "2", "-r", "7", "--env", &server_url]);
+    assert_eq!(counted.code, Some(0), "{}", counted.stderr);
+    let json = counted.json();
+    assert_eq!(json["scenarios"]["ok"], 14, "{json}");
+    assert_eq!(json["requests"]["count"], 14);
+    assert_eq!(json["requests"]["by_name"]["GET /"]["count"], 14);
+    // The server counts this question too.
+    assert_eq!(server.served(), 15);
+
+    // The allow-list applies to fetch() too.
+    let refused = run(
+        &fetch,
+        &[
+            "-r",
+            "2",
+            "--env",
+            &server_url,
+            "--allow-host",
+            "example.com",
+        ],
+    );
+    let json = refused.json();
+    assert_eq!(json["scenarios"]["failed"], 2, "{json}");
+    assert_eq!(json["requests"]["errors"], 2);
+    assert_eq!(server.served(), 16, "only the count reached the server");
+}
+
+#[test]
+fn build_names_what_it_cannot_build() {
+    let empty = scratch("empty-project");
+    std::fs::create_dir_all(&empty).unwrap();
+    for (project, expected) in [
+        (scratch("missing"), "no such project directory or file"),
+        (empty, "not a scenario project"),
+        (file_with("notes.txt", b"hi"), "cannot tell the language"),
+    ] {
+        let out = molotov().arg("build").arg(&project).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs, at pinned versions, every toolchain that building the guests in
+# Rust, Go, JavaScript and Python needs. Safe to rerun: it skips what is there.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+rustup target add wasm32-wasip2
+
+if [ "$(componentize-py --version 2>/dev/null)" != "componentize-py 0.25.1" ]; then
+    python3 -m pip install --quiet --disable-pip-version-check componentize-py==0.25.1
+    command -v pyenv >/dev/null && pyenv rehash
+fi
+
+# The JS SDK carries componentize-js and the bundler; examples link to it.
+npm_ci() {
+    if [ ! -f "$1/node_modules/.package-lock.json" ] ||
+        [ "$1/package-lock.json" -nt "$1/node_modules/.package-lock.json" ]; then
+        (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+}
+npm_ci "$root/guest-sdk-js"
+for example in "$root"/guest-examples/js/*/; do
+    npm_ci "${example%/}"
+done
+
+# Go modules, verified against the committed go.sum files.
+for module in "$root/guest-sdk-go" "$root"/guest-examples/go/*/; do
+    (cd "$module" && go mod download)
+done
