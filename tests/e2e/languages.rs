@@ -89,6 +89,9 @@ fn fixtures_and_events_work_in_every_language() {
             );
         }
         assert_eq!(counters["events.scenario-failure"], 0, "{language}");
+        // Each worker's context counted its 5 steps; every run saw the
+        // variable the global setup shared.
+        assert_eq!(counters["steps"], 10, "{language}: {counters}");
         assert_eq!(
             run.printed_by("global"),
             ["starting 2 workers"],
@@ -144,4 +147,19 @@ fn build_names_what_it_cannot_build() {
         assert!(stderr.contains(expected), "{stderr}");
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     }
+}
+
+/// A guest blocked on a slow `fetch()` is waiting on the host: the guest's
+/// CPU deadline does not run out.
+#[test]
+fn waiting_on_fetch_is_not_guest_time() {
+    let server = Server::start();
+    // The example appends `/`: the query absorbs it.
+    let slow = format!("SERVER_URL={}/slow?ms=1200&rest=", server.url);
+    let run = run(
+        &example("js", "fetch"),
+        &["-r", "1", "--env", &slow, "--guest-deadline", "0.5"],
+    );
+    let json = run.json();
+    assert_eq!(json["scenarios"]["ok"], 1, "{json} {}", run.stdout);
 }

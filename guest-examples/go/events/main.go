@@ -1,6 +1,7 @@
 // The seed's hello world with Molotov's fixtures and an event hook: the hook
 // counts every event kind, and Teardown reports the counts as custom metrics
-// (events.* in the summary and the JSON).
+// (events.* in the summary and the JSON). The global setup shares a variable
+// that every run checks; Teardown also reports the worker's steps.
 package main
 
 import (
@@ -23,6 +24,7 @@ var seen = map[string]int64{}
 func init() {
 	molotov.GlobalSetup(func(args molotov.RunArgs) error {
 		molotov.Print(fmt.Sprintf("starting %d workers", args.Workers))
+		molotov.SetVar("run", "started")
 		return nil
 	})
 	// Each worker's requests carry its id.
@@ -34,6 +36,9 @@ func init() {
 		seen[names[event.Tag()]]++
 	})
 	molotov.Scenario("hello", 1, func(s *molotov.Session) error {
+		if run, _ := molotov.GetVar("run"); run != "started" {
+			return fmt.Errorf("the shared variable is missing")
+		}
 		res, err := s.Get("/")
 		if err != nil {
 			return err
@@ -54,6 +59,7 @@ func init() {
 		for _, name := range names {
 			molotov.Incr("events."+name, seen[name])
 		}
+		molotov.Incr("steps", int64(molotov.Step()))
 		return nil
 	})
 }

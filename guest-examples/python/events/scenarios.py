@@ -1,6 +1,7 @@
 """The seed's hello world with Molotov's fixtures and an event hook: the hook
 counts every event kind, and teardown reports the counts as custom metrics
-(events.* in the summary and the JSON)."""
+(events.* in the summary and the JSON). The global setup shares a variable
+that every run checks; teardown also reports the worker's steps."""
 
 from collections import Counter
 
@@ -13,6 +14,7 @@ seen = Counter()
 @global_setup()
 def starting(args):
     molotov.print(f"starting {args.workers} workers")
+    molotov.set_var("run", "started")
 
 
 @setup()
@@ -29,6 +31,7 @@ def count(event, **info):
 
 @scenario()
 def hello(session):
+    assert molotov.get_var("run") == "started", "the shared variable is missing"
     resp = session.get("/")
     assert resp.status == 200, f"status {resp.status}"
     assert resp.json()["result"] == "OK", f"unexpected body: {resp.text}"
@@ -39,3 +42,4 @@ def report(worker_id):
     for kind in ("sending_request", "response_received", "scenario_start",
                  "scenario_success", "scenario_failure"):
         molotov.incr("events." + kind.replace("_", "-"), seen[kind])
+    molotov.incr("steps", molotov.step())

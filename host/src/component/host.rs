@@ -54,6 +54,11 @@ impl GuestClock {
         *self = Self::new();
     }
 
+    /// Counts `waited` as time spent on the host, not in the guest.
+    pub fn add_host_wait(&mut self, waited: Duration) {
+        self.host_wait += waited;
+    }
+
     pub fn guest_time(&self) -> Duration {
         self.call_started.elapsed().saturating_sub(self.host_wait)
     }
@@ -174,6 +179,12 @@ impl WorkerState {
             .filter(|l| !l.trim().is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))
             .collect();
         lines[lines.len().saturating_sub(3)..].join(" ")
+    }
+
+    /// Time spent waiting on the guest's own HTTP requests since the last
+    /// look: host time, not guest time.
+    pub fn take_http_wait(&self) -> Duration {
+        self.http.take_wait()
     }
 
     fn wants(&self, kind: EventKinds) -> bool {

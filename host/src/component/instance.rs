@@ -52,8 +52,10 @@ impl Instance {
     ) -> anyhow::Result<Self> {
         let mut store = Store::new(&loaded.engine, WorkerState::new(run, worker_id, session));
         store.limiter(|state| state.limiter());
-        store.epoch_deadline_callback(|context| {
-            let state = context.data();
+        store.epoch_deadline_callback(|mut context| {
+            let state = context.data_mut();
+            let waited = state.take_http_wait();
+            state.clock.add_host_wait(waited);
             if state.clock.guest_time() > state.run.guest_deadline {
                 return Err(DeadlineExceeded.into());
             }
@@ -91,7 +93,10 @@ impl Instance {
 
     /// Starts the guest-time clock and the epoch deadline for one call.
     fn arm(&mut self) {
-        self.store.data_mut().clock.start_call();
+        let state = self.store.data_mut();
+        state.clock.start_call();
+        // Waits that ended before this call are not this call's.
+        state.take_http_wait();
         self.store.set_epoch_deadline(1);
     }
 

@@ -4,6 +4,7 @@
 //! scenario's session request.
 
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full};
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
@@ -28,6 +29,42 @@ pub struct GuestHttp {
     queue: EventQueue,
     /// The event kinds the guest subscribed to, refreshed at each use.
     pub events: EventKinds,
+    waiting: Arc<Mutex<Waiting>>,
+}
+
+/// The time the worker had a request of its guest's client in flight: the
+/// guest, blocked in `wasi:io/poll` meanwhile, was waiting on the host.
+#[derive(Default)]
+struct Waiting {
+    in_flight: u32,
+    since: Option<Instant>,
+    total: Duration,
+}
+
+/// Counts a request in flight until it is dropped (finished or abandoned).
+struct InFlight(Arc<Mutex<Waiting>>);
+
+impl InFlight {
+    fn start(waiting: &Arc<Mutex<Waiting>>) -> Self {
+        let mut state = waiting.lock().expect("waiting");
+        if state.in_flight == 0 {
+            state.since = Some(Instant::now());
+        }
+        state.in_flight += 1;
+        Self(Arc::clone(waiting))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut state = self.0.lock().expect("waiting");
+        state.in_flight -= 1;
+        if state.in_flight == 0
+            && let Some(since) = state.since.take()
+        {
+            state.total += since.elapsed();
+        }
+    }
 }
 
 impl GuestHttp {
@@ -45,7 +82,19 @@ impl GuestHttp {
             recorder,
             queue,
             events: EventKinds::empty(),
+            waiting: Arc::default(),
         }
+    }
+
+    /// The time spent with a request in flight since the last call.
+    pub fn take_wait(&self) -> Duration {
+        let mut state = self.waiting.lock().expect("waiting");
+        let mut waited = std::mem::take(&mut state.total);
+        if let Some(since) = state.since.as_mut() {
+            waited += since.elapsed();
+            *since = Instant::now();
+        }
+        waited
     }
 }
 
@@ -62,7 +111,9 @@ impl WasiHttpHooks for GuestHttp {
         let queue = Arc::clone(&self.queue);
         let worker_id = self.worker_id;
         let events = self.events;
+        let in_flight = InFlight::start(&self.waiting);
         Box::new(async move {
+            let _in_flight = in_flight;
             let req = into_request(request, options).await?;
             if events.contains(EventKinds::SENDING_REQUEST) {
                 let event = RequestEvent {

