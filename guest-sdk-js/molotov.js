@@ -68,18 +68,38 @@ export class HttpError extends Error {
 
 const utf8 = new TextEncoder();
 
-/** A complete response, copied out of the host. */
+// The host's response handles of the current call, released when it ends.
+const live = [];
+
+function release() {
+  for (const host of live.splice(0)) host[Symbol.dispose]();
+}
+
+/** A complete response, held by the host: each part is copied into the
+ * guest only when read. Valid until the scenario (or fixture) returns. */
 export class Response {
+  #host;
+  #body;
   constructor(host) {
+    this.#host = host;
     this.status = host.status();
-    this.headers = host.headers();
-    this.body = host.body();
-    this.url = host.url();
-    this.elapsedUs = Number(host.elapsedUs());
+    live.push(host);
+  }
+  get headers() {
+    return this.#host.headers();
+  }
+  get body() {
+    this.#body ??= this.#host.body();
+    return this.#body;
+  }
+  get url() {
+    return this.#host.url();
+  }
+  get elapsedUs() {
+    return Number(this.#host.elapsedUs());
   }
   header(name) {
-    const lower = name.toLowerCase();
-    return this.headers.find(([k]) => k.toLowerCase() === lower)?.[1];
+    return this.#host.header(name);
   }
   text() {
     return new TextDecoder().decode(this.body);
@@ -106,17 +126,12 @@ export class Session {
   /** `{ method, url, headers: {name: value}, body, timeoutMs, name }` */
   request({ method = "GET", url, headers = {}, body, timeoutMs, name }) {
     const bytes = typeof body === "string" ? utf8.encode(body) : body;
-    let host;
     try {
-      host = this.#host.send({ method, url, headers: Object.entries(headers), body: bytes, timeoutMs, name });
+      return new Response(
+        this.#host.send({ method, url, headers: Object.entries(headers), body: bytes, timeoutMs, name }),
+      );
     } catch (e) {
       throw new HttpError(e.payload ?? e);
-    }
-    // Copied out at once, so the host's handle is released now, not by a GC.
-    try {
-      return new Response(host);
-    } finally {
-      host[Symbol.dispose]();
     }
   }
   get(url, options = {}) {
@@ -166,14 +181,34 @@ export const incr = (name, delta = 1) => metrics.incr(name, BigInt(delta));
 /** Records `us` microseconds in the custom histogram `name`. */
 export const timing = (name, us) => metrics.timing(name, BigInt(Math.round(us)));
 
-// A thrown value becomes the failure message; promises are awaited, so
-// scenarios may be async (for fetch).
-async function outcome(fn, ...a) {
+const message = (e) => (e instanceof Error ? e.message || e.name : String(e));
+
+// A thrown value becomes the failure message. An async function (for fetch)
+// returns a promise, which the component awaits; a plain one stays
+// synchronous, which is much cheaper than a trip through the event loop.
+// Either way the call's responses are released when it ends.
+function outcome(fn, ...a) {
+  let result;
   try {
-    return await fn(...a);
+    result = fn(...a);
   } catch (e) {
-    throw e instanceof Error ? e.message || e.name : String(e);
+    release();
+    throw message(e);
   }
+  if (typeof result?.then !== "function") {
+    release();
+    return result;
+  }
+  return result.then(
+    (value) => {
+      release();
+      return value;
+    },
+    (e) => {
+      release();
+      throw message(e);
+    },
+  );
 }
 
 const toEvent = ({ tag, val }) => {
@@ -199,34 +234,37 @@ export const scenarios = {
       events: Object.fromEntries(EVENT_KINDS.map((k) => [k, registry.events.includes(k)])),
     };
   },
-  async run(name, session) {
+  run(name, session) {
     const entry = registry.scenarios.get(name);
     if (!entry) throw `no scenario named ${JSON.stringify(name)}`;
-    await outcome(entry.run, new Session(session));
+    return outcome(entry.run, new Session(session));
   },
-  async globalSetup(runArgs) {
-    await outcome(registry.fixtures.globalSetup, runArgs);
+  globalSetup(runArgs) {
+    return outcome(registry.fixtures.globalSetup, runArgs);
   },
-  async setup(id, runArgs) {
-    const options = await outcome(registry.fixtures.setup, id, runArgs);
-    if (!options) return undefined;
-    return {
-      headers: Object.entries(options.headers ?? {}),
-      timeoutMs: options.timeoutMs,
-      maxRedirects: options.maxRedirects,
-    };
+  setup(id, runArgs) {
+    const toWit = (options) =>
+      options
+        ? {
+            headers: Object.entries(options.headers ?? {}),
+            timeoutMs: options.timeoutMs,
+            maxRedirects: options.maxRedirects,
+          }
+        : undefined;
+    const options = outcome(registry.fixtures.setup, id, runArgs);
+    return typeof options?.then === "function" ? options.then(toWit) : toWit(options);
   },
-  async setupSession(id, session) {
-    await outcome(registry.fixtures.setupSession, id, new Session(session));
+  setupSession(id, session) {
+    return outcome(registry.fixtures.setupSession, id, new Session(session));
   },
-  async teardownSession(id, session) {
-    await outcome(registry.fixtures.teardownSession, id, new Session(session));
+  teardownSession(id, session) {
+    return outcome(registry.fixtures.teardownSession, id, new Session(session));
   },
-  async teardown(id) {
-    await outcome(registry.fixtures.teardown, id);
+  teardown(id) {
+    return outcome(registry.fixtures.teardown, id);
   },
-  async globalTeardown() {
-    await outcome(registry.fixtures.globalTeardown);
+  globalTeardown() {
+    return outcome(registry.fixtures.globalTeardown);
   },
   pick(id, stepNumber) {
     return registry.fixtures.picker(id, Number(stepNumber));

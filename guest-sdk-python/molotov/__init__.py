@@ -106,20 +106,45 @@ def _http_error(error) -> HttpError:
     return HttpError(kind, getattr(error, "value", "") or "")
 
 
-class Response:
-    """A complete response, copied out of the host."""
+# The host's response handles of the current call, released when it ends.
+_live: List[_http.Response] = []
 
-    def __init__(self, status: int, headers: List[Tuple[str, str]], body: bytes,
-                 url: str, elapsed_us: int):
-        self.status = status
-        self.headers = headers
-        self.body = body
-        self.url = url
-        self.elapsed_us = elapsed_us
+
+def _release() -> None:
+    while _live:
+        _live.pop().__exit__(None, None, None)
+
+
+class Response:
+    """A complete response, held by the host: each part is copied into the
+    guest only when read. Valid until the scenario (or fixture) returns."""
+
+    def __init__(self, host: _http.Response):
+        self._host = host
+        self._body: Optional[bytes] = None
+        self.status = host.status()
+        _live.append(host)
+
+    @property
+    def headers(self) -> List[Tuple[str, str]]:
+        return self._host.headers()
+
+    @property
+    def body(self) -> bytes:
+        if self._body is None:
+            self._body = self._host.body()
+        return self._body
+
+    @property
+    def url(self) -> str:
+        return self._host.url()
+
+    @property
+    def elapsed_us(self) -> int:
+        return self._host.elapsed_us()
 
     def header(self, name: str) -> Optional[str]:
-        name = name.lower()
-        return next((v for k, v in self.headers if k.lower() == name), None)
+        return self._host.header(name)
 
     @property
     def text(self) -> str:
@@ -149,12 +174,9 @@ class Session:
             timeout_ms=None if timeout is None else int(timeout * 1000), name=name,
         )
         try:
-            res = self._host.send(req)
+            return Response(self._host.send(req))
         except Err as e:
             raise _http_error(e.value) from None
-        # Copied out at once, so the host's handle is released now, not by the GC.
-        with res:
-            return Response(res.status(), res.headers(), res.body(), res.url(), res.elapsed_us())
 
     def get(self, url: str, **kw) -> Response:
         return self.request("GET", url, **kw)

@@ -7,7 +7,7 @@ from wit_world import exports
 from wit_world.exports import scenarios as wit
 from wit_world.imports import http
 
-from . import EVENT_KINDS, Session, _registry
+from . import EVENT_KINDS, Session, _registry, _release
 
 _FIXTURE_FLAGS = {
     "global_setup": wit.Fixtures.GLOBAL_SETUP,
@@ -46,6 +46,8 @@ def _call(fn, *a):
         return fn(*a)
     except Exception as e:
         raise Err(_message(e))
+    finally:
+        _release()
 
 
 def _info(event) -> dict:

@@ -163,3 +163,23 @@ fn waiting_on_fetch_is_not_guest_time() {
     let json = run.json();
     assert_eq!(json["scenarios"]["ok"], 1, "{json} {}", run.stdout);
 }
+
+/// The Go bindings are generated and committed: they must be regenerated
+/// (guest-sdk-go/README.md) whenever the contract changes.
+#[test]
+fn the_committed_go_bindings_match_the_contract() {
+    use sha2::{Digest, Sha256};
+    let contract = std::fs::read(workspace().join("wit/scenario.wit")).unwrap();
+    let digest: String = Sha256::digest(&contract)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let recorded =
+        std::fs::read_to_string(workspace().join("guest-sdk-go/internal/wit/contract.sha256"))
+            .unwrap();
+    assert_eq!(
+        recorded.trim(),
+        digest,
+        "wit/scenario.wit changed: regenerate guest-sdk-go/internal/wit and its contract.sha256"
+    );
+}

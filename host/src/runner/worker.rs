@@ -223,7 +223,14 @@ fn report_broken(worker_id: u32, shared: &Shared, name: &str, error: &GuestError
 
 /// Replaces a broken instance, keeping the worker's session (cookies, headers).
 async fn replace(worker_id: u32, shared: &Shared, instance: Instance) -> Option<Instance> {
-    let session = instance.session();
+    let mut session = instance.session();
+    if session.try_lock().is_err() {
+        // A cancelled call left its request in flight, holding the session
+        // (and a connection in an unknown state): go on with a new one.
+        session = SharedSession::default();
+    }
+    // Its pool slot is needed for the replacement.
+    drop(instance);
     match new_instance(worker_id, shared, session).await {
         Ok(instance) => Some(instance),
         Err(error) => {
