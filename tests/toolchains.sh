@@ -8,7 +8,7 @@ rustup target add wasm32-wasip2
 
 if [ "$(componentize-py --version 2>/dev/null)" != "componentize-py 0.25.1" ]; then
     python3 -m pip install --quiet --disable-pip-version-check componentize-py==0.25.1
-    command -v pyenv >/dev/null && pyenv rehash
+    if command -v pyenv >/dev/null; then pyenv rehash; fi
 fi
 
 # The JS SDK carries componentize-js and the bundler; examples link to it.
