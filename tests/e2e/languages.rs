@@ -183,3 +183,26 @@ fn the_committed_go_bindings_match_the_contract() {
         "wit/scenario.wit changed: regenerate guest-sdk-go/internal/wit and its contract.sha256"
     );
 }
+
+/// `molotov build` on a Rust project is cargo's component, copied to `-o`.
+#[test]
+fn build_builds_a_rust_project_with_cargo() {
+    let component = scratch("hello.wasm");
+    let out = molotov()
+        .arg("build")
+        .arg(workspace().join("guest-examples/rust/hello"))
+        .arg("-o")
+        .arg(&component)
+        // The outer `cargo test` holds the lock on the workspace's target.
+        .env("CARGO_TARGET_DIR", workspace().join("target/e2e-guests"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let server = Server::start();
+    let run = run_against(&server, &component, &["-r", "2"]);
+    assert_eq!(run.json()["scenarios"]["ok"], 2, "{}", run.stderr);
+}
