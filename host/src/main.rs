@@ -63,6 +63,10 @@ fn run(runtime: &tokio::runtime::Runtime, args: RunArgs, argv: &[OsString]) -> E
     let json = args.json.clone();
     let tally_out = args.tally_out.clone();
     runtime.block_on(async { molotov::interrupts::subscribe() });
+    if tally_out.is_some() {
+        // A child of `-p`: its parent may interrupt it from now on.
+        println!("{}", molotov::processes::READY);
+    }
     let outcome = if args.processes > 1 && tally_out.is_none() {
         runtime.block_on(molotov::processes::run(args, argv))
     } else {

@@ -4,6 +4,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -44,6 +45,38 @@ impl ChildResult {
     }
 }
 
+/// The line a child prints once it handles Ctrl+C: before that, SIGINT
+/// would kill it before it could write its results.
+pub const READY: &str = "ready";
+
+/// Where a child is in the Ctrl+C handshake.
+#[derive(Default)]
+struct Interruptible(AtomicU8);
+
+const STARTING: u8 = 0;
+const LISTENING: u8 = 1;
+const PENDING: u8 = 2;
+
+impl Interruptible {
+    /// Interrupts the child now if it is ready, else once it is.
+    fn interrupt(&self, pid: u32) {
+        match self
+            .0
+            .compare_exchange(STARTING, PENDING, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => {}
+            Err(_) => interrupt(pid),
+        }
+    }
+
+    /// The child is ready: delivers an interrupt that waited for it.
+    fn ready(&self, pid: u32) {
+        if self.0.swap(LISTENING, Ordering::AcqRel) == PENDING {
+            interrupt(pid);
+        }
+    }
+}
+
 /// Runs `flags.processes` children with the command line `argv` (the
 /// parent's own) and merges what they measured.
 pub async fn run(flags: Flags, argv: &[OsString]) -> anyhow::Result<Outcome> {
@@ -62,6 +95,7 @@ pub async fn run(flags: Flags, argv: &[OsString]) -> anyhow::Result<Outcome> {
         Progress::default();
         flags.processes as usize
     ]));
+    let mut handshakes = Vec::new();
     for process in 0..flags.processes {
         let out = scratch.join(format!("{process}.json"));
         let mut child = Command::new(&exe)
@@ -78,13 +112,16 @@ pub async fn run(flags: Flags, argv: &[OsString]) -> anyhow::Result<Outcome> {
             .kill_on_drop(true)
             .spawn()
             .context("cannot start a child process")?;
-        if let Some(stdout) = child.stdout.take() {
+        let handshake = Arc::new(Interruptible::default());
+        if let (Some(stdout), Some(pid)) = (child.stdout.take(), child.id()) {
             tokio::spawn(follow_progress(
                 stdout,
                 Arc::clone(&progress),
                 process as usize,
+                (pid, Arc::clone(&handshake)),
             ));
         }
+        handshakes.push(handshake);
         outs.push(out.clone());
         children.push((child, out));
     }
@@ -111,7 +148,7 @@ pub async fn run(flags: Flags, argv: &[OsString]) -> anyhow::Result<Outcome> {
             }
         })
     };
-    let waited = wait_for_children(children, &console).await;
+    let waited = wait_for_children(children, handshakes, &console).await;
     show.abort();
     console.finish_progress();
     let results = outs
@@ -153,10 +190,17 @@ pub async fn run(flags: Flags, argv: &[OsString]) -> anyhow::Result<Outcome> {
 /// stops on a rule (`-x`, `-f`, sizing, a failed setup), the others stop too.
 async fn wait_for_children(
     children: Vec<(Child, PathBuf)>,
+    handshakes: Vec<Arc<Interruptible>>,
     console: &Console,
 ) -> anyhow::Result<()> {
-    let pids: Vec<u32> = children.iter().filter_map(|(c, _)| c.id()).collect();
-    let interrupt_all = || pids.iter().for_each(|pid| interrupt(*pid));
+    let pids: Vec<Option<u32>> = children.iter().map(|(c, _)| c.id()).collect();
+    let interrupt_all = || {
+        for (pid, handshake) in pids.iter().zip(&handshakes) {
+            if let Some(pid) = pid {
+                handshake.interrupt(*pid);
+            }
+        }
+    };
     let mut interrupts = crate::interrupts::subscribe();
     let mut waiting = JoinSet::new();
     for (process, (mut child, out)) in children.into_iter().enumerate() {
@@ -187,10 +231,20 @@ async fn wait_for_children(
     }
 }
 
-/// Keeps the latest progress a child reported on its stdout.
-async fn follow_progress(stdout: ChildStdout, progress: Arc<Mutex<Vec<Progress>>>, process: usize) {
+/// Keeps the latest progress a child reported on its stdout, after its
+/// [`READY`] line.
+async fn follow_progress(
+    stdout: ChildStdout,
+    progress: Arc<Mutex<Vec<Progress>>>,
+    process: usize,
+    (pid, handshake): (u32, Arc<Interruptible>),
+) {
     let mut lines = BufReader::new(stdout).lines();
     while let Ok(Some(line)) = lines.next_line().await {
+        if line == READY {
+            handshake.ready(pid);
+            continue;
+        }
         if let Ok(latest) = serde_json::from_str::<Progress>(&line) {
             progress.lock().expect("progress")[process] = latest;
         }
