@@ -235,7 +235,8 @@ impl http::HostSession for WorkerState {
         let waited = Instant::now();
         // The exchange runs as a task of its own, on a thread's stack: polled
         // here, hyper's deep call chains would stay resident in every worker's
-        // fiber stack. The session travels with it and comes back.
+        // fiber stack. It holds the session (shared with the guest's own
+        // `wasi:http` client) for the exchange.
         let run = Arc::clone(&self.run);
         let recorder = self.recorder.clone();
         let session = Arc::clone(&self.session);

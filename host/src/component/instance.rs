@@ -198,15 +198,16 @@ impl Instance {
 
     /// Delivers the events queued since the last delivery, in one call.
     pub async fn deliver_events(&mut self) -> Result<(), GuestError> {
-        let queue = Arc::clone(&self.state().pending_events);
-        let mut events = std::mem::take(&mut *queue.lock().expect("event queue"));
+        let mut events =
+            std::mem::take(&mut *self.state().pending_events.lock().expect("event queue"));
         if events.is_empty() {
             return Ok(());
         }
         let delivered = self.on_events(&events).await;
-        // The queue's allocation is reused for the next run's events.
+        // The queue's allocation is reused for the next run's events (unless
+        // a request of the guest's own client queued some meanwhile).
         events.clear();
-        let mut pending = queue.lock().expect("event queue");
+        let mut pending = self.state().pending_events.lock().expect("event queue");
         if pending.is_empty() {
             *pending = events;
         }
