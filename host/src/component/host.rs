@@ -10,8 +10,9 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::bindings::molotov::scenario::{context, http, log, metrics, vars};
-use super::bindings::{Event, EventKinds, Level, Request, RequestEvent, ResponseEvent};
+use super::bindings::{Event, EventKinds, Level, Request};
 use super::bindings::{HttpError, RunArgs};
+use super::exchange::SessionLink;
 use super::wasi_http::{EventQueue, GuestHttp};
 use crate::console::Console;
 use crate::metrics::{Metrics, Recorder};
@@ -138,13 +139,13 @@ impl WorkerState {
             limit_bytes: run.max_memory_bytes,
         };
         let pending_events = EventQueue::default();
-        let http = GuestHttp::new(
-            Arc::clone(&run),
+        let http = GuestHttp::new(SessionLink {
+            run: Arc::clone(&run),
             worker_id,
-            Arc::clone(&session),
-            recorder.clone(),
-            Arc::clone(&pending_events),
-        );
+            session: Arc::clone(&session),
+            recorder: recorder.clone(),
+            queue: Arc::clone(&pending_events),
+        });
         Self {
             run,
             worker_id,
@@ -187,10 +188,6 @@ impl WorkerState {
         self.http.take_wait()
     }
 
-    fn wants(&self, kind: EventKinds) -> bool {
-        self.events.contains(kind)
-    }
-
     /// Queues an event for the guest's hook.
     pub fn queue(&self, event: Event) {
         self.pending_events.lock().expect("event queue").push(event);
@@ -225,47 +222,13 @@ impl http::HostSession for WorkerState {
         _session: Resource<SessionHandle>,
         req: Request,
     ) -> Result<std::result::Result<Resource<ResponseData>, HttpError>> {
-        if self.wants(EventKinds::SENDING_REQUEST) {
-            let event = RequestEvent {
-                worker_id: self.worker_id,
-                request: req.clone(),
-            };
-            self.queue(Event::SendingRequest(event));
-        }
         let waited = Instant::now();
         // The exchange runs as a task of its own, on a thread's stack: polled
         // here, hyper's deep call chains would stay resident in every worker's
-        // fiber stack. It holds the session (shared with the guest's own
-        // `wasi:http` client) for the exchange.
-        let run = Arc::clone(&self.run);
-        let recorder = self.recorder.clone();
-        let session = Arc::clone(&self.session);
-        let exchange = tokio::spawn(async move {
-            let mut session = session.lock().await;
-            // Boxed, the exchange is built in place on the heap; inline, its
-            // whole state (kilobytes) would be copied at each move into the task.
-            let outcome = Box::pin(run.client.send(&mut session, &req, &recorder)).await;
-            (req, outcome)
-        });
-        let (req, outcome) = exchange.await?;
+        // fiber stack.
+        let exchange = self.http.link().send(req, self.events);
+        let outcome = tokio::spawn(exchange).await?;
         self.clock.host_wait += waited.elapsed();
-        if self.run.console.verbose >= 2 {
-            self.run
-                .console
-                .dump_exchange(self.worker_id, &req, outcome.as_ref());
-        }
-        if self.wants(EventKinds::RESPONSE_RECEIVED) {
-            let info = outcome
-                .as_ref()
-                .map(ResponseData::info)
-                .map_err(Clone::clone);
-            let event = ResponseEvent {
-                worker_id: self.worker_id,
-                request: req,
-                outcome: info,
-            };
-            self.queue(Event::ResponseReceived(event));
-        }
         match outcome {
             Ok(response) => Ok(Ok(self.table.push(response)?)),
             Err(error) => Ok(Err(error)),

@@ -2,6 +2,7 @@
 
 pub mod bindings;
 mod cache;
+mod exchange;
 pub use cache::default_dir as default_cache_dir;
 pub mod host;
 mod instance;

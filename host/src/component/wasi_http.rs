@@ -9,10 +9,9 @@ use std::time::{Duration, Instant};
 use http_body_util::{BodyExt, Full};
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
-use super::bindings::{Event, EventKinds, HttpError, Request, RequestEvent, ResponseEvent};
-use super::host::RunContext;
-use crate::metrics::Recorder;
-use crate::session::{ResponseData, SharedSession};
+use super::bindings::{Event, EventKinds, HttpError, Request};
+use super::exchange::SessionLink;
+use crate::session::ResponseData;
 
 /// Events waiting for the guest's hook.
 pub type EventQueue = Arc<Mutex<Vec<Event>>>;
@@ -22,11 +21,7 @@ type Exchange = Box<dyn Future<Output = Result<(http::Response<WasiBody>, Sent),
 
 /// What a worker's `wasi:http` client needs of the worker.
 pub struct GuestHttp {
-    run: Arc<RunContext>,
-    worker_id: u32,
-    session: SharedSession,
-    recorder: Recorder,
-    queue: EventQueue,
+    link: SessionLink,
     /// The event kinds the guest subscribed to, refreshed at each use.
     pub events: EventKinds,
     waiting: Arc<Mutex<Waiting>>,
@@ -68,22 +63,17 @@ impl Drop for InFlight {
 }
 
 impl GuestHttp {
-    pub fn new(
-        run: Arc<RunContext>,
-        worker_id: u32,
-        session: SharedSession,
-        recorder: Recorder,
-        queue: EventQueue,
-    ) -> Self {
+    pub fn new(link: SessionLink) -> Self {
         Self {
-            run,
-            worker_id,
-            session,
-            recorder,
-            queue,
+            link,
             events: EventKinds::empty(),
             waiting: Arc::default(),
         }
+    }
+
+    /// What one request needs of the worker.
+    pub fn link(&self) -> SessionLink {
+        self.link.clone()
     }
 
     /// The time spent with a request in flight since the last call.
@@ -105,48 +95,13 @@ impl WasiHttpHooks for GuestHttp {
         options: Option<RequestOptions>,
         _response_errors: Sent,
     ) -> Exchange {
-        let run = Arc::clone(&self.run);
-        let session = Arc::clone(&self.session);
-        let recorder = self.recorder.clone();
-        let queue = Arc::clone(&self.queue);
-        let worker_id = self.worker_id;
+        let link = self.link.clone();
         let events = self.events;
         let in_flight = InFlight::start(&self.waiting);
         Box::new(async move {
             let _in_flight = in_flight;
             let req = into_request(request, options).await?;
-            if events.contains(EventKinds::SENDING_REQUEST) {
-                let event = RequestEvent {
-                    worker_id,
-                    request: req.clone(),
-                };
-                queue
-                    .lock()
-                    .expect("event queue")
-                    .push(Event::SendingRequest(event));
-            }
-            let outcome = {
-                let mut session = session.lock().await;
-                Box::pin(run.client.send(&mut session, &req, &recorder)).await
-            };
-            if run.console.verbose >= 2 {
-                run.console.dump_exchange(worker_id, &req, outcome.as_ref());
-            }
-            if events.contains(EventKinds::RESPONSE_RECEIVED) {
-                let event = ResponseEvent {
-                    worker_id,
-                    outcome: outcome
-                        .as_ref()
-                        .map(ResponseData::info)
-                        .map_err(Clone::clone),
-                    request: req,
-                };
-                queue
-                    .lock()
-                    .expect("event queue")
-                    .push(Event::ResponseReceived(event));
-            }
-            let response = into_response(outcome?)?;
+            let response = into_response(link.send(req, events).await?)?;
             Ok((response, Box::new(async { Ok(()) }) as Sent))
         })
     }

@@ -1,0 +1,61 @@
+//! One request on a worker's session, with its events and `-vv` dump: what
+//! the session import and the guest's own `wasi:http` client both do.
+
+use std::sync::Arc;
+
+use super::bindings::{Event, EventKinds, HttpError, Request, RequestEvent, ResponseEvent};
+use super::host::RunContext;
+use super::wasi_http::EventQueue;
+use crate::metrics::Recorder;
+use crate::session::{ResponseData, SharedSession};
+
+/// What a request needs of its worker.
+#[derive(Clone)]
+pub struct SessionLink {
+    pub run: Arc<RunContext>,
+    pub worker_id: u32,
+    pub session: SharedSession,
+    pub recorder: Recorder,
+    pub queue: EventQueue,
+}
+
+impl SessionLink {
+    /// Sends `req` on the worker's session, queueing the events of `events`'
+    /// kinds for the guest's hook.
+    pub async fn send(self, req: Request, events: EventKinds) -> Result<ResponseData, HttpError> {
+        if events.contains(EventKinds::SENDING_REQUEST) {
+            let event = RequestEvent {
+                worker_id: self.worker_id,
+                request: req.clone(),
+            };
+            self.queue(Event::SendingRequest(event));
+        }
+        let outcome = {
+            let mut session = self.session.lock().await;
+            // Boxed, the exchange is built in place on the heap; inline, its
+            // whole state (kilobytes) would be copied at each move.
+            Box::pin(self.run.client.send(&mut session, &req, &self.recorder)).await
+        };
+        if self.run.console.verbose >= 2 {
+            self.run
+                .console
+                .dump_exchange(self.worker_id, &req, outcome.as_ref());
+        }
+        if events.contains(EventKinds::RESPONSE_RECEIVED) {
+            let event = ResponseEvent {
+                worker_id: self.worker_id,
+                outcome: outcome
+                    .as_ref()
+                    .map(ResponseData::info)
+                    .map_err(Clone::clone),
+                request: req,
+            };
+            self.queue(Event::ResponseReceived(event));
+        }
+        outcome
+    }
+
+    fn queue(&self, event: Event) {
+        self.queue.lock().expect("event queue").push(event);
+    }
+}
