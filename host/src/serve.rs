@@ -43,7 +43,8 @@ pub async fn spawn(address: SocketAddr) -> anyhow::Result<SocketAddr> {
     Ok(bound)
 }
 
-/// Like [`spawn`], over TLS (HTTP/2 when the client offers it by ALPN).
+/// Like [`spawn`], over TLS: HTTP/2 when the client offers it by ALPN,
+/// unless `tls` names its own ALPN protocols.
 pub async fn spawn_tls(
     address: SocketAddr,
     mut tls: rustls::ServerConfig,
@@ -52,7 +53,9 @@ pub async fn spawn_tls(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
     let bound = listener.local_addr()?;
-    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    if tls.alpn_protocols.is_empty() {
+        tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    }
     tokio::spawn(accept(listener, Some(TlsAcceptor::from(Arc::new(tls)))));
     Ok(bound)
 }

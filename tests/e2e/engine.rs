@@ -369,6 +369,57 @@ fn an_unreachable_server_is_a_connect_error_not_a_hang() {
     assert_eq!(count(&json["requests"]["errors_by_kind"]["connect"]), 2);
 }
 
+/// A server that answers one request per connection, then closes it without
+/// a `Connection: close` (as when its keep-alive timer fires): the next
+/// request, a POST that is never sent twice, must go on a new connection.
+#[test]
+fn a_connection_the_server_closed_while_idle_is_not_reused() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let connections = std::thread::spawn(move || {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let mut accepted = 0;
+        for stream in listener.incoming().take(3) {
+            let mut reader = BufReader::new(stream.expect("accept"));
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).expect("request head");
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().expect("a length");
+                }
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            reader
+                .read_exact(&mut vec![0; length])
+                .expect("request body");
+            let mut stream = reader.into_inner();
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                .expect("response");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            accepted += 1;
+        }
+        accepted
+    });
+    let args = [
+        "-s",
+        "scenario_two",
+        "-r",
+        "3",
+        "--delay",
+        "0.2",
+        "--target",
+    ];
+    let run = run(&guests().read_write, &[&args[..], &[&url]].concat());
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    assert_eq!(count(&json["scenarios"]["ok"]), 3, "{}", json["scenarios"]);
+    assert_eq!(connections.join().expect("server"), 3);
+}
+
 #[test]
 fn ctrl_c_stops_the_run_and_still_writes_the_results() {
     let run = support::run_interrupted(
@@ -458,10 +509,21 @@ fn bad_flags_exit_2() {
 
 #[test]
 fn https_with_the_operators_ca_negotiates_http2() {
+    https_with_the_operators_ca(Vec::new(), "HTTP/2.0");
+}
+
+#[test]
+fn https_to_a_server_without_http2_speaks_http1() {
+    https_with_the_operators_ca(vec![b"http/1.1".to_vec()], "HTTP/1.1");
+}
+
+/// A server with a self-signed certificate and these ALPN protocols (the
+/// built-in target's h2 and http/1.1 if none), trusted with `--ca-cert` only.
+fn https_with_the_operators_ca(alpn: Vec<Vec<u8>>, expected_version: &str) {
     let certified =
         rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("certificate");
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
-    let config = rustls::ServerConfig::builder_with_provider(
+    let mut config = rustls::ServerConfig::builder_with_provider(
         rustls::crypto::ring::default_provider().into(),
     )
     .with_safe_default_protocol_versions()
@@ -469,6 +531,7 @@ fn https_with_the_operators_ca_negotiates_http2() {
     .with_no_client_auth()
     .with_single_cert(vec![certified.cert.der().clone()], key)
     .expect("server config");
+    config.alpn_protocols = alpn;
     let server = Server::start_tls(config);
     let ca = file_with("ca.pem", certified.cert.pem().as_bytes());
     let ca = ca.to_str().expect("UTF-8 path");
@@ -479,7 +542,7 @@ fn https_with_the_operators_ca_negotiates_http2() {
         "-r",
         "2",
         "--env",
-        "EXPECTED=HTTP/2.0",
+        &format!("EXPECTED={expected_version}"),
         "--target",
         &server.url,
     ];

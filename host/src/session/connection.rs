@@ -1,25 +1,25 @@
 //! A session's connections: one per origin, HTTP/1.1 driven inside the worker's
-//! own task (no connection task, no shared pool lock), HTTP/2 when TLS negotiates it.
+//! own task (no connection task, no shared pool lock), HTTP/2 (hyper) when TLS
+//! negotiates it.
 
-use std::future::Future;
-use std::pin::{Pin, pin};
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::client::conn::{http1, http2};
-use hyper_rustls::MaybeHttpsStream;
+use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
 use url::Url;
 
+use super::http1::{ExchangeError, Http1, ReadReady};
 use crate::component::bindings::HttpError;
-
-type Io = MaybeHttpsStream<TokioIo<TcpStream>>;
-type Body = Full<Bytes>;
 
 /// Where a connection goes: scheme, host and port.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,13 +68,11 @@ pub fn tls_config(
 
 /// An open connection to one origin.
 pub enum Connection {
-    Http1 {
-        sender: http1::SendRequest<Body>,
-        /// The connection's I/O; `None` once the server closed it.
-        driver: Option<Pin<Box<http1::Connection<Io, Body>>>>,
-    },
+    Http1(Http1<Io>),
     /// HTTP/2 multiplexes on its own task, as hyper requires.
-    Http2 { sender: http2::SendRequest<Body> },
+    Http2 {
+        sender: http2::SendRequest<Full<Bytes>>,
+    },
 }
 
 fn connect_error(origin: &Origin, error: impl std::fmt::Display) -> HttpError {
@@ -90,67 +88,59 @@ impl Connection {
         // Requests are small and latency is measured: do not wait to coalesce.
         tcp.set_nodelay(true)
             .map_err(|e| connect_error(origin, e))?;
-        let (io, h2): (Io, bool) = if origin.https {
-            let name =
-                ServerName::try_from(host.to_string()).map_err(|e| connect_error(origin, e))?;
-            let stream = TlsConnector::from(Arc::clone(tls))
-                .connect(name, TokioIo::new(TokioIo::new(tcp)))
-                .await
-                .map_err(|e| connect_error(origin, format!("TLS: {e}")))?;
-            let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
-            (stream.into(), h2)
-        } else {
-            (TokioIo::new(tcp).into(), false)
-        };
-        if h2 {
-            let (sender, driver) = http2::handshake(TokioExecutor::new(), io)
-                .await
-                .map_err(|e| connect_error(origin, e))?;
-            tokio::spawn(driver);
-            Ok(Self::Http2 { sender })
-        } else {
-            let (sender, driver) = http1::handshake(io)
-                .await
-                .map_err(|e| connect_error(origin, e))?;
-            Ok(Self::Http1 {
-                sender,
-                driver: Some(Box::pin(driver)),
-            })
+        if !origin.https {
+            return Ok(Self::Http1(Http1::new(Io::Plain(tcp))));
         }
+        let name = ServerName::try_from(host.to_string()).map_err(|e| connect_error(origin, e))?;
+        let stream = TlsConnector::from(Arc::clone(tls))
+            .connect(name, tcp)
+            .await
+            .map_err(|e| connect_error(origin, format!("TLS: {e}")))?;
+        let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+        let io = Io::Tls(Box::new(stream));
+        if !h2 {
+            return Ok(Self::Http1(Http1::new(io)));
+        }
+        let (sender, driver) = http2::handshake(TokioExecutor::new(), TokioIo::new(io))
+            .await
+            .map_err(|e| connect_error(origin, e))?;
+        tokio::spawn(driver);
+        Ok(Self::Http2 { sender })
     }
 
     /// Whether the connection may still carry requests.
-    pub fn is_open(&self) -> bool {
+    pub fn is_open(&mut self) -> bool {
         match self {
-            Self::Http1 { sender, driver } => driver.is_some() && !sender.is_closed(),
+            Self::Http1(connection) => connection.is_open(),
             Self::Http2 { sender } => !sender.is_closed(),
         }
     }
 
-    /// Sends `request` and reads the whole response. `Err(Retry(request))`
-    /// means the connection closed before the request went out: it is safe to
+    /// Sends `request` and reads the whole response. `Err(Retry)` means the
+    /// server closed the connection before it took the request: it is safe to
     /// send again on a new connection.
     pub async fn exchange(
         &mut self,
-        request: http::Request<Body>,
+        request: &http::Request<Bytes>,
     ) -> Result<(http::response::Parts, Bytes), Failure> {
         match self {
-            Self::Http1 { sender, driver } => {
-                let request = origin_form(request);
-                if drive(driver, sender.ready()).await?.is_err() {
-                    return Err(Failure::Retry(Box::new(request)));
-                }
-                let response = drive(driver, sender.try_send_request(request))
-                    .await?
-                    .map_err(unsent)?;
-                let (parts, body) = response.into_parts();
-                let bytes = drive(driver, body.collect())
-                    .await?
-                    .map_err(|e| Failure::Error(chain(&e)))?;
-                Ok((parts, bytes.to_bytes()))
-            }
+            Self::Http1(connection) => connection.exchange(request).await.map_err(|e| match e {
+                ExchangeError::Stale => Failure::Retry,
+                ExchangeError::Io(error) => Failure::Error(chain(&error)),
+                ExchangeError::Protocol(message) => Failure::Error(HttpError::Protocol(message)),
+            }),
             Self::Http2 { sender } => {
-                let response = sender.try_send_request(request).await.map_err(unsent)?;
+                let mut copy = http::Request::new(Full::new(request.body().clone()));
+                *copy.method_mut() = request.method().clone();
+                *copy.uri_mut() = request.uri().clone();
+                *copy.headers_mut() = request.headers().clone();
+                let response = sender.try_send_request(copy).await.map_err(|error| {
+                    if error.message().is_some() {
+                        Failure::Retry
+                    } else {
+                        Failure::Error(chain(error.error()))
+                    }
+                })?;
                 let (parts, body) = response.into_parts();
                 let bytes = body
                     .collect()
@@ -164,63 +154,64 @@ impl Connection {
 
 /// How an exchange failed.
 pub enum Failure {
-    /// Not sent: try again on a fresh connection.
-    Retry(Box<http::Request<Body>>),
+    /// Not taken by the server: try again on a fresh connection.
+    Retry,
     Error(HttpError),
 }
 
-/// HTTP/1.1 wants `GET /path` with a `Host` header, not the absolute URI
-/// that HTTP/2 needs for its `:authority`.
-fn origin_form(mut request: http::Request<Body>) -> http::Request<Body> {
-    let uri = request.uri().clone();
-    if let Some(authority) = uri.authority()
-        && !request.headers().contains_key(http::header::HOST)
-        && let Ok(host) = http::HeaderValue::from_str(authority.as_str())
-    {
-        request.headers_mut().insert(http::header::HOST, host);
-    }
-    if let Some(path) = uri.path_and_query() {
-        *request.uri_mut() = http::Uri::from(path.clone());
-    }
-    request
+/// A connection's byte stream, plain or TLS.
+pub enum Io {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
 }
 
-/// A request hyper gave back unsent can be retried; any other error cannot.
-fn unsent(mut error: hyper::client::conn::TrySendError<http::Request<Body>>) -> Failure {
-    match error.take_message() {
-        Some(request) => Failure::Retry(Box::new(request)),
-        None => Failure::Error(chain(error.error())),
+impl ReadReady for Io {
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self {
+            Self::Plain(tcp) => tcp.poll_read_ready(cx),
+            Self::Tls(tls) => tls.get_ref().0.poll_read_ready(cx),
+        }
     }
 }
 
-/// Polls `future` while driving the HTTP/1 connection's I/O in the same task.
-async fn drive<F: Future>(
-    driver: &mut Option<Pin<Box<http1::Connection<Io, Body>>>>,
-    future: F,
-) -> Result<F::Output, Failure> {
-    let mut future = pin!(future);
-    std::future::poll_fn(|cx| {
-        // The connection first: it writes the request and reads the answer,
-        // so the future is usually ready on the same poll.
-        if let Some(connection) = driver.as_mut() {
-            match connection.as_mut().poll(cx) {
-                Poll::Ready(Ok(())) => *driver = None,
-                Poll::Ready(Err(e)) => {
-                    *driver = None;
-                    return Poll::Ready(Err(Failure::Error(chain(&e))));
-                }
-                Poll::Pending => {}
-            }
+impl AsyncRead for Io {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
+            Self::Tls(tls) => Pin::new(tls.as_mut()).poll_read(cx, buf),
         }
-        match future.as_mut().poll(cx) {
-            Poll::Ready(output) => Poll::Ready(Ok(output)),
-            Poll::Pending if driver.is_none() => Poll::Ready(Err(Failure::Error(
-                HttpError::Protocol("connection closed by the server".into()),
-            ))),
-            Poll::Pending => Poll::Pending,
+    }
+}
+
+impl AsyncWrite for Io {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Self::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
+            Self::Tls(tls) => Pin::new(tls.as_mut()).poll_write(cx, buf),
         }
-    })
-    .await
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
+            Self::Tls(tls) => Pin::new(tls.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(tcp) => Pin::new(tcp).poll_shutdown(cx),
+            Self::Tls(tls) => Pin::new(tls.as_mut()).poll_shutdown(cx),
+        }
+    }
 }
 
 /// An error and its sources, on one line, as a protocol error.

@@ -2,6 +2,7 @@
 //! connections, cookie jar and default headers.
 
 mod connection;
+mod http1;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,7 +12,6 @@ use bytes::Bytes;
 use cookie_store::{CookieStore, RawCookie};
 use http::header::{COOKIE, LOCATION, SET_COOKIE};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use http_body_util::Full;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use url::Url;
@@ -347,13 +347,13 @@ impl HttpClient {
         method: &Method,
         url: &Url,
         body: Option<Bytes>,
-    ) -> Result<http::Request<Full<Bytes>>, HttpError> {
+    ) -> Result<http::Request<Bytes>, HttpError> {
         self.check_allowed(url)?;
         let invalid = |e: &dyn std::fmt::Display| HttpError::InvalidRequest(e.to_string());
         let mut request = http::Request::builder()
             .method(method.clone())
             .uri(url.as_str())
-            .body(Full::new(body.unwrap_or_default()))
+            .body(body.unwrap_or_default())
             .map_err(|e| invalid(&e))?;
         let headers = request.headers_mut();
         headers.extend(session.headers.iter().map(|(n, v)| (n.clone(), v.clone())));
@@ -380,16 +380,13 @@ impl HttpClient {
         &self,
         session: &mut SessionState,
         url: &Url,
-        mut request: http::Request<Full<Bytes>>,
+        request: http::Request<Bytes>,
     ) -> Result<(http::response::Parts, Bytes), HttpError> {
         for _attempt in 0..2 {
             let connection = session.connection(url, &self.tls).await?;
-            match connection.exchange(request).await {
+            match connection.exchange(&request).await {
                 Ok(exchange) => return Ok(exchange),
-                Err(Failure::Retry(unsent)) => {
-                    session.close(url);
-                    request = *unsent;
-                }
+                Err(Failure::Retry) => session.close(url),
                 Err(Failure::Error(error)) => {
                     session.close(url);
                     return Err(error);

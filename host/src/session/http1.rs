@@ -1,0 +1,581 @@
+//! HTTP/1.1 on one kept-alive connection, driven in the worker's own task: the
+//! request written in one go, the response head parsed by `httparse`, its body
+//! framed by length, by chunks or by the end of the connection.
+//!
+//! hyper's client costs a dispatch channel, a body channel and two buffers per
+//! connection; a worker sends one request at a time, so none of that is needed.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use bytes::{Buf, Bytes, BytesMut};
+use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// Headers a response may have; more is a protocol error.
+const MAX_HEADERS: usize = 128;
+/// The largest response head (status line and headers) accepted.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// Free space kept in the read buffer before each read.
+const READ_CHUNK: usize = 4096;
+
+/// A stream whose readiness can be checked without a system call, so that a
+/// kept-alive connection the server closed is noticed before it is reused.
+pub trait ReadReady {
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+}
+
+/// Why an exchange failed.
+#[derive(Debug)]
+pub enum ExchangeError {
+    /// Nothing came back on a reused connection: the server had closed it
+    /// before it read the request, so sending again is safe.
+    Stale,
+    Io(io::Error),
+    Protocol(String),
+}
+
+impl From<io::Error> for ExchangeError {
+    fn from(error: io::Error) -> Self {
+        Self::Io(error)
+    }
+}
+
+fn protocol(message: impl Into<String>) -> ExchangeError {
+    ExchangeError::Protocol(message.into())
+}
+
+/// One HTTP/1.1 connection.
+pub struct Http1<S> {
+    io: S,
+    /// Bytes read from the server and not yet consumed.
+    buffer: BytesMut,
+    /// The request being written; its allocation is reused.
+    out: Vec<u8>,
+    /// Cleared once the server ends the connection (`Connection: close`, a
+    /// body delimited by the close, an error).
+    reusable: bool,
+    /// Whether a request was already sent on it.
+    used: bool,
+}
+
+/// How the response body is delimited.
+enum Framing {
+    Empty,
+    Length(usize),
+    Chunked,
+    UntilClose,
+}
+
+impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
+    pub fn new(io: S) -> Self {
+        Self {
+            io,
+            buffer: BytesMut::new(),
+            out: Vec::new(),
+            reusable: true,
+            used: false,
+        }
+    }
+
+    /// Whether the connection may carry another request. A kept-alive
+    /// connection that became readable while idle was closed by the server
+    /// (or sent something unasked): it is not reused.
+    pub fn is_open(&mut self) -> bool {
+        if !self.reusable {
+            return false;
+        }
+        let mut cx = Context::from_waker(Waker::noop());
+        if self.io.poll_read_ready(&mut cx).is_pending() {
+            return true;
+        }
+        let mut probe = [0u8; 1];
+        let mut probe = tokio::io::ReadBuf::new(&mut probe);
+        // Pending: nothing to read after all (a spurious wake-up, or a TLS
+        // record with no data in it).
+        self.reusable = Pin::new(&mut self.io)
+            .poll_read(&mut cx, &mut probe)
+            .is_pending();
+        self.reusable
+    }
+
+    /// Sends `request` and reads its whole response.
+    pub async fn exchange(
+        &mut self,
+        request: &http::Request<Bytes>,
+    ) -> Result<(http::response::Parts, Bytes), ExchangeError> {
+        let reused = std::mem::replace(&mut self.used, true);
+        // Until the response is read in full, the connection is in doubt.
+        self.reusable = false;
+        self.buffer.clear();
+        encode(request, &mut self.out);
+        let written = async {
+            self.io.write_all(&self.out).await?;
+            self.io.flush().await
+        };
+        if let Err(error) = written.await {
+            return Err(if reused {
+                ExchangeError::Stale
+            } else {
+                error.into()
+            });
+        }
+        match self.read_response(request.method()).await? {
+            Some(response) => Ok(response),
+            // Nothing came back: on a reused connection, the server had closed it.
+            None if reused && request.method().is_idempotent() => Err(ExchangeError::Stale),
+            None => Err(protocol("connection closed by the server")),
+        }
+    }
+
+    /// The response to a request of `method`; `None` if the server closed
+    /// the connection before sending a byte.
+    async fn read_response(
+        &mut self,
+        method: &Method,
+    ) -> Result<Option<(http::response::Parts, Bytes)>, ExchangeError> {
+        loop {
+            let Some((parts, keep_alive, framing)) = self.read_head(method).await? else {
+                return Ok(None);
+            };
+            // An interim response (100 Continue, 103 Early Hints) precedes the real one.
+            if parts.status.is_informational() && parts.status != StatusCode::SWITCHING_PROTOCOLS {
+                continue;
+            }
+            let body = match framing {
+                Framing::Empty => Bytes::new(),
+                Framing::Length(length) => self.read_exact_body(length).await?,
+                Framing::Chunked => self.read_chunked_body().await?,
+                Framing::UntilClose => self.read_until_close().await?,
+            };
+            self.reusable = keep_alive
+                && !matches!(framing, Framing::UntilClose)
+                && parts.status != StatusCode::SWITCHING_PROTOCOLS
+                && self.buffer.is_empty();
+            return Ok(Some((parts, body)));
+        }
+    }
+
+    /// Reads into the buffer; `Ok(0)` means the server closed the connection.
+    async fn fill(&mut self) -> io::Result<usize> {
+        self.buffer.reserve(READ_CHUNK);
+        self.io.read_buf(&mut self.buffer).await
+    }
+
+    async fn read_head(
+        &mut self,
+        method: &Method,
+    ) -> Result<Option<(http::response::Parts, bool, Framing)>, ExchangeError> {
+        loop {
+            if !self.buffer.is_empty()
+                && let Some((length, head)) = parse_head(&self.buffer, method)?
+            {
+                self.buffer.advance(length);
+                return Ok(Some(head));
+            }
+            if self.buffer.len() > MAX_HEAD_BYTES {
+                return Err(protocol("response head too large"));
+            }
+            match self.fill().await {
+                Ok(0) | Err(_) if self.buffer.is_empty() => return Ok(None),
+                Ok(0) => return Err(protocol("connection closed in the response head")),
+                Ok(_) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+
+    async fn read_exact_body(&mut self, length: usize) -> Result<Bytes, ExchangeError> {
+        while self.buffer.len() < length {
+            if self.fill().await? == 0 {
+                return Err(protocol("connection closed in the response body"));
+            }
+        }
+        Ok(self.buffer.split_to(length).freeze())
+    }
+
+    async fn read_until_close(&mut self) -> Result<Bytes, ExchangeError> {
+        while self.fill().await? != 0 {}
+        Ok(self.buffer.split().freeze())
+    }
+
+    async fn read_chunked_body(&mut self) -> Result<Bytes, ExchangeError> {
+        let mut body = BytesMut::new();
+        loop {
+            let size = loop {
+                match httparse::parse_chunk_size(&self.buffer) {
+                    Ok(httparse::Status::Complete((used, size))) => {
+                        self.buffer.advance(used);
+                        break usize::try_from(size)
+                            .map_err(|_| protocol("chunk size too large"))?;
+                    }
+                    Ok(httparse::Status::Partial) => self.fill_in_body().await?,
+                    Err(_) => return Err(protocol("invalid chunk size")),
+                }
+            };
+            if size == 0 {
+                return self.skip_trailers().await.map(|()| body.freeze());
+            }
+            while self.buffer.len() < size + 2 {
+                self.fill_in_body().await?;
+            }
+            body.extend_from_slice(&self.buffer[..size]);
+            if &self.buffer[size..size + 2] != b"\r\n" {
+                return Err(protocol("chunk not followed by CRLF"));
+            }
+            self.buffer.advance(size + 2);
+        }
+    }
+
+    /// Trailer lines after the last chunk, up to the empty line.
+    async fn skip_trailers(&mut self) -> Result<(), ExchangeError> {
+        loop {
+            match self.buffer.windows(2).position(|w| w == b"\r\n") {
+                Some(0) => {
+                    self.buffer.advance(2);
+                    return Ok(());
+                }
+                Some(end) => self.buffer.advance(end + 2),
+                None => self.fill_in_body().await?,
+            }
+        }
+    }
+
+    async fn fill_in_body(&mut self) -> Result<(), ExchangeError> {
+        if self.fill().await? == 0 {
+            return Err(protocol("connection closed in the response body"));
+        }
+        Ok(())
+    }
+}
+
+/// Writes `request` in origin form (`GET /path`) with a `Host` header.
+fn encode(request: &http::Request<Bytes>, out: &mut Vec<u8>) {
+    out.clear();
+    let uri = request.uri();
+    out.extend_from_slice(request.method().as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(uri.path_and_query().map_or("/", |p| p.as_str()).as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    let headers = request.headers();
+    if !headers.contains_key(HOST)
+        && let Some(authority) = uri.authority()
+    {
+        header_line(out, HOST.as_str(), authority.as_str().as_bytes());
+    }
+    for (name, value) in headers {
+        header_line(out, name.as_str(), value.as_bytes());
+    }
+    let body = request.body();
+    if !headers.contains_key(CONTENT_LENGTH)
+        && (!body.is_empty()
+            || matches!(
+                *request.method(),
+                Method::POST | Method::PUT | Method::PATCH
+            ))
+    {
+        header_line(
+            out,
+            CONTENT_LENGTH.as_str(),
+            body.len().to_string().as_bytes(),
+        );
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body);
+}
+
+fn header_line(out: &mut Vec<u8>, name: &str, value: &[u8]) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+type Head = (http::response::Parts, bool, Framing);
+
+/// A complete response head at the start of `buffer`: its length, the parts,
+/// whether the connection stays open, and how the body is framed.
+fn parse_head(buffer: &[u8], method: &Method) -> Result<Option<(usize, Head)>, ExchangeError> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    let length = match response.parse(buffer) {
+        Ok(httparse::Status::Complete(length)) => length,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(error) => return Err(protocol(format!("invalid response head: {error}"))),
+    };
+    let status = response
+        .code
+        .and_then(|code| StatusCode::from_u16(code).ok())
+        .ok_or_else(|| protocol("invalid status code"))?;
+    let version = if response.version == Some(0) {
+        Version::HTTP_10
+    } else {
+        Version::HTTP_11
+    };
+    let mut map = HeaderMap::with_capacity(response.headers.len());
+    for header in response.headers.iter() {
+        let name = HeaderName::from_bytes(header.name.as_bytes())
+            .map_err(|_| protocol(format!("invalid header name {:?}", header.name)))?;
+        let value = HeaderValue::from_bytes(header.value)
+            .map_err(|_| protocol(format!("invalid value of header {name}")))?;
+        map.append(name, value);
+    }
+    let framing = framing(status, method, &map)?;
+    let keep_alive = keep_alive(version, &map);
+    let mut parts = http::Response::new(()).into_parts().0;
+    parts.status = status;
+    parts.version = version;
+    parts.headers = map;
+    Ok(Some((length, (parts, keep_alive, framing))))
+}
+
+/// RFC 9112 section 6.3, in order.
+fn framing(
+    status: StatusCode,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Framing, ExchangeError> {
+    if *method == Method::HEAD
+        || status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+    {
+        return Ok(Framing::Empty);
+    }
+    if let Some(codings) = headers.get_all(TRANSFER_ENCODING).iter().next_back() {
+        let last = codings
+            .to_str()
+            .unwrap_or_default()
+            .rsplit(',')
+            .next()
+            .unwrap_or_default();
+        return Ok(if last.trim().eq_ignore_ascii_case("chunked") {
+            Framing::Chunked
+        } else {
+            Framing::UntilClose
+        });
+    }
+    let mut lengths = headers.get_all(CONTENT_LENGTH).iter();
+    let Some(first) = lengths.next() else {
+        return Ok(Framing::UntilClose);
+    };
+    if lengths.any(|other| other != first) {
+        return Err(protocol("conflicting content-length headers"));
+    }
+    first
+        .to_str()
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .map(Framing::Length)
+        .ok_or_else(|| protocol("invalid content-length"))
+}
+
+fn keep_alive(version: Version, headers: &HeaderMap) -> bool {
+    let says = |token: &str| {
+        headers.get_all(CONNECTION).iter().any(|value| {
+            value
+                .to_str()
+                .unwrap_or_default()
+                .split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case(token))
+        })
+    };
+    match version {
+        Version::HTTP_10 => says("keep-alive"),
+        _ => !says("close"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::DuplexStream;
+
+    impl ReadReady for DuplexStream {
+        fn poll_read_ready(&self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Pending
+        }
+    }
+
+    fn request(method: Method, body: &'static str) -> http::Request<Bytes> {
+        let mut request = http::Request::new(Bytes::from_static(body.as_bytes()));
+        *request.method_mut() = method;
+        *request.uri_mut() = "http://example.test:8080/path?q=1".parse().unwrap();
+        request
+            .headers_mut()
+            .insert("x-test", HeaderValue::from_static("yes"));
+        request
+    }
+
+    /// A server that answers each request it reads with the next of
+    /// `answers`, written in pieces of `piece` bytes, then closes; it returns
+    /// what it received. (A request ends with an empty line, or with "hello",
+    /// the body the tests send.)
+    fn server(
+        answers: Vec<&'static str>,
+        piece: usize,
+    ) -> (DuplexStream, tokio::task::JoinHandle<String>) {
+        let (client, mut server) = tokio::io::duplex(64 * 1024);
+        let task = tokio::spawn(async move {
+            let mut received = Vec::new();
+            for answer in answers {
+                let mut chunk = [0u8; 1024];
+                while !String::from_utf8_lossy(&received).ends_with("\r\n\r\n")
+                    && !String::from_utf8_lossy(&received).ends_with("hello")
+                {
+                    let n = server.read(&mut chunk).await.unwrap();
+                    received.extend_from_slice(&chunk[..n]);
+                }
+                for part in answer.as_bytes().chunks(piece) {
+                    server.write_all(part).await.unwrap();
+                    server.flush().await.unwrap();
+                    tokio::task::yield_now().await;
+                }
+                received.extend_from_slice(b"|");
+            }
+            String::from_utf8(received).unwrap()
+        });
+        (client, task)
+    }
+
+    async fn answered(
+        connection: &mut Http1<DuplexStream>,
+        method: Method,
+        body: &'static str,
+    ) -> (http::response::Parts, Bytes) {
+        connection
+            .exchange(&request(method, body))
+            .await
+            .expect("an answer")
+    }
+
+    #[tokio::test]
+    async fn a_kept_alive_connection_carries_requests_in_turn() {
+        let (io, server) = server(
+            vec![
+                "HTTP/1.1 200 OK\r\ncontent-length: 5\r\nset-cookie: a=1\r\n\r\nfirst",
+                "HTTP/1.1 201 Created\r\nContent-Length: 6\r\n\r\nsecond",
+            ],
+            3,
+        );
+        let mut connection = Http1::new(io);
+        let (parts, body) = answered(&mut connection, Method::GET, "").await;
+        assert_eq!((parts.status.as_u16(), &body[..]), (200, &b"first"[..]));
+        assert_eq!(parts.headers["set-cookie"], "a=1");
+        assert!(connection.is_open());
+        let (parts, body) = answered(&mut connection, Method::POST, "hello").await;
+        assert_eq!((parts.status.as_u16(), &body[..]), (201, &b"second"[..]));
+        assert_eq!(
+            server.await.unwrap(),
+            "GET /path?q=1 HTTP/1.1\r\nhost: example.test:8080\r\nx-test: yes\r\n\r\n|\
+             POST /path?q=1 HTTP/1.1\r\nhost: example.test:8080\r\nx-test: yes\r\ncontent-length: 5\r\n\r\nhello|"
+        );
+    }
+
+    #[tokio::test]
+    async fn chunked_bodies_are_joined_and_trailers_skipped() {
+        let (io, _server) = server(
+            vec![
+                "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n4;ext=1\r\nWiki\r\n5\r\npedia\r\n0\r\nx-trailer: 1\r\n\r\n",
+            ],
+            2,
+        );
+        let mut connection = Http1::new(io);
+        let (_, body) = answered(&mut connection, Method::GET, "").await;
+        assert_eq!(&body[..], b"Wikipedia");
+        assert!(connection.is_open());
+    }
+
+    #[tokio::test]
+    async fn a_body_without_length_ends_with_the_connection() {
+        let (io, _server) = server(vec!["HTTP/1.1 200 OK\r\n\r\nuntil the end"], 4);
+        let mut connection = Http1::new(io);
+        let (_, body) = answered(&mut connection, Method::GET, "").await;
+        assert_eq!(&body[..], b"until the end");
+        assert!(!connection.is_open());
+    }
+
+    #[tokio::test]
+    async fn interim_responses_are_skipped_and_head_has_no_body() {
+        let (io, _server) = server(
+            vec![
+                "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+                "HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n",
+            ],
+            64,
+        );
+        let mut connection = Http1::new(io);
+        let (parts, body) = answered(&mut connection, Method::GET, "").await;
+        assert_eq!((parts.status.as_u16(), &body[..]), (200, &b"ok"[..]));
+        let (parts, body) = answered(&mut connection, Method::HEAD, "").await;
+        assert_eq!((parts.status.as_u16(), body.len()), (200, 0));
+    }
+
+    #[tokio::test]
+    async fn connection_close_is_honoured() {
+        let (io, _server) = server(
+            vec!["HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"],
+            64,
+        );
+        let mut connection = Http1::new(io);
+        answered(&mut connection, Method::GET, "").await;
+        assert!(!connection.is_open());
+    }
+
+    #[tokio::test]
+    async fn a_closed_kept_alive_connection_is_stale_for_idempotent_requests_only() {
+        for (method, stale) in [(Method::GET, true), (Method::POST, false)] {
+            // The second request is read, then the server closes unanswered.
+            let answers = vec!["HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n", ""];
+            let (io, _server) = server(answers, 64);
+            let mut connection = Http1::new(io);
+            answered(&mut connection, Method::GET, "").await;
+            let outcome = connection.exchange(&request(method.clone(), "hello")).await;
+            match outcome {
+                Err(ExchangeError::Stale) => assert!(stale, "{method}"),
+                Err(ExchangeError::Protocol(message)) => {
+                    assert!(!stale, "{method}");
+                    assert_eq!(message, "connection closed by the server");
+                }
+                other => panic!("{method}: {other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn malformed_responses_are_protocol_errors() {
+        for (answer, expected) in [
+            (
+                "HTTP/1.1 200 OK\r\ncontent-length: x\r\n\r\n",
+                "invalid content-length",
+            ),
+            (
+                "HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n",
+                "conflicting content-length headers",
+            ),
+            (
+                "HTTP/1.1 200 OK\r\ncontent-length: 9\r\n\r\nshort",
+                "connection closed in the response body",
+            ),
+            (
+                "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n",
+                "invalid chunk size",
+            ),
+            (
+                "SMTP ready\r\n\r\n",
+                "invalid response head: invalid HTTP version",
+            ),
+        ] {
+            let (io, _server) = server(vec![answer], 64);
+            let mut connection = Http1::new(io);
+            match connection.exchange(&request(Method::GET, "")).await {
+                Err(ExchangeError::Protocol(message)) => {
+                    assert_eq!(message, expected, "{answer:?}")
+                }
+                other => panic!("{answer:?}: {other:?}"),
+            }
+        }
+    }
+}
