@@ -18,6 +18,7 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use url::Url;
 
+use super::Outgoing;
 use super::http1::{ExchangeError, Http1, ReadReady};
 use crate::component::bindings::HttpError;
 
@@ -121,7 +122,7 @@ impl Connection {
     /// send again on a new connection.
     pub async fn exchange(
         &mut self,
-        request: &http::Request<Bytes>,
+        request: &Outgoing<'_>,
     ) -> Result<(http::response::Parts, Bytes), Failure> {
         match self {
             Self::Http1(connection) => connection.exchange(request).await.map_err(|e| match e {
@@ -130,11 +131,13 @@ impl Connection {
                 ExchangeError::Protocol(message) => Failure::Error(HttpError::Protocol(message)),
             }),
             Self::Http2 { sender } => {
-                let mut copy = http::Request::new(Full::new(request.body().clone()));
-                *copy.method_mut() = request.method().clone();
-                *copy.uri_mut() = request.uri().clone();
-                *copy.headers_mut() = request.headers().clone();
-                let response = sender.try_send_request(copy).await.map_err(|error| {
+                let mut h2_request = http::Request::builder()
+                    .method(request.method.clone())
+                    .uri(request.url.as_str())
+                    .body(Full::new(request.body.clone()))
+                    .map_err(|e| Failure::Error(HttpError::InvalidRequest(e.to_string())))?;
+                *h2_request.headers_mut() = request.headers.clone();
+                let response = sender.try_send_request(h2_request).await.map_err(|error| {
                     if error.message().is_some() {
                         Failure::Retry
                     } else {

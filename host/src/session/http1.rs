@@ -13,6 +13,9 @@ use bytes::{Buf, Bytes, BytesMut};
 use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use url::Position;
+
+use super::Outgoing;
 
 /// Headers a response may have; more is a protocol error.
 const MAX_HEADERS: usize = 128;
@@ -20,6 +23,9 @@ const MAX_HEADERS: usize = 128;
 const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// Free space kept in the read buffer before each read.
 const READ_CHUNK: usize = 4096;
+/// The most reserved at once for a body of known length: a server's claim
+/// of a huge length must not allocate it before sending it.
+const MAX_READ_RESERVE: usize = 1 << 20;
 
 /// A stream whose readiness can be checked without a system call, so that a
 /// kept-alive connection the server closed is noticed before it is reused.
@@ -104,7 +110,7 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
     /// Sends `request` and reads its whole response.
     pub async fn exchange(
         &mut self,
-        request: &http::Request<Bytes>,
+        request: &Outgoing<'_>,
     ) -> Result<(http::response::Parts, Bytes), ExchangeError> {
         let reused = std::mem::replace(&mut self.used, true);
         // Until the response is read in full, the connection is in doubt.
@@ -122,10 +128,10 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
                 error.into()
             });
         }
-        match self.read_response(request.method()).await? {
+        match self.read_response(request.method).await? {
             Some(response) => Ok(response),
             // Nothing came back: on a reused connection, the server had closed it.
-            None if reused && request.method().is_idempotent() => Err(ExchangeError::Stale),
+            None if reused && request.method.is_idempotent() => Err(ExchangeError::Stale),
             None => Err(protocol("connection closed by the server")),
         }
     }
@@ -158,9 +164,11 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
         }
     }
 
-    /// Reads into the buffer; `Ok(0)` means the server closed the connection.
-    async fn fill(&mut self) -> io::Result<usize> {
-        self.buffer.reserve(READ_CHUNK);
+    /// Reads into the buffer, with room for the `wanted` bytes expected;
+    /// `Ok(0)` means the server closed the connection.
+    async fn fill(&mut self, wanted: usize) -> io::Result<usize> {
+        self.buffer
+            .reserve(wanted.clamp(READ_CHUNK, MAX_READ_RESERVE));
         self.io.read_buf(&mut self.buffer).await
     }
 
@@ -178,7 +186,7 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
             if self.buffer.len() > MAX_HEAD_BYTES {
                 return Err(protocol("response head too large"));
             }
-            match self.fill().await {
+            match self.fill(READ_CHUNK).await {
                 Ok(0) | Err(_) if self.buffer.is_empty() => return Ok(None),
                 Ok(0) => return Err(protocol("connection closed in the response head")),
                 Ok(_) => {}
@@ -189,15 +197,13 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
 
     async fn read_exact_body(&mut self, length: usize) -> Result<Bytes, ExchangeError> {
         while self.buffer.len() < length {
-            if self.fill().await? == 0 {
-                return Err(protocol("connection closed in the response body"));
-            }
+            self.fill_in_body(length - self.buffer.len()).await?;
         }
         Ok(self.buffer.split_to(length).freeze())
     }
 
     async fn read_until_close(&mut self) -> Result<Bytes, ExchangeError> {
-        while self.fill().await? != 0 {}
+        while self.fill(READ_CHUNK).await? != 0 {}
         Ok(self.buffer.split().freeze())
     }
 
@@ -211,21 +217,25 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
                         break usize::try_from(size)
                             .map_err(|_| protocol("chunk size too large"))?;
                     }
-                    Ok(httparse::Status::Partial) => self.fill_in_body().await?,
+                    Ok(httparse::Status::Partial) => self.fill_in_body(READ_CHUNK).await?,
                     Err(_) => return Err(protocol("invalid chunk size")),
                 }
             };
             if size == 0 {
                 return self.skip_trailers().await.map(|()| body.freeze());
             }
-            while self.buffer.len() < size + 2 {
-                self.fill_in_body().await?;
+            // The chunk and the CRLF after it.
+            let end = size
+                .checked_add(2)
+                .ok_or_else(|| protocol("chunk size too large"))?;
+            while self.buffer.len() < end {
+                self.fill_in_body(end - self.buffer.len()).await?;
             }
-            body.extend_from_slice(&self.buffer[..size]);
-            if &self.buffer[size..size + 2] != b"\r\n" {
+            if &self.buffer[size..end] != b"\r\n" {
                 return Err(protocol("chunk not followed by CRLF"));
             }
-            self.buffer.advance(size + 2);
+            body.extend_from_slice(&self.buffer[..size]);
+            self.buffer.advance(end);
         }
     }
 
@@ -238,43 +248,39 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
                     return Ok(());
                 }
                 Some(end) => self.buffer.advance(end + 2),
-                None => self.fill_in_body().await?,
+                None => self.fill_in_body(READ_CHUNK).await?,
             }
         }
     }
 
-    async fn fill_in_body(&mut self) -> Result<(), ExchangeError> {
-        if self.fill().await? == 0 {
+    async fn fill_in_body(&mut self, wanted: usize) -> Result<(), ExchangeError> {
+        if self.fill(wanted).await? == 0 {
             return Err(protocol("connection closed in the response body"));
         }
         Ok(())
     }
 }
 
-/// Writes `request` in origin form (`GET /path`) with a `Host` header.
-fn encode(request: &http::Request<Bytes>, out: &mut Vec<u8>) {
+/// Writes `request` in origin form (`GET /path?query`) with a `Host` header.
+fn encode(request: &Outgoing<'_>, out: &mut Vec<u8>) {
     out.clear();
-    let uri = request.uri();
-    out.extend_from_slice(request.method().as_str().as_bytes());
+    let url = request.url;
+    out.extend_from_slice(request.method.as_str().as_bytes());
     out.push(b' ');
-    out.extend_from_slice(uri.path_and_query().map_or("/", |p| p.as_str()).as_bytes());
+    out.extend_from_slice(url[Position::BeforePath..Position::AfterQuery].as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
-    let headers = request.headers();
-    if !headers.contains_key(HOST)
-        && let Some(authority) = uri.authority()
-    {
-        header_line(out, HOST.as_str(), authority.as_str().as_bytes());
+    let headers = &request.headers;
+    if !headers.contains_key(HOST) {
+        let authority = &url[Position::BeforeHost..Position::AfterPort];
+        header_line(out, HOST.as_str(), authority.as_bytes());
     }
     for (name, value) in headers {
         header_line(out, name.as_str(), value.as_bytes());
     }
-    let body = request.body();
+    let body = &request.body;
     if !headers.contains_key(CONTENT_LENGTH)
         && (!body.is_empty()
-            || matches!(
-                *request.method(),
-                Method::POST | Method::PUT | Method::PATCH
-            ))
+            || matches!(*request.method, Method::POST | Method::PUT | Method::PATCH))
     {
         header_line(
             out,
@@ -399,14 +405,23 @@ mod tests {
         }
     }
 
-    fn request(method: Method, body: &'static str) -> http::Request<Bytes> {
-        let mut request = http::Request::new(Bytes::from_static(body.as_bytes()));
-        *request.method_mut() = method;
-        *request.uri_mut() = "http://example.test:8080/path?q=1".parse().unwrap();
-        request
-            .headers_mut()
-            .insert("x-test", HeaderValue::from_static("yes"));
-        request
+    /// Sends `method` with `body` and an `x-test` header on `connection`,
+    /// to a URL whose user name and fragment stay off the wire.
+    async fn send(
+        connection: &mut Http1<DuplexStream>,
+        method: Method,
+        body: &'static str,
+    ) -> Result<(http::response::Parts, Bytes), ExchangeError> {
+        let url = url::Url::parse("http://user:pw@example.test:8080/path?q=1#fragment").unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-test", HeaderValue::from_static("yes"));
+        let request = Outgoing {
+            method: &method,
+            url: &url,
+            headers,
+            body: Bytes::from_static(body.as_bytes()),
+        };
+        connection.exchange(&request).await
     }
 
     /// A server that answers each request it reads with the next of
@@ -445,10 +460,7 @@ mod tests {
         method: Method,
         body: &'static str,
     ) -> (http::response::Parts, Bytes) {
-        connection
-            .exchange(&request(method, body))
-            .await
-            .expect("an answer")
+        send(connection, method, body).await.expect("an answer")
     }
 
     #[tokio::test]
@@ -532,7 +544,7 @@ mod tests {
             let (io, _server) = server(answers, 64);
             let mut connection = Http1::new(io);
             answered(&mut connection, Method::GET, "").await;
-            let outcome = connection.exchange(&request(method.clone(), "hello")).await;
+            let outcome = send(&mut connection, method.clone(), "hello").await;
             match outcome {
                 Err(ExchangeError::Stale) => assert!(stale, "{method}"),
                 Err(ExchangeError::Protocol(message)) => {
@@ -567,10 +579,19 @@ mod tests {
                 "SMTP ready\r\n\r\n",
                 "invalid response head: invalid HTTP version",
             ),
+            // A hostile length is not allocated up front.
+            (
+                "HTTP/1.1 200 OK\r\ncontent-length: 999999999999999\r\n\r\nshort",
+                "connection closed in the response body",
+            ),
+            (
+                "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nffffffffffffffff\r\nx",
+                "chunk size too large",
+            ),
         ] {
             let (io, _server) = server(vec![answer], 64);
             let mut connection = Http1::new(io);
-            match connection.exchange(&request(Method::GET, "")).await {
+            match send(&mut connection, Method::GET, "").await {
                 Err(ExchangeError::Protocol(message)) => {
                     assert_eq!(message, expected, "{answer:?}")
                 }

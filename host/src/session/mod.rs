@@ -5,7 +5,9 @@ mod connection;
 mod http1;
 
 use std::path::PathBuf;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -14,6 +16,7 @@ use http::header::{COOKIE, LOCATION, SET_COOKIE};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
+use tokio::time::Sleep;
 use url::Url;
 
 use connection::{Connection, Failure, Origin};
@@ -76,6 +79,14 @@ pub fn tls_config(ca_files: &[PathBuf]) -> anyhow::Result<Arc<rustls::ClientConf
     connection::tls_config(roots).map_err(|e| anyhow::anyhow!("--ca-cert: {e}"))
 }
 
+/// A request as a session built it, for a connection to write.
+pub struct Outgoing<'a> {
+    pub method: &'a Method,
+    pub url: &'a Url,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
 /// What every session of the run shares: TLS settings (HTTP/2 by ALPN), the
 /// `--target` base URL, the `--allow-host` list and the default timeout.
 pub struct HttpClient {
@@ -92,6 +103,8 @@ pub type SharedSession = Arc<tokio::sync::Mutex<SessionState>>;
 /// One worker's session: default headers, cookie jar, timeout and redirects.
 pub struct SessionState {
     connections: Vec<(Origin, Connection)>,
+    /// Bounds each request's time; see [`within`].
+    timer: Option<Pin<Box<Sleep>>>,
     headers: HeaderMap,
     cookies: CookieStore,
     timeout: Option<Duration>,
@@ -102,6 +115,7 @@ impl Default for SessionState {
     fn default() -> Self {
         Self {
             connections: Vec::new(),
+            timer: None,
             headers: HeaderMap::new(),
             cookies: CookieStore::default(),
             timeout: None,
@@ -214,8 +228,6 @@ impl HttpClient {
             .map(|ms| Duration::from_millis(ms.into()))
             .or(session.timeout)
             .unwrap_or(self.timeout);
-        let deadline = tokio::time::Instant::now() + timeout;
-        let started = Instant::now();
         let mut url = self.resolve(&req.url).inspect_err(|e| {
             recorder.request(
                 &req.url,
@@ -226,27 +238,32 @@ impl HttpClient {
         let mut method = Method::from_bytes(req.method.as_bytes())
             .map_err(|_| HttpError::InvalidRequest(format!("invalid method {:?}", req.method)))?;
         let mut body = req.body.clone().map(Bytes::from);
-        for _hop in 0..=session.max_redirects {
+        let started = Instant::now();
+        let deadline = tokio::time::Instant::from_std(started) + timeout;
+        for hop in 0..=session.max_redirects {
             let name = match &req.name {
                 Some(name) => name.clone(),
                 None => format!("{method} {}", url.path()),
             };
-            let hop_started = Instant::now();
+            let hop_started = if hop == 0 { started } else { Instant::now() };
             let result = match self.build(session, req, &method, &url, body.clone()) {
                 Ok(request) => {
-                    let exchange = self.exchange(session, &url, request);
-                    match tokio::time::timeout_at(deadline, exchange).await {
-                        Ok(result) => result,
-                        Err(_) => {
-                            // Mid-exchange, the connection's state is unknown.
-                            session.close(&url);
-                            Err(HttpError::Timeout)
-                        }
-                    }
+                    let mut timer = session.timer.take();
+                    let outcome = {
+                        let exchange = pin!(self.exchange(session, &url, request));
+                        within(&mut timer, deadline, exchange).await
+                    };
+                    session.timer = timer;
+                    outcome.unwrap_or_else(|| {
+                        // Mid-exchange, the connection's state is unknown.
+                        session.close(&url);
+                        Err(HttpError::Timeout)
+                    })
                 }
                 Err(error) => Err(error),
             };
-            let elapsed = hop_started.elapsed();
+            let hop_ended = Instant::now();
+            let elapsed = hop_ended - hop_started;
             let (parts, bytes) = match result {
                 Ok(exchange) => exchange,
                 Err(error) => {
@@ -275,7 +292,7 @@ impl HttpClient {
                 headers: parts.headers,
                 body: bytes,
                 url: url.into(),
-                elapsed_us: started.elapsed().as_micros() as u64,
+                elapsed_us: (hop_ended - started).as_micros() as u64,
             });
         }
         recorder.request(
@@ -340,22 +357,23 @@ impl HttpClient {
         }
     }
 
-    fn build(
+    fn build<'a>(
         &self,
         session: &SessionState,
         req: &Request,
-        method: &Method,
-        url: &Url,
+        method: &'a Method,
+        url: &'a Url,
         body: Option<Bytes>,
-    ) -> Result<http::Request<Bytes>, HttpError> {
+    ) -> Result<Outgoing<'a>, HttpError> {
         self.check_allowed(url)?;
         let invalid = |e: &dyn std::fmt::Display| HttpError::InvalidRequest(e.to_string());
-        let mut request = http::Request::builder()
-            .method(method.clone())
-            .uri(url.as_str())
-            .body(body.unwrap_or_default())
-            .map_err(|e| invalid(&e))?;
-        let headers = request.headers_mut();
+        let mut request = Outgoing {
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: body.unwrap_or_default(),
+        };
+        let headers = &mut request.headers;
         headers.extend(session.headers.iter().map(|(n, v)| (n.clone(), v.clone())));
         for (name, value) in &req.headers {
             let name = HeaderName::try_from(name.as_str()).map_err(|e| invalid(&e))?;
@@ -380,7 +398,7 @@ impl HttpClient {
         &self,
         session: &mut SessionState,
         url: &Url,
-        request: http::Request<Bytes>,
+        request: Outgoing<'_>,
     ) -> Result<(http::response::Parts, Bytes), HttpError> {
         for _attempt in 0..2 {
             let connection = session.connection(url, &self.tls).await?;
@@ -397,6 +415,35 @@ impl HttpClient {
             "the server closed the connection before the request was sent".into(),
         ))
     }
+}
+
+/// Runs `future` until `deadline`; `None` if the deadline came first.
+///
+/// A session keeps one timer, moved only when it fires before the current
+/// request's deadline: most requests end long before theirs, and arming and
+/// dropping a timer for every request showed in profiles.
+async fn within<F: Future>(
+    timer: &mut Option<Pin<Box<Sleep>>>,
+    deadline: tokio::time::Instant,
+    mut future: Pin<&mut F>,
+) -> Option<F::Output> {
+    let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+    if timer.deadline() > deadline {
+        timer.as_mut().reset(deadline);
+    }
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        while timer.as_mut().poll(cx).is_ready() {
+            if tokio::time::Instant::now() >= deadline {
+                return Poll::Ready(None);
+            }
+            timer.as_mut().reset(deadline);
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 fn store_cookies(session: &mut SessionState, headers: &HeaderMap, url: &Url) {
@@ -420,6 +467,29 @@ fn redirect_target(status: &StatusCode, headers: &HeaderMap, url: &Url) -> Optio
 mod tests {
     use super::*;
     use crate::metrics::Metrics;
+
+    /// One timer serves every request of a session: it fires late for none,
+    /// whether it was set for an earlier request or a later one.
+    #[tokio::test]
+    async fn each_request_gets_its_own_deadline_from_the_one_timer() {
+        let now = tokio::time::Instant::now;
+        let mut timer = None;
+        let never = || Box::pin(std::future::pending::<()>());
+        let soon = now() + Duration::from_millis(30);
+        assert_eq!(within(&mut timer, soon, never().as_mut()).await, None);
+        assert!(now() >= soon);
+        // Set for a deadline already past: moved, not fired early.
+        let later = now() + Duration::from_millis(60);
+        assert_eq!(within(&mut timer, later, pin!(async { 7 })).await, Some(7));
+        assert_eq!(within(&mut timer, later, never().as_mut()).await, None);
+        assert!(now() >= later);
+        // Set for a later deadline than the next request's: brought forward.
+        let far = now() + Duration::from_secs(60);
+        assert_eq!(within(&mut timer, far, pin!(async { 8 })).await, Some(8));
+        let near = now() + Duration::from_millis(30);
+        assert_eq!(within(&mut timer, near, never().as_mut()).await, None);
+        assert!(now() < far);
+    }
 
     /// Every request's future is built on the heap (boxed in the `send`
     /// import): a large one costs a large copy per request (rarely used
