@@ -96,7 +96,7 @@ def main():
                 if name in components:
                     check_molotov_results()
             print(f"rep {rep + 1}: " + ", ".join(f"{n} {r[-1]:,.0f}" for n, r in rates.items()), flush=True)
-        rss = {name: {w: measure(command(w, 3))[1] for w in (10, args.workers)}
+        rss = {name: {w: measure(command(w, 3)).rss for w in (10, args.workers)}
                for name, command in commands.items()}
     finally:
         server.stop()

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,8 +82,20 @@ class Server:
         self.process.wait()
 
 
+@dataclass
+class Usage:
+    """A client's CPU seconds in user space and in the kernel, and its peak RSS in KiB."""
+    user: float
+    system: float
+    rss: int
+
+    @property
+    def cpu(self):
+        return self.user + self.system
+
+
 def measure(command):
-    """Runs a pinned client; returns (CPU seconds, max RSS in KiB).
+    """Runs a pinned client and returns its Usage.
 
     GNU time reports the client's own peak: rusage taken from Python would
     count the forked interpreter's pages as well.
@@ -94,15 +107,15 @@ def measure(command):
         if process.returncode != 0:
             sys.exit(f"failed: {' '.join(command)}\n{process.stderr.decode()}")
         user, system, rss = report.read().split()[-3:]
-    return float(user) + float(system), int(rss)
+    return Usage(float(user), float(system), int(rss))
 
 
 def throughput(server, command):
-    """Requests per client CPU-second, counted by the server."""
+    """Requests per client CPU-second, counted by the server; the count; the Usage."""
     before = server.served()
-    cpu, _ = measure(command)
+    usage = measure(command)
     requests = server.served() - before - 1
-    return requests / cpu, requests, cpu
+    return requests / usage.cpu, requests, usage
 
 
 RESULTS = Path(tempfile.gettempdir()) / f"molotov-bench-{os.getpid()}.json"
@@ -149,29 +162,41 @@ def main():
         if args.baseline:
             measure(molotov_run(server, 1, 1, binary=args.baseline))
             clients["baseline"] = molotov_run(server, args.connections, args.seconds, binary=args.baseline)
+        # oha (`cargo install oha`), if installed: a client on hyper alone, no
+        # scenario, which shows what a Rust HTTP stack costs on this machine.
+        if shutil.which("oha"):
+            clients["oha"] = ["oha", "-c", str(args.connections), "-z", f"{args.seconds}s", "--no-tui", server.url]
         rates = {name: [] for name in clients}
+        # Microseconds of client CPU per request, in user space and in the kernel.
+        split = {name: [] for name in clients}
         for rep in range(args.reps):
             for name, command in clients.items():
-                rates[name].append(throughput(server, command)[0])
-                if name != "wrk":
+                rate, requests, usage = throughput(server, command)
+                rates[name].append(rate)
+                split[name].append((1e6 * usage.user / requests, 1e6 * usage.system / requests))
+                if name not in ("wrk", "oha"):
                     check_molotov_results()
             print(f"rep {rep + 1}: " + ", ".join(f"{n} {r[-1]:,.0f}" for n, r in rates.items()) + " req/CPU-s",
                   flush=True)
         median = {name: statistics.median(r) for name, r in rates.items()}
         wrk_rate, mol_rate = median["wrk"], median["molotov"]
 
-        rss = {w: measure(molotov_run(server, w, 3))[1] for w in (10, 100, 1000)}
-        wrk_rss = {c: measure(["wrk", "-t1", f"-c{c}", "-d3s", server.url])[1] for c in (10, 1000)}
+        rss = {w: measure(molotov_run(server, w, 3)).rss for w in (10, 100, 1000)}
+        wrk_rss = {c: measure(["wrk", "-t1", f"-c{c}", "-d3s", server.url]).rss for c in (10, 1000)}
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
     print(f"\nserver: {server.kind} on core {SERVER_CORE}; clients on core {CLIENT_CORE}; "
           f"{args.connections} connections/workers, {args.seconds} s, median of {args.reps}")
-    print(f"{'client':<10} {'req per client CPU-s':>22}")
+    print(f"{'client':<10} {'req per client CPU-s':>22} {'user us/req':>12} {'kernel us/req':>14}")
     for name, rate in median.items():
-        print(f"{name:<10} {rate:>22,.0f}")
+        user = statistics.median(u for u, _ in split[name])
+        kernel = statistics.median(k for _, k in split[name])
+        print(f"{name:<10} {rate:>22,.0f} {user:>12.2f} {kernel:>14.2f}")
     print(f"ratio molotov/wrk: {mol_rate / wrk_rate:.2f}")
+    if "oha" in median:
+        print(f"ratio oha/wrk: {median['oha'] / wrk_rate:.2f}, molotov/oha: {mol_rate / median['oha']:.2f}")
     if "+ events" in median:
         events_rate = median["+ events"]
         print(f"event hook (4 events per run): {1e6 / events_rate - 1e6 / mol_rate:+.1f} us of client CPU per run, "
