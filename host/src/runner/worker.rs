@@ -26,10 +26,12 @@ pub async fn worker(worker_id: u32, shared: Arc<Shared>) {
     }
     let live = &shared.context.metrics.live;
     live.workers.fetch_add(1, Ordering::Relaxed);
-    if let Some(instance) = start_worker(worker_id, &shared).await
+    // Starting and finishing are boxed: inline, their states (instantiation,
+    // fixtures) would size the future that every worker keeps for the whole run.
+    if let Some(instance) = Box::pin(start_worker(worker_id, &shared)).await
         && let Some(instance) = run_scenarios(worker_id, &shared, instance, &mut stop).await
     {
-        finish_worker(worker_id, &shared, instance, true).await;
+        Box::pin(finish_worker(worker_id, &shared, instance, true)).await;
     }
     live.workers.fetch_sub(1, Ordering::Relaxed);
 }
@@ -231,7 +233,8 @@ async fn replace(worker_id: u32, shared: &Shared, instance: Instance) -> Option<
     }
     // Its pool slot is needed for the replacement.
     drop(instance);
-    match new_instance(worker_id, shared, session).await {
+    // Boxed, as in `worker`: instantiating is rare.
+    match Box::pin(new_instance(worker_id, shared, session)).await {
         Ok(instance) => Some(instance),
         Err(error) => {
             shared.context.console.note(&format!(

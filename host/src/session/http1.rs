@@ -21,8 +21,10 @@ use super::Outgoing;
 const MAX_HEADERS: usize = 128;
 /// The largest response head (status line and headers) accepted.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
-/// Free space kept in the read buffer before each read.
-const READ_CHUNK: usize = 4096;
+/// Free space made in the read buffer before each read: enough for a small
+/// response; larger ones grow the buffer (by doubling) or, with a known
+/// length, reserve it. Every worker keeps this buffer.
+const READ_CHUNK: usize = 1024;
 /// The most reserved at once for a body of known length: a server's claim
 /// of a huge length must not allocate it before sending it.
 const MAX_READ_RESERVE: usize = 1 << 20;
