@@ -38,8 +38,9 @@ pub trait ReadReady {
 /// Why an exchange failed.
 #[derive(Debug)]
 pub enum ExchangeError {
-    /// Nothing came back on a reused connection: the server had closed it
-    /// before it read the request, so sending again is safe.
+    /// A reused connection refused the request (the write failed) or ended
+    /// without a byte of answer: the server had closed it before reading the
+    /// request, so sending again is safe.
     Stale,
     Io(io::Error),
     Protocol(String),
@@ -174,10 +175,7 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
         self.io.read_buf(&mut self.buffer).await
     }
 
-    async fn read_head(
-        &mut self,
-        method: &Method,
-    ) -> Result<Option<(http::response::Parts, bool, Framing)>, ExchangeError> {
+    async fn read_head(&mut self, method: &Method) -> Result<Option<Head>, ExchangeError> {
         loop {
             if !self.buffer.is_empty()
                 && let Some((length, head)) = parse_head(&self.buffer, method)?
@@ -301,6 +299,8 @@ fn header_line(out: &mut Vec<u8>, name: &str, value: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
+/// A response head: its parts, whether the connection stays open, and how
+/// the body is framed.
 type Head = (http::response::Parts, bool, Framing);
 
 /// A complete response head at the start of `buffer`: its length, the parts,
