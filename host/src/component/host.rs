@@ -223,10 +223,12 @@ impl http::HostSession for WorkerState {
         req: Request,
     ) -> Result<std::result::Result<Resource<ResponseData>, HttpError>> {
         let waited = Instant::now();
-        // The exchange runs as a task of its own, on a thread's stack: polled
-        // here, hyper's deep call chains would stay resident in every worker's
-        // fiber stack.
-        let exchange = self.http.link().send(req, self.events);
+        // Whatever runs here runs on the worker's own fiber stack, memory that
+        // is cold at every request when many workers take turns. So the
+        // exchange runs as a task of its own, on the thread's (shared, warm)
+        // stack, and is boxed at once rather than moved down tokio's spawn
+        // path by value.
+        let exchange = Box::pin(self.http.link().send(req, self.events));
         let outcome = tokio::spawn(exchange).await?;
         self.clock.host_wait += waited.elapsed();
         match outcome {

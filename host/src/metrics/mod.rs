@@ -14,7 +14,7 @@ use url::Url;
 
 use self::histogram::{add, record};
 use self::tally::count_failure;
-pub use self::tally::{RequestOutcome, RequestStats, ScenarioStats, Tally};
+pub use self::tally::{ByName, RequestOutcome, RequestStats, ScenarioStats, Tally};
 use crate::statsd::Statsd;
 
 /// Totals read by the console and by the stop rules (`-x`, `-f`) while the run goes on.

@@ -15,6 +15,10 @@ pub enum RequestOutcome {
     Error(&'static str),
 }
 
+/// A map keyed by request or scenario name, looked up on every request:
+/// foldhash (randomly seeded, like std's) rather than SipHash, which showed in profiles.
+pub type ByName<V> = HashMap<String, V, foldhash::fast::RandomState>;
+
 /// Distinct failure messages kept per scenario; the rest are counted together.
 const MAX_FAILURE_MESSAGES: usize = 50;
 const OTHER_FAILURES: &str = "(other messages)";
@@ -55,12 +59,12 @@ impl Default for ScenarioStats {
 /// Everything recorded by a set of workers; shards merge into one of these.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tally {
-    pub requests: HashMap<String, RequestStats>,
+    pub requests: ByName<RequestStats>,
     #[serde(with = "histogram::base64")]
     pub latency_us: Histogram<u64>,
     pub statuses: BTreeMap<u16, u64>,
     pub errors: BTreeMap<String, u64>,
-    pub scenarios: HashMap<String, ScenarioStats>,
+    pub scenarios: ByName<ScenarioStats>,
     pub counters: BTreeMap<String, i64>,
     #[serde(with = "histogram::base64_map")]
     pub timings_us: BTreeMap<String, Histogram<u64>>,
@@ -69,11 +73,11 @@ pub struct Tally {
 impl Default for Tally {
     fn default() -> Self {
         Self {
-            requests: HashMap::new(),
+            requests: ByName::default(),
             latency_us: histogram::new(),
             statuses: BTreeMap::new(),
             errors: BTreeMap::new(),
-            scenarios: HashMap::new(),
+            scenarios: ByName::default(),
             counters: BTreeMap::new(),
             timings_us: BTreeMap::new(),
         }

@@ -24,7 +24,7 @@ use crate::component::{
     self, Description, EngineLimits, GLOBAL_WORKER, Instance, Loaded, RunContext,
 };
 use crate::console::Console;
-use crate::metrics::{Metrics, Tally};
+use crate::metrics::{ByName, Metrics, Tally};
 use crate::report::{Report, RunFacts, StopReason};
 use crate::session::{HttpClient, SharedSession};
 use crate::statsd::Statsd;
@@ -46,7 +46,7 @@ struct Shared {
     loaded: Loaded,
     context: Arc<RunContext>,
     description: Description,
-    delays: HashMap<String, Duration>,
+    delays: ByName<Duration>,
     picker: Picker,
     flags: Flags,
     workers: u32,

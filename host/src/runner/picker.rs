@@ -22,8 +22,8 @@ pub enum Picker {
 }
 
 /// The host's choice for one step.
-pub enum Pick {
-    Name(String),
+pub enum Pick<'a> {
+    Name(&'a str),
     /// Ask the component.
     AskComponent,
     /// `--single-run` has run everything.
@@ -63,12 +63,12 @@ impl Picker {
     }
 
     /// The scenario for the worker's `step` (counted from 0).
-    pub fn pick(&self, step: u64, rng: &mut SmallRng) -> Pick {
+    pub fn pick(&self, step: u64, rng: &mut SmallRng) -> Pick<'_> {
         match self {
-            Self::Weighted { names, index } => Pick::Name(names[index.sample(rng)].clone()),
-            Self::Single(name) => Pick::Name(name.clone()),
+            Self::Weighted { names, index } => Pick::Name(&names[index.sample(rng)]),
+            Self::Single(name) => Pick::Name(name),
             Self::EachOnce(names) => match names.get(step as usize) {
-                Some(name) => Pick::Name(name.clone()),
+                Some(name) => Pick::Name(name),
                 None => Pick::Done,
             },
             Self::Component => Pick::AskComponent,

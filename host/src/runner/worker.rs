@@ -1,5 +1,6 @@
 //! One worker's life: ramp-up offset, setup fixtures, the run loop, teardown fixtures.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -133,10 +134,10 @@ async fn run_scenarios(
             break;
         }
         let name = match shared.picker.pick(step, &mut rng) {
-            Pick::Name(name) => name,
+            Pick::Name(name) => Cow::Borrowed(name),
             Pick::Done => break,
             Pick::AskComponent => match instance.pick(worker_id, step + 1).await {
-                Ok(name) => name,
+                Ok(name) => Cow::Owned(name),
                 Err(error) => {
                     let message = report_broken(worker_id, shared, "(picker)", &error);
                     recorder.scenario("(picker)", Some(&message), Duration::ZERO);
@@ -149,7 +150,7 @@ async fn run_scenarios(
         step += 1;
         instance.state_mut().step = step;
         let scenario_event = || ScenarioEvent {
-            scenario: name.clone(),
+            scenario: name.to_string(),
             worker_id,
         };
         instance.queue_event(EventKinds::SCENARIO_START, || {
@@ -190,7 +191,7 @@ async fn run_scenarios(
             }),
             Some(message) => instance.queue_event(EventKinds::SCENARIO_FAILURE, || {
                 Event::ScenarioFailure(FailureEvent {
-                    scenario: name.clone(),
+                    scenario: name.to_string(),
                     worker_id,
                     message,
                 })
@@ -201,7 +202,7 @@ async fn run_scenarios(
             recorder.scenario("(events)", Some(&message), Duration::ZERO);
             instance = replace(worker_id, shared, instance).await?;
         }
-        let delay = shared.delays.get(&name).copied().unwrap_or_default();
+        let delay = shared.delays.get(&*name).copied().unwrap_or_default();
         if !pause(delay, stop).await {
             break;
         }

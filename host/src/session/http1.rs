@@ -178,9 +178,8 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
     async fn read_head(&mut self, method: &Method) -> Result<Option<Head>, ExchangeError> {
         loop {
             if !self.buffer.is_empty()
-                && let Some((length, head)) = parse_head(&self.buffer, method)?
+                && let Some(head) = parse_head(&mut self.buffer, method)?
             {
-                self.buffer.advance(length);
                 return Ok(Some(head));
             }
             if self.buffer.len() > MAX_HEAD_BYTES {
@@ -303,9 +302,10 @@ fn header_line(out: &mut Vec<u8>, name: &str, value: &[u8]) {
 /// the body is framed.
 type Head = (http::response::Parts, bool, Framing);
 
-/// A complete response head at the start of `buffer`: its length, the parts,
-/// whether the connection stays open, and how the body is framed.
-fn parse_head(buffer: &[u8], method: &Method) -> Result<Option<(usize, Head)>, ExchangeError> {
+/// A complete response head taken from the start of `buffer`: its parts,
+/// whether the connection stays open, and how the body is framed. Header
+/// values share the head's bytes rather than each being copied.
+fn parse_head(buffer: &mut BytesMut, method: &Method) -> Result<Option<Head>, ExchangeError> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut headers);
     let length = match response.parse(buffer) {
@@ -322,11 +322,30 @@ fn parse_head(buffer: &[u8], method: &Method) -> Result<Option<(usize, Head)>, E
     } else {
         Version::HTTP_11
     };
-    let mut map = HeaderMap::with_capacity(response.headers.len());
-    for header in response.headers.iter() {
-        let name = HeaderName::from_bytes(header.name.as_bytes())
-            .map_err(|_| protocol(format!("invalid header name {:?}", header.name)))?;
-        let value = HeaderValue::from_bytes(header.value)
+    // Where each name and value lies in the head, to find them again once
+    // the head is split off the buffer.
+    let start = buffer.as_ptr() as usize;
+    let span = |bytes: &[u8]| {
+        let from = bytes.as_ptr() as usize - start;
+        from..from + bytes.len()
+    };
+    let mut spans = [[0; 4]; MAX_HEADERS];
+    let count = response.headers.len();
+    for (header, at) in response.headers.iter().zip(&mut spans) {
+        let (name, value) = (span(header.name.as_bytes()), span(header.value));
+        *at = [name.start, name.end, value.start, value.end];
+    }
+    let head = buffer.split_to(length).freeze();
+    let mut map = HeaderMap::with_capacity(count);
+    for &[name_start, name_end, value_start, value_end] in &spans[..count] {
+        let name = &head[name_start..name_end];
+        let name = HeaderName::from_bytes(name).map_err(|_| {
+            protocol(format!(
+                "invalid header name {:?}",
+                String::from_utf8_lossy(name)
+            ))
+        })?;
+        let value = HeaderValue::from_maybe_shared(head.slice(value_start..value_end))
             .map_err(|_| protocol(format!("invalid value of header {name}")))?;
         map.append(name, value);
     }
@@ -336,7 +355,7 @@ fn parse_head(buffer: &[u8], method: &Method) -> Result<Option<(usize, Head)>, E
     parts.status = status;
     parts.version = version;
     parts.headers = map;
-    Ok(Some((length, (parts, keep_alive, framing))))
+    Ok(Some((parts, keep_alive, framing)))
 }
 
 /// RFC 9112 section 6.3, in order.
