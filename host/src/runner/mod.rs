@@ -1,5 +1,6 @@
 //! A run from start to end: load, global fixtures, workers, the end-of-run report.
 
+mod cores;
 mod picker;
 mod sizing;
 mod stop;
@@ -14,6 +15,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use url::Url;
 
+use self::cores::WorkerThreads;
 use self::picker::Picker;
 pub use self::sizing::SizingReport;
 use self::stop::Stopper;
@@ -211,9 +213,13 @@ async fn run_loaded(
         flags,
     });
 
+    let threads = WorkerThreads::start()?;
     let mut workers = JoinSet::new();
     for worker_id in 0..shared.workers {
-        workers.spawn(worker::worker(worker_id, Arc::clone(&shared)));
+        workers.spawn_on(
+            worker::worker(worker_id, Arc::clone(&shared)),
+            threads.for_worker(worker_id),
+        );
     }
     let (done, done_watch) = watch::channel(false);
     let (aborted, sizing) = tokio::join!(
@@ -224,6 +230,7 @@ async fn run_loaded(
         },
         stop::watch_run(&shared, started, done_watch),
     );
+    drop(threads);
     context.console.finish_progress();
 
     if shared

@@ -1,0 +1,65 @@
+//! The threads the workers run on: one single-threaded tokio runtime per core,
+//! as wrk runs one event loop per thread.
+//!
+//! A worker stays on its thread for the whole run, so its state (store,
+//! fiber stack, session) stays in one core's caches. On a shared
+//! multi-threaded runtime, work stealing moves workers between cores, and
+//! its scheduler costs more per wake-up even on one core.
+
+use std::thread::JoinHandle;
+
+use anyhow::Context;
+use tokio::runtime::Handle;
+use tokio::sync::oneshot;
+
+pub struct WorkerThreads {
+    handles: Vec<Handle>,
+    /// Dropped to let each thread's runtime end.
+    stops: Vec<oneshot::Sender<()>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl WorkerThreads {
+    /// One thread per core this process may run on.
+    pub fn start() -> anyhow::Result<Self> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut threads = Self {
+            handles: Vec::with_capacity(cores),
+            stops: Vec::with_capacity(cores),
+            threads: Vec::with_capacity(cores),
+        };
+        for core in 0..cores {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot start a worker thread's async runtime")?;
+            let (stop, stopped) = oneshot::channel::<()>();
+            threads.handles.push(runtime.handle().clone());
+            threads.stops.push(stop);
+            let thread = std::thread::Builder::new()
+                .name(format!("molotov-workers-{core}"))
+                .spawn(move || {
+                    // Whatever is still spawned here when the run ends (a
+                    // request a cancelled worker left behind) is dropped.
+                    let _ = runtime.block_on(stopped);
+                })
+                .context("cannot start a worker thread")?;
+            threads.threads.push(thread);
+        }
+        Ok(threads)
+    }
+
+    /// The runtime that worker `worker_id` runs on: workers are dealt out in turn.
+    pub fn for_worker(&self, worker_id: u32) -> &Handle {
+        &self.handles[worker_id as usize % self.handles.len()]
+    }
+}
+
+impl Drop for WorkerThreads {
+    fn drop(&mut self) {
+        self.stops.clear();
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
