@@ -181,7 +181,10 @@ def main():
         median = {name: statistics.median(r) for name, r in rates.items()}
         wrk_rate, mol_rate = median["wrk"], median["molotov"]
 
-        rss = {w: measure(molotov_run(server, w, 3)).rss for w in (10, 100, 1000)}
+        # The same runs show how client CPU per request grows with workers:
+        # each worker's memory is cold again by the time its turn comes.
+        by_workers = {w: throughput(server, molotov_run(server, w, 3)) for w in (10, 100, 1000)}
+        rss = {w: usage.rss for w, (_, _, usage) in by_workers.items()}
         wrk_rss = {c: measure(["wrk", "-t1", f"-c{c}", "-d3s", server.url]).rss for c in (10, 1000)}
     finally:
         server.stop()
@@ -203,6 +206,11 @@ def main():
               f"ratio with/without {events_rate / mol_rate:.2f}")
     if "baseline" in median:
         print(f"ratio molotov/baseline: {mol_rate / median['baseline']:.2f} (baseline: {args.baseline})")
+    # At 1,000 workers, starting them takes much of a 3 s run: not shown.
+    print("\nmolotov by workers (3 s runs):")
+    for workers, (rate, requests, usage) in list(by_workers.items())[:2]:
+        print(f"{workers:>5} workers {rate:>10,.0f} req/CPU-s  user {1e6 * usage.user / requests:.2f} us/req  "
+              f"kernel {1e6 * usage.system / requests:.2f} us/req")
     per_worker = (rss[1000] - rss[10]) / 990
     print(f"\nmolotov max RSS: " + ", ".join(f"{w} workers {kib / 1024:.1f} MiB" for w, kib in rss.items()))
     print(f"molotov resident memory per extra worker (10 -> 1000): {per_worker:.1f} KiB")
