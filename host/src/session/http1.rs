@@ -6,6 +6,7 @@
 //! connection; a worker sends one request at a time, so none of that is needed.
 
 use std::io;
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
@@ -306,9 +307,16 @@ type Head = (http::response::Parts, bool, Framing);
 /// whether the connection stays open, and how the body is framed. Header
 /// values share the head's bytes rather than each being copied.
 fn parse_head(buffer: &mut BytesMut, method: &Method) -> Result<Option<Head>, ExchangeError> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut response = httparse::Response::new(&mut headers);
-    let length = match response.parse(buffer) {
+    // Uninitialised: zeroing room for every header a response may have
+    // showed in profiles, for the handful a response has.
+    let mut headers = [const { MaybeUninit::uninit() }; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut []);
+    let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
+        &mut response,
+        buffer,
+        &mut headers,
+    );
+    let length = match parsed {
         Ok(httparse::Status::Complete(length)) => length,
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(error) => return Err(protocol(format!("invalid response head: {error}"))),
@@ -329,15 +337,17 @@ fn parse_head(buffer: &mut BytesMut, method: &Method) -> Result<Option<Head>, Ex
         let from = bytes.as_ptr() as usize - start;
         from..from + bytes.len()
     };
-    let mut spans = [[0; 4]; MAX_HEADERS];
-    let count = response.headers.len();
-    for (header, at) in response.headers.iter().zip(&mut spans) {
-        let (name, value) = (span(header.name.as_bytes()), span(header.value));
-        *at = [name.start, name.end, value.start, value.end];
-    }
+    let spans: Vec<[usize; 4]> = response
+        .headers
+        .iter()
+        .map(|header| {
+            let (name, value) = (span(header.name.as_bytes()), span(header.value));
+            [name.start, name.end, value.start, value.end]
+        })
+        .collect();
     let head = buffer.split_to(length).freeze();
-    let mut map = HeaderMap::with_capacity(count);
-    for &[name_start, name_end, value_start, value_end] in &spans[..count] {
+    let mut map = HeaderMap::with_capacity(spans.len());
+    for [name_start, name_end, value_start, value_end] in spans {
         let name = &head[name_start..name_end];
         let name = HeaderName::from_bytes(name).map_err(|_| {
             protocol(format!(

@@ -109,6 +109,18 @@ pub struct SessionState {
     cookies: CookieStore,
     timeout: Option<Duration>,
     max_redirects: u8,
+    /// The last URL a scenario sent to, resolved, with its default name: a
+    /// scenario mostly repeats its requests, and parsing showed in profiles.
+    last: Option<Resolved>,
+}
+
+/// A request's URL as the scenario gave it, resolved against `--target`, and
+/// the name it is reported under unless the scenario names it.
+struct Resolved {
+    given: String,
+    method: Method,
+    url: Url,
+    name: Arc<str>,
 }
 
 impl Default for SessionState {
@@ -120,6 +132,7 @@ impl Default for SessionState {
             cookies: CookieStore::default(),
             timeout: None,
             max_redirects: DEFAULT_MAX_REDIRECTS,
+            last: None,
         }
     }
 }
@@ -228,22 +241,27 @@ impl HttpClient {
             .map(|ms| Duration::from_millis(ms.into()))
             .or(session.timeout)
             .unwrap_or(self.timeout);
-        let mut url = self.resolve(&req.url).inspect_err(|e| {
-            recorder.request(
-                &req.url,
-                RequestOutcome::Error(error_kind(e)),
-                Duration::ZERO,
-            )
-        })?;
         let mut method = Method::from_bytes(req.method.as_bytes())
             .map_err(|_| HttpError::InvalidRequest(format!("invalid method {:?}", req.method)))?;
+        let (mut url, mut default_name) =
+            self.resolve_cached(session, req, &method)
+                .inspect_err(|e| {
+                    recorder.request(
+                        &req.url,
+                        RequestOutcome::Error(error_kind(e)),
+                        Duration::ZERO,
+                    )
+                })?;
         let mut body = req.body.clone().map(Bytes::from);
         let started = Instant::now();
         let deadline = tokio::time::Instant::from_std(started) + timeout;
         for hop in 0..=session.max_redirects {
+            if hop > 0 {
+                default_name = name_of(&method, &url);
+            }
             let name = match &req.name {
-                Some(name) => name.clone(),
-                None => format!("{method} {}", url.path()),
+                Some(name) => Arc::from(name.as_str()),
+                None => Arc::clone(&default_name),
             };
             let hop_started = if hop == 0 { started } else { Instant::now() };
             let result = match self.build(session, req, &method, &url, body.clone()) {
@@ -301,6 +319,30 @@ impl HttpClient {
             Duration::ZERO,
         );
         Err(HttpError::TooManyRedirects)
+    }
+
+    /// `req`'s URL resolved and its default name, from the session's last
+    /// request when it was the same.
+    fn resolve_cached(
+        &self,
+        session: &mut SessionState,
+        req: &Request,
+        method: &Method,
+    ) -> Result<(Url, Arc<str>), HttpError> {
+        let last = match &session.last {
+            Some(last) if last.given == req.url && last.method == *method => last,
+            _ => {
+                let url = self.resolve(&req.url)?;
+                let name = name_of(method, &url);
+                session.last.insert(Resolved {
+                    given: req.url.clone(),
+                    method: method.clone(),
+                    url,
+                    name,
+                })
+            }
+        };
+        Ok((last.url.clone(), Arc::clone(&last.name)))
     }
 
     /// The cookies `session` would send to `url`.
@@ -444,6 +486,11 @@ async fn within<F: Future>(
         Poll::Pending
     })
     .await
+}
+
+/// The name a request is reported under unless the scenario names it.
+fn name_of(method: &Method, url: &Url) -> Arc<str> {
+    Arc::from(format!("{method} {}", url.path()))
 }
 
 fn store_cookies(session: &mut SessionState, headers: &HeaderMap, url: &Url) {
