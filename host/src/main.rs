@@ -7,6 +7,9 @@ use clap::Parser;
 use molotov::cli::{Cli, Command, RunArgs};
 use molotov::processes::ChildResult;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The run completed but `-x` or `-f` failed it.
 const EXIT_FAILED: u8 = 1;
 /// The run could not happen: bad flags, an unusable component, a failed global setup.
