@@ -118,7 +118,7 @@ pub struct SessionState {
 /// the name it is reported under unless the scenario names it.
 struct Resolved {
     given: String,
-    method: Method,
+    method: String,
     url: Url,
     name: Arc<str>,
 }
@@ -241,23 +241,21 @@ impl HttpClient {
             .map(|ms| Duration::from_millis(ms.into()))
             .or(session.timeout)
             .unwrap_or(self.timeout);
+        let (mut url, mut default_name) = self.resolve_cached(session, req).inspect_err(|e| {
+            recorder.request(
+                &req.url,
+                RequestOutcome::Error(error_kind(e)),
+                Duration::ZERO,
+            )
+        })?;
         let mut method = Method::from_bytes(req.method.as_bytes())
             .map_err(|_| HttpError::InvalidRequest(format!("invalid method {:?}", req.method)))?;
-        let (mut url, mut default_name) =
-            self.resolve_cached(session, req, &method)
-                .inspect_err(|e| {
-                    recorder.request(
-                        &req.url,
-                        RequestOutcome::Error(error_kind(e)),
-                        Duration::ZERO,
-                    )
-                })?;
         let mut body = req.body.clone().map(Bytes::from);
         let started = Instant::now();
         let deadline = tokio::time::Instant::from_std(started) + timeout;
         for hop in 0..=session.max_redirects {
             if hop > 0 {
-                default_name = name_of(&method, &url);
+                default_name = name_of(method.as_str(), &url);
             }
             let name = match &req.name {
                 Some(name) => Arc::from(name.as_str()),
@@ -327,16 +325,15 @@ impl HttpClient {
         &self,
         session: &mut SessionState,
         req: &Request,
-        method: &Method,
     ) -> Result<(Url, Arc<str>), HttpError> {
         let last = match &session.last {
-            Some(last) if last.given == req.url && last.method == *method => last,
+            Some(last) if last.given == req.url && last.method == req.method => last,
             _ => {
                 let url = self.resolve(&req.url)?;
-                let name = name_of(method, &url);
+                let name = name_of(&req.method, &url);
                 session.last.insert(Resolved {
                     given: req.url.clone(),
-                    method: method.clone(),
+                    method: req.method.clone(),
                     url,
                     name,
                 })
@@ -489,7 +486,7 @@ async fn within<F: Future>(
 }
 
 /// The name a request is reported under unless the scenario names it.
-fn name_of(method: &Method, url: &Url) -> Arc<str> {
+fn name_of(method: &str, url: &Url) -> Arc<str> {
     Arc::from(format!("{method} {}", url.path()))
 }
 
