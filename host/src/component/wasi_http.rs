@@ -24,7 +24,9 @@ pub struct GuestHttp {
     link: SessionLink,
     /// The event kinds the guest subscribed to, refreshed at each use.
     pub events: EventKinds,
-    waiting: Arc<Mutex<Waiting>>,
+    /// Made at the guest's first request: most guests never make one, and
+    /// the lock would otherwise be taken, in cold memory, at every call.
+    waiting: Option<Arc<Mutex<Waiting>>>,
 }
 
 /// The time the worker had a request of its guest's client in flight: the
@@ -67,7 +69,7 @@ impl GuestHttp {
         Self {
             link,
             events: EventKinds::empty(),
-            waiting: Arc::default(),
+            waiting: None,
         }
     }
 
@@ -78,7 +80,10 @@ impl GuestHttp {
 
     /// The time spent with a request in flight since the last call.
     pub fn take_wait(&self) -> Duration {
-        let mut state = self.waiting.lock().expect("waiting");
+        let Some(waiting) = &self.waiting else {
+            return Duration::ZERO;
+        };
+        let mut state = waiting.lock().expect("waiting");
         let mut waited = std::mem::take(&mut state.total);
         if let Some(since) = state.since.as_mut() {
             waited += since.elapsed();
@@ -97,7 +102,7 @@ impl WasiHttpHooks for GuestHttp {
     ) -> Exchange {
         let link = self.link.clone();
         let events = self.events;
-        let in_flight = InFlight::start(&self.waiting);
+        let in_flight = InFlight::start(self.waiting.get_or_insert_default());
         Box::new(async move {
             let _in_flight = in_flight;
             let req = into_request(request, options).await?;
