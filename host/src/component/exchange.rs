@@ -9,8 +9,8 @@ use super::wasi_http::EventQueue;
 use crate::metrics::Recorder;
 use crate::session::{ResponseData, SharedSession};
 
-/// What a request needs of its worker.
-#[derive(Clone)]
+/// What a request needs of its worker, shared by its requests: one count to
+/// take per request rather than one per field.
 pub struct SessionLink {
     pub run: Arc<RunContext>,
     pub worker_id: u32,
@@ -22,7 +22,11 @@ pub struct SessionLink {
 impl SessionLink {
     /// Sends `req` on the worker's session, queueing the events of `events`'
     /// kinds for the guest's hook.
-    pub async fn send(self, req: Request, events: EventKinds) -> Result<ResponseData, HttpError> {
+    pub async fn send(
+        self: Arc<Self>,
+        req: Request,
+        events: EventKinds,
+    ) -> Result<ResponseData, HttpError> {
         if events.contains(EventKinds::SENDING_REQUEST) {
             let event = RequestEvent {
                 worker_id: self.worker_id,

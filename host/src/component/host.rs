@@ -139,13 +139,13 @@ impl WorkerState {
             limit_bytes: run.max_memory_bytes,
         };
         let pending_events = EventQueue::default();
-        let http = GuestHttp::new(SessionLink {
+        let http = GuestHttp::new(Arc::new(SessionLink {
             run: Arc::clone(&run),
             worker_id,
             session: Arc::clone(&session),
             recorder: recorder.clone(),
             queue: Arc::clone(&pending_events),
-        });
+        }));
         Self {
             run,
             worker_id,

@@ -21,7 +21,7 @@ type Exchange = Box<dyn Future<Output = Result<(http::Response<WasiBody>, Sent),
 
 /// What a worker's `wasi:http` client needs of the worker.
 pub struct GuestHttp {
-    link: SessionLink,
+    link: Arc<SessionLink>,
     /// The event kinds the guest subscribed to, refreshed at each use.
     pub events: EventKinds,
     /// Made at the guest's first request: most guests never make one, and
@@ -65,7 +65,7 @@ impl Drop for InFlight {
 }
 
 impl GuestHttp {
-    pub fn new(link: SessionLink) -> Self {
+    pub fn new(link: Arc<SessionLink>) -> Self {
         Self {
             link,
             events: EventKinds::empty(),
@@ -74,8 +74,8 @@ impl GuestHttp {
     }
 
     /// What one request needs of the worker.
-    pub fn link(&self) -> SessionLink {
-        self.link.clone()
+    pub fn link(&self) -> Arc<SessionLink> {
+        Arc::clone(&self.link)
     }
 
     /// The time spent with a request in flight since the last call.
@@ -100,7 +100,7 @@ impl WasiHttpHooks for GuestHttp {
         options: Option<RequestOptions>,
         _response_errors: Sent,
     ) -> Exchange {
-        let link = self.link.clone();
+        let link = self.link();
         let events = self.events;
         let in_flight = InFlight::start(self.waiting.get_or_insert_default());
         Box::new(async move {
