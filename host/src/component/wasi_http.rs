@@ -145,7 +145,7 @@ async fn into_request(
 fn into_response(response: ResponseData) -> Result<http::Response<WasiBody>, Error> {
     let mut builder = http::Response::builder().status(response.status);
     if let Some(headers) = builder.headers_mut() {
-        *headers = response.headers;
+        *headers = response.headers.into_map();
     }
     let body = Full::new(response.body)
         .map_err(|never| match never {})

@@ -19,6 +19,7 @@ use tokio_rustls::client::TlsStream;
 use url::Url;
 
 use super::Outgoing;
+use super::headers::{ResponseHead, ResponseHeaders};
 use super::http1::{ExchangeError, Http1, ReadReady};
 use crate::component::bindings::HttpError;
 
@@ -123,7 +124,7 @@ impl Connection {
     pub async fn exchange(
         &mut self,
         request: &Outgoing<'_>,
-    ) -> Result<(http::response::Parts, Bytes), Failure> {
+    ) -> Result<(ResponseHead, Bytes), Failure> {
         match self {
             Self::Http1(connection) => connection.exchange(request).await.map_err(|e| match e {
                 ExchangeError::Stale => Failure::Retry,
@@ -149,7 +150,11 @@ impl Connection {
                     .collect()
                     .await
                     .map_err(|e| Failure::Error(chain(&e)))?;
-                Ok((parts, bytes.to_bytes()))
+                let head = ResponseHead {
+                    status: parts.status,
+                    headers: ResponseHeaders::Map(parts.headers),
+                };
+                Ok((head, bytes.to_bytes()))
             }
         }
     }

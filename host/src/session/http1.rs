@@ -12,11 +12,12 @@ use std::task::{Context, Poll, Waker};
 
 use bytes::{Buf, Bytes, BytesMut};
 use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version};
+use http::{Method, StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use url::Position;
 
 use super::Outgoing;
+use super::headers::{ResponseHead, ResponseHeaders, Span};
 
 /// Headers a response may have; more is a protocol error.
 const MAX_HEADERS: usize = 128;
@@ -115,7 +116,7 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
     pub async fn exchange(
         &mut self,
         request: &Outgoing<'_>,
-    ) -> Result<(http::response::Parts, Bytes), ExchangeError> {
+    ) -> Result<(ResponseHead, Bytes), ExchangeError> {
         let reused = std::mem::replace(&mut self.used, true);
         // Until the response is read in full, the connection is in doubt.
         self.reusable = false;
@@ -145,13 +146,13 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
     async fn read_response(
         &mut self,
         method: &Method,
-    ) -> Result<Option<(http::response::Parts, Bytes)>, ExchangeError> {
+    ) -> Result<Option<(ResponseHead, Bytes)>, ExchangeError> {
         loop {
-            let Some((parts, keep_alive, framing)) = self.read_head(method).await? else {
+            let Some((head, keep_alive, framing)) = self.read_head(method).await? else {
                 return Ok(None);
             };
             // An interim response (100 Continue, 103 Early Hints) precedes the real one.
-            if parts.status.is_informational() && parts.status != StatusCode::SWITCHING_PROTOCOLS {
+            if head.status.is_informational() && head.status != StatusCode::SWITCHING_PROTOCOLS {
                 continue;
             }
             let body = match framing {
@@ -162,9 +163,9 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
             };
             self.reusable = keep_alive
                 && !matches!(framing, Framing::UntilClose)
-                && parts.status != StatusCode::SWITCHING_PROTOCOLS
+                && head.status != StatusCode::SWITCHING_PROTOCOLS
                 && self.buffer.is_empty();
-            return Ok(Some((parts, body)));
+            return Ok(Some((head, body)));
         }
     }
 
@@ -299,13 +300,11 @@ fn header_line(out: &mut Vec<u8>, name: &str, value: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// A response head: its parts, whether the connection stays open, and how
-/// the body is framed.
-type Head = (http::response::Parts, bool, Framing);
+/// A response head, whether the connection stays open, and how the body is framed.
+type Head = (ResponseHead, bool, Framing);
 
-/// A complete response head taken from the start of `buffer`: its parts,
-/// whether the connection stays open, and how the body is framed. Header
-/// values share the head's bytes rather than each being copied.
+/// A complete response head taken from the start of `buffer`, whether the
+/// connection stays open, and how the body is framed.
 fn parse_head(buffer: &mut BytesMut, method: &Method) -> Result<Option<Head>, ExchangeError> {
     // Uninitialised: zeroing room for every header a response may have
     // showed in profiles, for the handful a response has.
@@ -337,42 +336,29 @@ fn parse_head(buffer: &mut BytesMut, method: &Method) -> Result<Option<Head>, Ex
         let from = bytes.as_ptr() as usize - start;
         from..from + bytes.len()
     };
-    let spans: Vec<[usize; 4]> = response
+    let spans = response
         .headers
         .iter()
-        .map(|header| {
-            let (name, value) = (span(header.name.as_bytes()), span(header.value));
-            [name.start, name.end, value.start, value.end]
-        })
+        .map(|header| Span::new(span(header.name.as_bytes()), span(header.value)))
         .collect();
-    let head = buffer.split_to(length).freeze();
-    let mut map = HeaderMap::with_capacity(spans.len());
-    for [name_start, name_end, value_start, value_end] in spans {
-        let name = &head[name_start..name_end];
-        let name = HeaderName::from_bytes(name).map_err(|_| {
-            protocol(format!(
-                "invalid header name {:?}",
-                String::from_utf8_lossy(name)
-            ))
-        })?;
-        let value = HeaderValue::from_maybe_shared(head.slice(value_start..value_end))
-            .map_err(|_| protocol(format!("invalid value of header {name}")))?;
-        map.append(name, value);
-    }
-    let framing = framing(status, method, &map)?;
-    let keep_alive = keep_alive(version, &map);
-    let mut parts = http::Response::new(()).into_parts().0;
-    parts.status = status;
-    parts.version = version;
-    parts.headers = map;
-    Ok(Some((parts, keep_alive, framing)))
+    let headers = ResponseHeaders::Raw {
+        head: buffer.split_to(length).freeze(),
+        spans,
+    };
+    let framing = framing(status, method, &headers)?;
+    let keep_alive = keep_alive(version, &headers);
+    Ok(Some((
+        ResponseHead { status, headers },
+        keep_alive,
+        framing,
+    )))
 }
 
 /// RFC 9112 section 6.3, in order.
 fn framing(
     status: StatusCode,
     method: &Method,
-    headers: &HeaderMap,
+    headers: &ResponseHeaders,
 ) -> Result<Framing, ExchangeError> {
     if *method == Method::HEAD
         || status.is_informational()
@@ -381,40 +367,38 @@ fn framing(
     {
         return Ok(Framing::Empty);
     }
-    if let Some(codings) = headers.get_all(TRANSFER_ENCODING).iter().next_back() {
-        let last = codings
-            .to_str()
-            .unwrap_or_default()
-            .rsplit(',')
-            .next()
-            .unwrap_or_default();
+    if let Some(codings) = headers.get_all(TRANSFER_ENCODING.as_str()).last() {
+        let last = text(codings).rsplit(',').next().unwrap_or_default();
         return Ok(if last.trim().eq_ignore_ascii_case("chunked") {
             Framing::Chunked
         } else {
             Framing::UntilClose
         });
     }
-    let mut lengths = headers.get_all(CONTENT_LENGTH).iter();
+    let mut lengths = headers.get_all(CONTENT_LENGTH.as_str());
     let Some(first) = lengths.next() else {
         return Ok(Framing::UntilClose);
     };
     if lengths.any(|other| other != first) {
         return Err(protocol("conflicting content-length headers"));
     }
-    first
-        .to_str()
+    text(first)
+        .trim()
+        .parse()
         .ok()
-        .and_then(|text| text.trim().parse().ok())
         .map(Framing::Length)
         .ok_or_else(|| protocol("invalid content-length"))
 }
 
-fn keep_alive(version: Version, headers: &HeaderMap) -> bool {
+/// A header value as text; one that is not UTF-8 reads as empty.
+fn text(value: &[u8]) -> &str {
+    std::str::from_utf8(value).unwrap_or_default()
+}
+
+fn keep_alive(version: Version, headers: &ResponseHeaders) -> bool {
     let says = |token: &str| {
-        headers.get_all(CONNECTION).iter().any(|value| {
-            value
-                .to_str()
-                .unwrap_or_default()
+        headers.get_all(CONNECTION.as_str()).any(|value| {
+            text(value)
                 .split(',')
                 .any(|t| t.trim().eq_ignore_ascii_case(token))
         })
@@ -428,6 +412,7 @@ fn keep_alive(version: Version, headers: &HeaderMap) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::{HeaderMap, HeaderValue};
     use tokio::io::DuplexStream;
 
     impl ReadReady for DuplexStream {
@@ -442,7 +427,7 @@ mod tests {
         connection: &mut Http1<DuplexStream>,
         method: Method,
         body: &'static str,
-    ) -> Result<(http::response::Parts, Bytes), ExchangeError> {
+    ) -> Result<(ResponseHead, Bytes), ExchangeError> {
         let url = url::Url::parse("http://user:pw@example.test:8080/path?q=1#fragment").unwrap();
         let mut headers = HeaderMap::new();
         headers.insert("x-test", HeaderValue::from_static("yes"));
@@ -490,7 +475,7 @@ mod tests {
         connection: &mut Http1<DuplexStream>,
         method: Method,
         body: &'static str,
-    ) -> (http::response::Parts, Bytes) {
+    ) -> (ResponseHead, Bytes) {
         send(connection, method, body).await.expect("an answer")
     }
 
@@ -504,12 +489,12 @@ mod tests {
             3,
         );
         let mut connection = Http1::new(io);
-        let (parts, body) = answered(&mut connection, Method::GET, "").await;
-        assert_eq!((parts.status.as_u16(), &body[..]), (200, &b"first"[..]));
-        assert_eq!(parts.headers["set-cookie"], "a=1");
+        let (head, body) = answered(&mut connection, Method::GET, "").await;
+        assert_eq!((head.status.as_u16(), &body[..]), (200, &b"first"[..]));
+        assert_eq!(head.headers.get("set-cookie"), Some(&b"a=1"[..]));
         assert!(connection.is_open());
-        let (parts, body) = answered(&mut connection, Method::POST, "hello").await;
-        assert_eq!((parts.status.as_u16(), &body[..]), (201, &b"second"[..]));
+        let (head, body) = answered(&mut connection, Method::POST, "hello").await;
+        assert_eq!((head.status.as_u16(), &body[..]), (201, &b"second"[..]));
         assert_eq!(
             server.await.unwrap(),
             "GET /path?q=1 HTTP/1.1\r\nhost: example.test:8080\r\nx-test: yes\r\n\r\n|\
@@ -550,10 +535,10 @@ mod tests {
             64,
         );
         let mut connection = Http1::new(io);
-        let (parts, body) = answered(&mut connection, Method::GET, "").await;
-        assert_eq!((parts.status.as_u16(), &body[..]), (200, &b"ok"[..]));
-        let (parts, body) = answered(&mut connection, Method::HEAD, "").await;
-        assert_eq!((parts.status.as_u16(), body.len()), (200, 0));
+        let (head, body) = answered(&mut connection, Method::GET, "").await;
+        assert_eq!((head.status.as_u16(), &body[..]), (200, &b"ok"[..]));
+        let (head, body) = answered(&mut connection, Method::HEAD, "").await;
+        assert_eq!((head.status.as_u16(), body.len()), (200, 0));
     }
 
     #[tokio::test]

@@ -2,6 +2,7 @@
 //! connections, cookie jar and default headers.
 
 mod connection;
+mod headers;
 mod http1;
 
 use std::path::PathBuf;
@@ -20,6 +21,8 @@ use tokio::time::Sleep;
 use url::Url;
 
 use connection::{Connection, Failure, Origin};
+use headers::ResponseHead;
+pub use headers::ResponseHeaders;
 
 use crate::component::bindings::{HttpError, Request, ResponseInfo, SessionOptions};
 use crate::metrics::{Recorder, RequestOutcome};
@@ -30,7 +33,7 @@ const DEFAULT_MAX_REDIRECTS: u8 = 10;
 /// A complete response, kept by the host while the guest holds its handle.
 pub struct ResponseData {
     pub status: u16,
-    pub headers: HeaderMap,
+    pub headers: ResponseHeaders,
     pub body: Bytes,
     pub url: String,
     pub elapsed_us: u64,
@@ -46,10 +49,11 @@ impl ResponseData {
         }
     }
 
+    /// Every header, names in lower case, in the order received.
     pub fn header_pairs(&self) -> Vec<(String, String)> {
         self.headers
             .iter()
-            .map(|(n, v)| (n.to_string(), lossy(v)))
+            .map(|(n, v)| (lossy(n).to_ascii_lowercase(), lossy(v)))
             .collect()
     }
 
@@ -58,8 +62,8 @@ impl ResponseData {
     }
 }
 
-fn lossy(value: &HeaderValue) -> String {
-    String::from_utf8_lossy(value.as_bytes()).into_owned()
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// TLS settings trusting webpki's roots and the CA certificates in `ca_files` (PEM).
@@ -280,7 +284,7 @@ impl HttpClient {
             };
             let hop_ended = Instant::now();
             let elapsed = hop_ended - hop_started;
-            let (parts, bytes) = match result {
+            let (head, bytes) = match result {
                 Ok(exchange) => exchange,
                 Err(error) => {
                     let outcome = RequestOutcome::Error(error_kind(&error));
@@ -289,13 +293,13 @@ impl HttpClient {
                     return Err(error);
                 }
             };
-            let outcome = RequestOutcome::Status(parts.status.as_u16());
+            let outcome = RequestOutcome::Status(head.status.as_u16());
             recorder.request(&name, outcome, elapsed);
             recorder.wire(method.as_str(), &url, outcome, elapsed);
-            store_cookies(session, &parts.headers, &url);
-            if let Some(next) = redirect_target(&parts.status, &parts.headers, &url) {
-                if parts.status == StatusCode::SEE_OTHER
-                    || (matches!(parts.status.as_u16(), 301 | 302) && method == Method::POST)
+            store_cookies(session, &head.headers, &url);
+            if let Some(next) = redirect_target(&head, &url) {
+                if head.status == StatusCode::SEE_OTHER
+                    || (matches!(head.status.as_u16(), 301 | 302) && method == Method::POST)
                 {
                     method = Method::GET;
                     body = None;
@@ -304,8 +308,8 @@ impl HttpClient {
                 continue;
             }
             return Ok(ResponseData {
-                status: parts.status.as_u16(),
-                headers: parts.headers,
+                status: head.status.as_u16(),
+                headers: head.headers,
                 body: bytes,
                 url: url.into(),
                 elapsed_us: (hop_ended - started).as_micros() as u64,
@@ -438,7 +442,7 @@ impl HttpClient {
         session: &mut SessionState,
         url: &Url,
         request: Outgoing<'_>,
-    ) -> Result<(http::response::Parts, Bytes), HttpError> {
+    ) -> Result<(ResponseHead, Bytes), HttpError> {
         for _attempt in 0..2 {
             let connection = session.connection(url, &self.tls).await?;
             match connection.exchange(&request).await {
@@ -490,20 +494,23 @@ fn name_of(method: &str, url: &Url) -> Arc<str> {
     Arc::from(format!("{method} {}", url.path()))
 }
 
-fn store_cookies(session: &mut SessionState, headers: &HeaderMap, url: &Url) {
-    let cookies = headers
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| RawCookie::parse(v.to_string()).ok());
-    session.cookies.store_response_cookies(cookies, url);
+fn store_cookies(session: &mut SessionState, headers: &ResponseHeaders, url: &Url) {
+    let mut cookies = headers
+        .get_all(SET_COOKIE.as_str())
+        .filter_map(|v| std::str::from_utf8(v).ok())
+        .filter_map(|v| RawCookie::parse(v.to_string()).ok())
+        .peekable();
+    // Most responses set none: the jar is not even looked at.
+    if cookies.peek().is_some() {
+        session.cookies.store_response_cookies(cookies, url);
+    }
 }
 
-fn redirect_target(status: &StatusCode, headers: &HeaderMap, url: &Url) -> Option<Url> {
-    if !status.is_redirection() || *status == StatusCode::NOT_MODIFIED {
+fn redirect_target(head: &ResponseHead, url: &Url) -> Option<Url> {
+    if !head.status.is_redirection() || head.status == StatusCode::NOT_MODIFIED {
         return None;
     }
-    let location = headers.get(LOCATION)?.to_str().ok()?;
+    let location = std::str::from_utf8(head.headers.get(LOCATION.as_str())?).ok()?;
     url.join(location).ok()
 }
 
