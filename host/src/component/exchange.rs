@@ -35,7 +35,12 @@ impl SessionLink {
             self.queue(Event::SendingRequest(event));
         }
         let outcome = {
-            let mut session = self.session.lock().await;
+            // Uncontended but for a guest's own concurrent requests: taken
+            // without building a waiter.
+            let mut session = match self.session.try_lock() {
+                Ok(session) => session,
+                Err(_) => self.session.lock().await,
+            };
             // Boxed, the exchange is built in place on the heap; inline, its
             // whole state (kilobytes) would be copied at each move.
             Box::pin(self.run.client.send(&mut session, &req, &self.recorder)).await

@@ -279,7 +279,7 @@ impl http::HostResponse for WorkerState {
     }
 
     fn url(&mut self, response: Resource<ResponseData>) -> Result<String> {
-        Ok(self.table.get(&response)?.url.clone())
+        Ok(self.table.get(&response)?.url.to_string())
     }
 
     fn elapsed_us(&mut self, response: Resource<ResponseData>) -> Result<u64> {

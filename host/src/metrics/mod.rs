@@ -62,6 +62,9 @@ impl Metrics {
         for shard in self.shards.iter() {
             total.merge(&lock(shard));
         }
+        for stats in total.requests.values() {
+            add(&mut total.latency_us, &stats.latency_us);
+        }
         total
     }
 
@@ -69,7 +72,9 @@ impl Metrics {
     pub fn progress(&self) -> Progress {
         let mut latency_us = histogram::new();
         for shard in self.shards.iter() {
-            add(&mut latency_us, &lock(shard).latency_us);
+            for stats in lock(shard).requests.values() {
+                add(&mut latency_us, &stats.latency_us);
+            }
         }
         let live = &self.live;
         Progress {
@@ -164,8 +169,8 @@ impl Recorder {
         stats.count += 1;
         match outcome {
             RequestOutcome::Status(status) => {
+                // The run's overall histogram is the sum of these, made when read.
                 record(&mut stats.latency_us, micros);
-                record(&mut tally.latency_us, micros);
                 *tally.statuses.entry(status).or_default() += 1;
             }
             RequestOutcome::Error(kind) => {

@@ -126,8 +126,10 @@ async fn run_scenarios(
     tokio::pin!(cancel);
     let mut rng = SmallRng::from_os_rng();
     let mut step: u64 = 0;
+    // When the last run (or pause) ended: the time the stop rules go by.
+    let mut now = Instant::now();
     loop {
-        if *stop.borrow() || shared.deadline.is_some_and(|d| Instant::now() >= d) {
+        if *stop.borrow() || shared.deadline.is_some_and(|d| now >= d) {
             break;
         }
         if shared.flags.max_runs.is_some_and(|max| step >= max) {
@@ -143,6 +145,7 @@ async fn run_scenarios(
                     recorder.scenario("(picker)", Some(&message), Duration::ZERO);
                     instance = replace(worker_id, shared, instance).await?;
                     step += 1;
+                    now = Instant::now();
                     continue;
                 }
             },
@@ -158,6 +161,7 @@ async fn run_scenarios(
         });
         let started = Instant::now();
         let result = tokio::select! {
+            biased;
             result = instance.run(&name) => Some(result),
             _ = &mut cancel => None,
         };
@@ -166,7 +170,8 @@ async fn run_scenarios(
             // The call was dropped midway: the instance cannot be entered again.
             return replace(worker_id, shared, instance).await;
         };
-        let elapsed = started.elapsed();
+        now = Instant::now();
+        let elapsed = now - started;
         let failure = match result {
             Ok(Ok(())) => None,
             Ok(Err(message)) => {
@@ -203,8 +208,11 @@ async fn run_scenarios(
             instance = replace(worker_id, shared, instance).await?;
         }
         let delay = shared.delays.get(&*name).copied().unwrap_or_default();
-        if !pause(delay, stop).await {
-            break;
+        if !delay.is_zero() {
+            if !pause(delay, stop).await {
+                break;
+            }
+            now = Instant::now();
         }
     }
     Some(instance)

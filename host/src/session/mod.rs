@@ -35,7 +35,8 @@ pub struct ResponseData {
     pub status: u16,
     pub headers: ResponseHeaders,
     pub body: Bytes,
-    pub url: String,
+    /// The final URL, after redirects.
+    pub url: Arc<Url>,
     pub elapsed_us: u64,
 }
 
@@ -44,7 +45,7 @@ impl ResponseData {
     pub fn info(&self) -> ResponseInfo {
         ResponseInfo {
             status: self.status,
-            url: self.url.clone(),
+            url: self.url.to_string(),
             elapsed_us: self.elapsed_us,
         }
     }
@@ -123,7 +124,8 @@ pub struct SessionState {
 struct Resolved {
     given: String,
     method: String,
-    url: Url,
+    /// Shared with the requests and responses that use it: not copied for each.
+    url: Arc<Url>,
     name: Arc<str>,
 }
 
@@ -304,14 +306,14 @@ impl HttpClient {
                     method = Method::GET;
                     body = None;
                 }
-                url = next;
+                url = Arc::new(next);
                 continue;
             }
             return Ok(ResponseData {
                 status: head.status.as_u16(),
                 headers: head.headers,
                 body: bytes,
-                url: url.into(),
+                url,
                 elapsed_us: (hop_ended - started).as_micros() as u64,
             });
         }
@@ -329,7 +331,7 @@ impl HttpClient {
         &self,
         session: &mut SessionState,
         req: &Request,
-    ) -> Result<(Url, Arc<str>), HttpError> {
+    ) -> Result<(Arc<Url>, Arc<str>), HttpError> {
         let last = match &session.last {
             Some(last) if last.given == req.url && last.method == req.method => last,
             _ => {
@@ -338,12 +340,12 @@ impl HttpClient {
                 session.last.insert(Resolved {
                     given: req.url.clone(),
                     method: req.method.clone(),
-                    url,
+                    url: Arc::new(url),
                     name,
                 })
             }
         };
-        Ok((last.url.clone(), Arc::clone(&last.name)))
+        Ok((Arc::clone(&last.url), Arc::clone(&last.name)))
     }
 
     /// The cookies `session` would send to `url`.
