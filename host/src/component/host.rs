@@ -104,24 +104,29 @@ impl ResourceLimiter for MemoryBudget {
 }
 
 /// The data of one worker's store.
+///
+/// In declared order (`repr(C)`), what every request uses first: with many
+/// workers this memory is cold at each request, and packed together it is
+/// two cache lines to fetch rather than one per field.
+#[repr(C)]
 pub struct WorkerState {
-    pub run: Arc<RunContext>,
-    pub worker_id: u32,
-    pub step: u64,
-    pub session: SharedSession,
+    table: ResourceTable,
     pub clock: GuestClock,
+    http: GuestHttp,
+    pub run: Arc<RunContext>,
+    pub step: u64,
     /// The event kinds the component subscribed to (none until described).
     pub events: EventKinds,
+    pub worker_id: u32,
+    pub session: SharedSession,
     /// Events for the guest's hook, delivered after the current call returns
     /// (a guest cannot be re-entered while it waits on a host call). Shared
     /// with the guest's `wasi:http` client, whose requests finish in tasks.
     pub pending_events: EventQueue,
     recorder: Recorder,
+    limiter: MemoryBudget,
     stderr: MemoryOutputPipe,
     wasi: WasiCtx,
-    table: ResourceTable,
-    limiter: MemoryBudget,
-    http: GuestHttp,
     http_ctx: wasmtime_wasi_http::WasiHttpCtx,
 }
 
