@@ -111,7 +111,9 @@ pub struct SessionState {
     /// Bounds each request's time; see [`within`].
     timer: Option<Pin<Box<Sleep>>>,
     headers: HeaderMap,
-    cookies: CookieStore,
+    /// Made at the first cookie a server sets: most sessions never hold one,
+    /// and even an empty jar is memory to read and a lookup at every request.
+    cookies: Option<Box<CookieStore>>,
     timeout: Option<Duration>,
     max_redirects: u8,
     /// The last URL a scenario sent to, resolved, with its default name: a
@@ -122,11 +124,20 @@ pub struct SessionState {
 /// A request's URL as the scenario gave it, resolved against `--target`, and
 /// the name it is reported under unless the scenario names it.
 struct Resolved {
+    /// The method and the URL as given, one after the other: one string to
+    /// compare (in memory that is cold at each request) rather than two.
     given: String,
-    method: String,
+    method_len: usize,
     /// Shared with the requests and responses that use it: not copied for each.
     url: Arc<Url>,
     name: Arc<str>,
+}
+
+impl Resolved {
+    fn is_for(&self, req: &Request) -> bool {
+        let (method, url) = self.given.split_at(self.method_len);
+        method == req.method && url == req.url
+    }
 }
 
 impl Default for SessionState {
@@ -135,7 +146,7 @@ impl Default for SessionState {
             connections: Vec::new(),
             timer: None,
             headers: HeaderMap::new(),
-            cookies: CookieStore::default(),
+            cookies: None,
             timeout: None,
             max_redirects: DEFAULT_MAX_REDIRECTS,
             last: None,
@@ -333,13 +344,13 @@ impl HttpClient {
         req: &Request,
     ) -> Result<(Arc<Url>, Arc<str>), HttpError> {
         let last = match &session.last {
-            Some(last) if last.given == req.url && last.method == req.method => last,
+            Some(last) if last.is_for(req) => last,
             _ => {
                 let url = self.resolve(&req.url)?;
                 let name = name_of(&req.method, &url);
                 session.last.insert(Resolved {
-                    given: req.url.clone(),
-                    method: req.method.clone(),
+                    given: format!("{}{}", req.method, req.url),
+                    method_len: req.method.len(),
                     url: Arc::new(url),
                     name,
                 })
@@ -350,13 +361,12 @@ impl HttpClient {
 
     /// The cookies `session` would send to `url`.
     pub fn cookies(&self, session: &SessionState, url: &str) -> Vec<(String, String)> {
-        match self.resolve(url) {
-            Ok(url) => session
-                .cookies
+        match (&session.cookies, self.resolve(url)) {
+            (Some(jar), Ok(url)) => jar
                 .get_request_values(&url)
                 .map(|(n, v)| (n.to_string(), v.to_string()))
                 .collect(),
-            Err(_) => Vec::new(),
+            _ => Vec::new(),
         }
     }
 
@@ -427,7 +437,8 @@ impl HttpClient {
         }
         let cookies: Vec<String> = session
             .cookies
-            .get_request_values(url)
+            .iter()
+            .flat_map(|jar| jar.get_request_values(url))
             .map(|(n, v)| format!("{n}={v}"))
             .collect();
         if !cookies.is_empty() {
@@ -504,7 +515,10 @@ fn store_cookies(session: &mut SessionState, headers: &ResponseHeaders, url: &Ur
         .peekable();
     // Most responses set none: the jar is not even looked at.
     if cookies.peek().is_some() {
-        session.cookies.store_response_cookies(cookies, url);
+        session
+            .cookies
+            .get_or_insert_default()
+            .store_response_cookies(cookies, url);
     }
 }
 
