@@ -64,7 +64,7 @@ func Scenario(name string, weight uint32, run func(*Session) error) {
 // ScenarioWithDelay is Scenario with a pause of delayMs after each run.
 func ScenarioWithDelay(name string, weight, delayMs uint32, run func(*Session) error) {
 	registry.Scenarios = append(registry.Scenarios, wit.ScenarioInfo{Name: name, Weight: weight, DelayMs: delayMs})
-	registry.Runs[name] = func(s *http.Session) error { return guard(func() error { return run(&Session{s}) }) }
+	registry.Runs = append(registry.Runs, func(s *http.Session) error { return guard(func() error { return run(&Session{s}) }) })
 }
 
 // Headers are session options that set default headers, for Setup.

@@ -86,9 +86,10 @@ func (s *Session) Send(req Request) (*Response, error) {
 		return nil, httpError(outcome.Err())
 	}
 	// Copied out at once, so the host's handle is released now, not by a GC.
-	handle := outcome.Ok()
+	reply := outcome.Ok()
+	handle := reply.Response
 	defer handle.Drop()
-	response := &Response{Status: handle.Status(), Body: handle.Body(), URL: handle.Url(), ElapsedUs: handle.ElapsedUs()}
+	response := &Response{Status: reply.Status, Body: handle.Body(), URL: handle.Url(), ElapsedUs: handle.ElapsedUs()}
 	for _, header := range handle.Headers() {
 		response.Headers = append(response.Headers, [2]string{header.F0, header.F1})
 	}

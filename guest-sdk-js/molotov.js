@@ -9,18 +9,22 @@
 // A scenario that throws (a failed check included) is a failed run with the
 // error's message. Module-level code runs when the component is built: read
 // env() and variables inside scenarios and fixtures.
-import * as ctx from "molotov:scenario/context@0.1.0";
-import * as logging from "molotov:scenario/log@0.1.0";
-import * as metrics from "molotov:scenario/metrics@0.1.0";
-import * as vars from "molotov:scenario/vars@0.1.0";
+import * as ctx from "molotov:scenario/context@0.2.0";
+import * as logging from "molotov:scenario/log@0.2.0";
+import * as metrics from "molotov:scenario/metrics@0.2.0";
+import * as vars from "molotov:scenario/vars@0.2.0";
 
-const registry = { scenarios: new Map(), fixtures: {}, events: [], onEvent: null };
+const registry = { scenarios: new Map(), list: null, fixtures: {}, events: [], onEvent: null };
+
+// The scenarios as `describe` lists them: the host runs one by its index.
+const scenarioList = () => (registry.list ??= [...registry.scenarios]);
 
 /** Registers `run(session)`; `options`: { name, weight = 1, delayMs = 0 }. */
 export function scenario(options, run) {
   const name = options.name ?? run.name;
   if (!name) throw new Error("scenario: give a name, or a named function");
   registry.scenarios.set(name, { weight: options.weight ?? 1, delayMs: options.delayMs ?? 0, run });
+  registry.list = null;
 }
 
 const fixture = (kind) => (fn) => {
@@ -80,10 +84,10 @@ function release() {
 export class Response {
   #host;
   #body;
-  constructor(host) {
-    this.#host = host;
-    this.status = host.status();
-    live.push(host);
+  constructor({ status, response }) {
+    this.#host = response;
+    this.status = status;
+    live.push(response);
   }
   get headers() {
     return this.#host.headers();
@@ -221,7 +225,7 @@ export const scenarios = {
   describe() {
     const has = (kind) => kind in registry.fixtures;
     return {
-      scenarios: [...registry.scenarios].map(([name, s]) => ({ name, weight: s.weight, delayMs: s.delayMs })),
+      scenarios: scenarioList().map(([name, s]) => ({ name, weight: s.weight, delayMs: s.delayMs })),
       fixtures: {
         globalSetup: has("globalSetup"),
         setup: has("setup"),
@@ -234,10 +238,10 @@ export const scenarios = {
       events: Object.fromEntries(EVENT_KINDS.map((k) => [k, registry.events.includes(k)])),
     };
   },
-  run(name, session) {
-    const entry = registry.scenarios.get(name);
-    if (!entry) throw `no scenario named ${JSON.stringify(name)}`;
-    return outcome(entry.run, new Session(session));
+  run(index, session) {
+    const entry = scenarioList()[index];
+    if (!entry) throw `no scenario at index ${index}`;
+    return outcome(entry[1].run, new Session(session));
   },
   globalSetup(runArgs) {
     return outcome(registry.fixtures.globalSetup, runArgs);

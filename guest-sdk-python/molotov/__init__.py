@@ -119,11 +119,11 @@ class Response:
     """A complete response, held by the host: each part is copied into the
     guest only when read. Valid until the scenario (or fixture) returns."""
 
-    def __init__(self, host: _http.Response):
-        self._host = host
+    def __init__(self, reply: _http.Reply):
+        self._host = reply.response
         self._body: Optional[bytes] = None
-        self.status = host.status()
-        _live.append(host)
+        self.status = reply.status
+        _live.append(reply.response)
 
     @property
     def headers(self) -> List[Tuple[str, str]]:

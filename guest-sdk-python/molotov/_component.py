@@ -72,11 +72,12 @@ class Scenarios(exports.Scenarios):
                  for n, (w, d, _) in _registry.scenarios.items()]
         return wit.Description(scenarios=infos, fixtures=fixtures, events=kinds)
 
-    def run(self, name: str, session) -> None:
-        entry = _registry.scenarios.get(name)
-        if entry is None:
-            raise Err(f"no scenario named {name!r}")
-        _call(entry[2], Session(session))
+    def run(self, index: int, session) -> None:
+        # The index is into describe()'s list, in registration order.
+        entries = list(_registry.scenarios.values())
+        if index >= len(entries):
+            raise Err(f"no scenario at index {index}")
+        _call(entries[index][2], Session(session))
 
     def global_setup(self, args) -> None:
         _call(_registry.fixtures["global_setup"], args)

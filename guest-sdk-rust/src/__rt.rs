@@ -12,7 +12,7 @@ pub fn outcome<T>(result: Result<T>) -> std::result::Result<T, String> {
     result.map_err(|e| e.message().to_string())
 }
 
-/// The error for a name the component does not know.
-pub fn unknown_scenario(name: &str) -> std::result::Result<(), String> {
-    Err(format!("this component has no scenario named {name:?}"))
+/// The error for an index past the component's scenarios.
+pub fn unknown_scenario(index: u32) -> std::result::Result<(), String> {
+    Err(format!("this component has no scenario at index {index}"))
 }

@@ -33,6 +33,8 @@ pub mod bindings {
         export_macro_name: "__export_component",
         default_bindings_module: "::molotov::bindings",
         generate_all,
+        // Requests are passed by reference: sending one copies nothing in the guest.
+        ownership: Borrowing { duplicate_if_necessary: true },
     });
 }
 

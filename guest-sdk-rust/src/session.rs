@@ -17,12 +17,12 @@ impl<'a> Session<'a> {
 
     /// `GET url`. A relative `url` resolves against the run's `--target`.
     pub fn get(&self, url: &str) -> Result<Response> {
-        self.send(Request::new("GET", url))
+        self.send_param(Request::param("GET", url, None))
     }
 
     /// `POST url` with a body.
-    pub fn post(&self, url: &str, body: impl Into<Vec<u8>>) -> Result<Response> {
-        self.send(Request::new("POST", url).body(body))
+    pub fn post(&self, url: &str, body: impl AsRef<[u8]>) -> Result<Response> {
+        self.send_param(Request::param("POST", url, Some(body.as_ref())))
     }
 
     /// `POST url` with a JSON body and its content type.
@@ -31,21 +31,38 @@ impl<'a> Session<'a> {
     }
 
     /// `PUT url` with a body.
-    pub fn put(&self, url: &str, body: impl Into<Vec<u8>>) -> Result<Response> {
-        self.send(Request::new("PUT", url).body(body))
+    pub fn put(&self, url: &str, body: impl AsRef<[u8]>) -> Result<Response> {
+        self.send_param(Request::param("PUT", url, Some(body.as_ref())))
     }
 
     /// `DELETE url`.
     pub fn delete(&self, url: &str) -> Result<Response> {
-        self.send(Request::new("DELETE", url))
+        self.send_param(Request::param("DELETE", url, None))
     }
 
     /// Sends a request built with [`Request`].
     pub fn send(&self, request: Request) -> Result<Response> {
+        let headers: Vec<(&str, &str)> = request
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        self.send_param(wit::RequestParam {
+            headers: &headers,
+            timeout_ms: request.timeout_ms,
+            name: request.name.as_deref(),
+            ..Request::param(&request.method, &request.url, request.body.as_deref())
+        })
+    }
+
+    /// Sends a request that borrows all it holds: the host copies it out of
+    /// the component's memory, so nothing is copied inside it.
+    fn send_param(&self, request: wit::RequestParam) -> Result<Response> {
+        let (method, url) = (request.method, request.url);
         self.0
-            .send(&request.0)
+            .send(request)
             .map(Response::new)
-            .map_err(|e| Error::msg(describe(&e, &request.0)))
+            .map_err(|e| Error::msg(describe(&e, method, url)))
     }
 
     /// Sets a default header for every later request of this session.
@@ -59,7 +76,7 @@ impl<'a> Session<'a> {
     }
 }
 
-fn describe(error: &HttpError, request: &wit::Request) -> String {
+fn describe(error: &HttpError, method: &str, url: &str) -> String {
     let what = match error {
         HttpError::InvalidUrl(m) => format!("invalid URL: {m}"),
         HttpError::HostNotAllowed(h) => format!("host not allowed: {h}"),
@@ -69,34 +86,41 @@ fn describe(error: &HttpError, request: &wit::Request) -> String {
         HttpError::TooManyRedirects => "too many redirects".to_string(),
         HttpError::Protocol(m) => format!("protocol error: {m}"),
     };
-    format!("{} {}: {what}", request.method, request.url)
+    format!("{method} {url}: {what}")
 }
 
 /// A request under construction.
-pub struct Request(wit::Request);
+pub struct Request {
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+    timeout_ms: Option<u32>,
+    name: Option<String>,
+}
 
 impl Request {
     /// A request with no headers and no body.
     pub fn new(method: &str, url: &str) -> Self {
-        Self(wit::Request {
+        Self {
             method: method.to_string(),
             url: url.to_string(),
             headers: Vec::new(),
             body: None,
             timeout_ms: None,
             name: None,
-        })
+        }
     }
 
     /// Adds a header.
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.0.headers.push((name.to_string(), value.to_string()));
+        self.headers.push((name.to_string(), value.to_string()));
         self
     }
 
     /// Sets the body.
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
-        self.0.body = Some(body.into());
+        self.body = Some(body.into());
         self
     }
 
@@ -108,14 +132,26 @@ impl Request {
 
     /// Overrides the session's timeout for this request.
     pub fn timeout_ms(mut self, ms: u32) -> Self {
-        self.0.timeout_ms = Some(ms);
+        self.timeout_ms = Some(ms);
         self
     }
 
     /// Reports this request under `name` instead of `METHOD /path`.
     pub fn name(mut self, name: &str) -> Self {
-        self.0.name = Some(name.to_string());
+        self.name = Some(name.to_string());
         self
+    }
+
+    /// A request with no headers, as the contract takes it.
+    fn param<'a>(method: &'a str, url: &'a str, body: Option<&'a [u8]>) -> wit::RequestParam<'a> {
+        wit::RequestParam {
+            method,
+            url,
+            headers: &[],
+            body,
+            timeout_ms: None,
+            name: None,
+        }
     }
 }
 
@@ -128,11 +164,10 @@ pub struct Response {
 }
 
 impl Response {
-    fn new(inner: wit::Response) -> Self {
-        let status = inner.status();
+    fn new(reply: wit::Reply) -> Self {
         Self {
-            inner,
-            status,
+            inner: reply.response,
+            status: reply.status,
             body: OnceCell::new(),
         }
     }

@@ -75,6 +75,18 @@ fn events_arrive_with_their_payloads() {
 }
 
 #[test]
+fn a_picked_name_that_is_not_a_scenario_is_a_picker_failure() {
+    let server = Server::start();
+    let run = lifecycle(&server, &["-w", "1", "-r", "3", "--env", "PICK_MISSING=1"]);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let picker = &run.json()["scenarios"]["by_name"]["(picker)"];
+    assert_eq!(count(&picker["failed"]), 3, "{picker}");
+    assert_eq!(count(&run.json()["requests"]["count"]), 0);
+    let failures = &picker["failures"]["picked \"missing\", which is not a scenario"];
+    assert_eq!(count(failures), 3, "{picker}");
+}
+
+#[test]
 fn current_workers_is_sent_about_once_a_second() {
     let server = Server::start();
     let run = lifecycle(&server, &["-w", "3", "-d", "2.5", "--delay", "0.2"]);

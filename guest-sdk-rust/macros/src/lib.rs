@@ -173,9 +173,10 @@ fn component(found: &Found) -> Tokens {
         let (name, weight, delay_ms) = (&s.name, s.weight, s.delay_ms);
         quote! { ::molotov::__rt::ScenarioInfo { name: #name.to_string(), weight: #weight, delay_ms: #delay_ms } }
     });
-    let arms = found.scenarios.iter().map(|s| {
-        let (name, function) = (&s.name, &s.function);
-        quote! { #name => ::molotov::__rt::outcome(#function(&::molotov::Session::from_host(session))), }
+    // The host names a scenario by its index in `describe`'s list.
+    let arms = found.scenarios.iter().zip(0u32..).map(|(s, index)| {
+        let function = &s.function;
+        quote! { #index => ::molotov::__rt::outcome(#function(&::molotov::Session::from_host(session))), }
     });
     let fixture = |role: &str| {
         found
@@ -246,8 +247,8 @@ fn component(found: &Found) -> Tokens {
                     events: ::molotov::__rt::EventKinds::empty() #(#event_flags)*,
                 }
             }
-            fn run(name: ::std::string::String, session: &::molotov::__rt::HostSession) -> ::core::result::Result<(), ::std::string::String> {
-                match name.as_str() {
+            fn run(index: u32, session: &::molotov::__rt::HostSession) -> ::core::result::Result<(), ::std::string::String> {
+                match index {
                     #(#arms)*
                     other => ::molotov::__rt::unknown_scenario(other),
                 }

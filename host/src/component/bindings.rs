@@ -19,7 +19,7 @@ wasmtime::component::bindgen!({
 });
 
 pub use self::molotov::scenario::context::RunArgs;
-pub use self::molotov::scenario::http::{HttpError, Request, ResponseInfo, SessionOptions};
+pub use self::molotov::scenario::http::{HttpError, Reply, Request, ResponseInfo, SessionOptions};
 pub use self::molotov::scenario::log::Level;
 pub use exports::molotov::scenario::scenarios::{
     Description, Event, EventKinds, FailureEvent, Fixtures, RequestEvent, ResponseEvent,

@@ -11,7 +11,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::bindings::molotov::scenario::{context, http, log, metrics, vars};
 use super::bindings::{Event, EventKinds, Level, Request};
-use super::bindings::{HttpError, RunArgs};
+use super::bindings::{HttpError, Reply, RunArgs};
 use super::exchange::SessionLink;
 use super::wasi_http::{EventQueue, GuestHttp};
 use crate::console::Console;
@@ -226,7 +226,7 @@ impl http::HostSession for WorkerState {
         &mut self,
         _session: Resource<SessionHandle>,
         req: Request,
-    ) -> Result<std::result::Result<Resource<ResponseData>, HttpError>> {
+    ) -> Result<std::result::Result<Reply, HttpError>> {
         let waited = Instant::now();
         // Whatever runs here runs on the worker's own fiber stack, memory that
         // is cold at every request when many workers take turns. So the
@@ -237,7 +237,10 @@ impl http::HostSession for WorkerState {
         let outcome = tokio::spawn(exchange).await?;
         self.clock.host_wait += waited.elapsed();
         match outcome {
-            Ok(response) => Ok(Ok(self.table.push(response)?)),
+            Ok(response) => Ok(Ok(Reply {
+                status: response.status,
+                response: self.table.push(response)?,
+            })),
             Err(error) => Ok(Err(error)),
         }
     }
@@ -267,10 +270,6 @@ impl http::HostSession for WorkerState {
 }
 
 impl http::HostResponse for WorkerState {
-    fn status(&mut self, response: Resource<ResponseData>) -> Result<u16> {
-        Ok(self.table.get(&response)?.status)
-    }
-
     fn headers(&mut self, response: Resource<ResponseData>) -> Result<Vec<(String, String)>> {
         Ok(self.table.get(&response)?.header_pairs())
     }

@@ -128,11 +128,12 @@ impl Instance {
         result.map_err(|e| self.classify(e))
     }
 
-    /// Runs one scenario: `Ok(Err(message))` is a failed check, `Err` a broken guest.
-    pub async fn run(&mut self, name: &str) -> Result<Result<(), String>, GuestError> {
+    /// Runs the scenario at `index` in the description's list: `Ok(Err(message))`
+    /// is a failed check, `Err` a broken guest.
+    pub async fn run(&mut self, index: u32) -> Result<Result<(), String>, GuestError> {
         self.arm();
         let session = Resource::new_borrow(self.session.rep());
-        let result = self.guest.call_run(&mut self.store, name, session).await;
+        let result = self.guest.call_run(&mut self.store, index, session).await;
         result.map_err(|e| self.classify(e))
     }
 

@@ -26,7 +26,7 @@ use crate::component::{
     self, Description, EngineLimits, GLOBAL_WORKER, Instance, Loaded, RunContext,
 };
 use crate::console::Console;
-use crate::metrics::{ByName, Metrics, Tally};
+use crate::metrics::{Metrics, Tally};
 use crate::report::{Report, RunFacts, StopReason};
 use crate::session::{HttpClient, SharedSession};
 use crate::statsd::Statsd;
@@ -48,7 +48,8 @@ struct Shared {
     loaded: Loaded,
     context: Arc<RunContext>,
     description: Description,
-    delays: ByName<Duration>,
+    /// The pause after each run, by scenario index.
+    delays: Vec<Duration>,
     picker: Picker,
     flags: Flags,
     workers: u32,
@@ -195,10 +196,7 @@ async fn run_loaded(
             .scenarios
             .iter()
             .map(|s| {
-                (
-                    s.name.clone(),
-                    Duration::from_millis(s.delay_ms.into()) + Duration::from_secs_f64(flags.delay),
-                )
+                Duration::from_millis(s.delay_ms.into()) + Duration::from_secs_f64(flags.delay)
             })
             .collect(),
         loaded,

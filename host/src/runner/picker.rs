@@ -9,21 +9,19 @@ use crate::cli::RunArgs as Flags;
 use crate::component::Description;
 use crate::component::bindings::Fixtures;
 
+/// How scenarios are picked; a pick is an index into the description's list.
 pub enum Picker {
-    Weighted {
-        names: Vec<String>,
-        index: WeightedIndex<u32>,
-    },
-    Single(String),
+    Weighted(WeightedIndex<u32>),
+    Single(usize),
     /// `--single-run`: every scenario once, in name order.
-    EachOnce(Vec<String>),
+    EachOnce(Vec<usize>),
     /// The component's own `pick` export.
     Component,
 }
 
 /// The host's choice for one step.
-pub enum Pick<'a> {
-    Name(&'a str),
+pub enum Pick {
+    Scenario(usize),
     /// Ask the component.
     AskComponent,
     /// `--single-run` has run everything.
@@ -32,46 +30,49 @@ pub enum Pick<'a> {
 
 impl Picker {
     pub fn new(description: &Description, flags: &Flags) -> anyhow::Result<Self> {
-        let names = || description.scenarios.iter().map(|s| s.name.clone());
-        if description.scenarios.is_empty() {
+        let scenarios = &description.scenarios;
+        if scenarios.is_empty() {
             bail!("the component has no scenario");
         }
         if let Some(name) = &flags.single_mode {
-            if !names().any(|n| n == *name) {
+            let Some(index) = index_of(description, name) else {
+                let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
                 bail!(
                     "-s {name}: no such scenario; the component has {}",
-                    names().collect::<Vec<_>>().join(", ")
+                    names.join(", ")
                 );
-            }
-            return Ok(Self::Single(name.clone()));
+            };
+            return Ok(Self::Single(index));
         }
         if flags.single_run {
-            let mut sorted: Vec<String> = names().collect();
-            sorted.sort();
-            return Ok(Self::EachOnce(sorted));
+            let mut in_name_order: Vec<usize> = (0..scenarios.len()).collect();
+            in_name_order.sort_by_key(|&index| &scenarios[index].name);
+            return Ok(Self::EachOnce(in_name_order));
         }
         if description.fixtures.contains(Fixtures::PICKER) {
             return Ok(Self::Component);
         }
-        let weights: Vec<u32> = description.scenarios.iter().map(|s| s.weight).collect();
-        let index = WeightedIndex::new(&weights)
+        let weights = scenarios.iter().map(|s| s.weight);
+        let index = WeightedIndex::new(weights)
             .map_err(|_| anyhow::anyhow!("every scenario has weight 0: nothing to run"))?;
-        Ok(Self::Weighted {
-            names: names().collect(),
-            index,
-        })
+        Ok(Self::Weighted(index))
     }
 
     /// The scenario for the worker's `step` (counted from 0).
-    pub fn pick(&self, step: u64, rng: &mut SmallRng) -> Pick<'_> {
+    pub fn pick(&self, step: u64, rng: &mut SmallRng) -> Pick {
         match self {
-            Self::Weighted { names, index } => Pick::Name(&names[index.sample(rng)]),
-            Self::Single(name) => Pick::Name(name),
-            Self::EachOnce(names) => match names.get(step as usize) {
-                Some(name) => Pick::Name(name),
+            Self::Weighted(weights) => Pick::Scenario(weights.sample(rng)),
+            Self::Single(index) => Pick::Scenario(*index),
+            Self::EachOnce(indices) => match indices.get(step as usize) {
+                Some(&index) => Pick::Scenario(index),
                 None => Pick::Done,
             },
             Self::Component => Pick::AskComponent,
         }
     }
+}
+
+/// Where scenario `name` is in the description's list.
+pub fn index_of(description: &Description, name: &str) -> Option<usize> {
+    description.scenarios.iter().position(|s| s.name == name)
 }

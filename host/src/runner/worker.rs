@@ -1,6 +1,5 @@
 //! One worker's life: ramp-up offset, setup fixtures, the run loop, teardown fixtures.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -10,7 +9,7 @@ use rand::rngs::SmallRng;
 use tokio::sync::watch;
 
 use super::Shared;
-use super::picker::Pick;
+use super::picker::{Pick, index_of};
 use super::stop::apply_stop_rules;
 use crate::component::bindings::{Event, EventKinds, FailureEvent, Fixtures, ScenarioEvent};
 use crate::component::{GuestError, Instance, SessionFixture};
@@ -135,21 +134,35 @@ async fn run_scenarios(
         if shared.flags.max_runs.is_some_and(|max| step >= max) {
             break;
         }
-        let name = match shared.picker.pick(step, &mut rng) {
-            Pick::Name(name) => Cow::Borrowed(name),
+        let index = match shared.picker.pick(step, &mut rng) {
+            Pick::Scenario(index) => index,
             Pick::Done => break,
-            Pick::AskComponent => match instance.pick(worker_id, step + 1).await {
-                Ok(name) => Cow::Owned(name),
-                Err(error) => {
-                    let message = report_broken(worker_id, shared, "(picker)", &error);
-                    recorder.scenario("(picker)", Some(&message), Duration::ZERO);
-                    instance = replace(worker_id, shared, instance).await?;
-                    step += 1;
-                    now = Instant::now();
-                    continue;
+            Pick::AskComponent => {
+                let picked = match instance.pick(worker_id, step + 1).await {
+                    Ok(name) => index_of(&shared.description, &name).ok_or_else(|| {
+                        let message = format!("picked {name:?}, which is not a scenario");
+                        let console = &shared.context.console;
+                        console.failure(worker_id, "(picker)", &message, None);
+                        message
+                    }),
+                    Err(error) => {
+                        let message = report_broken(worker_id, shared, "(picker)", &error);
+                        instance = replace(worker_id, shared, instance).await?;
+                        Err(message)
+                    }
+                };
+                match picked {
+                    Ok(index) => index,
+                    Err(message) => {
+                        recorder.scenario("(picker)", Some(&message), Duration::ZERO);
+                        step += 1;
+                        now = Instant::now();
+                        continue;
+                    }
                 }
-            },
+            }
         };
+        let name = shared.description.scenarios[index].name.as_str();
         step += 1;
         instance.state_mut().step = step;
         let scenario_event = || ScenarioEvent {
@@ -162,11 +175,11 @@ async fn run_scenarios(
         let started = Instant::now();
         let result = tokio::select! {
             biased;
-            result = instance.run(&name) => Some(result),
+            result = instance.run(index as u32) => Some(result),
             _ = &mut cancel => None,
         };
         let Some(result) = result else {
-            recorder.cancelled(&name);
+            recorder.cancelled(name);
             // The call was dropped midway: the instance cannot be entered again.
             return replace(worker_id, shared, instance).await;
         };
@@ -178,17 +191,17 @@ async fn run_scenarios(
                 shared
                     .context
                     .console
-                    .failure(worker_id, &name, &message, None);
+                    .failure(worker_id, name, &message, None);
                 Some(message)
             }
             Err(error) => {
-                let message = report_broken(worker_id, shared, &name, &error);
+                let message = report_broken(worker_id, shared, name, &error);
                 // A trap leaves the instance unusable: carry the session into a new one.
                 instance = replace(worker_id, shared, instance).await?;
                 Some(message)
             }
         };
-        recorder.scenario(&name, failure.as_deref(), elapsed);
+        recorder.scenario(name, failure.as_deref(), elapsed);
         apply_stop_rules(shared);
         match failure {
             None => instance.queue_event(EventKinds::SCENARIO_SUCCESS, || {
@@ -207,7 +220,7 @@ async fn run_scenarios(
             recorder.scenario("(events)", Some(&message), Duration::ZERO);
             instance = replace(worker_id, shared, instance).await?;
         }
-        let delay = shared.delays.get(&*name).copied().unwrap_or_default();
+        let delay = shared.delays[index];
         if !delay.is_zero() {
             if !pause(delay, stop).await {
                 break;

@@ -14,7 +14,8 @@ import (
 // Registry holds what the SDK registered; a nil fixture is not implemented.
 type Registry struct {
 	Scenarios       []wit.ScenarioInfo
-	Runs            map[string]func(*http.Session) error
+	// Runs are in the order of Scenarios: the host runs one by its index.
+	Runs            []func(*http.Session) error
 	GlobalSetup     func(ctx.RunArgs) error
 	Setup           func(uint32, ctx.RunArgs) (*http.SessionOptions, error)
 	SetupSession    func(uint32, *http.Session) error
@@ -27,7 +28,7 @@ type Registry struct {
 }
 
 // Registered is the component's registry, filled by the SDK's functions.
-var Registered = Registry{Runs: map[string]func(*http.Session) error{}}
+var Registered = Registry{}
 
 var r = &Registered
 
@@ -61,13 +62,12 @@ func Describe() wit.Description {
 // A borrowed session must be dropped before the call returns: that ends
 // the borrow (the host keeps the session).
 
-func Run(name string, session *http.Session) result {
+func Run(index uint32, session *http.Session) result {
 	defer session.Drop()
-	run, ok := r.Runs[name]
-	if !ok {
-		return outcome(fmt.Errorf("no scenario named %q", name))
+	if int(index) >= len(r.Runs) {
+		return outcome(fmt.Errorf("no scenario at index %d", index))
 	}
-	return outcome(run(session))
+	return outcome(r.Runs[index](session))
 }
 
 func GlobalSetup(args ctx.RunArgs) result { return outcome(r.GlobalSetup(args)) }

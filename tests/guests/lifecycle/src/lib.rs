@@ -56,6 +56,9 @@ mod lifecycle {
     /// An ordered sequence: odd steps run `first`, even steps `second`.
     #[picker]
     fn pick(_worker_id: u32, step: u64) -> &'static str {
+        if molotov::env("PICK_MISSING").is_some() {
+            return "missing";
+        }
         match molotov::env("ONLY") {
             Some(_) => "fail",
             None if step % 2 == 1 => "first",
