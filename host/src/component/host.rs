@@ -12,7 +12,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use super::bindings::molotov::scenario::{context, http, log, metrics, vars};
 use super::bindings::{Event, EventKinds, Level, Request};
 use super::bindings::{HttpError, Reply, RunArgs};
-use super::exchange::SessionLink;
+use super::exchange::{SessionLink, pin_in_box};
 use super::wasi_http::{EventQueue, GuestHttp};
 use crate::console::Console;
 use crate::metrics::{Metrics, Recorder};
@@ -233,7 +233,8 @@ impl http::HostSession for WorkerState {
         // exchange runs as a task of its own, on the thread's (shared, warm)
         // stack, and is boxed at once rather than moved down tokio's spawn
         // path by value.
-        let exchange = Box::pin(self.http.link().send(req, self.events));
+        let (link, events) = (self.http.link(), self.events);
+        let exchange = pin_in_box(move || link.send(req, events));
         let outcome = tokio::spawn(exchange).await?;
         self.clock.host_wait += waited.elapsed();
         match outcome {

@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::{CertificateDer, ServerName};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
@@ -131,33 +131,40 @@ impl Connection {
                 ExchangeError::Io(error) => Failure::Error(chain(&error)),
                 ExchangeError::Protocol(message) => Failure::Error(HttpError::Protocol(message)),
             }),
-            Self::Http2 { sender } => {
-                let mut h2_request = http::Request::builder()
-                    .method(request.method.clone())
-                    .uri(request.url.as_str())
-                    .body(Full::new(request.body.clone()))
-                    .map_err(|e| Failure::Error(HttpError::InvalidRequest(e.to_string())))?;
-                *h2_request.headers_mut() = request.headers.clone();
-                let response = sender.try_send_request(h2_request).await.map_err(|error| {
-                    if error.message().is_some() {
-                        Failure::Retry
-                    } else {
-                        Failure::Error(chain(error.error()))
-                    }
-                })?;
-                let (parts, body) = response.into_parts();
-                let bytes = body
-                    .collect()
-                    .await
-                    .map_err(|e| Failure::Error(chain(&e)))?;
-                let head = ResponseHead {
-                    status: parts.status,
-                    headers: ResponseHeaders::Map(parts.headers),
-                };
-                Ok((head, bytes.to_bytes()))
-            }
+            // Boxed: its state is large, and inline it would make every
+            // request's future (HTTP/1.1 too) as large, to copy at each request.
+            Self::Http2 { sender } => Box::pin(exchange_h2(sender, request)).await,
         }
     }
+}
+
+async fn exchange_h2(
+    sender: &mut http2::SendRequest<Full<Bytes>>,
+    request: &Outgoing<'_>,
+) -> Result<(ResponseHead, Bytes), Failure> {
+    let mut h2_request = http::Request::builder()
+        .method(request.method.clone())
+        .uri(request.url.as_str())
+        .body(Full::new(request.body.clone()))
+        .map_err(|e| Failure::Error(HttpError::InvalidRequest(e.to_string())))?;
+    *h2_request.headers_mut() = request.headers.clone();
+    let response = sender.try_send_request(h2_request).await.map_err(|error| {
+        if error.message().is_some() {
+            Failure::Retry
+        } else {
+            Failure::Error(chain(error.error()))
+        }
+    })?;
+    let (parts, body) = response.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map_err(|e| Failure::Error(chain(&e)))?;
+    let head = ResponseHead {
+        status: parts.status,
+        headers: ResponseHeaders::Map(parts.headers),
+    };
+    Ok((head, bytes.to_bytes()))
 }
 
 /// How an exchange failed.
@@ -174,11 +181,13 @@ pub enum Io {
 }
 
 impl ReadReady for Io {
-    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self {
-            Self::Plain(tcp) => tcp.poll_read_ready(cx),
-            Self::Tls(tls) => tls.get_ref().0.poll_read_ready(cx),
-        }
+    fn may_be_readable(&self) -> bool {
+        let tcp = match self {
+            Self::Plain(tcp) => tcp,
+            Self::Tls(tls) => tls.get_ref().0,
+        };
+        // Unlike `poll_read_ready`, this registers no waker when not ready.
+        tcp.try_io(Interest::READABLE, || Ok(())).is_ok()
     }
 }
 

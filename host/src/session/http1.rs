@@ -8,7 +8,7 @@
 use std::io;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Waker};
 
 use bytes::{Buf, Bytes, BytesMut};
 use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
@@ -34,7 +34,9 @@ const MAX_READ_RESERVE: usize = 1 << 20;
 /// A stream whose readiness can be checked without a system call, so that a
 /// kept-alive connection the server closed is noticed before it is reused.
 pub trait ReadReady {
-    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+    /// Whether the runtime last saw the stream readable (and has not since
+    /// seen a read find nothing).
+    fn may_be_readable(&self) -> bool;
 }
 
 /// Why an exchange failed.
@@ -98,10 +100,10 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
         if !self.reusable {
             return false;
         }
-        let mut cx = Context::from_waker(Waker::noop());
-        if self.io.poll_read_ready(&mut cx).is_pending() {
+        if !self.io.may_be_readable() {
             return true;
         }
+        let mut cx = Context::from_waker(Waker::noop());
         let mut probe = [0u8; 1];
         let mut probe = tokio::io::ReadBuf::new(&mut probe);
         // Pending: nothing to read after all (a spurious wake-up, or a TLS
@@ -416,8 +418,8 @@ mod tests {
     use tokio::io::DuplexStream;
 
     impl ReadReady for DuplexStream {
-        fn poll_read_ready(&self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-            Poll::Pending
+        fn may_be_readable(&self) -> bool {
+            false
         }
     }
 

@@ -558,9 +558,9 @@ mod tests {
         assert!(now() < far);
     }
 
-    /// Every request's future is built on the heap (boxed in the `send`
-    /// import): a large one costs a large copy per request (rarely used
-    /// states are boxed).
+    /// Every request's future is allocated on the heap (in `SessionLink::send`):
+    /// the states of rare paths (opening a connection, HTTP/2) are boxed
+    /// apart so that it stays one small allocation.
     #[test]
     fn a_request_future_stays_small() {
         let tls = tls_config(&[]).expect("webpki roots load");
