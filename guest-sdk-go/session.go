@@ -89,7 +89,12 @@ func (s *Session) Send(req Request) (*Response, error) {
 	reply := outcome.Ok()
 	handle := reply.Response
 	defer handle.Drop()
-	response := &Response{Status: reply.Status, Body: handle.Body(), URL: handle.Url(), ElapsedUs: handle.ElapsedUs()}
+	// A small body comes with the reply; a larger one is fetched.
+	body := handle.Body
+	if reply.Body.IsSome() {
+		body = reply.Body.Some
+	}
+	response := &Response{Status: reply.Status, Body: body(), URL: handle.Url(), ElapsedUs: handle.ElapsedUs()}
 	for _, header := range handle.Headers() {
 		response.Headers = append(response.Headers, [2]string{header.F0, header.F1})
 	}

@@ -84,8 +84,9 @@ function release() {
 export class Response {
   #host;
   #body;
-  constructor({ status, response }) {
+  constructor({ status, body, response }) {
     this.#host = response;
+    this.#body = body;
     this.status = status;
     live.push(response);
   }

@@ -121,7 +121,7 @@ class Response:
 
     def __init__(self, reply: _http.Reply):
         self._host = reply.response
-        self._body: Optional[bytes] = None
+        self._body: Optional[bytes] = reply.body
         self.status = reply.status
         _live.append(reply.response)
 

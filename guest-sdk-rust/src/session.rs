@@ -168,7 +168,7 @@ impl Response {
         Self {
             inner: reply.response,
             status: reply.status,
-            body: OnceCell::new(),
+            body: reply.body.map_or_else(OnceCell::new, OnceCell::from),
         }
     }
 

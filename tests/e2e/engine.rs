@@ -2,6 +2,20 @@
 
 use crate::support::{self, Server, count, file_with, guests, molotov, run};
 
+/// Small bodies come with the status, larger ones are fetched: both arrive whole.
+#[test]
+fn bodies_arrive_whole_whatever_their_size() {
+    let server = Server::start();
+    let run = run(
+        &guests().suite,
+        &["-s", "echo_bodies", "-r", "2", "--target", &server.url],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    assert_eq!(count(&json["scenarios"]["ok"]), 2, "{json}");
+    assert_eq!(count(&json["requests"]["by_status"]["200"]), 8);
+}
+
 #[test]
 fn max_runs_give_exact_counts_on_both_sides() {
     let server = Server::start();

@@ -18,6 +18,11 @@ use crate::console::Console;
 use crate::metrics::{Metrics, Recorder};
 use crate::session::{HttpClient, ResponseData, SharedSession};
 
+/// The largest body `send` returns with the status (see `reply` in the
+/// contract): a scenario mostly reads small bodies, and this saves it a call
+/// per request; a larger one is copied only if the scenario asks for it.
+const INLINE_BODY_MAX: usize = 64 * 1024;
+
 /// The guest's handle to its worker's session. The host keeps one session per
 /// worker in [`WorkerState`], so the handle carries no data.
 pub struct SessionHandle;
@@ -240,6 +245,7 @@ impl http::HostSession for WorkerState {
         match outcome {
             Ok(response) => Ok(Ok(Reply {
                 status: response.status,
+                body: (response.body.len() <= INLINE_BODY_MAX).then(|| response.body.to_vec()),
                 response: self.table.push(response)?,
             })),
             Err(error) => Ok(Err(error)),

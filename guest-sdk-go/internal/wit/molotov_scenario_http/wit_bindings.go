@@ -157,10 +157,14 @@ func ResponseFromBorrowHandle(handleValue int32) *Response {
 	return &Response{handle}
 }
 
-// What `send` returns: the status at once, since nearly every scenario
-// checks it, and the rest of the response on demand.
+// What `send` returns: the status and a small body at once, since
+// nearly every scenario reads them, and the rest of the response on
+// demand.
 type Reply struct {
-	Status   uint16
+	Status uint16
+	// The body if it is at most 64 KiB; a larger one is copied into the
+	// component only by `response.body`.
+	Body     witTypes.Option[[]uint8]
 	Response *Response
 }
 
@@ -324,7 +328,7 @@ func (self *Session) Send(req Request) witTypes.Result[Reply, HttpError] {
 	pinner := &runtime.Pinner{}
 	defer pinner.Unpin()
 
-	returnArea := uintptr(witRuntime.Allocate(pinner, (4 * 4), 4))
+	returnArea := uintptr(witRuntime.Allocate(pinner, (6 * 4), 4))
 	utf8 := unsafe.Pointer(unsafe.StringData((req).Method))
 	pinner.Pin(utf8)
 	utf80 := unsafe.Pointer(unsafe.StringData((req).Url))
@@ -401,33 +405,45 @@ func (self *Session) Send(req Request) witTypes.Result[Reply, HttpError] {
 		panic("unreachable")
 	}
 	wasm_import_method_session_send((self).Handle(), uintptr(utf8), uint32(len((req).Method)), uintptr(utf80), uint32(len((req).Url)), uintptr(result), length, option, option3, option4, option5, option6, option8, option9, option10, returnArea)
-	var result15 witTypes.Result[Reply, HttpError]
+	var result17 witTypes.Result[Reply, HttpError]
 	switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 0))) {
 	case 0:
+		var option11 witTypes.Option[[]uint8]
+		switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (2 * 4)))) {
+		case 0:
 
-		result15 = witTypes.Ok[Reply, HttpError](Reply{Status: uint16(uint16(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 4)))), Response: ResponseFromOwnHandle(int32(uintptr(*(*int32)(unsafe.Add(unsafe.Pointer(returnArea), (4 + 1*4))))))})
+			option11 = witTypes.None[[]uint8]()
+		case 1:
+			value := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (3 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (4 * 4))))
+
+			option11 = witTypes.Some[[]uint8](value)
+		default:
+			panic("unreachable")
+		}
+
+		result17 = witTypes.Ok[Reply, HttpError](Reply{Status: uint16(uint16(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 4)))), Body: option11, Response: ResponseFromOwnHandle(int32(uintptr(*(*int32)(unsafe.Add(unsafe.Pointer(returnArea), (5 * 4))))))})
 	case 1:
 		var variant HttpError
 		switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 4))) {
 		case 0:
-			value := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (3 * 4))))
-
-			variant = MakeHttpErrorInvalidUrl(value)
-
-		case 1:
-			value11 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (3 * 4))))
-
-			variant = MakeHttpErrorHostNotAllowed(value11)
-
-		case 2:
 			value12 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (3 * 4))))
 
-			variant = MakeHttpErrorInvalidRequest(value12)
+			variant = MakeHttpErrorInvalidUrl(value12)
 
-		case 3:
+		case 1:
 			value13 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (3 * 4))))
 
-			variant = MakeHttpErrorConnect(value13)
+			variant = MakeHttpErrorHostNotAllowed(value13)
+
+		case 2:
+			value14 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (3 * 4))))
+
+			variant = MakeHttpErrorInvalidRequest(value14)
+
+		case 3:
+			value15 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (3 * 4))))
+
+			variant = MakeHttpErrorConnect(value15)
 
 		case 4:
 
@@ -438,20 +454,20 @@ func (self *Session) Send(req Request) witTypes.Result[Reply, HttpError] {
 			variant = MakeHttpErrorTooManyRedirects()
 
 		case 6:
-			value14 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (3 * 4))))
+			value16 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (3 * 4))))
 
-			variant = MakeHttpErrorProtocol(value14)
+			variant = MakeHttpErrorProtocol(value16)
 
 		default:
 			panic("unreachable")
 		}
 
-		result15 = witTypes.Err[Reply, HttpError](variant)
+		result17 = witTypes.Err[Reply, HttpError](variant)
 	default:
 		panic("unreachable")
 	}
-	result16 := result15
-	return result16
+	result18 := result17
+	return result18
 
 }
 

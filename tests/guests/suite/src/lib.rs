@@ -114,6 +114,17 @@ mod suite {
         Ok(())
     }
 
+    /// Bodies on both sides of the size that comes with the status.
+    #[scenario(weight = 0)]
+    fn echo_bodies(s: &Session) -> Result {
+        for size in [0, 64 * 1024, 64 * 1024 + 1, 300 * 1024] {
+            let body: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            let echoed = s.post("/echo", &body)?.expect_status(200)?;
+            ensure!(echoed.bytes() == body, "{size} bytes: echo differs");
+        }
+        Ok(())
+    }
+
     #[scenario(weight = 0)]
     fn elsewhere(s: &Session) -> Result {
         s.get("http://127.0.0.2:9/")?;
