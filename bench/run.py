@@ -143,6 +143,8 @@ def main():
                         help="also measure a component with an event hook (the events example)")
     parser.add_argument("--baseline", metavar="BINARY",
                         help="also measure another molotov binary (say, main's) on the hello example")
+    parser.add_argument("--baseline-component", metavar="WASM", default=HELLO,
+                        help="the hello example built for the baseline (its own contract version)")
     args = parser.parse_args()
     if not shutil.which("wrk") or not os.path.exists("/usr/bin/time"):
         sys.exit("wrk or GNU time is missing: apt-get install -y wrk time nginx")
@@ -160,8 +162,9 @@ def main():
             measure(molotov_run(server, 1, 1, EVENTS))
             clients["+ events"] = molotov_run(server, args.connections, args.seconds, EVENTS)
         if args.baseline:
-            measure(molotov_run(server, 1, 1, binary=args.baseline))
-            clients["baseline"] = molotov_run(server, args.connections, args.seconds, binary=args.baseline)
+            baseline = {"component": args.baseline_component, "binary": args.baseline}
+            measure(molotov_run(server, 1, 1, **baseline))
+            clients["baseline"] = molotov_run(server, args.connections, args.seconds, **baseline)
         # oha (`cargo install oha`), if installed: a client on hyper alone, no
         # scenario, which shows what a Rust HTTP stack costs on this machine.
         if shutil.which("oha"):
