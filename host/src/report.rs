@@ -153,6 +153,7 @@ impl Report {
             })
             .collect();
         let requests = tally.requests();
+        let latency_us = tally.latency_us();
         Self {
             molotov_version: env!("CARGO_PKG_VERSION"),
             component: facts.component,
@@ -191,8 +192,8 @@ impl Report {
                     })
                     .collect(),
             },
-            latency_ms: Percentiles::of(&tally.latency_us),
-            latency_histogram: histogram::encode(&tally.latency_us),
+            latency_ms: Percentiles::of(&latency_us),
+            latency_histogram: histogram::encode(&latency_us),
             custom: Custom {
                 counters: tally.counters.clone(),
                 timings_ms: tally

@@ -62,9 +62,6 @@ impl Metrics {
         for shard in self.shards.iter() {
             total.merge(&lock(shard));
         }
-        for stats in total.requests.values() {
-            add(&mut total.latency_us, &stats.latency_us);
-        }
         total
     }
 
@@ -72,9 +69,7 @@ impl Metrics {
     pub fn progress(&self) -> Progress {
         let mut latency_us = histogram::new();
         for shard in self.shards.iter() {
-            for stats in lock(shard).requests.values() {
-                add(&mut latency_us, &stats.latency_us);
-            }
+            lock(shard).add_latencies_to(&mut latency_us);
         }
         let live = &self.live;
         Progress {
@@ -272,7 +267,7 @@ mod tests {
             recorders[i % 10].request("GET /", RequestOutcome::Status(200), elapsed);
         }
         let tally = metrics.snapshot();
-        for latency in [&tally.latency_us, &tally.requests["GET /"].latency_us] {
+        for latency in [&tally.latency_us(), &tally.requests["GET /"].latency_us] {
             assert_eq!(latency.len(), 20_000);
             assert_eq!(latency.min(), 20);
             assert!(latency.equivalent(latency.max(), 20_019));

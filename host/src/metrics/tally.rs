@@ -57,31 +57,18 @@ impl Default for ScenarioStats {
 }
 
 /// Everything recorded by a set of workers; shards merge into one of these.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+///
+/// A request is recorded once, under its name: the latencies of all requests
+/// are the sum of the per-name histograms, made when read.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Tally {
     pub requests: ByName<RequestStats>,
-    #[serde(with = "histogram::base64")]
-    pub latency_us: Histogram<u64>,
     pub statuses: BTreeMap<u16, u64>,
     pub errors: BTreeMap<String, u64>,
     pub scenarios: ByName<ScenarioStats>,
     pub counters: BTreeMap<String, i64>,
     #[serde(with = "histogram::base64_map")]
     pub timings_us: BTreeMap<String, Histogram<u64>>,
-}
-
-impl Default for Tally {
-    fn default() -> Self {
-        Self {
-            requests: ByName::default(),
-            latency_us: histogram::new(),
-            statuses: BTreeMap::new(),
-            errors: BTreeMap::new(),
-            scenarios: ByName::default(),
-            counters: BTreeMap::new(),
-            timings_us: BTreeMap::new(),
-        }
-    }
 }
 
 impl Tally {
@@ -100,7 +87,6 @@ impl Tally {
             mine.errors += stats.errors;
             add(&mut mine.latency_us, &stats.latency_us);
         }
-        add(&mut self.latency_us, &other.latency_us);
         for (status, count) in &other.statuses {
             *self.statuses.entry(*status).or_default() += count;
         }
@@ -132,6 +118,20 @@ impl Tally {
 
     pub fn requests(&self) -> u64 {
         self.requests.values().map(|r| r.count).sum()
+    }
+
+    /// The latencies of all requests.
+    pub fn latency_us(&self) -> Histogram<u64> {
+        let mut total = histogram::new();
+        self.add_latencies_to(&mut total);
+        total
+    }
+
+    /// Adds the latencies of all requests into `total`.
+    pub fn add_latencies_to(&self, total: &mut Histogram<u64>) {
+        for stats in self.requests.values() {
+            add(total, &stats.latency_us);
+        }
     }
 }
 

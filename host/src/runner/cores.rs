@@ -5,12 +5,25 @@
 //! fiber stack, session) stays in one core's caches. On a shared
 //! multi-threaded runtime, work stealing moves workers between cores, and
 //! its scheduler costs more per wake-up even on one core.
+//!
+//! Like wrk's loop, each runtime takes every ready event, then runs all
+//! that they woke before it looks for events again: tokio's default looks
+//! after every 61 task polls, which splits a round of many workers (each
+//! request takes about three polls) over several `epoll_wait` calls.
 
 use std::thread::JoinHandle;
 
 use anyhow::Context;
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
+
+/// Task polls per request, with room to spare: the exchange task's two (it
+/// sends, then reads the response) and the worker's one (its guest runs).
+/// At 100 workers, looking for events after a whole round rather than after
+/// 61 polls gave 1.06 times the requests per client CPU-second.
+const POLLS_PER_REQUEST: usize = 4;
+/// tokio's own `event_interval`, kept for few workers.
+const TOKIO_EVENT_INTERVAL: usize = 61;
 
 pub struct WorkerThreads {
     handles: Vec<Handle>,
@@ -20,9 +33,11 @@ pub struct WorkerThreads {
 }
 
 impl WorkerThreads {
-    /// One thread per core this process may run on.
-    pub fn start() -> anyhow::Result<Self> {
+    /// One thread per core this process may run on, for `workers` workers.
+    pub fn start(workers: u32) -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let workers_per_thread = (workers as usize).div_ceil(cores);
+        let polls_per_round = (POLLS_PER_REQUEST * workers_per_thread).max(TOKIO_EVENT_INTERVAL);
         let mut threads = Self {
             handles: Vec::with_capacity(cores),
             stops: Vec::with_capacity(cores),
@@ -30,6 +45,7 @@ impl WorkerThreads {
         };
         for core in 0..cores {
             let runtime = tokio::runtime::Builder::new_current_thread()
+                .event_interval(u32::try_from(polls_per_round).unwrap_or(u32::MAX))
                 .enable_all()
                 .build()
                 .context("cannot start a worker thread's async runtime")?;

@@ -211,7 +211,7 @@ async fn run_loaded(
         flags,
     });
 
-    let threads = WorkerThreads::start()?;
+    let threads = WorkerThreads::start(shared.workers)?;
     let mut workers = JoinSet::new();
     for worker_id in 0..shared.workers {
         workers.spawn_on(
