@@ -43,6 +43,9 @@ class _Registry:
     scenarios: Dict[str, Tuple[int, int, Callable]] = field(default_factory=dict)
     fixtures: Dict[str, Callable] = field(default_factory=dict)
     events: Tuple[str, ...] = ()
+    # The scenarios' functions in describe()'s order (the host runs one by
+    # its index), made at the first run.
+    in_order: Optional[List[Callable]] = None
 
 
 _registry = _Registry()
@@ -53,6 +56,7 @@ def scenario(weight: int = 1, delay: float = 0.0, name: Optional[str] = None):
     ``delay`` (seconds) pauses the worker after each run."""
     def register(fn):
         _registry.scenarios[name or fn.__name__] = (weight, int(delay * 1000), fn)
+        _registry.in_order = None
         return fn
     return register
 

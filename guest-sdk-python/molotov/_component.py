@@ -73,11 +73,11 @@ class Scenarios(exports.Scenarios):
         return wit.Description(scenarios=infos, fixtures=fixtures, events=kinds)
 
     def run(self, index: int, session) -> None:
-        # The index is into describe()'s list, in registration order.
-        entries = list(_registry.scenarios.values())
-        if index >= len(entries):
+        if _registry.in_order is None:
+            _registry.in_order = [fn for (_, _, fn) in _registry.scenarios.values()]
+        if index >= len(_registry.in_order):
             raise Err(f"no scenario at index {index}")
-        _call(entries[index][2], Session(session))
+        _call(_registry.in_order[index], Session(session))
 
     def global_setup(self, args) -> None:
         _call(_registry.fixtures["global_setup"], args)

@@ -132,7 +132,7 @@ impl Connection {
                 ExchangeError::Protocol(message) => Failure::Error(HttpError::Protocol(message)),
             }),
             // Boxed: its state is large, and inline it would make every
-            // request's future (HTTP/1.1 too) as large, to copy at each request.
+            // request's future (HTTP/1.1 too) that much larger.
             Self::Http2 { sender } => Box::pin(exchange_h2(sender, request)).await,
         }
     }
