@@ -16,8 +16,9 @@ const RUN_LIMIT: Duration = Duration::from_secs(120);
 
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("host/ has a parent")
+        .ancestors()
+        .nth(2)
+        .expect("host/cli/ is two levels down")
         .to_path_buf()
 }
 

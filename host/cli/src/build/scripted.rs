@@ -1,0 +1,97 @@
+//! JavaScript and Python guests: the interpreter and the scenarios are
+//! snapshotted into one component by componentize-js or componentize-py.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+use super::{Project, run_tool};
+
+/// The Python SDK, compiled into this binary so that the SDK a guest is
+/// built with always matches the host that runs it.
+const PYTHON_SDK: [(&str, &str); 2] = [
+    (
+        "__init__.py",
+        include_str!("../../../../guest-sdk-python/molotov/__init__.py"),
+    ),
+    (
+        "_component.py",
+        include_str!("../../../../guest-sdk-python/molotov/_component.py"),
+    ),
+];
+
+/// The JS SDK's build script, installed with the SDK in the project's
+/// `node_modules` (it brings componentize-js and the bundler).
+const JS_BUILD_SCRIPT: &str = "node_modules/molotov-sdk/build.mjs";
+
+pub fn javascript(project: &Project, wit_dir: &Path, output: &Path) -> anyhow::Result<()> {
+    let entry = entry(project)?;
+    let script = project
+        .dir
+        .canonicalize()?
+        .ancestors()
+        .map(|dir| dir.join(JS_BUILD_SCRIPT))
+        .find(|script| script.is_file())
+        .with_context(|| {
+            format!(
+                "{}: the JavaScript SDK is not installed: add molotov-sdk to package.json and run `npm install` (see guest-sdk-js/README.md)",
+                project.dir.display()
+            )
+        })?;
+    run_tool(
+        Command::new("node")
+            .arg(script)
+            .arg(entry)
+            .arg(wit_dir)
+            .arg(output),
+        "the JavaScript build (node)",
+        "is Node.js 20 or newer installed?",
+    )
+}
+
+pub fn python(project: &Project, work: &Path, output: &Path) -> anyhow::Result<()> {
+    let entry = entry(project)?;
+    let module = entry
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|name| name.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        .with_context(|| format!("{}: not a Python module name", entry.display()))?;
+    let sdk = work.join("sdk");
+    std::fs::create_dir_all(sdk.join("molotov"))?;
+    for (name, source) in PYTHON_SDK {
+        std::fs::write(sdk.join("molotov").join(name), source)?;
+    }
+    // componentize-py looks for the exports in one module: this one imports
+    // the scenarios (which register themselves) and the SDK's exports.
+    std::fs::write(
+        work.join("molotov_entry.py"),
+        format!(
+            "import {module}  # noqa: F401\nfrom molotov._component import Scenarios  # noqa: F401\n"
+        ),
+    )?;
+    run_tool(
+        Command::new("componentize-py")
+            .arg("-d")
+            .arg(work.join("wit"))
+            .args(["-w", "scenario", "componentize", "molotov_entry"])
+            .arg("-p")
+            .arg(work)
+            .arg("-p")
+            .arg(&sdk)
+            .arg("-p")
+            .arg(entry.parent().unwrap_or(Path::new(".")))
+            .arg("-o")
+            .arg(output),
+        "componentize-py",
+        "install it with `pip install componentize-py==0.25.1`",
+    )
+}
+
+fn entry(project: &Project) -> anyhow::Result<PathBuf> {
+    let entry = project.entry.clone().context("no entry file")?;
+    if !entry.is_file() {
+        bail!("{}: no such entry file", entry.display());
+    }
+    Ok(entry.canonicalize()?)
+}

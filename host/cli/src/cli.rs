@@ -1,0 +1,244 @@
+//! Every command-line flag, in one place (clap definitions only).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "molotov", version, about = "Load testing with WebAssembly scenarios", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a load test of a scenario component.
+    // Later flags override earlier ones: `-p` children append theirs.
+    #[command(args_override_self = true)]
+    Run(Box<RunFlags>),
+    /// Serve the built-in target: a small, fast HTTP service for demos and tests.
+    Serve(ServeArgs),
+    /// Create a ready-to-build Rust scenario project, with a `molotov.json`.
+    New(NewArgs),
+    /// Build a scenario project (Rust, Go, JavaScript or Python) into a component.
+    Build(BuildArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunFlags {
+    /// The scenario component (`.wasm`); with `--config`, the name of a test in that file.
+    pub component: PathBuf,
+
+    /// Read options from this Molotov-style JSON file (`molotov.json`); flags given here override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Concurrent workers per process; each has its own instance and HTTP session
+    /// [default: 1, or 500 with --sizing].
+    #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub workers: Option<u32>,
+
+    /// Run this many processes of `-w` workers each, with one merged report.
+    #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub processes: u32,
+
+    /// Run for this many seconds (a run in progress finishes).
+    #[arg(short, long, value_parser = seconds)]
+    pub duration: Option<Duration>,
+
+    /// Stop each worker after this many runs (`-w 2 -r 3` runs 6 scenarios).
+    #[arg(short = 'r', long = "max-runs")]
+    pub max_runs: Option<u64>,
+
+    /// Start workers linearly over this many seconds [default: 0, or 300 with --sizing].
+    #[arg(long = "ramp-up", value_parser = seconds)]
+    pub ramp_up: Option<Duration>,
+
+    /// Ramp workers up until the failure ratio passes `--sizing-tolerance`,
+    /// and report the worker count reached.
+    #[arg(long)]
+    pub sizing: bool,
+
+    /// Failure ratio that ends `--sizing`, in percent of the recent runs.
+    #[arg(long = "sizing-tolerance", default_value_t = 5.0, value_parser = percent, value_name = "P")]
+    pub sizing_tolerance: f64,
+
+    /// At the end of `-d`, cancel the runs in flight instead of letting them finish.
+    #[arg(long = "force-shutdown")]
+    pub force_shutdown: bool,
+
+    /// Pause after every run, in seconds, added to the scenario's own delay.
+    #[arg(long, default_value = "0", value_parser = seconds)]
+    pub delay: Duration,
+
+    /// Stop at the first failure, and exit 1.
+    #[arg(short = 'x', long = "exception")]
+    pub exception: bool,
+
+    /// Stop and exit 1 once this many runs have failed.
+    #[arg(short, long = "fail", value_parser = clap::value_parser!(u64).range(1..))]
+    pub fail: Option<u64>,
+
+    /// Every worker runs every scenario once, in name order (a functional test).
+    #[arg(long = "single-run")]
+    pub single_run: bool,
+
+    /// Run only this scenario.
+    #[arg(short = 's', long = "single-mode", value_name = "NAME")]
+    pub single_mode: Option<String>,
+
+    /// Print nothing.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Show each failure (-v); also log the guest's debug lines (-vv).
+    #[arg(short, long, action = ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Plain progress lines (for CI logs) instead of the live view.
+    #[arg(short, long)]
+    pub console: bool,
+
+    /// Seconds between console updates [default: 0.2 for the live view, 1 for plain lines].
+    #[arg(long = "console-update", value_parser = positive_seconds, value_name = "S")]
+    pub console_update: Option<Duration>,
+
+    /// Send a timing and a status counter per request, and scenario outcomes, to statsd.
+    #[arg(long)]
+    pub statsd: bool,
+
+    /// Where `--statsd` sends its metrics.
+    #[arg(
+        long = "statsd-address",
+        default_value = "udp://localhost:8125",
+        value_name = "URL"
+    )]
+    pub statsd_address: String,
+
+    /// Base URL that relative URLs in scenarios resolve against. Without it,
+    /// molotov serves its built-in target on 127.0.0.1 and uses that.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+
+    /// A variable the scenario can read (`molotov::env`), repeatable.
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub env: Vec<(String, String)>,
+
+    /// Write the complete results as JSON to this file.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+
+    /// Allow requests only to this host (`name` or `name:port`), repeatable.
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_host: Vec<String>,
+
+    /// Also trust the CA certificates in this PEM file (staging, internal services), repeatable.
+    #[arg(long = "ca-cert", value_name = "PEM")]
+    pub ca_cert: Vec<PathBuf>,
+
+    /// Default timeout of each HTTP request, in seconds.
+    #[arg(long, default_value = "30", value_parser = seconds)]
+    pub timeout: Duration,
+
+    /// Memory limit of each instance, in MiB.
+    #[arg(long = "max-memory", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_memory_mib: u32,
+
+    /// CPU time the guest may spend in one call (time waiting on the host's
+    /// I/O does not count), in seconds.
+    #[arg(long = "guest-deadline", default_value = "10", value_parser = seconds)]
+    pub guest_deadline: Duration,
+
+    /// Where compiled components are cached [default: $XDG_CACHE_HOME/molotov].
+    #[arg(long = "cache-dir", env = "MOLOTOV_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Set by `-p` for its child processes: write the raw results here, print nothing else.
+    #[arg(long = "tally-out", hide = true)]
+    pub tally_out: Option<PathBuf>,
+}
+
+/// Molotov's `--sizing` defaults: 500 workers over 300 s.
+const SIZING_WORKERS: u32 = 500;
+const SIZING_RAMP_UP: Duration = Duration::from_secs(300);
+
+impl RunFlags {
+    pub fn workers(&self) -> u32 {
+        self.workers
+            .unwrap_or(if self.sizing { SIZING_WORKERS } else { 1 })
+    }
+
+    pub fn ramp_up(&self) -> Duration {
+        self.ramp_up.unwrap_or(if self.sizing {
+            SIZING_RAMP_UP
+        } else {
+            Duration::ZERO
+        })
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Port to listen on, on 127.0.0.1 (0 picks a free one).
+    #[arg(short, long, default_value_t = 8080)]
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct NewArgs {
+    /// The project directory to create (it must not exist, or be empty).
+    pub dir: PathBuf,
+
+    /// Use the molotov SDK from this directory [default: the one this binary was built with].
+    #[arg(long, value_name = "DIR")]
+    pub sdk: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BuildArgs {
+    /// The project: a directory (its language is told by `Cargo.toml`, `go.mod`,
+    /// `package.json` or `scenarios.py`), or a `.js` or `.py` entry file.
+    pub project: PathBuf,
+
+    /// Where to write the component [default: `<dir>/<dir name>.wasm`; Rust: cargo's output].
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// The longest time any flag takes: ten years, so that adding several
+/// of them to the clock cannot overflow it.
+const MAX_SECONDS: f64 = 10.0 * 365.0 * 86_400.0;
+
+/// A number of seconds (`1.5`): the one place where flags become durations.
+fn seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > MAX_SECONDS => Err(format!(
+            "`{text}` seconds is too long (at most {MAX_SECONDS} s, ten years)"
+        )),
+        Ok(s) if s >= 0.0 => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!("`{text}` is not a number of seconds")),
+    }
+}
+
+fn positive_seconds(text: &str) -> Result<Duration, String> {
+    match seconds(text)? {
+        Duration::ZERO => Err("must be more than 0 seconds".into()),
+        s => Ok(s),
+    }
+}
+
+fn percent(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if p > 0.0 && p <= 100.0 => Ok(p),
+        _ => Err(format!("`{text}` is not a percentage in (0, 100]")),
+    }
+}
+
+fn key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("`{text}` is not KEY=VALUE")),
+    }
+}

@@ -1,0 +1,145 @@
+//! `--config FILE`: Molotov's `molotov.json`, whose test options become
+//! defaults of the `run` flags, so that flags on the command line override them.
+//!
+//! ```json
+//! {"molotov": {"env": {"KEY": "value"},
+//!              "tests": {"smoke": {"scenario": "scenarios.wasm", "workers": 2, "exception": true}}}}
+//! ```
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use clap::{CommandFactory, FromArgMatches};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::cli::{Cli, Command, RunFlags};
+
+#[derive(Debug, Deserialize)]
+struct File {
+    molotov: Section,
+}
+
+#[derive(Debug, Deserialize)]
+struct Section {
+    #[serde(default)]
+    env: BTreeMap<String, Value>,
+    #[serde(default)]
+    tests: BTreeMap<String, BTreeMap<String, Value>>,
+}
+
+/// The option naming the component, as in Molotov (`component` is accepted too).
+const SCENARIO_KEYS: [&str; 2] = ["scenario", "component"];
+
+/// Applies `--config` to a parsed `run`: parses `argv` again with the named
+/// test's options as defaults. Any other command is returned as it is.
+pub fn apply(cli: Cli, argv: Vec<OsString>) -> anyhow::Result<Cli> {
+    let Command::Run(args) = &cli.command else {
+        return Ok(cli);
+    };
+    let Some(path) = args.config.clone() else {
+        return Ok(cli);
+    };
+    let test = args.component.to_string_lossy().into_owned();
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read --config {}", path.display()))?;
+    let file: File = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a Molotov config file", path.display()))?;
+    let Some(options) = file.molotov.tests.get(&test) else {
+        let names: Vec<&str> = file.molotov.tests.keys().map(String::as_str).collect();
+        bail!(
+            "{}: no test named `{test}`; it has: {}",
+            path.display(),
+            names.join(", ")
+        );
+    };
+    let mut component = None;
+    let mut command = Cli::command();
+    let run = command
+        .find_subcommand_mut("run")
+        .expect("the run subcommand exists");
+    for (key, value) in options {
+        if SCENARIO_KEYS.contains(&key.as_str()) {
+            component = Some(value.as_str().with_context(|| {
+                format!("{}: test `{test}`: `{key}` must be a path", path.display())
+            })?);
+            continue;
+        }
+        let long = key.replace('_', "-");
+        let Some(arg) = run
+            .get_arguments()
+            .find(|a| a.get_long() == Some(long.as_str()))
+        else {
+            bail!("{}: test `{test}`: unknown option `{key}`", path.display());
+        };
+        let id = arg.get_id().clone();
+        let values = default_values(value)
+            .with_context(|| format!("{}: test `{test}`: option `{key}`", path.display()))?;
+        if !values.is_empty() {
+            *run = std::mem::take(run).mut_arg(id, |arg| arg.default_values(values));
+        }
+    }
+    let Some(component) = component else {
+        bail!(
+            "{}: test `{test}` names no `scenario` (the component to run)",
+            path.display()
+        );
+    };
+    let matches = command
+        .try_get_matches_from(argv)
+        .unwrap_or_else(|error| error.exit());
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    let Command::Run(args) = &mut cli.command else {
+        unreachable!("parsed as run before")
+    };
+    resolve(args, &path, component, &file.molotov.env)?;
+    Ok(cli)
+}
+
+/// A JSON option value as clap default values; `false` leaves the default.
+fn default_values(value: &Value) -> anyhow::Result<Vec<String>> {
+    Ok(match value {
+        Value::Bool(true) => vec!["true".into()],
+        Value::Bool(false) | Value::Null => Vec::new(),
+        Value::Number(n) => vec![n.to_string()],
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s.clone()),
+                Value::Number(n) => Ok(n.to_string()),
+                other => Err(anyhow::anyhow!("unsupported value {other}")),
+            })
+            .collect::<anyhow::Result<_>>()?,
+        Value::Object(_) => bail!("unsupported value {value}"),
+    })
+}
+
+/// Points the run at the test's component (relative to the config file) and
+/// puts the file's `env` before the command line's `--env`, which wins.
+fn resolve(
+    args: &mut RunFlags,
+    config: &Path,
+    component: &str,
+    env: &BTreeMap<String, Value>,
+) -> anyhow::Result<()> {
+    let base = config.parent().unwrap_or(Path::new("."));
+    args.component = base.join(component);
+    let mut merged = Vec::with_capacity(env.len() + args.env.len());
+    for (key, value) in env {
+        let value = match value {
+            Value::String(s) => s.clone(),
+            Value::Number(_) | Value::Bool(_) => value.to_string(),
+            other => bail!(
+                "{}: env `{key}` must be a string, not {other}",
+                config.display()
+            ),
+        };
+        merged.push((key.clone(), value));
+    }
+    merged.append(&mut args.env);
+    args.env = merged;
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! The `molotov` command: parse the flags, run, map the outcome to an exit code.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+use molotov::cli::{Cli, Command, RunFlags};
+use molotov::processes::ChildResult;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The run completed but `-x` or `-f` failed it.
+const EXIT_FAILED: u8 = 1;
+/// The run could not happen: bad flags, an unusable component, a failed global setup.
+const EXIT_CANNOT_RUN: u8 = 2;
+
+fn main() -> ExitCode {
+    let argv: Vec<_> = std::env::args_os().collect();
+    let cli = match molotov::config::apply(Cli::parse_from(&argv), argv.clone()) {
+        Ok(cli) => cli,
+        Err(error) => return cannot_run(&error),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            return cannot_run(&anyhow::anyhow!("cannot start the async runtime: {error}"));
+        }
+    };
+    match cli.command {
+        Command::Serve(args) => {
+            match runtime.block_on(molotov::serve::serve(([127, 0, 0, 1], args.port).into())) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => cannot_run(&error),
+            }
+        }
+        Command::New(args) => match molotov::scaffold::create(&args.dir, args.sdk.as_deref()) {
+            Ok(component) => {
+                println!(
+                    "created {dir}: cd {dir} && cargo build --release --target wasm32-wasip2 \
+                     && molotov run --config molotov.json smoke   (builds {component})",
+                    dir = args.dir.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(error) => cannot_run(&error),
+        },
+        Command::Build(args) => {
+            match molotov::build::build(&args.project, args.output.as_deref()) {
+                Ok(component) => {
+                    println!("built {}", component.display());
+                    ExitCode::SUCCESS
+                }
+                Err(error) => cannot_run(&error),
+            }
+        }
+        Command::Run(args) => run(&runtime, *args, &argv),
+    }
+}
+
+fn run(runtime: &tokio::runtime::Runtime, args: RunFlags, argv: &[OsString]) -> ExitCode {
+    let quiet = args.quiet;
+    let json = args.json.clone();
+    let tally_out = args.tally_out.clone();
+    runtime.block_on(async { molotov::interrupts::subscribe() });
+    if tally_out.is_some() {
+        // A child of `-p`: its parent may interrupt it from now on.
+        println!("{}", molotov::processes::READY);
+    }
+    let outcome = if args.processes > 1 && tally_out.is_none() {
+        runtime.block_on(molotov::processes::run(args, argv))
+    } else {
+        runtime.block_on(molotov::runner::run(args))
+    };
+    match outcome {
+        Ok(outcome) => {
+            if let Some(path) = &tally_out {
+                // A child of `-p`: its parent reports.
+                if let Err(error) = ChildResult::of(&outcome).write(path) {
+                    return cannot_run(&error);
+                }
+            } else if !quiet {
+                print!("{}", outcome.report.summary());
+            }
+            if let Some(path) = json.filter(|_| tally_out.is_none())
+                && let Err(error) = outcome.report.write_json(&path)
+            {
+                return cannot_run(&error);
+            }
+            if outcome.failed {
+                ExitCode::from(EXIT_FAILED)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(error) => cannot_run(&error),
+    }
+}
+
+fn cannot_run(error: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {error:#}");
+    ExitCode::from(EXIT_CANNOT_RUN)
+}

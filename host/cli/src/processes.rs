@@ -1,0 +1,272 @@
+//! `-p N`: N child processes of this binary with `-w` workers each, and one
+//! report merged from their raw results (counts summed, histograms merged).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, ChildStdout, Command};
+use tokio::task::JoinSet;
+
+use crate::cli::RunFlags;
+use crate::console::Console;
+use crate::runner::{self, Outcome};
+use molotov_metrics::{Progress, Report, RunFacts, SizingReport, StopReason, Tally};
+
+/// What a child writes to `--tally-out` for its parent.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ChildResult {
+    pub stopped_by: StopReason,
+    pub sizing: Option<SizingReport>,
+    pub failed: bool,
+    pub tally: Tally,
+}
+
+impl ChildResult {
+    pub fn of(outcome: &Outcome) -> Self {
+        Self {
+            stopped_by: outcome.report.stopped_by,
+            sizing: outcome.report.sizing,
+            failed: outcome.failed,
+            tally: outcome.tally.clone(),
+        }
+    }
+
+    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+        let text = serde_json::to_string(self)?;
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+    }
+}
+
+/// The line a child prints once it handles Ctrl+C: before that, SIGINT
+/// would kill it before it could write its results.
+pub const READY: &str = "ready";
+
+/// Where a child is in the Ctrl+C handshake.
+#[derive(Default)]
+struct Interruptible(AtomicU8);
+
+const STARTING: u8 = 0;
+const LISTENING: u8 = 1;
+const PENDING: u8 = 2;
+
+impl Interruptible {
+    /// Interrupts the child now if it is ready, else once it is.
+    fn interrupt(&self, pid: u32) {
+        match self
+            .0
+            .compare_exchange(STARTING, PENDING, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => {}
+            Err(_) => interrupt(pid),
+        }
+    }
+
+    /// The child is ready: delivers an interrupt that waited for it.
+    fn ready(&self, pid: u32) {
+        if self.0.swap(LISTENING, Ordering::AcqRel) == PENDING {
+            interrupt(pid);
+        }
+    }
+}
+
+/// Runs `flags.processes` children with the command line `argv` (the
+/// parent's own) and merges what they measured.
+pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> {
+    let console = Console::new(flags.quiet, flags.verbose, flags.console);
+    // Compiled once here, every child then loads the component from the cache.
+    runner::load(&flags).await?;
+    let target = runner::target(&flags, &console).await?;
+    let scratch = std::env::temp_dir().join(format!("molotov-{}-processes", std::process::id()));
+    std::fs::create_dir_all(&scratch)
+        .with_context(|| format!("cannot create {}", scratch.display()))?;
+    let exe = std::env::current_exe().context("cannot find the molotov binary")?;
+    let started = Instant::now();
+    let mut children = Vec::new();
+    let mut outs = Vec::new();
+    let progress = Arc::new(Mutex::new(vec![
+        Progress::default();
+        flags.processes as usize
+    ]));
+    let mut handshakes = Vec::new();
+    for process in 0..flags.processes {
+        let out = scratch.join(format!("{process}.json"));
+        let mut child = Command::new(&exe)
+            .args(&argv[1..])
+            .args(["--processes", "1", "--target", target.as_str()])
+            .arg("--env")
+            .arg(format!("MOLOTOV_PROCESS={process}"))
+            .arg("--tally-out")
+            .arg(&out)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            // A group of its own: Ctrl+C reaches the children once, through us.
+            .process_group(0)
+            .kill_on_drop(true)
+            .spawn()
+            .context("cannot start a child process")?;
+        let handshake = Arc::new(Interruptible::default());
+        if let (Some(stdout), Some(pid)) = (child.stdout.take(), child.id()) {
+            tokio::spawn(follow_progress(
+                stdout,
+                Arc::clone(&progress),
+                process as usize,
+                (pid, Arc::clone(&handshake)),
+            ));
+        }
+        handshakes.push(handshake);
+        outs.push(out.clone());
+        children.push((child, out));
+    }
+    console.note(&format!(
+        "running {} processes of {} workers each",
+        flags.processes,
+        flags.workers()
+    ));
+    let planned = flags.duration.map(|d| d + flags.ramp_up());
+    let show = {
+        let (console, progress) = (console.clone(), Arc::clone(&progress));
+        let every = console.update_every(flags.console_update);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            loop {
+                ticks.tick().await;
+                let mut total = Progress::default();
+                for part in progress.lock().expect("progress").iter() {
+                    total.add(part);
+                }
+                console.progress(&total, started.elapsed(), planned);
+            }
+        })
+    };
+    let waited = wait_for_children(children, handshakes, &console).await;
+    show.abort();
+    console.finish_progress();
+    let results = outs
+        .iter()
+        .enumerate()
+        .map(|(process, out)| read_result(process, out))
+        .collect::<anyhow::Result<Vec<ChildResult>>>();
+    let _ = std::fs::remove_dir_all(&scratch);
+    waited?;
+    let results = results?;
+
+    let mut tally = Tally::default();
+    for result in &results {
+        tally.merge(&result.tally);
+    }
+    let facts = RunFacts {
+        component: flags.component.display().to_string(),
+        workers: flags.workers(),
+        processes: flags.processes,
+        duration_s: started.elapsed().as_secs_f64(),
+        stopped_by: merged_reason(&results),
+        // The process that passed the tolerance (and so stopped the others).
+        sizing: results
+            .iter()
+            .filter_map(|r| r.sizing)
+            .find(|s| s.reached)
+            .or_else(|| results.iter().find_map(|r| r.sizing)),
+    };
+    let report = Report::new(facts, &tally);
+    let failed = results.iter().any(|r| r.failed) || report.fails_run(flags.exception, flags.fail);
+    Ok(Outcome {
+        report,
+        tally,
+        failed,
+    })
+}
+
+/// Waits for every child, passing each Ctrl+C on to all of them; when one
+/// stops on a rule (`-x`, `-f`, sizing, a failed setup), the others stop too.
+async fn wait_for_children(
+    children: Vec<(Child, PathBuf)>,
+    handshakes: Vec<Arc<Interruptible>>,
+    console: &Console,
+) -> anyhow::Result<()> {
+    let pids: Vec<Option<u32>> = children.iter().map(|(c, _)| c.id()).collect();
+    let interrupt_all = || {
+        for (pid, handshake) in pids.iter().zip(&handshakes) {
+            if let Some(pid) = pid {
+                handshake.interrupt(*pid);
+            }
+        }
+    };
+    let mut interrupts = crate::interrupts::subscribe();
+    let mut waiting = JoinSet::new();
+    for (process, (mut child, out)) in children.into_iter().enumerate() {
+        waiting.spawn(async move { (process, child.wait().await, out) });
+    }
+    loop {
+        tokio::select! {
+            finished = waiting.join_next() => {
+                let Some(finished) = finished else { return Ok(()) };
+                let (process, status, out) = finished?;
+                if status?.code() == Some(2) {
+                    interrupt_all();
+                    bail!("process {process} could not run (its error is above)");
+                }
+                let stopped_on_a_rule = read_result(process, &out).is_ok_and(|r| {
+                    !matches!(r.stopped_by, StopReason::Duration | StopReason::Completed | StopReason::Interrupted)
+                });
+                if stopped_on_a_rule {
+                    interrupt_all();
+                }
+            }
+            Ok(()) = interrupts.changed() => {
+                interrupts.borrow_and_update();
+                console.note("passing Ctrl+C on to every process");
+                interrupt_all();
+            }
+        }
+    }
+}
+
+/// Keeps the latest progress a child reported on its stdout, after its
+/// [`READY`] line.
+async fn follow_progress(
+    stdout: ChildStdout,
+    progress: Arc<Mutex<Vec<Progress>>>,
+    process: usize,
+    (pid, handshake): (u32, Arc<Interruptible>),
+) {
+    let mut lines = BufReader::new(stdout).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if line == READY {
+            handshake.ready(pid);
+            continue;
+        }
+        if let Ok(latest) = serde_json::from_str::<Progress>(&line) {
+            progress.lock().expect("progress")[process] = latest;
+        }
+    }
+}
+
+fn interrupt(pid: u32) {
+    // SAFETY: kill(2) takes any pid and signal; the worst outcome is an error return.
+    unsafe {
+        libc::kill(pid as libc::pid_t, libc::SIGINT);
+    }
+}
+
+fn read_result(process: usize, path: &Path) -> anyhow::Result<ChildResult> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("process {process} left no results"))?;
+    serde_json::from_str(&text).with_context(|| format!("process {process} left broken results"))
+}
+
+/// The reason that says most: a stop rule or an interruption over the
+/// deadline or completion that the other processes then reached.
+fn merged_reason(results: &[ChildResult]) -> StopReason {
+    let reasons = || results.iter().map(|r| r.stopped_by);
+    reasons()
+        .find(|r| !matches!(r, StopReason::Duration | StopReason::Completed))
+        .or_else(|| reasons().find(|r| *r == StopReason::Duration))
+        .unwrap_or(StopReason::Completed)
+}

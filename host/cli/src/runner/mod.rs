@@ -1,0 +1,257 @@
+//! A run from start to end: load, global fixtures, workers, the end-of-run report.
+
+mod cores;
+mod picker;
+mod sizing;
+mod stop;
+mod worker;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use url::Url;
+
+use self::cores::WorkerThreads;
+use self::picker::Picker;
+use self::stop::Stopper;
+use self::worker::fixture;
+use crate::cli::RunFlags;
+use crate::console::Console;
+use molotov_http::{HttpClient, SharedSession};
+use molotov_metrics::{Metrics, Report, RunFacts, StopReason, Tally, statsd};
+use molotov_runtime::{
+    Description, EngineLimits, GLOBAL_WORKER, Instance, Loaded, RunArgs, RunContext,
+};
+
+/// The end of a run that could run.
+pub struct Outcome {
+    pub report: Report,
+    /// What the report was made from, for `-p` to merge.
+    pub tally: Tally,
+    /// `-x`, `-f` or a failed `setup` failed the run (exit code 1).
+    pub failed: bool,
+}
+
+/// Molotov's default duration when neither `-d`, `-r` nor `--single-run` bound the run.
+const DEFAULT_DURATION: Duration = Duration::from_secs(86_400);
+
+/// What every worker task shares.
+struct Shared {
+    loaded: Loaded,
+    context: Arc<RunContext>,
+    description: Description,
+    /// The pause after each run, by scenario index.
+    delays: Vec<Duration>,
+    picker: Picker,
+    flags: RunFlags,
+    console: Console,
+    workers: u32,
+    ramp_up: Duration,
+    deadline: Option<Instant>,
+    stop: Stopper,
+    /// The instance for global fixtures and run-wide events (`current-workers`).
+    global: tokio::sync::Mutex<Instance>,
+}
+
+/// Loads the component and runs the load test the flags describe.
+pub async fn run(flags: RunFlags) -> anyhow::Result<Outcome> {
+    let mut console = Console::new(flags.quiet, flags.verbose, flags.console);
+    if flags.tally_out.is_some() {
+        console.report_to_parent();
+    }
+    let loaded = load(&flags).await?;
+    let target = target(&flags, &console).await?;
+    let max_memory_bytes = flags.max_memory_mib as usize * 1024 * 1024;
+
+    let args = RunArgs {
+        workers: flags.workers(),
+        duration_s: flags.duration.map(|d| d.as_secs_f64().ceil() as u64),
+        max_runs: flags.max_runs,
+        target: flags.target.clone(),
+        single_run: flags.single_run,
+    };
+    let shards = std::thread::available_parallelism().map_or(2, |n| n.get()) * 4;
+    let statsd = match flags.statsd {
+        true => Some(statsd::Statsd::connect(&flags.statsd_address)?),
+        false => None,
+    };
+    let context = Arc::new(RunContext {
+        args,
+        env: flags.env.iter().cloned().collect(),
+        vars: Mutex::new(HashMap::new()),
+        client: HttpClient::new(
+            Some(target),
+            flags.allow_host.clone(),
+            flags.timeout,
+            molotov_http::tls_config(&flags.ca_cert).context("--ca-cert")?,
+        ),
+        metrics: Metrics::new(shards, statsd),
+        output: Arc::new(console.clone()),
+        dump_exchanges: flags.verbose >= 2,
+        guest_deadline: flags.guest_deadline,
+        max_memory_bytes,
+    });
+
+    let ticker = loaded.tick_epochs();
+    let flusher = context.metrics.statsd.is_some().then(|| {
+        let metrics = Arc::clone(&context.metrics);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(statsd::FLUSH_EVERY);
+            while let Some(statsd) = &metrics.statsd {
+                every.tick().await;
+                statsd.flush();
+            }
+        })
+    });
+    let result = run_loaded(loaded, Arc::clone(&context), console, flags).await;
+    ticker.abort();
+    if let Some(flusher) = flusher {
+        flusher.abort();
+    }
+    if let Some(statsd) = &context.metrics.statsd {
+        statsd.flush();
+    }
+    result
+}
+
+/// `--target`, or the built-in target served in-process on 127.0.0.1.
+pub async fn target(flags: &RunFlags, console: &Console) -> anyhow::Result<Url> {
+    match &flags.target {
+        Some(url) => Url::parse(url).with_context(|| format!("--target {url} is not a URL")),
+        None => {
+            let address = crate::serve::spawn(([127, 0, 0, 1], 0).into()).await?;
+            console.note(&format!(
+                "no --target given: serving the built-in target on http://{address}"
+            ));
+            Ok(Url::parse(&format!("http://{address}/"))?)
+        }
+    }
+}
+
+/// Compiles the component (or loads it from the cache) for an engine sized for `-w`.
+pub async fn load(flags: &RunFlags) -> anyhow::Result<Loaded> {
+    let limits = EngineLimits {
+        instances: flags.workers().saturating_add(2),
+        max_memory_bytes: flags.max_memory_mib as usize * 1024 * 1024,
+    };
+    let engine = molotov_runtime::engine(&limits)?;
+    let cache_dir = flags
+        .cache_dir
+        .clone()
+        .or_else(molotov_runtime::default_cache_dir);
+    let path = flags.component.clone();
+    let loaded = tokio::task::spawn_blocking(move || {
+        molotov_runtime::load(&engine, &path, cache_dir.as_deref())
+    })
+    .await??;
+    Ok(loaded)
+}
+
+async fn run_loaded(
+    loaded: Loaded,
+    context: Arc<RunContext>,
+    console: Console,
+    flags: RunFlags,
+) -> anyhow::Result<Outcome> {
+    let mut global = Instance::new(
+        &loaded,
+        Arc::clone(&context),
+        GLOBAL_WORKER,
+        SharedSession::default(),
+    )
+    .await?;
+    let description = global
+        .describe()
+        .await
+        .context("the component failed to describe itself")?;
+    global.subscribe(&description);
+    let picker = Picker::new(&description, &flags)?;
+    if description.fixtures.global_setup
+        && let Err(message) = fixture(global.global_setup().await)
+    {
+        bail!("global-setup failed: {message}");
+    }
+
+    let started = Instant::now();
+    let duration = match (flags.duration, flags.max_runs, flags.single_run) {
+        (Some(duration), _, _) => Some(duration),
+        (None, None, false) => Some(DEFAULT_DURATION),
+        _ => None,
+    };
+    let ramp_up = flags.ramp_up();
+    let shared = Arc::new(Shared {
+        delays: description
+            .scenarios
+            .iter()
+            .map(|s| s.delay + flags.delay)
+            .collect(),
+        loaded,
+        context: Arc::clone(&context),
+        description,
+        picker,
+        workers: flags.workers(),
+        ramp_up,
+        deadline: duration.map(|d| started + ramp_up + d),
+        stop: Stopper::new(),
+        global: tokio::sync::Mutex::new(global),
+        flags,
+        console,
+    });
+
+    let threads = WorkerThreads::start(shared.workers)?;
+    let mut workers = JoinSet::new();
+    for worker_id in 0..shared.workers {
+        workers.spawn_on(
+            worker::worker(worker_id, Arc::clone(&shared)),
+            threads.for_worker(worker_id),
+        );
+    }
+    let (done, done_watch) = watch::channel(false);
+    let (aborted, sizing) = tokio::join!(
+        async {
+            let aborted = stop::wait_for_workers(&mut workers, &shared).await;
+            done.send_replace(true);
+            aborted
+        },
+        stop::watch_run(&shared, started, done_watch),
+    );
+    drop(threads);
+    shared.console.finish_progress();
+
+    if shared.description.fixtures.global_teardown
+        && !aborted
+        && let Err(message) = fixture(shared.global.lock().await.global_teardown().await)
+    {
+        shared
+            .console
+            .note(&format!("global-teardown failed: {message}"));
+    }
+
+    let stopped_by = shared.stop.reason().unwrap_or(if aborted {
+        StopReason::Interrupted
+    } else if shared.deadline.is_some_and(|d| Instant::now() >= d) {
+        StopReason::Duration
+    } else {
+        StopReason::Completed
+    });
+    let facts = RunFacts {
+        component: shared.flags.component.display().to_string(),
+        workers: shared.workers,
+        processes: 1,
+        duration_s: started.elapsed().as_secs_f64(),
+        stopped_by,
+        sizing,
+    };
+    let tally = context.metrics.snapshot();
+    let report = Report::new(facts, &tally);
+    let failed = report.fails_run(shared.flags.exception, shared.flags.fail);
+    Ok(Outcome {
+        report,
+        tally,
+        failed,
+    })
+}

@@ -1,0 +1,159 @@
+//! When a run stops: the deadline, Ctrl+C, `-x`/`-f`, sizing, and cancelling what is in flight.
+
+use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::Shared;
+use super::sizing::{self, Sizing};
+use molotov_metrics::{SizingReport, StopReason};
+
+/// How often the run-wide `current-workers` event is sent.
+const CURRENT_WORKERS_EVERY: Duration = Duration::from_secs(1);
+
+/// The first reason to stop wins; every worker sees it at once. A stop lets
+/// runs in flight finish; a cancel (`--force-shutdown`, a second Ctrl+C)
+/// drops them.
+pub struct Stopper {
+    reason: Mutex<Option<StopReason>>,
+    pub stopped: watch::Sender<bool>,
+    pub cancelled: watch::Sender<bool>,
+}
+
+impl Stopper {
+    pub fn new() -> Self {
+        Self {
+            reason: Mutex::new(None),
+            stopped: watch::Sender::new(false),
+            cancelled: watch::Sender::new(false),
+        }
+    }
+
+    pub fn stop(&self, reason: StopReason) {
+        let mut current = self.reason.lock().expect("stop lock");
+        if current.is_none() {
+            *current = Some(reason);
+        }
+        self.stopped.send_replace(true);
+    }
+
+    pub fn cancel(&self, reason: StopReason) {
+        self.stop(reason);
+        self.cancelled.send_replace(true);
+    }
+
+    pub fn reason(&self) -> Option<StopReason> {
+        *self.reason.lock().expect("stop lock")
+    }
+}
+
+/// Until `done`: stops the run at its deadline or when sizing decides,
+/// reports progress, and sends `current-workers`. Returns what sizing found.
+pub async fn watch_run(
+    shared: &Shared,
+    started: Instant,
+    mut done: watch::Receiver<bool>,
+) -> Option<SizingReport> {
+    let live = &shared.context.metrics.live;
+    let every = |period| tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    let console = &shared.console;
+    let mut progress = every(console.update_every(shared.flags.console_update));
+    let planned = shared
+        .deadline
+        .map(|d| d.saturating_duration_since(started));
+    let mut current_workers = every(CURRENT_WORKERS_EVERY);
+    let mut sizing_check = every(sizing::CHECK_EVERY);
+    let mut sizing = shared
+        .flags
+        .sizing
+        .then(|| Sizing::new(shared.flags.sizing_tolerance));
+    let wants_workers = shared.description.wants_worker_counts();
+    let mut deadline_passed = false;
+    loop {
+        let until_deadline = shared
+            .deadline
+            .filter(|_| !deadline_passed)
+            .map(|d| d.saturating_duration_since(Instant::now()));
+        tokio::select! {
+            _ = done.wait_for(|done| *done) => break,
+            _ = progress.tick() => console.progress(&shared.context.metrics.progress(), started.elapsed(), planned),
+            _ = current_workers.tick(), if wants_workers => {
+                let workers = live.workers.load(Ordering::Relaxed) as u32;
+                let mut global = shared.global.lock().await;
+                if let Err(error) = global.current_workers(workers).await {
+                    shared.console.note(&format!("the event hook failed on current-workers: {error}"));
+                }
+            }
+            _ = sizing_check.tick(), if sizing.is_some() => {
+                let sizing = sizing.as_mut().expect("checked by the guard");
+                let ok = live.ok.load(Ordering::Relaxed);
+                let failed = live.failed.load(Ordering::Relaxed);
+                if sizing.observe(ok, failed, live.workers.load(Ordering::Relaxed)) {
+                    shared.stop.stop(StopReason::Sizing);
+                }
+            }
+            _ = tokio::time::sleep(until_deadline.unwrap_or(Duration::MAX)), if until_deadline.is_some() => {
+                deadline_passed = true;
+                if shared.flags.force_shutdown {
+                    shared.stop.cancel(StopReason::Duration);
+                } else {
+                    shared.stop.stop(StopReason::Duration);
+                }
+            }
+        }
+    }
+    sizing.map(|s| s.report())
+}
+
+/// Waits for every worker. Ctrl+C stops gracefully, a second one cancels the
+/// runs in flight (teardowns still run), a third aborts the workers outright.
+/// Returns whether the workers were aborted.
+pub async fn wait_for_workers(workers: &mut JoinSet<()>, shared: &Shared) -> bool {
+    let mut interrupts = crate::interrupts::subscribe();
+    loop {
+        tokio::select! {
+            joined = workers.join_next() => match joined {
+                None => return false,
+                Some(Err(error)) if error.is_panic() => {
+                    shared.console.note(&format!("a worker panicked: {error}"));
+                }
+                Some(_) => {}
+            },
+            Ok(()) = interrupts.changed() => {
+                let console = &shared.console;
+                match *interrupts.borrow_and_update() {
+                    1 => {
+                        shared.stop.stop(StopReason::Interrupted);
+                        console.note("stopping: runs in flight finish (Ctrl+C again to cancel them)");
+                    }
+                    2 => {
+                        shared.stop.cancel(StopReason::Interrupted);
+                        console.note("cancelling the runs in flight; teardowns run (Ctrl+C again to skip them)");
+                    }
+                    _ => {
+                        workers.abort_all();
+                        while workers.join_next().await.is_some() {}
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `-x` stops at the first failure, `-f N` at the Nth.
+pub fn apply_stop_rules(shared: &Shared) {
+    let failed = shared.context.metrics.live.failed.load(Ordering::Relaxed);
+    if failed == 0 {
+        return;
+    }
+    if shared.flags.exception {
+        shared.stop.stop(StopReason::Exception);
+    }
+    if shared.flags.fail.is_some_and(|limit| failed >= limit) {
+        shared.stop.stop(StopReason::FailLimit);
+    }
+}

@@ -1,0 +1,278 @@
+//! One worker's life: ramp-up offset, setup fixtures, the run loop, teardown fixtures.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use tokio::sync::watch;
+
+use super::Shared;
+use super::picker::Pick;
+use super::stop::apply_stop_rules;
+use molotov_http::SharedSession;
+use molotov_metrics::StopReason;
+use molotov_runtime::{GuestError, Instance, SessionFixture};
+
+pub async fn worker(worker_id: u32, shared: Arc<Shared>) {
+    let mut stop = shared.stop.stopped.subscribe();
+    let offset = shared
+        .ramp_up
+        .mul_f64(f64::from(worker_id) / f64::from(shared.workers));
+    if !pause(offset, &mut stop).await {
+        return;
+    }
+    let live = &shared.context.metrics.live;
+    live.workers.fetch_add(1, Ordering::Relaxed);
+    // Starting and finishing are boxed: inline, their states (instantiation,
+    // fixtures) would size the future that every worker keeps for the whole run.
+    if let Some(instance) = Box::pin(start_worker(worker_id, &shared)).await
+        && let Some(instance) = run_scenarios(worker_id, &shared, instance, &mut stop).await
+    {
+        Box::pin(finish_worker(worker_id, &shared, instance, true)).await;
+    }
+    live.workers.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// Sleeps unless the run stops first; returns whether the run goes on.
+async fn pause(duration: Duration, stop: &mut watch::Receiver<bool>) -> bool {
+    if duration.is_zero() {
+        return !*stop.borrow();
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(duration) => {}
+        _ = stop.wait_for(|stopped| *stopped) => {}
+    }
+    !*stop.borrow()
+}
+
+/// Instantiates and runs the worker's `setup` and `setup-session`; a failure stops the run.
+async fn start_worker(worker_id: u32, shared: &Shared) -> Option<Instance> {
+    let console = &shared.console;
+    let fail = |what: &str, message: &dyn std::fmt::Display| {
+        console.note(&format!("[W:{worker_id}] {what} failed: {message}"));
+        shared.stop.stop(StopReason::SetupFailed);
+    };
+    let mut instance = match new_instance(worker_id, shared, SharedSession::default()).await {
+        Ok(instance) => instance,
+        Err(error) => {
+            fail("instantiation", &error);
+            return None;
+        }
+    };
+    let fixtures = shared.description.fixtures;
+    if fixtures.setup {
+        let options = fixture(instance.setup(worker_id).await);
+        let applied = match options {
+            Ok(Some(options)) => instance
+                .session()
+                .lock()
+                .await
+                .apply(&options)
+                .map_err(|e| e.to_string()),
+            Ok(None) => Ok(()),
+            Err(message) => Err(message),
+        };
+        if let Err(message) = applied {
+            fail("setup", &message);
+            return None;
+        }
+    }
+    if fixtures.setup_session
+        && let Err(message) = fixture(
+            instance
+                .session_fixture(SessionFixture::Setup, worker_id)
+                .await,
+        )
+    {
+        fail("setup-session", &message);
+        // `setup` succeeded: its `teardown` still runs.
+        finish_worker(worker_id, shared, instance, false).await;
+        return None;
+    }
+    Some(instance)
+}
+
+async fn new_instance(
+    worker_id: u32,
+    shared: &Shared,
+    session: SharedSession,
+) -> anyhow::Result<Instance> {
+    let mut instance = Instance::new(
+        &shared.loaded,
+        Arc::clone(&shared.context),
+        worker_id,
+        session,
+    )
+    .await?;
+    instance.subscribe(&shared.description);
+    Ok(instance)
+}
+
+/// The worker's loop: pick, run, record, apply the stop rules, pause.
+async fn run_scenarios(
+    worker_id: u32,
+    shared: &Shared,
+    mut instance: Instance,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<Instance> {
+    let recorder = instance.recorder().clone();
+    let mut cancelled = shared.stop.cancelled.subscribe();
+    // Made once: polling it again while a run goes on costs next to nothing.
+    let cancel = cancelled.wait_for(|cancelled| *cancelled);
+    tokio::pin!(cancel);
+    let mut rng = SmallRng::from_os_rng();
+    let mut step: u64 = 0;
+    // When the last run (or pause) ended: the time the stop rules go by.
+    let mut now = Instant::now();
+    loop {
+        if *stop.borrow() || shared.deadline.is_some_and(|d| now >= d) {
+            break;
+        }
+        if shared.flags.max_runs.is_some_and(|max| step >= max) {
+            break;
+        }
+        let index = match shared.picker.pick(step, &mut rng) {
+            Pick::Scenario(index) => index,
+            Pick::Done => break,
+            Pick::AskComponent => {
+                let picked = match instance.pick(worker_id, step + 1).await {
+                    Ok(name) => shared.description.index_of(&name).ok_or_else(|| {
+                        let message = format!("picked {name:?}, which is not a scenario");
+                        let console = &shared.console;
+                        console.failure(worker_id, "(picker)", &message, None);
+                        message
+                    }),
+                    Err(error) => {
+                        let message = report_broken(worker_id, shared, "(picker)", &error);
+                        instance = replace(worker_id, shared, instance).await?;
+                        Err(message)
+                    }
+                };
+                match picked {
+                    Ok(index) => index,
+                    Err(message) => {
+                        recorder.scenario("(picker)", Some(&message), Duration::ZERO);
+                        step += 1;
+                        now = Instant::now();
+                        continue;
+                    }
+                }
+            }
+        };
+        let name = shared.description.scenarios[index].name.as_str();
+        step += 1;
+        instance.set_step(step);
+        instance.scenario_started(name);
+        let started = Instant::now();
+        let result = tokio::select! {
+            biased;
+            result = instance.run(index as u32) => Some(result),
+            _ = &mut cancel => None,
+        };
+        let Some(result) = result else {
+            recorder.cancelled(name);
+            // The call was dropped midway: the instance cannot be entered again.
+            return replace(worker_id, shared, instance).await;
+        };
+        now = Instant::now();
+        let elapsed = now - started;
+        let failure = match result {
+            Ok(Ok(())) => None,
+            Ok(Err(message)) => {
+                shared.console.failure(worker_id, name, &message, None);
+                Some(message)
+            }
+            Err(error) => {
+                let message = report_broken(worker_id, shared, name, &error);
+                // A trap leaves the instance unusable: carry the session into a new one.
+                instance = replace(worker_id, shared, instance).await?;
+                Some(message)
+            }
+        };
+        recorder.scenario(name, failure.as_deref(), elapsed);
+        apply_stop_rules(shared);
+        instance.scenario_ended(name, failure);
+        if let Err(error) = instance.deliver_events().await {
+            let message = report_broken(worker_id, shared, "(events)", &error);
+            recorder.scenario("(events)", Some(&message), Duration::ZERO);
+            instance = replace(worker_id, shared, instance).await?;
+        }
+        let delay = shared.delays[index];
+        if !delay.is_zero() {
+            if !pause(delay, stop).await {
+                break;
+            }
+            now = Instant::now();
+        }
+    }
+    Some(instance)
+}
+
+/// Shows a broken guest's failure (with its backtrace under `-vv`); returns its message.
+fn report_broken(worker_id: u32, shared: &Shared, name: &str, error: &GuestError) -> String {
+    let message = error.to_string();
+    let backtrace = match error {
+        GuestError::Trap { backtrace, .. } => Some(backtrace.as_str()),
+        _ => None,
+    };
+    shared.console.failure(worker_id, name, &message, backtrace);
+    message
+}
+
+/// Replaces a broken instance, keeping the worker's session (cookies, headers).
+async fn replace(worker_id: u32, shared: &Shared, instance: Instance) -> Option<Instance> {
+    let mut session = instance.session();
+    if session.try_lock().is_err() {
+        // A cancelled call left its request in flight, holding the session
+        // (and a connection in an unknown state): go on with a new one.
+        session = SharedSession::default();
+    }
+    // Its pool slot is needed for the replacement.
+    drop(instance);
+    // Boxed, as in `worker`: instantiating is rare.
+    match Box::pin(new_instance(worker_id, shared, session)).await {
+        Ok(instance) => Some(instance),
+        Err(error) => {
+            shared.console.note(&format!(
+                "[W:{worker_id}] cannot replace the broken instance: {error}"
+            ));
+            None
+        }
+    }
+}
+
+/// `teardown-session` (if the session was set up) and `teardown`: their
+/// errors are reported, not fatal.
+async fn finish_worker(
+    worker_id: u32,
+    shared: &Shared,
+    mut instance: Instance,
+    session_set_up: bool,
+) {
+    let fixtures = shared.description.fixtures;
+    let console = &shared.console;
+    if session_set_up
+        && fixtures.teardown_session
+        && let Err(message) = fixture(
+            instance
+                .session_fixture(SessionFixture::Teardown, worker_id)
+                .await,
+        )
+    {
+        console.note(&format!(
+            "[W:{worker_id}] teardown-session failed: {message}"
+        ));
+    }
+    if fixtures.teardown
+        && let Err(message) = fixture(instance.teardown(worker_id).await)
+    {
+        console.note(&format!("[W:{worker_id}] teardown failed: {message}"));
+    }
+}
+
+/// A fixture's outcome with a broken guest and a reported error alike as a message.
+pub fn fixture<T>(result: Result<Result<T, String>, GuestError>) -> Result<T, String> {
+    result.map_err(|error| error.to_string())?
+}

@@ -1,0 +1,362 @@
+//! Sending a request on a session: resolving its URL, the allow-list, its
+//! timeout, redirects, cookies, and one retry on a stale kept-alive connection.
+
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{COOKIE, LOCATION};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use tokio::time::Sleep;
+use url::Url;
+
+use crate::connection::{AttemptError, Outgoing};
+use crate::headers::ResponseHead;
+use crate::session::Resolved;
+use crate::{Error, HopOutcome, Observer, Request, Response, Session};
+
+/// What every session of the run shares: TLS settings (HTTP/2 by ALPN), the
+/// `--target` base URL, the `--allow-host` list and the default timeout.
+pub struct HttpClient {
+    tls: Arc<rustls::ClientConfig>,
+    target: Option<Url>,
+    allowed_hosts: Vec<String>,
+    timeout: Duration,
+}
+
+impl HttpClient {
+    pub fn new(
+        target: Option<Url>,
+        allowed_hosts: Vec<String>,
+        timeout: Duration,
+        tls: Arc<rustls::ClientConfig>,
+    ) -> Self {
+        let allowed_hosts = allowed_hosts
+            .into_iter()
+            .map(|h| h.to_ascii_lowercase())
+            .collect();
+        Self {
+            tls,
+            target,
+            allowed_hosts,
+            timeout,
+        }
+    }
+
+    /// Sends `req` on `session`, following redirects; `observer` sees each hop.
+    pub async fn send(
+        &self,
+        session: &mut Session,
+        req: &Request<'_>,
+        observer: &impl Observer,
+    ) -> Result<Response, Error> {
+        let timeout = req.timeout.or(session.timeout).unwrap_or(self.timeout);
+        let (mut url, mut default_name) = self.resolve_cached(session, req).inspect_err(|e| {
+            observer.hop(req.url, None, HopOutcome::of_error(e), Duration::ZERO)
+        })?;
+        let mut method = Method::from_bytes(req.method.as_bytes())
+            .map_err(|_| Error::InvalidRequest(format!("invalid method {:?}", req.method)))?;
+        let mut body = req.body.map(Bytes::copy_from_slice);
+        let started = Instant::now();
+        let deadline = tokio::time::Instant::from_std(started) + timeout;
+        for hop in 0..=session.max_redirects {
+            if hop > 0 {
+                default_name = name_of(method.as_str(), &url);
+            }
+            let name = req.name.unwrap_or(&default_name);
+            let hop_started = if hop == 0 { started } else { Instant::now() };
+            let result = match self.build(session, req, &method, &url, body.clone()) {
+                Ok(request) => {
+                    let mut timer = session.timer.take();
+                    let outcome = {
+                        let trip = pin!(self.send_hop(session, &url, request));
+                        within(&mut timer, deadline, trip).await
+                    };
+                    session.timer = timer;
+                    outcome.unwrap_or_else(|| {
+                        // Mid-exchange, the connection's state is unknown.
+                        session.close(&url);
+                        Err(Error::Timeout)
+                    })
+                }
+                Err(error) => Err(error),
+            };
+            let hop_ended = Instant::now();
+            let elapsed = hop_ended - hop_started;
+            let wire = Some((&method, &*url));
+            let (head, bytes) = match result {
+                Ok(trip) => trip,
+                Err(error) => {
+                    observer.hop(name, wire, HopOutcome::of_error(&error), elapsed);
+                    return Err(error);
+                }
+            };
+            observer.hop(
+                name,
+                wire,
+                HopOutcome::Status(head.status.as_u16()),
+                elapsed,
+            );
+            session.store_cookies(&head.headers, &url);
+            if let Some(next) = redirect_target(&head, &url) {
+                if head.status == StatusCode::SEE_OTHER
+                    || (matches!(head.status.as_u16(), 301 | 302) && method == Method::POST)
+                {
+                    method = Method::GET;
+                    body = None;
+                }
+                url = Arc::new(next);
+                continue;
+            }
+            return Ok(Response {
+                status: head.status.as_u16(),
+                headers: head.headers,
+                body: bytes,
+                url,
+                elapsed: hop_ended - started,
+            });
+        }
+        let error = Error::TooManyRedirects;
+        observer.hop(req.url, None, HopOutcome::of_error(&error), Duration::ZERO);
+        Err(error)
+    }
+
+    /// `req`'s URL resolved and its default name, from the session's last
+    /// request when it was the same.
+    fn resolve_cached(
+        &self,
+        session: &mut Session,
+        req: &Request,
+    ) -> Result<(Arc<Url>, Arc<str>), Error> {
+        let last = match &session.last {
+            Some(last) if last.is_for(req) => last,
+            _ => {
+                let url = self.resolve(req.url)?;
+                let name = name_of(req.method, &url);
+                session.last.insert(Resolved {
+                    given: format!("{}{}", req.method, req.url),
+                    method_len: req.method.len(),
+                    url: Arc::new(url),
+                    name,
+                })
+            }
+        };
+        Ok((Arc::clone(&last.url), Arc::clone(&last.name)))
+    }
+
+    /// The cookies `session` would send to `url`.
+    pub fn cookies(&self, session: &Session, url: &str) -> Vec<(String, String)> {
+        match (&session.cookies, self.resolve(url)) {
+            (Some(jar), Ok(url)) => jar
+                .get_request_values(&url)
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Parses `url`, resolving a relative one against `--target`. (The
+    /// allow-list is checked where each hop's request is built.)
+    fn resolve(&self, url: &str) -> Result<Url, Error> {
+        let parsed = match Url::parse(url) {
+            Ok(absolute) => absolute,
+            Err(url::ParseError::RelativeUrlWithoutBase) => match &self.target {
+                Some(base) => base
+                    .join(url)
+                    .map_err(|e| Error::InvalidUrl(format!("{url}: {e}")))?,
+                None => {
+                    return Err(Error::InvalidUrl(format!(
+                        "{url} is relative and no --target is set"
+                    )));
+                }
+            },
+            Err(e) => return Err(Error::InvalidUrl(format!("{url}: {e}"))),
+        };
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(Error::InvalidUrl(format!(
+                "{url}: only http and https are supported"
+            )));
+        }
+        Ok(parsed)
+    }
+
+    fn check_allowed(&self, url: &Url) -> Result<(), Error> {
+        if self.allowed_hosts.is_empty() {
+            return Ok(());
+        }
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let host_port = format!("{host}:{}", url.port_or_known_default().unwrap_or_default());
+        if self
+            .allowed_hosts
+            .iter()
+            .any(|allowed| *allowed == host || *allowed == host_port)
+        {
+            Ok(())
+        } else {
+            Err(Error::HostNotAllowed(host_port))
+        }
+    }
+
+    fn build<'a>(
+        &self,
+        session: &Session,
+        req: &Request,
+        method: &'a Method,
+        url: &'a Url,
+        body: Option<Bytes>,
+    ) -> Result<Outgoing<'a>, Error> {
+        self.check_allowed(url)?;
+        let invalid = |e: &dyn std::fmt::Display| Error::InvalidRequest(e.to_string());
+        let mut request = Outgoing {
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: body.unwrap_or_default(),
+        };
+        let headers = &mut request.headers;
+        headers.extend(session.headers.iter().map(|(n, v)| (n.clone(), v.clone())));
+        for (name, value) in req.headers {
+            let name = HeaderName::try_from(name.as_str()).map_err(|e| invalid(&e))?;
+            let value = HeaderValue::try_from(value.as_str()).map_err(|e| invalid(&e))?;
+            headers.insert(name, value);
+        }
+        let cookies: Vec<String> = session
+            .cookies
+            .iter()
+            .flat_map(|jar| jar.get_request_values(url))
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
+        if !cookies.is_empty() {
+            let value = HeaderValue::try_from(cookies.join("; ")).map_err(|e| invalid(&e))?;
+            headers.insert(COOKIE, value);
+        }
+        Ok(request)
+    }
+
+    /// One hop: a round trip on the origin's connection, made again once on
+    /// a fresh connection if a kept-alive one turned out stale.
+    async fn send_hop(
+        &self,
+        session: &mut Session,
+        url: &Url,
+        request: Outgoing<'_>,
+    ) -> Result<(ResponseHead, Bytes), Error> {
+        let mut last = AttemptError::Stale;
+        for _attempt in 0..2 {
+            let connection = session.connection(url, &self.tls).await?;
+            match connection.round_trip(&request).await {
+                Ok(trip) => return Ok(trip),
+                Err(error) => {
+                    session.close(url);
+                    if let AttemptError::Failed(error) = error {
+                        return Err(error);
+                    }
+                    last = error;
+                }
+            }
+        }
+        Err(Error::Protocol(last.to_string()))
+    }
+}
+
+/// Runs `future` until `deadline`; `None` if the deadline came first.
+///
+/// A session keeps one timer, moved only when it fires before the current
+/// request's deadline: most requests end long before theirs, and arming and
+/// dropping a timer for every request showed in profiles.
+async fn within<F: Future>(
+    timer: &mut Option<Pin<Box<Sleep>>>,
+    deadline: tokio::time::Instant,
+    mut future: Pin<&mut F>,
+) -> Option<F::Output> {
+    let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+    if timer.deadline() > deadline {
+        timer.as_mut().reset(deadline);
+    }
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        while timer.as_mut().poll(cx).is_ready() {
+            if tokio::time::Instant::now() >= deadline {
+                return Poll::Ready(None);
+            }
+            timer.as_mut().reset(deadline);
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// The name a request is reported under unless the scenario names it.
+fn name_of(method: &str, url: &Url) -> Arc<str> {
+    Arc::from(format!("{method} {}", url.path()))
+}
+
+fn redirect_target(head: &ResponseHead, url: &Url) -> Option<Url> {
+    if !head.status.is_redirection() || head.status == StatusCode::NOT_MODIFIED {
+        return None;
+    }
+    let location = std::str::from_utf8(head.headers.get(LOCATION.as_str())?).ok()?;
+    url.join(location).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One timer serves every request of a session: it fires late for none,
+    /// whether it was set for an earlier request or a later one.
+    #[tokio::test]
+    async fn each_request_gets_its_own_deadline_from_the_one_timer() {
+        let now = tokio::time::Instant::now;
+        let mut timer = None;
+        let never = || Box::pin(std::future::pending::<()>());
+        let soon = now() + Duration::from_millis(30);
+        assert_eq!(within(&mut timer, soon, never().as_mut()).await, None);
+        assert!(now() >= soon);
+        // Set for a deadline already past: moved, not fired early.
+        let later = now() + Duration::from_millis(60);
+        assert_eq!(within(&mut timer, later, pin!(async { 7 })).await, Some(7));
+        assert_eq!(within(&mut timer, later, never().as_mut()).await, None);
+        assert!(now() >= later);
+        // Set for a later deadline than the next request's: brought forward.
+        let far = now() + Duration::from_secs(60);
+        assert_eq!(within(&mut timer, far, pin!(async { 8 })).await, Some(8));
+        let near = now() + Duration::from_millis(30);
+        assert_eq!(within(&mut timer, near, never().as_mut()).await, None);
+        assert!(now() < far);
+    }
+
+    struct Unobserved;
+
+    impl Observer for Unobserved {
+        fn hop(&self, _: &str, _: Option<(&Method, &Url)>, _: HopOutcome, _: Duration) {}
+    }
+
+    /// Every request's future is allocated on the heap (by the caller): the
+    /// states of rare paths (opening a connection, HTTP/2) are boxed apart so
+    /// that it stays one small allocation.
+    #[test]
+    fn a_request_future_stays_small() {
+        let tls = crate::tls_config(&[]).expect("webpki roots load");
+        let client = HttpClient::new(None, Vec::new(), Duration::from_secs(1), tls);
+        let mut session = Session::default();
+        let request = Request {
+            method: "GET",
+            url: "/",
+            headers: &[],
+            body: None,
+            timeout: None,
+            name: None,
+        };
+        let future = client.send(&mut session, &request, &Unobserved);
+        assert!(
+            std::mem::size_of_val(&future) <= 2048,
+            "{} bytes",
+            std::mem::size_of_val(&future)
+        );
+    }
+}

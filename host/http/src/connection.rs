@@ -1,0 +1,232 @@
+//! A session's connections: one per origin, HTTP/1.1 driven inside the worker's
+//! own task (no connection task, no shared pool lock), HTTP/2 (hyper) when TLS
+//! negotiates it.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{HeaderMap, Method};
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http2;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+use url::Url;
+
+use crate::error::one_line;
+
+use crate::Error;
+use crate::headers::{ResponseHead, ResponseHeaders};
+use crate::http1::{Http1, ReadReady};
+
+/// A request as a session built it, for a connection to write.
+pub struct Outgoing<'a> {
+    pub method: &'a Method,
+    pub url: &'a Url,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// Why one round trip on a connection failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AttemptError {
+    /// A reused connection refused the request (the write failed) or ended
+    /// without a byte of answer: the server had closed it before taking the
+    /// request, so sending it again on a new connection is safe.
+    #[error("the server closed the connection before the request was sent")]
+    Stale,
+    #[error(transparent)]
+    Failed(#[from] Error),
+}
+
+impl From<io::Error> for AttemptError {
+    fn from(error: io::Error) -> Self {
+        Self::Failed(Error::Protocol(one_line(&error)))
+    }
+}
+
+impl AttemptError {
+    pub fn protocol(message: impl Into<String>) -> Self {
+        Self::Failed(Error::Protocol(message.into()))
+    }
+}
+
+/// Where a connection goes: scheme, host and port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    https: bool,
+    host: String,
+    port: u16,
+}
+
+impl Origin {
+    pub fn of(url: &Url) -> Self {
+        Self {
+            https: url.scheme() == "https",
+            host: url.host_str().unwrap_or_default().to_string(),
+            port: url.port_or_known_default().unwrap_or(80),
+        }
+    }
+
+    pub fn matches(&self, url: &Url) -> bool {
+        self.https == (url.scheme() == "https")
+            && self.port == url.port_or_known_default().unwrap_or(80)
+            && url.host_str() == Some(self.host.as_str())
+    }
+}
+
+/// An open connection to one origin.
+pub enum Connection {
+    Http1(Http1<Io>),
+    /// HTTP/2 multiplexes on its own task, as hyper requires.
+    Http2 {
+        sender: http2::SendRequest<Full<Bytes>>,
+    },
+}
+
+fn connect_error(origin: &Origin, error: impl std::fmt::Display) -> Error {
+    Error::Connect(format!("{}:{}: {error}", origin.host, origin.port))
+}
+
+impl Connection {
+    pub async fn open(origin: &Origin, tls: &Arc<rustls::ClientConfig>) -> Result<Self, Error> {
+        let host = origin.host.trim_start_matches('[').trim_end_matches(']');
+        let tcp = TcpStream::connect((host, origin.port))
+            .await
+            .map_err(|e| connect_error(origin, e))?;
+        // Requests are small and latency is measured: do not wait to coalesce.
+        tcp.set_nodelay(true)
+            .map_err(|e| connect_error(origin, e))?;
+        if !origin.https {
+            return Ok(Self::Http1(Http1::new(Io::Plain(tcp))));
+        }
+        let name = ServerName::try_from(host.to_string()).map_err(|e| connect_error(origin, e))?;
+        let stream = TlsConnector::from(Arc::clone(tls))
+            .connect(name, tcp)
+            .await
+            .map_err(|e| connect_error(origin, format!("TLS: {e}")))?;
+        let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+        let io = Io::Tls(Box::new(stream));
+        if !h2 {
+            return Ok(Self::Http1(Http1::new(io)));
+        }
+        let (sender, driver) = http2::handshake(TokioExecutor::new(), TokioIo::new(io))
+            .await
+            .map_err(|e| connect_error(origin, e))?;
+        tokio::spawn(driver);
+        Ok(Self::Http2 { sender })
+    }
+
+    /// Whether the connection may still carry requests.
+    pub fn is_open(&mut self) -> bool {
+        match self {
+            Self::Http1(connection) => connection.is_open(),
+            Self::Http2 { sender } => !sender.is_closed(),
+        }
+    }
+
+    /// Sends `request` and reads the whole response.
+    pub async fn round_trip(
+        &mut self,
+        request: &Outgoing<'_>,
+    ) -> Result<(ResponseHead, Bytes), AttemptError> {
+        match self {
+            Self::Http1(connection) => connection.round_trip(request).await,
+            // Boxed: its state is large, and inline it would make every
+            // request's future (HTTP/1.1 too) that much larger.
+            Self::Http2 { sender } => Box::pin(round_trip_h2(sender, request)).await,
+        }
+    }
+}
+
+async fn round_trip_h2(
+    sender: &mut http2::SendRequest<Full<Bytes>>,
+    request: &Outgoing<'_>,
+) -> Result<(ResponseHead, Bytes), AttemptError> {
+    let mut h2_request = http::Request::builder()
+        .method(request.method.clone())
+        .uri(request.url.as_str())
+        .body(Full::new(request.body.clone()))
+        .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+    *h2_request.headers_mut() = request.headers.clone();
+    let response = sender.try_send_request(h2_request).await.map_err(|error| {
+        if error.message().is_some() {
+            AttemptError::Stale
+        } else {
+            Error::Protocol(one_line(error.error())).into()
+        }
+    })?;
+    let (parts, body) = response.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map_err(|e| Error::Protocol(one_line(&e)))?;
+    let head = ResponseHead {
+        status: parts.status,
+        headers: ResponseHeaders::Map(parts.headers),
+    };
+    Ok((head, bytes.to_bytes()))
+}
+
+/// A connection's byte stream, plain or TLS.
+pub enum Io {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl ReadReady for Io {
+    fn may_be_readable(&self) -> bool {
+        let tcp = match self {
+            Self::Plain(tcp) => tcp,
+            Self::Tls(tls) => tls.get_ref().0,
+        };
+        // Unlike `poll_read_ready`, this registers no waker when not ready.
+        tcp.try_io(Interest::READABLE, || Ok(())).is_ok()
+    }
+}
+
+impl AsyncRead for Io {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
+            Self::Tls(tls) => Pin::new(tls.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Io {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Self::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
+            Self::Tls(tls) => Pin::new(tls.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
+            Self::Tls(tls) => Pin::new(tls.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(tcp) => Pin::new(tcp).poll_shutdown(cx),
+            Self::Tls(tls) => Pin::new(tls.as_mut()).poll_shutdown(cx),
+        }
+    }
+}

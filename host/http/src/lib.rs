@@ -1,0 +1,27 @@
+//! molotov's HTTP client: per-worker sessions with keep-alive connections,
+//! our own HTTP/1.1, hyper's HTTP/2, rustls, cookies, redirects, timeouts and
+//! the `--allow-host` list.
+//!
+//! It knows nothing of WebAssembly: requests, responses and errors are this
+//! crate's own types, and what each hop on the wire did is told to an
+//! [`Observer`], so metrics, events and dumps plug in from outside.
+//!
+//! A request flows [`HttpClient::send`] (resolve, redirects, timeout, one
+//! [`Observer::hop`] per hop) → a [`Session`]'s connection to the origin,
+//! reused or opened → one round trip on it (`connection`, `http1`).
+
+mod client;
+mod connection;
+mod error;
+mod headers;
+mod http1;
+mod message;
+mod session;
+mod tls;
+
+pub use client::HttpClient;
+pub use error::{Error, one_line};
+pub use headers::ResponseHeaders;
+pub use message::{HopOutcome, Observer, Request, Response, SessionOptions};
+pub use session::{Session, SharedSession};
+pub use tls::{TlsError, tls_config};

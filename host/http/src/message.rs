@@ -1,0 +1,95 @@
+//! The client's requests and responses, the options a session takes, and
+//! the observer that sees each hop on the wire.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Method;
+use url::Url;
+
+use crate::Error;
+use crate::headers::ResponseHeaders;
+
+/// A request as a scenario gives it; borrowed, since the caller keeps it.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// `GET`, `POST`, … (case-sensitive, as in HTTP).
+    pub method: &'a str,
+    /// Absolute, or relative to the client's target.
+    pub url: &'a str,
+    /// Added to (and overriding) the session's default headers.
+    pub headers: &'a [(String, String)],
+    pub body: Option<&'a [u8]>,
+    /// Overrides the session's timeout.
+    pub timeout: Option<Duration>,
+    /// The name it is reported under; by default `METHOD /path`.
+    pub name: Option<&'a str>,
+}
+
+/// A complete response, after redirects.
+pub struct Response {
+    pub status: u16,
+    pub headers: ResponseHeaders,
+    pub body: Bytes,
+    /// The final URL, after redirects.
+    pub url: Arc<Url>,
+    /// From the first byte sent to the last byte received, redirects included.
+    pub elapsed: Duration,
+}
+
+impl Response {
+    /// Every header, names in lower case, in the order received.
+    pub fn header_pairs(&self) -> Vec<(String, String)> {
+        self.headers
+            .iter()
+            .map(|(n, v)| (lossy(n).to_ascii_lowercase(), lossy(v)))
+            .collect()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).map(lossy)
+    }
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// What a session is set up with (a scenario's `setup` returns them).
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    /// Sent with every request of the session.
+    pub headers: Vec<(String, String)>,
+    pub timeout: Option<Duration>,
+    /// How many redirects to follow (0 turns following off).
+    pub max_redirects: Option<u8>,
+}
+
+/// What became of one hop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HopOutcome {
+    Status(u16),
+    /// An error, by its [`Error::kind`].
+    Failed(&'static str),
+}
+
+impl HopOutcome {
+    pub fn of_error(error: &Error) -> Self {
+        Self::Failed(error.kind())
+    }
+}
+
+/// Sees every hop of every request: a redirect is a hop of its own.
+pub trait Observer {
+    /// One hop under the request's `name`. `wire` is the method and URL it
+    /// went to, `None` for a request refused before any hop (a bad URL, too
+    /// many redirects).
+    fn hop(
+        &self,
+        name: &str,
+        wire: Option<(&Method, &Url)>,
+        outcome: HopOutcome,
+        elapsed: Duration,
+    );
+}

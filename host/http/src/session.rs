@@ -1,0 +1,145 @@
+//! One worker's session: its connections (one per origin), default headers,
+//! cookie jar, timeout and redirect limit.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cookie_store::{CookieStore, RawCookie};
+use http::header::SET_COOKIE;
+use http::{HeaderMap, HeaderName, HeaderValue};
+use tokio::time::Sleep;
+use url::Url;
+
+use crate::connection::{Connection, Origin};
+use crate::headers::ResponseHeaders;
+use crate::{Error, Request, SessionOptions};
+
+/// Redirects a session follows unless its options say otherwise.
+const DEFAULT_MAX_REDIRECTS: u8 = 10;
+
+/// A worker's session, shared by its scenario calls and its guest's own
+/// HTTP client (`wasi:http`); requests on one session take turns.
+pub type SharedSession = Arc<tokio::sync::Mutex<Session>>;
+
+/// One worker's session.
+pub struct Session {
+    connections: Vec<(Origin, Connection)>,
+    /// Bounds each request's time; see `client::within`.
+    pub(crate) timer: Option<Pin<Box<Sleep>>>,
+    pub(crate) headers: HeaderMap,
+    /// Made at the first cookie a server sets: most sessions never hold one,
+    /// and even an empty jar is memory to read and a lookup at every request.
+    pub(crate) cookies: Option<Box<CookieStore>>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) max_redirects: u8,
+    /// The last URL a scenario sent to, resolved, with its default name: a
+    /// scenario mostly repeats its requests, and parsing showed in profiles.
+    pub(crate) last: Option<Resolved>,
+}
+
+/// A request's URL as the scenario gave it, resolved against `--target`, and
+/// the name it is reported under unless the scenario names it.
+pub(crate) struct Resolved {
+    /// The method and the URL as given, one after the other: one string to
+    /// compare (in memory that is cold at each request) rather than two.
+    pub given: String,
+    pub method_len: usize,
+    /// Shared with the requests and responses that use it: not copied for each.
+    pub url: Arc<Url>,
+    pub name: Arc<str>,
+}
+
+impl Resolved {
+    pub fn is_for(&self, req: &Request) -> bool {
+        let (method, url) = self.given.split_at(self.method_len);
+        method == req.method && url == req.url
+    }
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self {
+            connections: Vec::new(),
+            timer: None,
+            headers: HeaderMap::new(),
+            cookies: None,
+            timeout: None,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
+            last: None,
+        }
+    }
+}
+
+impl Session {
+    /// Sets a default header; an empty value removes it.
+    pub fn set_header(&mut self, name: &str, value: &str) -> Result<(), Error> {
+        let name = HeaderName::try_from(name)
+            .map_err(|e| Error::InvalidRequest(format!("header {name:?}: {e}")))?;
+        if value.is_empty() {
+            self.headers.remove(&name);
+            return Ok(());
+        }
+        let value = HeaderValue::try_from(value)
+            .map_err(|e| Error::InvalidRequest(format!("header {name}: {e}")))?;
+        self.headers.insert(name, value);
+        Ok(())
+    }
+
+    /// Applies the options a `setup` fixture returned.
+    pub fn apply(&mut self, options: &SessionOptions) -> Result<(), Error> {
+        for (name, value) in &options.headers {
+            self.set_header(name, value)?;
+        }
+        if let Some(timeout) = options.timeout {
+            self.timeout = Some(timeout);
+        }
+        if let Some(max) = options.max_redirects {
+            self.max_redirects = max;
+        }
+        Ok(())
+    }
+
+    /// An open connection to `url`'s origin, reused or newly made.
+    pub(crate) async fn connection(
+        &mut self,
+        url: &Url,
+        tls: &Arc<rustls::ClientConfig>,
+    ) -> Result<&mut Connection, Error> {
+        if let Some(index) = self
+            .connections
+            .iter()
+            .position(|(origin, _)| origin.matches(url))
+        {
+            if self.connections[index].1.is_open() {
+                return Ok(&mut self.connections[index].1);
+            }
+            self.connections.swap_remove(index);
+        }
+        let origin = Origin::of(url);
+        // Boxed: opening (TCP, TLS, handshake) is rare, and inline it would make
+        // every request's future several kilobytes to move.
+        let connection = Box::pin(Connection::open(&origin, tls)).await?;
+        self.connections.push((origin, connection));
+        Ok(&mut self.connections.last_mut().expect("just pushed").1)
+    }
+
+    /// Forgets the connection to `url`'s origin, after an error left it in doubt.
+    pub(crate) fn close(&mut self, url: &Url) {
+        self.connections.retain(|(origin, _)| !origin.matches(url));
+    }
+
+    pub(crate) fn store_cookies(&mut self, headers: &ResponseHeaders, url: &Url) {
+        let mut cookies = headers
+            .get_all(SET_COOKIE.as_str())
+            .filter_map(|v| std::str::from_utf8(v).ok())
+            .filter_map(|v| RawCookie::parse(v.to_string()).ok())
+            .peekable();
+        // Most responses set none: the jar is not even looked at.
+        if cookies.peek().is_some() {
+            self.cookies
+                .get_or_insert_default()
+                .store_response_cookies(cookies, url);
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! molotov's measurements: what every worker records (sharded, so workers
+//! never contend on one lock), HDR histograms that merge exactly, the
+//! end-of-run report (summary and JSON) and the statsd exporter.
+//!
+//! It knows nothing of HTTP clients or WebAssembly: the runtime tells a
+//! worker's [`Recorder`] what happened, the CLI reads [`Metrics`] and makes a
+//! [`Report`].
+
+pub mod histogram;
+mod recorder;
+mod report;
+pub mod statsd;
+mod tally;
+
+pub use recorder::{Live, Metrics, Progress, Recorder};
+pub use report::{Report, RunFacts, SizingReport, StopReason};
+pub use statsd::Statsd;
+pub use tally::{ByName, RequestOutcome, RequestStats, ScenarioStats, Tally};

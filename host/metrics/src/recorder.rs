@@ -1,0 +1,273 @@
+//! Recording while the run goes on: HDR latency histograms and counters,
+//! sharded so that workers never contend on one lock, merged exactly when read.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::histogram::{self, add, record};
+use crate::statsd::Statsd;
+use crate::tally::{RequestOutcome, RequestStats, Tally, count_failure};
+
+/// Totals read by the console and by the stop rules (`-x`, `-f`) while the run goes on.
+#[derive(Debug, Default)]
+pub struct Live {
+    pub ok: AtomicU64,
+    pub failed: AtomicU64,
+    pub requests: AtomicU64,
+    pub request_errors: AtomicU64,
+    pub workers: AtomicU64,
+}
+
+/// The run's metrics: a few shards, each worker writing to one of them.
+pub struct Metrics {
+    shards: Box<[Mutex<Tally>]>,
+    pub live: Live,
+    /// `--statsd`: everything recorded is also sent there.
+    pub statsd: Option<Statsd>,
+}
+
+impl Metrics {
+    /// `shards` should exceed the number of threads a few times over, so two
+    /// workers rarely share a lock at the same moment.
+    pub fn new(shards: usize, statsd: Option<Statsd>) -> Arc<Self> {
+        let shards = (0..shards.max(1))
+            .map(|_| Mutex::new(Tally::default()))
+            .collect();
+        Arc::new(Self {
+            shards,
+            live: Live::default(),
+            statsd,
+        })
+    }
+
+    pub fn recorder(self: &Arc<Self>, worker_id: u32) -> Recorder {
+        Recorder {
+            metrics: Arc::clone(self),
+            shard: worker_id as usize % self.shards.len(),
+        }
+    }
+
+    /// Everything recorded so far, merged.
+    pub fn snapshot(&self) -> Tally {
+        let mut total = Tally::default();
+        for shard in self.shards.iter() {
+            total.merge(&lock(shard));
+        }
+        total
+    }
+
+    /// The totals so far and all request latencies (cheaper than a full snapshot).
+    pub fn progress(&self) -> Progress {
+        let mut latency_us = histogram::new();
+        for shard in self.shards.iter() {
+            lock(shard).add_latencies_to(&mut latency_us);
+        }
+        let live = &self.live;
+        Progress {
+            ok: live.ok.load(Ordering::Relaxed),
+            failed: live.failed.load(Ordering::Relaxed),
+            workers: live.workers.load(Ordering::Relaxed),
+            requests: live.requests.load(Ordering::Relaxed),
+            request_errors: live.request_errors.load(Ordering::Relaxed),
+            latency_us,
+        }
+    }
+}
+
+/// What the console shows while the run goes on; `-p` children send theirs
+/// to the parent, which adds them up.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Progress {
+    pub ok: u64,
+    pub failed: u64,
+    pub workers: u64,
+    pub requests: u64,
+    pub request_errors: u64,
+    #[serde(with = "histogram::base64")]
+    pub latency_us: Histogram<u64>,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Self {
+            ok: 0,
+            failed: 0,
+            workers: 0,
+            requests: 0,
+            request_errors: 0,
+            latency_us: histogram::new(),
+        }
+    }
+}
+
+impl Progress {
+    pub fn add(&mut self, other: &Progress) {
+        self.ok += other.ok;
+        self.failed += other.failed;
+        self.workers += other.workers;
+        self.requests += other.requests;
+        self.request_errors += other.request_errors;
+        add(&mut self.latency_us, &other.latency_us);
+    }
+}
+
+fn lock(shard: &Mutex<Tally>) -> MutexGuard<'_, Tally> {
+    // A worker that panicked mid-record leaves counts that are still valid.
+    shard
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A worker's handle for recording into its shard.
+#[derive(Clone)]
+pub struct Recorder {
+    metrics: Arc<Metrics>,
+    shard: usize,
+}
+
+impl Recorder {
+    fn tally(&self) -> MutexGuard<'_, Tally> {
+        lock(&self.metrics.shards[self.shard])
+    }
+
+    pub fn request(&self, name: &str, outcome: RequestOutcome, elapsed: Duration) {
+        let micros = elapsed.as_micros() as u64;
+        let failed = matches!(outcome, RequestOutcome::Error(_));
+        self.metrics.live.requests.fetch_add(1, Ordering::Relaxed);
+        if failed {
+            self.metrics
+                .live
+                .request_errors
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        let mut tally = self.tally();
+        let stats = match tally.requests.get_mut(name) {
+            Some(stats) => stats,
+            None => tally
+                .requests
+                .entry(name.to_string())
+                .or_insert_with(|| RequestStats {
+                    count: 0,
+                    errors: 0,
+                    latency_us: histogram::new(),
+                }),
+        };
+        stats.count += 1;
+        match outcome {
+            RequestOutcome::Status(status) => {
+                // The run's overall histogram is the sum of these, made when read.
+                record(&mut stats.latency_us, micros);
+                *tally.statuses.entry(status).or_default() += 1;
+            }
+            RequestOutcome::Error(kind) => {
+                stats.errors += 1;
+                match tally.errors.get_mut(kind) {
+                    Some(count) => *count += 1,
+                    None => {
+                        tally.errors.insert(kind.to_string(), 1);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A request's hop as statsd names it (by method, host and path).
+    pub fn wire(&self, method: &str, url: &Url, outcome: RequestOutcome, elapsed: Duration) {
+        if let Some(statsd) = &self.metrics.statsd {
+            let status;
+            let outcome = match outcome {
+                RequestOutcome::Status(code) => {
+                    status = code.to_string();
+                    status.as_str()
+                }
+                RequestOutcome::Error(kind) => kind,
+            };
+            statsd.request(method, url, outcome, elapsed);
+        }
+    }
+
+    /// Records one run of a scenario; `failure` holds its message.
+    pub fn scenario(&self, name: &str, failure: Option<&str>, elapsed: Duration) {
+        if let Some(statsd) = &self.metrics.statsd {
+            statsd.scenario(name, failure.is_none(), elapsed);
+        }
+        let counter = if failure.is_some() {
+            &self.metrics.live.failed
+        } else {
+            &self.metrics.live.ok
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        let mut tally = self.tally();
+        let stats = match tally.scenarios.get_mut(name) {
+            Some(stats) => stats,
+            None => tally.scenarios.entry(name.to_string()).or_default(),
+        };
+        record(&mut stats.duration_us, elapsed.as_micros() as u64);
+        match failure {
+            Some(message) => {
+                stats.failed += 1;
+                count_failure(&mut stats.failures, message, 1);
+            }
+            None => stats.ok += 1,
+        }
+    }
+
+    /// A run dropped midway by a forced shutdown: neither a success nor a failure.
+    pub fn cancelled(&self, name: &str) {
+        self.tally()
+            .scenarios
+            .entry(name.to_string())
+            .or_default()
+            .cancelled += 1;
+    }
+
+    pub fn custom_counter(&self, name: &str, delta: i64) {
+        if let Some(statsd) = &self.metrics.statsd {
+            statsd.counter(name, delta);
+        }
+        *self.tally().counters.entry(name.to_string()).or_default() += delta;
+    }
+
+    pub fn custom_timing(&self, name: &str, micros: u64) {
+        if let Some(statsd) = &self.metrics.statsd {
+            statsd.timing(name, micros);
+        }
+        let mut tally = self.tally();
+        record(
+            tally
+                .timings_us
+                .entry(name.to_string())
+                .or_insert_with(histogram::new),
+            micros,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Histograms start small and must grow to every value recorded, in
+    /// every shard, and merge exactly.
+    #[test]
+    fn recorded_latencies_survive_sharding_and_merging() {
+        let metrics = Metrics::new(4, None);
+        let recorders: Vec<Recorder> = (0..10).map(|worker| metrics.recorder(worker)).collect();
+        for (i, micros) in (20..20_020u64).enumerate() {
+            let elapsed = Duration::from_micros(micros);
+            recorders[i % 10].request("GET /", RequestOutcome::Status(200), elapsed);
+        }
+        let tally = metrics.snapshot();
+        for latency in [&tally.latency_us(), &tally.requests["GET /"].latency_us] {
+            assert_eq!(latency.len(), 20_000);
+            assert_eq!(latency.min(), 20);
+            assert!(latency.equivalent(latency.max(), 20_019));
+            assert!(latency.equivalent(latency.value_at_quantile(0.5), 10_019));
+        }
+    }
+}

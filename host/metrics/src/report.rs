@@ -1,0 +1,360 @@
+//! The end-of-run results: the summary printed on the console and the JSON file.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use crate::{Tally, histogram};
+
+/// What sizing found, for the summary and the JSON.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct SizingReport {
+    /// The tolerance, in percent.
+    pub tolerance_percent: f64,
+    /// Whether the failure ratio passed the tolerance.
+    pub reached: bool,
+    /// Running workers when it passed (or the most that ran).
+    pub workers: u64,
+    /// failures / (successes + failures) over the window when it passed (or
+    /// the highest seen), in percent.
+    pub failure_percent: f64,
+}
+
+/// Why the run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StopReason {
+    /// `-d` elapsed.
+    Duration,
+    /// Every worker finished its `-r` runs, its `--single-run`, or its work.
+    Completed,
+    /// `-x`: a run failed.
+    Exception,
+    /// `-f N`: N runs failed.
+    FailLimit,
+    /// Ctrl+C.
+    Interrupted,
+    /// A fixture failed (`setup`).
+    SetupFailed,
+    /// `--sizing`: the failure ratio passed the tolerance.
+    Sizing,
+}
+
+/// What the run was, beside what it measured.
+#[derive(Debug, Clone)]
+pub struct RunFacts {
+    pub component: String,
+    /// Workers per process.
+    pub workers: u32,
+    pub processes: u32,
+    pub duration_s: f64,
+    pub stopped_by: StopReason,
+    pub sizing: Option<SizingReport>,
+}
+
+/// Latency percentiles, in milliseconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Percentiles {
+    pub min: f64,
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+impl Percentiles {
+    fn of(histogram: &Histogram<u64>) -> Self {
+        let ms = |us: u64| us as f64 / 1000.0;
+        let at = |q: f64| ms(histogram.value_at_quantile(q));
+        Self {
+            min: ms(histogram.min()),
+            mean: histogram.mean() / 1000.0,
+            p50: at(0.5),
+            p90: at(0.9),
+            p99: at(0.99),
+            p999: at(0.999),
+            max: ms(histogram.max()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub molotov_version: &'static str,
+    pub component: String,
+    pub duration_s: f64,
+    /// Workers in all, over every process.
+    pub workers: u32,
+    pub processes: u32,
+    pub stopped_by: StopReason,
+    /// With `--sizing`: the worker count and failure ratio reached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sizing: Option<SizingReport>,
+    pub scenarios: Scenarios,
+    pub requests: Requests,
+    /// Over every request that got a response.
+    pub latency_ms: Percentiles,
+    /// HDR histogram (V2 format, base64) of `latency_ms`, in microseconds, for exact merging.
+    pub latency_histogram: String,
+    pub custom: Custom,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Scenarios {
+    pub ok: u64,
+    pub failed: u64,
+    /// Runs dropped midway by `--force-shutdown` or a second Ctrl+C.
+    pub cancelled: u64,
+    pub by_name: BTreeMap<String, ScenarioReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ScenarioReport {
+    pub ok: u64,
+    pub failed: u64,
+    pub cancelled: u64,
+    pub duration_ms: Percentiles,
+    /// Failure messages and their counts.
+    pub failures: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Requests {
+    pub count: u64,
+    pub errors: u64,
+    pub per_second: f64,
+    pub by_status: BTreeMap<String, u64>,
+    pub errors_by_kind: BTreeMap<String, u64>,
+    pub by_name: BTreeMap<String, NamedRequests>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NamedRequests {
+    pub count: u64,
+    pub errors: u64,
+    pub latency_ms: Percentiles,
+    pub latency_histogram: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Custom {
+    pub counters: BTreeMap<String, i64>,
+    pub timings_ms: BTreeMap<String, Percentiles>,
+}
+
+impl Report {
+    pub fn new(facts: RunFacts, tally: &Tally) -> Self {
+        let duration_s = facts.duration_s;
+        let by_name = tally
+            .scenarios
+            .iter()
+            .map(|(name, s)| {
+                let report = ScenarioReport {
+                    ok: s.ok,
+                    failed: s.failed,
+                    cancelled: s.cancelled,
+                    duration_ms: Percentiles::of(&s.duration_us),
+                    failures: s.failures.clone(),
+                };
+                (name.clone(), report)
+            })
+            .collect();
+        let requests = tally.requests();
+        let latency_us = tally.latency_us();
+        Self {
+            molotov_version: env!("CARGO_PKG_VERSION"),
+            component: facts.component,
+            duration_s,
+            workers: facts.workers * facts.processes,
+            processes: facts.processes,
+            stopped_by: facts.stopped_by,
+            sizing: facts.sizing,
+            scenarios: Scenarios {
+                ok: tally.scenarios.values().map(|s| s.ok).sum(),
+                failed: tally.scenarios.values().map(|s| s.failed).sum(),
+                cancelled: tally.scenarios.values().map(|s| s.cancelled).sum(),
+                by_name,
+            },
+            requests: Requests {
+                count: requests,
+                errors: tally.errors.values().sum(),
+                per_second: requests as f64 / duration_s.max(1e-9),
+                by_status: tally
+                    .statuses
+                    .iter()
+                    .map(|(s, n)| (s.to_string(), *n))
+                    .collect(),
+                errors_by_kind: tally.errors.clone(),
+                by_name: tally
+                    .requests
+                    .iter()
+                    .map(|(name, r)| {
+                        let named = NamedRequests {
+                            count: r.count,
+                            errors: r.errors,
+                            latency_ms: Percentiles::of(&r.latency_us),
+                            latency_histogram: histogram::encode(&r.latency_us),
+                        };
+                        (name.clone(), named)
+                    })
+                    .collect(),
+            },
+            latency_ms: Percentiles::of(&latency_us),
+            latency_histogram: histogram::encode(&latency_us),
+            custom: Custom {
+                counters: tally.counters.clone(),
+                timings_ms: tally
+                    .timings_us
+                    .iter()
+                    .map(|(n, h)| (n.clone(), Percentiles::of(h)))
+                    .collect(),
+            },
+        }
+    }
+
+    /// `-x` (`exception`), `-f N` (`fail_limit`) or a failed `setup` fail
+    /// the run (exit code 1).
+    pub fn fails_run(&self, exception: bool, fail_limit: Option<u64>) -> bool {
+        let failures = self.scenarios.failed;
+        matches!(
+            self.stopped_by,
+            StopReason::Exception | StopReason::FailLimit | StopReason::SetupFailed
+        ) || (exception && failures > 0)
+            || fail_limit.is_some_and(|limit| failures >= limit)
+    }
+
+    pub fn write_json(&self, path: &Path) -> anyhow::Result<()> {
+        let text = serde_json::to_string_pretty(self)?;
+        std::fs::write(path, text + "\n").map_err(|e| {
+            anyhow::anyhow!("cannot write the JSON results to {}: {e}", path.display())
+        })
+    }
+
+    /// The human summary, as printed at the end of every run.
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        let s = &self.scenarios;
+        let r = &self.requests;
+        let _ = writeln!(
+            out,
+            "SUCCESSES: {} | FAILURES: {} | WORKERS: {}{} | {:.1} s ({})",
+            s.ok,
+            s.failed,
+            self.workers,
+            match self.processes {
+                1 => String::new(),
+                n => format!(" in {n} processes"),
+            },
+            self.duration_s,
+            serde_json::to_value(self.stopped_by)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default()
+        );
+        if s.cancelled > 0 {
+            let _ = writeln!(out, "CANCELLED: {} runs in flight", s.cancelled);
+        }
+        if let Some(sizing) = &self.sizing {
+            let verdict = if sizing.reached {
+                "passed"
+            } else {
+                "not passed"
+            };
+            let _ = writeln!(
+                out,
+                "SIZING: tolerance {}% {verdict} at {} workers (failure ratio {:.1}%)",
+                sizing.tolerance_percent, sizing.workers, sizing.failure_percent
+            );
+        }
+        let _ = writeln!(
+            out,
+            "REQUESTS: {} ({:.1}/s) | ERRORS: {}",
+            r.count, r.per_second, r.errors
+        );
+        if !r.by_status.is_empty() {
+            let statuses: Vec<String> = r
+                .by_status
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            let _ = writeln!(out, "STATUS: {}", statuses.join(" | "));
+        }
+        if !r.errors_by_kind.is_empty() {
+            let kinds: Vec<String> = r
+                .errors_by_kind
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            let _ = writeln!(out, "ERRORS BY KIND: {}", kinds.join(" | "));
+        }
+        if !r.by_name.is_empty() {
+            let width = r.by_name.keys().map(String::len).max().unwrap_or(0).max(12);
+            let _ = writeln!(
+                out,
+                "\n{:<width$} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9}",
+                "latency (ms)", "count", "errors", "p50", "p90", "p99", "max"
+            );
+            let mut row = |name: &str, count: u64, errors: u64, p: &Percentiles| {
+                let _ = writeln!(
+                    out,
+                    "{name:<width$} {count:>9} {errors:>7} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+                    p.p50, p.p90, p.p99, p.max
+                );
+            };
+            for (name, named) in &r.by_name {
+                row(name, named.count, named.errors, &named.latency_ms);
+            }
+            if r.by_name.len() > 1 {
+                row("all", r.count, r.errors, &self.latency_ms);
+            }
+        }
+        if !s.by_name.is_empty() {
+            let width = s.by_name.keys().map(String::len).max().unwrap_or(0).max(8);
+            let _ = writeln!(
+                out,
+                "\n{:<width$} {:>9} {:>9} {:>12}",
+                "scenario", "ok", "failed", "p50 (ms)"
+            );
+            for (name, sc) in &s.by_name {
+                let _ = writeln!(
+                    out,
+                    "{name:<width$} {:>9} {:>9} {:>12.2}",
+                    sc.ok, sc.failed, sc.duration_ms.p50
+                );
+            }
+        }
+        let failures: Vec<(&String, &String, &u64)> = s
+            .by_name
+            .iter()
+            .flat_map(|(name, sc)| sc.failures.iter().map(move |(m, n)| (name, m, n)))
+            .collect();
+        if !failures.is_empty() {
+            let _ = writeln!(out, "\nfailures:");
+            for (name, message, count) in failures.iter().take(10) {
+                let _ = writeln!(out, "  {name}: {count} x {message}");
+            }
+            if failures.len() > 10 {
+                let _ = writeln!(
+                    out,
+                    "  ... {} more distinct messages in the JSON results",
+                    failures.len() - 10
+                );
+            }
+        }
+        if !self.custom.counters.is_empty() {
+            let counters: Vec<String> = self
+                .custom
+                .counters
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            let _ = writeln!(out, "\ncounters: {}", counters.join(" | "));
+        }
+        out
+    }
+}

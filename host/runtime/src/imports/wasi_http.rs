@@ -1,0 +1,172 @@
+//! `wasi:http/outgoing-handler` for guests' own HTTP clients (JavaScript
+//! `fetch`, Rust or Go wasi-http clients): every request goes through the
+//! worker's session, so it is allowed, measured and reported like a
+//! scenario's session request.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Full};
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
+
+use molotov_http::Response;
+
+use super::http::WorkerLink;
+use crate::bindings::{Event, EventKinds, Request};
+
+/// Events waiting for the guest's hook.
+pub type EventQueue = Arc<Mutex<Vec<Event>>>;
+
+type Sent = Box<dyn Future<Output = Result<(), Error>> + Send>;
+type Exchange = Box<dyn Future<Output = Result<(http::Response<WasiBody>, Sent), Error>> + Send>;
+
+/// What a worker's `wasi:http` client needs of the worker.
+pub struct GuestHttp {
+    link: Arc<WorkerLink>,
+    /// The event kinds the guest subscribed to, refreshed at each use.
+    pub events: EventKinds,
+    /// Made at the guest's first request: most guests never make one, and
+    /// the lock would otherwise be taken, in cold memory, at every call.
+    waiting: Option<Arc<Mutex<Waiting>>>,
+}
+
+/// The time the worker had a request of its guest's client in flight: the
+/// guest, blocked in `wasi:io/poll` meanwhile, was waiting on the host.
+#[derive(Default)]
+struct Waiting {
+    in_flight: u32,
+    since: Option<Instant>,
+    total: Duration,
+}
+
+/// Counts a request in flight until it is dropped (finished or abandoned).
+struct InFlight(Arc<Mutex<Waiting>>);
+
+impl InFlight {
+    fn start(waiting: &Arc<Mutex<Waiting>>) -> Self {
+        let mut state = waiting.lock().expect("waiting");
+        if state.in_flight == 0 {
+            state.since = Some(Instant::now());
+        }
+        state.in_flight += 1;
+        Self(Arc::clone(waiting))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut state = self.0.lock().expect("waiting");
+        state.in_flight -= 1;
+        if state.in_flight == 0
+            && let Some(since) = state.since.take()
+        {
+            state.total += since.elapsed();
+        }
+    }
+}
+
+impl GuestHttp {
+    pub fn new(link: Arc<WorkerLink>) -> Self {
+        Self {
+            link,
+            events: EventKinds::empty(),
+            waiting: None,
+        }
+    }
+
+    /// What one request needs of the worker.
+    pub fn link(&self) -> Arc<WorkerLink> {
+        Arc::clone(&self.link)
+    }
+
+    /// The time spent with a request in flight since the last call.
+    pub fn take_wait(&self) -> Duration {
+        let Some(waiting) = &self.waiting else {
+            return Duration::ZERO;
+        };
+        let mut state = waiting.lock().expect("waiting");
+        let mut waited = std::mem::take(&mut state.total);
+        if let Some(since) = state.since.as_mut() {
+            waited += since.elapsed();
+            *since = Instant::now();
+        }
+        waited
+    }
+}
+
+impl WasiHttpHooks for GuestHttp {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _response_errors: Sent,
+    ) -> Exchange {
+        let link = self.link();
+        let events = self.events;
+        let in_flight = InFlight::start(self.waiting.get_or_insert_default());
+        Box::new(async move {
+            let _in_flight = in_flight;
+            let req = into_request(request, options).await?;
+            let response = link.send(req, events).await.map_err(wasi_error)?;
+            let response = into_response(response)?;
+            Ok((response, Box::new(async { Ok(()) }) as Sent))
+        })
+    }
+}
+
+/// The guest's request, body read in full, as a session request.
+async fn into_request(
+    request: http::Request<WasiBody>,
+    options: Option<RequestOptions>,
+) -> Result<Request, Error> {
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await?.to_bytes();
+    let headers = parts
+        .headers
+        .iter()
+        // The session sets the Host header for the URL it really connects to.
+        .filter(|(name, _)| *name != http::header::HOST)
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_string(), value)
+        })
+        .collect();
+    let timeout_ms = options
+        .and_then(|o| o.first_byte_timeout.or(o.connect_timeout))
+        .map(|t| u32::try_from(t.as_millis()).unwrap_or(u32::MAX));
+    Ok(Request {
+        method: parts.method.to_string(),
+        url: parts.uri.to_string(),
+        headers,
+        body: (!body.is_empty()).then(|| body.to_vec()),
+        timeout_ms,
+        name: None,
+    })
+}
+
+fn into_response(response: Response) -> Result<http::Response<WasiBody>, Error> {
+    let mut builder = http::Response::builder().status(response.status);
+    if let Some(headers) = builder.headers_mut() {
+        *headers = response.headers.into_map();
+    }
+    let body = Full::new(response.body)
+        .map_err(|never| match never {})
+        .boxed_unsync();
+    builder
+        .body(body)
+        .map_err(|e| Error::InternalError(Some(e.to_string())))
+}
+
+/// A session's error as `wasi:http` names it.
+fn wasi_error(error: molotov_http::Error) -> Error {
+    use molotov_http::Error as E;
+    match error {
+        E::InvalidUrl(_) => Error::HttpRequestUriInvalid,
+        E::HostNotAllowed(_) => Error::HttpRequestDenied,
+        E::InvalidRequest(message) => Error::InternalError(Some(message)),
+        E::Connect(_) => Error::ConnectionRefused,
+        E::Timeout => Error::HttpResponseTimeout,
+        E::TooManyRedirects => Error::LoopDetected,
+        E::Protocol(_) => Error::HttpProtocolError,
+    }
+}

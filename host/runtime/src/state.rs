@@ -1,0 +1,218 @@
+//! What each worker's store holds, and what every instance of a run shares.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{ResourceLimiter, Result};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use molotov_http::{HttpClient, SharedSession};
+use molotov_metrics::{Metrics, Recorder};
+
+use crate::bindings::{Event, EventKinds};
+use crate::contract::RunArgs;
+use crate::imports::http::WorkerLink;
+use crate::imports::wasi_http::{EventQueue, GuestHttp};
+use crate::output::Output;
+
+/// What every instance of a run shares, set once before the workers start.
+pub struct RunContext {
+    pub args: RunArgs,
+    pub env: HashMap<String, String>,
+    pub vars: Mutex<HashMap<String, String>>,
+    pub client: HttpClient,
+    pub metrics: Arc<Metrics>,
+    pub output: Arc<dyn Output>,
+    /// `-vv`: every exchange goes to [`Output::exchange`].
+    pub dump_exchanges: bool,
+    /// The guest CPU time one call may take.
+    pub guest_deadline: Duration,
+    pub max_memory_bytes: usize,
+}
+
+/// The guest's own running time in the current call: wall time minus the
+/// time the worker spent waiting on the host (HTTP, sleep).
+#[derive(Debug, Clone, Copy)]
+pub struct GuestClock {
+    call_started: Instant,
+    host_wait: Duration,
+}
+
+impl GuestClock {
+    fn new() -> Self {
+        Self {
+            call_started: Instant::now(),
+            host_wait: Duration::ZERO,
+        }
+    }
+
+    pub fn start_call(&mut self) {
+        *self = Self::new();
+    }
+
+    /// Counts `waited` as time spent on the host, not in the guest.
+    pub fn add_host_wait(&mut self, waited: Duration) {
+        self.host_wait += waited;
+    }
+
+    pub fn guest_time(&self) -> Duration {
+        self.call_started.elapsed().saturating_sub(self.host_wait)
+    }
+}
+
+/// The guest asked for more memory than `--max-memory` allows.
+#[derive(Debug, thiserror::Error)]
+#[error("guest exceeded its memory limit of {limit_mib} MiB")]
+pub struct MemoryLimitExceeded {
+    pub limit_mib: usize,
+}
+
+/// Caps each instance's linear memory, as a typed error rather than a failed grow.
+struct MemoryBudget {
+    limit_bytes: usize,
+}
+
+impl ResourceLimiter for MemoryBudget {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> Result<bool> {
+        if desired > self.limit_bytes {
+            return Err(MemoryLimitExceeded {
+                limit_mib: self.limit_bytes >> 20,
+            }
+            .into());
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> Result<bool> {
+        Ok(desired <= 1_000_000)
+    }
+}
+
+/// The data of one worker's store.
+///
+/// In declared order (`repr(C)`), what every request uses first: with many
+/// workers this memory is cold at each request, and packed together it is
+/// two cache lines to fetch rather than one per field.
+#[repr(C)]
+pub struct WorkerState {
+    pub(crate) table: ResourceTable,
+    pub clock: GuestClock,
+    pub(crate) http: GuestHttp,
+    pub run: Arc<RunContext>,
+    pub step: u64,
+    /// The event kinds the component subscribed to (none until described).
+    pub events: EventKinds,
+    pub worker_id: u32,
+    pub session: SharedSession,
+    /// Events for the guest's hook, delivered after the current call returns
+    /// (a guest cannot be re-entered while it waits on a host call). Shared
+    /// with the guest's `wasi:http` client, whose requests finish in tasks.
+    pub pending_events: EventQueue,
+    pub(crate) recorder: Recorder,
+    limiter: MemoryBudget,
+    stderr: MemoryOutputPipe,
+    wasi: WasiCtx,
+    http_ctx: wasmtime_wasi_http::WasiHttpCtx,
+}
+
+/// How much of a guest's stderr is kept to explain a trap (a panic message).
+const STDERR_CAPACITY: usize = 64 * 1024;
+
+impl WorkerState {
+    pub fn new(run: Arc<RunContext>, worker_id: u32, session: SharedSession) -> Self {
+        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        // No preopened directories, no environment, no sockets, no arguments:
+        // WASI here is only clocks, random numbers and a captured stderr.
+        let wasi = WasiCtxBuilder::new().stderr(stderr.clone()).build();
+        let recorder = run.metrics.recorder(worker_id);
+        let limiter = MemoryBudget {
+            limit_bytes: run.max_memory_bytes,
+        };
+        let pending_events = EventQueue::default();
+        let http = GuestHttp::new(Arc::new(WorkerLink {
+            run: Arc::clone(&run),
+            worker_id,
+            session: Arc::clone(&session),
+            recorder: recorder.clone(),
+            queue: Arc::clone(&pending_events),
+        }));
+        Self {
+            run,
+            worker_id,
+            step: 0,
+            session,
+            clock: GuestClock::new(),
+            events: EventKinds::empty(),
+            pending_events,
+            recorder,
+            stderr,
+            wasi,
+            table: ResourceTable::new(),
+            limiter,
+            http,
+            http_ctx: wasmtime_wasi_http::WasiHttpCtx::new(),
+        }
+    }
+
+    pub fn limiter(&mut self) -> &mut dyn ResourceLimiter {
+        &mut self.limiter
+    }
+
+    pub fn recorder(&self) -> &Recorder {
+        &self.recorder
+    }
+
+    /// The last lines the guest wrote to stderr (where a Rust panic lands).
+    pub fn stderr_tail(&self) -> String {
+        let text = String::from_utf8_lossy(&self.stderr.contents()).into_owned();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))
+            .collect();
+        lines[lines.len().saturating_sub(3)..].join(" ")
+    }
+
+    /// Time spent waiting on the guest's own HTTP requests since the last
+    /// look: host time, not guest time.
+    pub fn take_http_wait(&self) -> Duration {
+        self.http.take_wait()
+    }
+
+    /// Queues an event for the guest's hook.
+    pub fn queue(&self, event: Event) {
+        self.pending_events.lock().expect("event queue").push(event);
+    }
+}
+
+impl wasmtime_wasi_http::WasiHttpView for WorkerState {
+    fn http(&mut self) -> wasmtime_wasi_http::WasiHttpCtxView<'_> {
+        self.http.events = self.events;
+        wasmtime_wasi_http::WasiHttpCtxView {
+            ctx: &mut self.http_ctx,
+            table: &mut self.table,
+            hooks: &mut self.http,
+        }
+    }
+}
+
+impl WasiView for WorkerState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
