@@ -519,6 +519,16 @@ fn bad_flags_exit_2() {
     }
     support::run(&guests().hello, &["--target", "not a url", "-r", "1"])
         .assert_cannot_run("is not a URL");
+    // Every time flag becomes a duration where it is parsed: one that no
+    // clock could add (once a panic) is refused there.
+    for (flag, value, expected) in [
+        ("--timeout", "1e300", "is too long"),
+        ("-d", "1e19", "is too long"),
+        ("--guest-deadline", "inf", "is too long"),
+        ("--ramp-up", "NaN", "is not a number of seconds"),
+    ] {
+        support::run(&guests().hello, &[flag, value, "-r", "1"]).assert_cannot_run(expected);
+    }
 }
 
 #[test]

@@ -12,10 +12,11 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use tokio::time::Sleep;
 use url::Url;
 
-use crate::connection::{AttemptError, Outgoing};
+use crate::error::Error;
 use crate::headers::ResponseHead;
-use crate::session::Resolved;
-use crate::{Error, HopOutcome, Observer, Request, Response, Session};
+use crate::message::{HopOutcome, Observer, Request, Response};
+use crate::round_trip::{AttemptError, Outgoing};
+use crate::session::{Resolved, Session};
 
 /// What every session of the run shares: TLS settings (HTTP/2 by ALPN), the
 /// `--target` base URL, the `--allow-host` list and the default timeout.
@@ -341,7 +342,7 @@ mod tests {
     /// that it stays one small allocation.
     #[test]
     fn a_request_future_stays_small() {
-        let tls = crate::tls_config(&[]).expect("webpki roots load");
+        let tls = crate::tls::tls_config(&[]).expect("webpki roots load");
         let client = HttpClient::new(None, Vec::new(), Duration::from_secs(1), tls);
         let mut session = Session::default();
         let request = Request {

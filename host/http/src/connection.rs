@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{HeaderMap, Method};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -19,43 +18,10 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use url::Url;
 
-use crate::error::one_line;
-
-use crate::Error;
+use crate::error::{Error, one_line};
 use crate::headers::{ResponseHead, ResponseHeaders};
 use crate::http1::{Http1, ReadReady};
-
-/// A request as a session built it, for a connection to write.
-pub struct Outgoing<'a> {
-    pub method: &'a Method,
-    pub url: &'a Url,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-}
-
-/// Why one round trip on a connection failed.
-#[derive(Debug, thiserror::Error)]
-pub enum AttemptError {
-    /// A reused connection refused the request (the write failed) or ended
-    /// without a byte of answer: the server had closed it before taking the
-    /// request, so sending it again on a new connection is safe.
-    #[error("the server closed the connection before the request was sent")]
-    Stale,
-    #[error(transparent)]
-    Failed(#[from] Error),
-}
-
-impl From<io::Error> for AttemptError {
-    fn from(error: io::Error) -> Self {
-        Self::Failed(Error::Protocol(one_line(&error)))
-    }
-}
-
-impl AttemptError {
-    pub fn protocol(message: impl Into<String>) -> Self {
-        Self::Failed(Error::Protocol(message.into()))
-    }
-}
+use crate::round_trip::{AttemptError, Outgoing};
 
 /// Where a connection goes: scheme, host and port.
 #[derive(Debug, Clone, PartialEq, Eq)]

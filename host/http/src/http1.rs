@@ -16,8 +16,8 @@ use http::{Method, StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use url::Position;
 
-use crate::connection::{AttemptError, Outgoing};
 use crate::headers::{ResponseHead, ResponseHeaders, Span};
+use crate::round_trip::{AttemptError, Outgoing};
 
 /// Headers a response may have; more is a protocol error.
 const MAX_HEADERS: usize = 128;

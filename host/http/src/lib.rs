@@ -16,6 +16,7 @@ mod error;
 mod headers;
 mod http1;
 mod message;
+mod round_trip;
 mod session;
 mod tls;
 

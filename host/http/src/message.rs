@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::Method;
 use url::Url;
 
-use crate::Error;
+use crate::error::Error;
 use crate::headers::ResponseHeaders;
 
 /// A request as a scenario gives it; borrowed, since the caller keeps it.

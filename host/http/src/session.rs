@@ -12,8 +12,9 @@ use tokio::time::Sleep;
 use url::Url;
 
 use crate::connection::{Connection, Origin};
+use crate::error::Error;
 use crate::headers::ResponseHeaders;
-use crate::{Error, Request, SessionOptions};
+use crate::message::{Request, SessionOptions};
 
 /// Redirects a session follows unless its options say otherwise.
 const DEFAULT_MAX_REDIRECTS: u8 = 10;

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use molotov_http::SessionOptions;
+
 use crate::bindings;
 
 /// A component's description of itself (its `describe` export).
@@ -94,6 +96,18 @@ impl From<&RunArgs> for bindings::RunArgs {
             max_runs: args.max_runs,
             target: args.target.clone(),
             single_run: args.single_run,
+        }
+    }
+}
+
+impl From<bindings::SessionOptions> for SessionOptions {
+    fn from(options: bindings::SessionOptions) -> Self {
+        Self {
+            headers: options.headers,
+            timeout: options
+                .timeout_ms
+                .map(|ms| Duration::from_millis(ms.into())),
+            max_redirects: options.max_redirects,
         }
     }
 }

@@ -8,12 +8,15 @@ use wasmtime::{Store, UpdateDeadline};
 use molotov_http::{SessionOptions, SharedSession};
 use molotov_metrics::Recorder;
 
-use crate::Loaded;
 use crate::bindings::exports::molotov::scenario::scenarios::Guest;
-use crate::bindings::{Event, EventKinds, FailureEvent, RunArgs, ScenarioEvent};
+use crate::bindings::{Event, EventKinds, FailureEvent, RunArgs, ScenarioEvent, SessionHandle};
 use crate::contract::Description;
-use crate::imports::http::{SessionHandle, session_options};
-use crate::state::{MemoryLimitExceeded, RunContext, WorkerState};
+use crate::engine::Loaded;
+use crate::run::RunContext;
+use crate::state::{MemoryLimitExceeded, WorkerState};
+
+/// The worker id that the global fixtures' instance sees.
+pub const GLOBAL_WORKER: u32 = u32::MAX;
 
 /// A call into the guest that did not return: the guest is broken, not the
 /// scenario's check. The instance must be replaced.
@@ -176,7 +179,7 @@ impl Instance {
             .call_setup(&mut self.store, worker_id, &args)
             .await;
         match result {
-            Ok(outcome) => Ok(outcome.map(|options| options.map(session_options))),
+            Ok(outcome) => Ok(outcome.map(|options| options.map(SessionOptions::from))),
             Err(error) => Err(self.classify(error)),
         }
     }

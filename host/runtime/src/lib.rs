@@ -7,145 +7,20 @@
 
 mod bindings;
 mod cache;
-pub mod contract;
+mod contract;
+mod engine;
+mod guest_http;
 mod imports;
 mod instance;
+mod link;
 mod output;
+mod run;
 mod state;
 
 pub use cache::default_dir as default_cache_dir;
-
-use std::path::{Path, PathBuf};
-
-use wasmtime::component::{HasSelf, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
-
 pub use contract::{Description, Fixtures, RunArgs, ScenarioInfo};
-pub use instance::{GuestError, Instance, SessionFixture};
+pub use engine::{EPOCH_TICK, EngineLimits, LoadError, Loaded, engine, load};
+pub use instance::{GLOBAL_WORKER, GuestError, Instance, SessionFixture};
 pub use output::{LogLevel, Output};
-pub use state::{MemoryLimitExceeded, RunContext};
-
-use bindings::{Scenario, ScenarioPre};
-use state::WorkerState;
-
-/// Why a file could not be used as a scenario component. Each message is one
-/// line that names the file and the problem.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error("cannot read {path}: {error}")]
-    Unreadable {
-        path: PathBuf,
-        error: std::io::Error,
-    },
-    #[error("{path} is not a WebAssembly file")]
-    NotWasm { path: PathBuf },
-    #[error(
-        "{path} is a core WebAssembly module, not a component: build it for wasm32-wasip2, or adapt it with `wasm-tools component new`"
-    )]
-    CoreModule { path: PathBuf },
-    #[error("{path} is not a valid component: {reason}")]
-    Invalid { path: PathBuf, reason: String },
-    #[error(
-        "{path} is not a molotov scenario component (world molotov:scenario/scenario@0.2.0): {reason}"
-    )]
-    WrongWorld { path: PathBuf, reason: String },
-}
-
-/// The sandbox and pool sizes the engine is built for.
-#[derive(Debug, Clone)]
-pub struct EngineLimits {
-    /// Instances that may exist at once: one per worker, plus spares.
-    pub instances: u32,
-    pub max_memory_bytes: usize,
-}
-
-/// A compiled component, linked and ready to instantiate for each worker.
-pub struct Loaded {
-    engine: Engine,
-    pre: ScenarioPre<WorkerState>,
-}
-
-impl Loaded {
-    /// Advances the engine's epoch every [`EPOCH_TICK`], which guest
-    /// deadlines and yielding go by, until the task is aborted.
-    pub fn tick_epochs(&self) -> tokio::task::JoinHandle<()> {
-        let engine = self.engine.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(EPOCH_TICK).await;
-                engine.increment_epoch();
-            }
-        })
-    }
-}
-
-/// The worker id that the global fixtures' instance sees.
-pub const GLOBAL_WORKER: u32 = u32::MAX;
-
-/// How often the engine's epoch advances: the granularity of guest deadlines
-/// and of yielding a busy guest to other workers.
-pub const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(10);
-
-/// One engine for the run: pooled instances with copy-on-write memory images,
-/// epoch interruption for deadlines.
-pub fn engine(limits: &EngineLimits) -> anyhow::Result<Engine> {
-    let mut pool = PoolingAllocationConfig::default();
-    let slots = limits.instances;
-    pool.total_component_instances(slots)
-        .total_core_instances(slots.saturating_mul(16))
-        .total_memories(slots.saturating_mul(2))
-        .total_tables(slots.saturating_mul(4))
-        .total_stacks(slots)
-        .max_memories_per_component(4)
-        .max_tables_per_component(8)
-        .max_core_instances_per_component(64)
-        .max_memory_size(limits.max_memory_bytes);
-    let mut config = Config::new();
-    config
-        .epoch_interruption(true)
-        .memory_init_cow(true)
-        .wasm_component_model(true)
-        .wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable)
-        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    Engine::new(&config)
-        .map_err(|e| anyhow::anyhow!("cannot configure the WebAssembly engine: {e}"))
-}
-
-/// Reads, checks, compiles (or takes from the cache) and links a component.
-pub fn load(engine: &Engine, path: &Path, cache_dir: Option<&Path>) -> Result<Loaded, LoadError> {
-    let bytes = std::fs::read(path).map_err(|error| LoadError::Unreadable {
-        path: path.into(),
-        error,
-    })?;
-    match bytes.get(..8) {
-        Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => {
-            return Err(LoadError::CoreModule { path: path.into() });
-        }
-        Some([0, b'a', b's', b'm', ..]) => {}
-        _ => return Err(LoadError::NotWasm { path: path.into() }),
-    }
-    let component = cache::compile(engine, &bytes, cache_dir).map_err(|e| LoadError::Invalid {
-        path: path.into(),
-        reason: one_line(&e),
-    })?;
-    let mut linker = Linker::<WorkerState>::new(engine);
-    let wrong_world = |e: wasmtime::Error| LoadError::WrongWorld {
-        path: path.into(),
-        reason: one_line(&e),
-    };
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(wrong_world)?;
-    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(wrong_world)?;
-    Scenario::add_to_linker::<WorkerState, HasSelf<WorkerState>>(&mut linker, |state| state)
-        .map_err(wrong_world)?;
-    let pre = linker.instantiate_pre(&component).map_err(wrong_world)?;
-    let pre = ScenarioPre::new(pre).map_err(wrong_world)?;
-    Ok(Loaded {
-        engine: engine.clone(),
-        pre,
-    })
-}
-
-/// A wasmtime error and its causes on one line.
-fn one_line(error: &wasmtime::Error) -> String {
-    molotov_http::one_line(error.as_ref())
-}
+pub use run::RunContext;
+pub use state::MemoryLimitExceeded;

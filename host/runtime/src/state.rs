@@ -1,7 +1,7 @@
-//! What each worker's store holds, and what every instance of a run shares.
+//! What each worker's store holds: its session, clocks, limits, event queue
+//! and WASI context.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wasmtime::component::ResourceTable;
@@ -9,29 +9,13 @@ use wasmtime::{ResourceLimiter, Result};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use molotov_http::{HttpClient, SharedSession};
-use molotov_metrics::{Metrics, Recorder};
+use molotov_http::SharedSession;
+use molotov_metrics::Recorder;
 
 use crate::bindings::{Event, EventKinds};
-use crate::contract::RunArgs;
-use crate::imports::http::WorkerLink;
-use crate::imports::wasi_http::{EventQueue, GuestHttp};
-use crate::output::Output;
-
-/// What every instance of a run shares, set once before the workers start.
-pub struct RunContext {
-    pub args: RunArgs,
-    pub env: HashMap<String, String>,
-    pub vars: Mutex<HashMap<String, String>>,
-    pub client: HttpClient,
-    pub metrics: Arc<Metrics>,
-    pub output: Arc<dyn Output>,
-    /// `-vv`: every exchange goes to [`Output::exchange`].
-    pub dump_exchanges: bool,
-    /// The guest CPU time one call may take.
-    pub guest_deadline: Duration,
-    pub max_memory_bytes: usize,
-}
+use crate::guest_http::GuestHttp;
+use crate::link::{EventQueue, WorkerLink};
+use crate::run::RunContext;
 
 /// The guest's own running time in the current call: wall time minus the
 /// time the worker spent waiting on the host (HTTP, sleep).

@@ -2,8 +2,10 @@
 
 mod cores;
 mod picker;
+mod shared;
 mod sizing;
 mod stop;
+mod stopper;
 mod worker;
 
 use std::collections::HashMap;
@@ -17,15 +19,14 @@ use url::Url;
 
 use self::cores::WorkerThreads;
 use self::picker::Picker;
-use self::stop::Stopper;
+use self::shared::Shared;
+use self::stopper::Stopper;
 use self::worker::fixture;
 use crate::cli::RunFlags;
 use crate::console::Console;
 use molotov_http::{HttpClient, SharedSession};
 use molotov_metrics::{Metrics, Report, RunFacts, StopReason, Tally, statsd};
-use molotov_runtime::{
-    Description, EngineLimits, GLOBAL_WORKER, Instance, Loaded, RunArgs, RunContext,
-};
+use molotov_runtime::{EngineLimits, GLOBAL_WORKER, Instance, Loaded, RunArgs, RunContext};
 
 /// The end of a run that could run.
 pub struct Outcome {
@@ -38,24 +39,6 @@ pub struct Outcome {
 
 /// Molotov's default duration when neither `-d`, `-r` nor `--single-run` bound the run.
 const DEFAULT_DURATION: Duration = Duration::from_secs(86_400);
-
-/// What every worker task shares.
-struct Shared {
-    loaded: Loaded,
-    context: Arc<RunContext>,
-    description: Description,
-    /// The pause after each run, by scenario index.
-    delays: Vec<Duration>,
-    picker: Picker,
-    flags: RunFlags,
-    console: Console,
-    workers: u32,
-    ramp_up: Duration,
-    deadline: Option<Instant>,
-    stop: Stopper,
-    /// The instance for global fixtures and run-wide events (`current-workers`).
-    global: tokio::sync::Mutex<Instance>,
-}
 
 /// Loads the component and runs the load test the flags describe.
 pub async fn run(flags: RunFlags) -> anyhow::Result<Outcome> {

@@ -1,54 +1,17 @@
 //! When a run stops: the deadline, Ctrl+C, `-x`/`-f`, sizing, and cancelling what is in flight.
 
-use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::Shared;
+use super::shared::Shared;
 use super::sizing::{self, Sizing};
 use molotov_metrics::{SizingReport, StopReason};
 
 /// How often the run-wide `current-workers` event is sent.
 const CURRENT_WORKERS_EVERY: Duration = Duration::from_secs(1);
-
-/// The first reason to stop wins; every worker sees it at once. A stop lets
-/// runs in flight finish; a cancel (`--force-shutdown`, a second Ctrl+C)
-/// drops them.
-pub struct Stopper {
-    reason: Mutex<Option<StopReason>>,
-    pub stopped: watch::Sender<bool>,
-    pub cancelled: watch::Sender<bool>,
-}
-
-impl Stopper {
-    pub fn new() -> Self {
-        Self {
-            reason: Mutex::new(None),
-            stopped: watch::Sender::new(false),
-            cancelled: watch::Sender::new(false),
-        }
-    }
-
-    pub fn stop(&self, reason: StopReason) {
-        let mut current = self.reason.lock().expect("stop lock");
-        if current.is_none() {
-            *current = Some(reason);
-        }
-        self.stopped.send_replace(true);
-    }
-
-    pub fn cancel(&self, reason: StopReason) {
-        self.stop(reason);
-        self.cancelled.send_replace(true);
-    }
-
-    pub fn reason(&self) -> Option<StopReason> {
-        *self.reason.lock().expect("stop lock")
-    }
-}
 
 /// Until `done`: stops the run at its deadline or when sizing decides,
 /// reports progress, and sends `current-workers`. Returns what sizing found.

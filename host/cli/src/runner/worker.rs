@@ -8,8 +8,8 @@ use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use tokio::sync::watch;
 
-use super::Shared;
 use super::picker::Pick;
+use super::shared::Shared;
 use super::stop::apply_stop_rules;
 use molotov_http::SharedSession;
 use molotov_metrics::StopReason;

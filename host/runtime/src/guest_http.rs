@@ -11,11 +11,8 @@ use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
 use molotov_http::Response;
 
-use super::http::WorkerLink;
-use crate::bindings::{Event, EventKinds, Request};
-
-/// Events waiting for the guest's hook.
-pub type EventQueue = Arc<Mutex<Vec<Event>>>;
+use crate::bindings::{EventKinds, Request};
+use crate::link::WorkerLink;
 
 type Sent = Box<dyn Future<Output = Result<(), Error>> + Send>;
 type Exchange = Box<dyn Future<Output = Result<(http::Response<WasiBody>, Sent), Error>> + Send>;

@@ -1,0 +1,28 @@
+//! What every worker task of a run shares.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use molotov_runtime::{Description, Instance, Loaded, RunContext};
+
+use super::picker::Picker;
+use super::stopper::Stopper;
+use crate::cli::RunFlags;
+use crate::console::Console;
+
+pub struct Shared {
+    pub loaded: Loaded,
+    pub context: Arc<RunContext>,
+    pub description: Description,
+    /// The pause after each run, by scenario index.
+    pub delays: Vec<Duration>,
+    pub picker: Picker,
+    pub flags: RunFlags,
+    pub console: Console,
+    pub workers: u32,
+    pub ramp_up: Duration,
+    pub deadline: Option<Instant>,
+    pub stop: Stopper,
+    /// The instance for global fixtures and run-wide events (`current-workers`).
+    pub global: tokio::sync::Mutex<Instance>,
+}

@@ -1,0 +1,26 @@
+//! What every instance of a run shares, set once before the workers start.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use molotov_http::HttpClient;
+use molotov_metrics::Metrics;
+
+use crate::contract::RunArgs;
+use crate::output::Output;
+
+/// What every instance of a run shares, set once before the workers start.
+pub struct RunContext {
+    pub args: RunArgs,
+    pub env: HashMap<String, String>,
+    pub vars: Mutex<HashMap<String, String>>,
+    pub client: HttpClient,
+    pub metrics: Arc<Metrics>,
+    pub output: Arc<dyn Output>,
+    /// `-vv`: every exchange goes to [`Output::exchange`].
+    pub dump_exchanges: bool,
+    /// The guest CPU time one call may take.
+    pub guest_deadline: Duration,
+    pub max_memory_bytes: usize,
+}
