@@ -1,0 +1,232 @@
+//! The HTTP client on its own, against raw-socket servers on 127.0.0.1: no
+//! component, no runtime, just `HttpClient::send` and what it observed.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http::Method;
+use molotov_http::{Error, HopOutcome, HttpClient, Observer, Request, Session};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use url::Url;
+
+/// Every hop the client reported: its name, the path it went to (none when
+/// refused before the wire), and its outcome.
+#[derive(Default)]
+struct Hops(Mutex<Vec<(String, Option<String>, HopOutcome)>>);
+
+impl Observer for Hops {
+    fn hop(&self, name: &str, wire: Option<(&Method, &Url)>, outcome: HopOutcome, _: Duration) {
+        let path = wire.map(|(_, url)| url.path().to_string());
+        self.0.lock().unwrap().push((name.into(), path, outcome));
+    }
+}
+
+impl Hops {
+    fn taken(&self) -> Vec<(String, Option<String>, HopOutcome)> {
+        std::mem::take(&mut self.0.lock().unwrap())
+    }
+}
+
+/// What the server does with one request, given its head.
+enum Answer {
+    Send(String),
+    /// Answers, then closes the connection.
+    SendAndClose(String),
+    /// Never answers.
+    Hang,
+}
+
+/// A server on 127.0.0.1 that answers each request by `answer`; returns its
+/// address and the heads it received, one list per connection.
+async fn serve(
+    answer: impl Fn(&str) -> Answer + Send + Sync + 'static,
+) -> (Url, Arc<Mutex<Vec<Vec<String>>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+    let connections = Arc::new(Mutex::new(Vec::new()));
+    let (seen, answer) = (Arc::clone(&connections), Arc::new(answer));
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let index = {
+                let mut seen = seen.lock().unwrap();
+                seen.push(Vec::new());
+                seen.len() - 1
+            };
+            let (seen, answer) = (Arc::clone(&seen), Arc::clone(&answer));
+            tokio::spawn(async move { connection(stream, index, &seen, &*answer).await });
+        }
+    });
+    (url, connections)
+}
+
+async fn connection(
+    mut stream: TcpStream,
+    index: usize,
+    seen: &Mutex<Vec<Vec<String>>>,
+    answer: &(dyn Fn(&str) -> Answer + Send + Sync),
+) {
+    let mut buffer = Vec::new();
+    loop {
+        let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") else {
+            let mut chunk = [0u8; 4096];
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+            continue;
+        };
+        let head = String::from_utf8_lossy(&buffer[..end]).into_owned();
+        buffer.drain(..end + 4);
+        seen.lock().unwrap()[index].push(head.clone());
+        match answer(&head) {
+            Answer::Send(response) => stream.write_all(response.as_bytes()).await.unwrap(),
+            Answer::SendAndClose(response) => {
+                stream.write_all(response.as_bytes()).await.unwrap();
+                return;
+            }
+            Answer::Hang => std::future::pending().await,
+        }
+    }
+}
+
+fn ok(body: &str, extra: &str) -> String {
+    format!(
+        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n{extra}\r\n{body}",
+        body.len()
+    )
+}
+
+fn client(target: &Url, allowed: &[&str]) -> HttpClient {
+    let tls = molotov_http::tls_config(&[]).unwrap();
+    let allowed = allowed.iter().map(|h| h.to_string()).collect();
+    HttpClient::new(Some(target.clone()), allowed, Duration::from_secs(5), tls)
+}
+
+fn get(url: &str) -> Request<'_> {
+    Request {
+        method: "GET",
+        url,
+        headers: &[],
+        body: None,
+        timeout: None,
+        name: None,
+    }
+}
+
+#[tokio::test]
+async fn redirects_are_followed_and_each_hop_is_observed_under_its_own_name() {
+    let (target, _) = serve(|head| {
+        if head.starts_with("GET /from ") {
+            Answer::Send("HTTP/1.1 302 Found\r\nlocation: /to\r\ncontent-length: 0\r\n\r\n".into())
+        } else {
+            Answer::Send(ok("arrived", ""))
+        }
+    })
+    .await;
+    let (client, hops) = (client(&target, &[]), Hops::default());
+    let mut session = Session::default();
+    let response = client
+        .send(&mut session, &get("/from"), &hops)
+        .await
+        .unwrap();
+    assert_eq!(
+        (response.status, &response.body[..]),
+        (200, &b"arrived"[..])
+    );
+    assert_eq!(response.url.path(), "/to");
+    assert_eq!(
+        hops.taken(),
+        [
+            (
+                "GET /from".into(),
+                Some("/from".into()),
+                HopOutcome::Status(302)
+            ),
+            (
+                "GET /to".into(),
+                Some("/to".into()),
+                HopOutcome::Status(200)
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_connection_is_kept_alive_and_one_the_server_closed_is_not_reused() {
+    let (target, connections) = serve(|head| {
+        if head.starts_with("GET /last ") {
+            Answer::SendAndClose(ok("bye", ""))
+        } else {
+            Answer::Send(ok("hi", ""))
+        }
+    })
+    .await;
+    let (client, hops) = (client(&target, &[]), Hops::default());
+    let mut session = Session::default();
+    for path in ["/one", "/two", "/last", "/again"] {
+        let response = client.send(&mut session, &get(path), &hops).await;
+        assert_eq!(response.map(|r| r.status), Ok(200), "{path}");
+    }
+    let per_connection: Vec<usize> = connections.lock().unwrap().iter().map(Vec::len).collect();
+    assert_eq!(per_connection, [3, 1]);
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out_at_the_request_timeout() {
+    let (target, _) = serve(|_| Answer::Hang).await;
+    let (client, hops) = (client(&target, &[]), Hops::default());
+    let request = Request {
+        timeout: Some(Duration::from_millis(100)),
+        ..get("/slow")
+    };
+    let started = std::time::Instant::now();
+    let outcome = client.send(&mut Session::default(), &request, &hops).await;
+    assert_eq!(outcome.err(), Some(Error::Timeout));
+    assert!(started.elapsed() >= Duration::from_millis(100));
+    assert_eq!(hops.taken()[0].2, HopOutcome::Failed("timeout"));
+}
+
+#[tokio::test]
+async fn a_host_off_the_allow_list_is_refused_before_any_connection() {
+    let (target, connections) = serve(|_| Answer::Send(ok("", ""))).await;
+    let (client, hops) = (client(&target, &["example.test"]), Hops::default());
+    let outcome = client.send(&mut Session::default(), &get("/"), &hops).await;
+    assert!(matches!(outcome, Err(Error::HostNotAllowed(_))));
+    assert!(connections.lock().unwrap().is_empty());
+    assert_eq!(hops.taken()[0].2, HopOutcome::Failed("host-not-allowed"));
+}
+
+#[tokio::test]
+async fn cookies_a_server_sets_go_back_to_it_with_the_sessions_headers() {
+    let (target, connections) =
+        serve(|_| Answer::Send(ok("", "set-cookie: id=42; Path=/\r\n"))).await;
+    let (client, hops) = (client(&target, &[]), Hops::default());
+    let mut session = Session::default();
+    session.set_header("x-team", "checkout").unwrap();
+    for _ in 0..2 {
+        client.send(&mut session, &get("/"), &hops).await.unwrap();
+    }
+    let heads = connections.lock().unwrap()[0].clone();
+    assert!(!heads[0].contains("cookie: id=42"), "{}", heads[0]);
+    assert!(heads[1].contains("cookie: id=42"), "{}", heads[1]);
+    assert!(
+        heads.iter().all(|h| h.contains("x-team: checkout")),
+        "{heads:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_url_is_an_error_observed_off_the_wire() {
+    let tls = molotov_http::tls_config(&[]).unwrap();
+    let client = HttpClient::new(None, Vec::new(), Duration::from_secs(1), tls);
+    let hops = Hops::default();
+    let outcome = client
+        .send(&mut Session::default(), &get("/relative"), &hops)
+        .await;
+    assert!(matches!(outcome.err(), Some(Error::InvalidUrl(_))));
+    assert_eq!(
+        hops.taken(),
+        [("/relative".into(), None, HopOutcome::Failed("invalid-url"))]
+    );
+}
