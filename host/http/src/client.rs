@@ -15,6 +15,7 @@ use url::Url;
 use crate::error::Error;
 use crate::headers::ResponseHead;
 use crate::message::{HopOutcome, Observer, Request, Response};
+use crate::policy;
 use crate::round_trip::{AttemptError, Outgoing};
 use crate::session::{Resolved, Session};
 
@@ -60,6 +61,8 @@ impl HttpClient {
         let mut method = Method::from_bytes(req.method.as_bytes())
             .map_err(|_| Error::InvalidRequest(format!("invalid method {:?}", req.method)))?;
         let mut body = req.body.map(Bytes::copy_from_slice);
+        // Cleared for good once a redirect leaves the first request's origin.
+        let mut credentials = true;
         let started = Instant::now();
         let deadline = tokio::time::Instant::from_std(started) + timeout;
         for hop in 0..=session.max_redirects {
@@ -68,7 +71,8 @@ impl HttpClient {
             }
             let name = req.name.unwrap_or(&default_name);
             let hop_started = if hop == 0 { started } else { Instant::now() };
-            let result = match self.build(session, req, &method, &url, body.clone()) {
+            let request = self.build(session, req, &method, &url, body.clone(), credentials);
+            let result = match request {
                 Ok(request) => {
                     let mut timer = session.timer.take();
                     let outcome = {
@@ -101,7 +105,8 @@ impl HttpClient {
                 elapsed,
             );
             session.store_cookies(&head.headers, &url);
-            if let Some(next) = redirect_target(&head, &url) {
+            if let Some(next) = redirect_target(&head, &url)? {
+                credentials &= policy::same_origin(&url, &next);
                 if head.status == StatusCode::SEE_OTHER
                     || (matches!(head.status.as_u16(), 301 | 302) && method == Method::POST)
                 {
@@ -175,11 +180,7 @@ impl HttpClient {
             },
             Err(e) => return Err(Error::InvalidUrl(format!("{url}: {e}"))),
         };
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(Error::InvalidUrl(format!(
-                "{url}: only http and https are supported"
-            )));
-        }
+        policy::check_scheme(&parsed, url)?;
         Ok(parsed)
     }
 
@@ -207,6 +208,7 @@ impl HttpClient {
         method: &'a Method,
         url: &'a Url,
         body: Option<Bytes>,
+        credentials: bool,
     ) -> Result<Outgoing<'a>, Error> {
         self.check_allowed(url)?;
         let invalid = |e: &dyn std::fmt::Display| Error::InvalidRequest(e.to_string());
@@ -217,9 +219,18 @@ impl HttpClient {
             body: body.unwrap_or_default(),
         };
         let headers = &mut request.headers;
-        headers.extend(session.headers.iter().map(|(n, v)| (n.clone(), v.clone())));
+        let sent = |name: &HeaderName| credentials || !policy::is_credential(name);
+        headers.extend(
+            (session.headers.iter())
+                .filter(|(name, _)| sent(name))
+                .map(|(n, v)| (n.clone(), v.clone())),
+        );
         for (name, value) in req.headers {
             let name = HeaderName::try_from(name.as_str()).map_err(|e| invalid(&e))?;
+            policy::check_settable(&name)?;
+            if !sent(&name) {
+                continue;
+            }
             let value = HeaderValue::try_from(value.as_str()).map_err(|e| invalid(&e))?;
             headers.insert(name, value);
         }
@@ -296,12 +307,21 @@ fn name_of(method: &str, url: &Url) -> Arc<str> {
     Arc::from(format!("{method} {}", url.path()))
 }
 
-fn redirect_target(head: &ResponseHead, url: &Url) -> Option<Url> {
+/// Where a redirect goes; an error if it leaves HTTP(S).
+fn redirect_target(head: &ResponseHead, url: &Url) -> Result<Option<Url>, Error> {
     if !head.status.is_redirection() || head.status == StatusCode::NOT_MODIFIED {
-        return None;
+        return Ok(None);
     }
-    let location = std::str::from_utf8(head.headers.get(LOCATION.as_str())?).ok()?;
-    url.join(location).ok()
+    let Some(location) =
+        (head.headers.get(LOCATION.as_str())).and_then(|value| std::str::from_utf8(value).ok())
+    else {
+        return Ok(None);
+    };
+    let Ok(next) = url.join(location) else {
+        return Ok(None);
+    };
+    policy::check_scheme(&next, &format!("redirect to {location}"))?;
+    Ok(Some(next))
 }
 
 #[cfg(test)]

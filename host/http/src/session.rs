@@ -15,6 +15,7 @@ use crate::connection::{Connection, Origin};
 use crate::error::Error;
 use crate::headers::ResponseHeaders;
 use crate::message::{Request, SessionOptions};
+use crate::policy;
 
 /// Redirects a session follows unless its options say otherwise.
 const DEFAULT_MAX_REDIRECTS: u8 = 10;
@@ -77,6 +78,7 @@ impl Session {
     pub fn set_header(&mut self, name: &str, value: &str) -> Result<(), Error> {
         let name = HeaderName::try_from(name)
             .map_err(|e| Error::InvalidRequest(format!("header {name:?}: {e}")))?;
+        policy::check_settable(&name)?;
         if value.is_empty() {
             self.headers.remove(&name);
             return Ok(());

@@ -230,3 +230,112 @@ async fn a_bad_url_is_an_error_observed_off_the_wire() {
         [("/relative".into(), None, HopOutcome::Failed("invalid-url"))]
     );
 }
+
+fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_scenario_cannot_frame_its_own_request() {
+    let (target, connections) = serve(|_| Answer::Send(ok("", ""))).await;
+    let (client, hops) = (client(&target, &[]), Hops::default());
+    let mut session = Session::default();
+    // The body would be read as a second request if this length were sent.
+    let smuggled = b"GET /admin HTTP/1.1\r\nhost: x\r\n\r\n";
+    for header in [
+        "Content-Length",
+        "transfer-encoding",
+        "connection",
+        "upgrade",
+        "te",
+    ] {
+        let pairs = headers(&[(header, "0")]);
+        let request = Request {
+            method: "POST",
+            headers: &pairs,
+            body: Some(smuggled),
+            ..get("/")
+        };
+        let outcome = client.send(&mut session, &request, &hops).await;
+        assert!(
+            matches!(outcome.err(), Some(Error::InvalidRequest(m)) if m.contains("the client's to write")),
+            "{header}"
+        );
+        assert!(session.set_header(header, "chunked").is_err(), "{header}");
+    }
+    assert!(connections.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn credentials_do_not_follow_a_redirect_to_another_origin() {
+    let (elsewhere, elsewhere_heads) = serve(|_| Answer::Send(ok("", ""))).await;
+    let away = elsewhere.join("/landed").unwrap().to_string();
+    let (target, heads) = serve(move |head| {
+        if head.starts_with("GET /away ") {
+            Answer::Send(format!(
+                "HTTP/1.1 302 Found\r\nlocation: {away}\r\ncontent-length: 0\r\n\r\n"
+            ))
+        } else if head.starts_with("GET /near ") {
+            Answer::Send(
+                "HTTP/1.1 307 Temporary\r\nlocation: /here\r\ncontent-length: 0\r\n\r\n".into(),
+            )
+        } else {
+            Answer::Send(ok("", ""))
+        }
+    })
+    .await;
+    let (client, hops) = (client(&target, &[]), Hops::default());
+    let mut session = Session::default();
+    session
+        .set_header("Proxy-Authorization", "Basic cHJveHk=")
+        .unwrap();
+    let pairs = headers(&[
+        ("authorization", "Bearer secret"),
+        ("cookie", "session=secret"),
+        ("x-api-key", "team-key"),
+    ]);
+    for path in ["/near", "/away"] {
+        let request = Request {
+            headers: &pairs,
+            ..get(path)
+        };
+        client.send(&mut session, &request, &hops).await.unwrap();
+    }
+    let near = heads.lock().unwrap()[0].clone();
+    let here = near.iter().find(|h| h.starts_with("GET /here ")).unwrap();
+    for kept in [
+        "authorization: Bearer secret",
+        "cookie: session=secret",
+        "proxy-authorization",
+    ] {
+        assert!(here.contains(kept), "same origin keeps {kept}: {here}");
+    }
+    let landed = &elsewhere_heads.lock().unwrap()[0][0];
+    assert!(landed.starts_with("GET /landed "), "{landed}");
+    assert!(landed.contains("x-api-key: team-key"), "{landed}");
+    for dropped in ["authorization", "cookie", "secret", "proxy-authorization"] {
+        assert!(
+            !landed.contains(dropped),
+            "{dropped} went elsewhere: {landed}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_redirect_out_of_http_is_an_invalid_url() {
+    let (target, connections) = serve(|_| {
+        Answer::Send(
+            "HTTP/1.1 301 Moved\r\nlocation: ftp://127.0.0.1/file\r\ncontent-length: 0\r\n\r\n"
+                .into(),
+        )
+    })
+    .await;
+    let (client, hops) = (client(&target, &[]), Hops::default());
+    let outcome = client.send(&mut Session::default(), &get("/"), &hops).await;
+    assert!(matches!(outcome.err(), Some(Error::InvalidUrl(m)) if m.contains("ftp://")));
+    assert_eq!(hops.taken().len(), 1, "the 301 only");
+    assert_eq!(connections.lock().unwrap().len(), 1);
+}

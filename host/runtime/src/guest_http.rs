@@ -121,8 +121,9 @@ async fn into_request(
     let headers = parts
         .headers
         .iter()
-        // The session sets the Host header for the URL it really connects to.
-        .filter(|(name, _)| *name != http::header::HOST)
+        // The session writes Host for the URL it really connects to, and the
+        // framing of the body it sends: a guest's HTTP library sets its own.
+        .filter(|(name, _)| *name != http::header::HOST && !molotov_http::client_owned(name))
         .map(|(name, value)| {
             let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
             (name.as_str().to_string(), value)
