@@ -142,6 +142,11 @@ pub struct RunFlags {
     #[arg(long, default_value = "30", value_parser = seconds)]
     pub timeout: Duration,
 
+    /// The largest response body accepted, in MiB; a larger one fails its
+    /// request (`body-too-large`) before it is held in memory.
+    #[arg(long = "max-body", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=4096), value_name = "MIB")]
+    pub max_body_mib: u32,
+
     /// Memory limit of each instance, in MiB.
     #[arg(long = "max-memory", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub max_memory_mib: u32,

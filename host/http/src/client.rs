@@ -26,13 +26,19 @@ pub struct HttpClient {
     target: Option<Url>,
     allowed_hosts: Vec<String>,
     timeout: Duration,
+    /// The largest response body accepted, in bytes.
+    max_body: usize,
 }
 
 impl HttpClient {
+    /// A client for `target` (relative URLs resolve against it), to the
+    /// `allowed_hosts` only (all when empty), with a default `timeout` per
+    /// request and responses of at most `max_body` bytes.
     pub fn new(
         target: Option<Url>,
         allowed_hosts: Vec<String>,
         timeout: Duration,
+        max_body: usize,
         tls: Arc<rustls::ClientConfig>,
     ) -> Self {
         let allowed_hosts = allowed_hosts
@@ -44,6 +50,7 @@ impl HttpClient {
             target,
             allowed_hosts,
             timeout,
+            max_body,
         }
     }
 
@@ -257,7 +264,7 @@ impl HttpClient {
     ) -> Result<(ResponseHead, Bytes), Error> {
         let mut last = AttemptError::Stale;
         for _attempt in 0..2 {
-            let connection = session.connection(url, &self.tls).await?;
+            let connection = session.connection(url, &self.tls, self.max_body).await?;
             match connection.round_trip(&request).await {
                 Ok(trip) => return Ok(trip),
                 Err(error) => {
@@ -363,7 +370,7 @@ mod tests {
     #[test]
     fn a_request_future_stays_small() {
         let tls = crate::tls::tls_config(&[]).expect("webpki roots load");
-        let client = HttpClient::new(None, Vec::new(), Duration::from_secs(1), tls);
+        let client = HttpClient::new(None, Vec::new(), Duration::from_secs(1), 1024, tls);
         let mut session = Session::default();
         let request = Request {
             method: "GET",

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::ServerName;
@@ -53,6 +53,7 @@ pub enum Connection {
     /// HTTP/2 multiplexes on its own task, as hyper requires.
     Http2 {
         sender: http2::SendRequest<Full<Bytes>>,
+        max_body: usize,
     },
 }
 
@@ -61,7 +62,12 @@ fn connect_error(origin: &Origin, error: impl std::fmt::Display) -> Error {
 }
 
 impl Connection {
-    pub async fn open(origin: &Origin, tls: &Arc<rustls::ClientConfig>) -> Result<Self, Error> {
+    /// Connects to `origin`; responses with a body over `max_body` bytes fail.
+    pub async fn open(
+        origin: &Origin,
+        tls: &Arc<rustls::ClientConfig>,
+        max_body: usize,
+    ) -> Result<Self, Error> {
         let host = origin.host.trim_start_matches('[').trim_end_matches(']');
         let tcp = TcpStream::connect((host, origin.port))
             .await
@@ -70,7 +76,7 @@ impl Connection {
         tcp.set_nodelay(true)
             .map_err(|e| connect_error(origin, e))?;
         if !origin.https {
-            return Ok(Self::Http1(Http1::new(Io::Plain(tcp))));
+            return Ok(Self::Http1(Http1::new(Io::Plain(tcp), max_body)));
         }
         let name = ServerName::try_from(host.to_string()).map_err(|e| connect_error(origin, e))?;
         let stream = TlsConnector::from(Arc::clone(tls))
@@ -80,20 +86,20 @@ impl Connection {
         let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
         let io = Io::Tls(Box::new(stream));
         if !h2 {
-            return Ok(Self::Http1(Http1::new(io)));
+            return Ok(Self::Http1(Http1::new(io, max_body)));
         }
         let (sender, driver) = http2::handshake(TokioExecutor::new(), TokioIo::new(io))
             .await
             .map_err(|e| connect_error(origin, e))?;
         tokio::spawn(driver);
-        Ok(Self::Http2 { sender })
+        Ok(Self::Http2 { sender, max_body })
     }
 
     /// Whether the connection may still carry requests.
     pub fn is_open(&mut self) -> bool {
         match self {
             Self::Http1(connection) => connection.is_open(),
-            Self::Http2 { sender } => !sender.is_closed(),
+            Self::Http2 { sender, .. } => !sender.is_closed(),
         }
     }
 
@@ -106,7 +112,9 @@ impl Connection {
             Self::Http1(connection) => connection.round_trip(request).await,
             // Boxed: its state is large, and inline it would make every
             // request's future (HTTP/1.1 too) that much larger.
-            Self::Http2 { sender } => Box::pin(round_trip_h2(sender, request)).await,
+            Self::Http2 { sender, max_body } => {
+                Box::pin(round_trip_h2(sender, request, *max_body)).await
+            }
         }
     }
 }
@@ -114,6 +122,7 @@ impl Connection {
 async fn round_trip_h2(
     sender: &mut http2::SendRequest<Full<Bytes>>,
     request: &Outgoing<'_>,
+    max_body: usize,
 ) -> Result<(ResponseHead, Bytes), AttemptError> {
     let mut h2_request = http::Request::builder()
         .method(request.method.clone())
@@ -129,10 +138,13 @@ async fn round_trip_h2(
         }
     })?;
     let (parts, body) = response.into_parts();
-    let bytes = body
-        .collect()
-        .await
-        .map_err(|e| Error::Protocol(one_line(&e)))?;
+    let bytes = Limited::new(body, max_body).collect().await.map_err(|e| {
+        if e.is::<LengthLimitError>() {
+            Error::BodyTooLarge { limit: max_body }
+        } else {
+            Error::Protocol(one_line(&*e))
+        }
+    })?;
     let head = ResponseHead {
         status: parts.status,
         headers: ResponseHeaders::Map(parts.headers),

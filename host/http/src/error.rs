@@ -25,6 +25,9 @@ pub enum Error {
     /// The connection broke or the peer spoke invalid HTTP.
     #[error("protocol error: {0}")]
     Protocol(String),
+    /// The response's body was larger than the client accepts.
+    #[error("response body over the limit of {limit} bytes")]
+    BodyTooLarge { limit: usize },
 }
 
 impl Error {
@@ -38,6 +41,7 @@ impl Error {
             Self::Timeout => "timeout",
             Self::TooManyRedirects => "too-many-redirects",
             Self::Protocol(_) => "protocol",
+            Self::BodyTooLarge { .. } => "body-too-large",
         }
     }
 }

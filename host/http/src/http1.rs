@@ -30,6 +30,9 @@ const READ_CHUNK: usize = 1024;
 /// The most reserved at once for a body of known length: a server's claim
 /// of a huge length must not allocate it before sending it.
 const MAX_READ_RESERVE: usize = 1 << 20;
+/// Interim responses (`100 Continue`, `103 Early Hints`) accepted before the
+/// real one; more is a protocol error, not an endless loop.
+const MAX_INTERIM: usize = 16;
 
 /// A stream whose readiness can be checked without a system call, so that a
 /// kept-alive connection the server closed is noticed before it is reused.
@@ -55,6 +58,8 @@ pub struct Http1<S> {
     reusable: bool,
     /// Whether a request was already sent on it.
     used: bool,
+    /// The largest response body accepted, in bytes.
+    max_body: usize,
 }
 
 /// How the response body is delimited.
@@ -66,13 +71,14 @@ enum Framing {
 }
 
 impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
-    pub fn new(io: S) -> Self {
+    pub fn new(io: S, max_body: usize) -> Self {
         Self {
             io,
             buffer: BytesMut::new(),
             out: Vec::new(),
             reusable: true,
             used: false,
+            max_body,
         }
     }
 
@@ -132,7 +138,7 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
         &mut self,
         method: &Method,
     ) -> Result<Option<(ResponseHead, Bytes)>, AttemptError> {
-        loop {
+        for _interim in 0..=MAX_INTERIM {
             let Some((head, keep_alive, framing)) = self.read_head(method).await? else {
                 return Ok(None);
             };
@@ -142,6 +148,9 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
             }
             let body = match framing {
                 Framing::Empty => Bytes::new(),
+                Framing::Length(length) if length > self.max_body => {
+                    return Err(self.body_too_large());
+                }
                 Framing::Length(length) => self.read_exact_body(length).await?,
                 Framing::Chunked => self.read_chunked_body().await?,
                 Framing::UntilClose => self.read_until_close().await?,
@@ -152,6 +161,15 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
                 && self.buffer.is_empty();
             return Ok(Some((head, body)));
         }
+        Err(protocol(format!(
+            "more than {MAX_INTERIM} interim responses"
+        )))
+    }
+
+    fn body_too_large(&self) -> AttemptError {
+        AttemptError::Failed(crate::Error::BodyTooLarge {
+            limit: self.max_body,
+        })
     }
 
     /// Reads into the buffer, with room for the `wanted` bytes expected;
@@ -189,7 +207,11 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
     }
 
     async fn read_until_close(&mut self) -> Result<Bytes, AttemptError> {
-        while self.fill(READ_CHUNK).await? != 0 {}
+        while self.fill(READ_CHUNK).await? != 0 {
+            if self.buffer.len() > self.max_body {
+                return Err(self.body_too_large());
+            }
+        }
         Ok(self.buffer.split().freeze())
     }
 
@@ -203,12 +225,18 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
                         break usize::try_from(size)
                             .map_err(|_| protocol("chunk size too large"))?;
                     }
+                    Ok(httparse::Status::Partial) if self.buffer.len() > MAX_HEAD_BYTES => {
+                        return Err(protocol("chunk size line too long"));
+                    }
                     Ok(httparse::Status::Partial) => self.fill_in_body(READ_CHUNK).await?,
                     Err(_) => return Err(protocol("invalid chunk size")),
                 }
             };
             if size == 0 {
                 return self.skip_trailers().await.map(|()| body.freeze());
+            }
+            if body.len().saturating_add(size) > self.max_body {
+                return Err(self.body_too_large());
             }
             // The chunk and the CRLF after it.
             let end = size
@@ -225,16 +253,24 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
         }
     }
 
-    /// Trailer lines after the last chunk, up to the empty line.
+    /// Trailer lines after the last chunk, up to the empty line: at most
+    /// as many bytes as a response head.
     async fn skip_trailers(&mut self) -> Result<(), AttemptError> {
+        let mut skipped = 0;
         loop {
             match self.buffer.windows(2).position(|w| w == b"\r\n") {
                 Some(0) => {
                     self.buffer.advance(2);
                     return Ok(());
                 }
-                Some(end) => self.buffer.advance(end + 2),
+                Some(end) => {
+                    skipped += end + 2;
+                    self.buffer.advance(end + 2);
+                }
                 None => self.fill_in_body(READ_CHUNK).await?,
+            }
+            if skipped + self.buffer.len() > MAX_HEAD_BYTES {
+                return Err(protocol("trailers too large"));
             }
         }
     }
@@ -473,7 +509,7 @@ mod tests {
             ],
             3,
         );
-        let mut connection = Http1::new(io);
+        let mut connection = Http1::new(io, usize::MAX);
         let (head, body) = answered(&mut connection, Method::GET, "").await;
         assert_eq!((head.status.as_u16(), &body[..]), (200, &b"first"[..]));
         assert_eq!(head.headers.get("set-cookie"), Some(&b"a=1"[..]));
@@ -495,7 +531,7 @@ mod tests {
             ],
             2,
         );
-        let mut connection = Http1::new(io);
+        let mut connection = Http1::new(io, usize::MAX);
         let (_, body) = answered(&mut connection, Method::GET, "").await;
         assert_eq!(&body[..], b"Wikipedia");
         assert!(connection.is_open());
@@ -504,7 +540,7 @@ mod tests {
     #[tokio::test]
     async fn a_body_without_length_ends_with_the_connection() {
         let (io, _server) = server(vec!["HTTP/1.1 200 OK\r\n\r\nuntil the end"], 4);
-        let mut connection = Http1::new(io);
+        let mut connection = Http1::new(io, usize::MAX);
         let (_, body) = answered(&mut connection, Method::GET, "").await;
         assert_eq!(&body[..], b"until the end");
         assert!(!connection.is_open());
@@ -519,7 +555,7 @@ mod tests {
             ],
             64,
         );
-        let mut connection = Http1::new(io);
+        let mut connection = Http1::new(io, usize::MAX);
         let (head, body) = answered(&mut connection, Method::GET, "").await;
         assert_eq!((head.status.as_u16(), &body[..]), (200, &b"ok"[..]));
         let (head, body) = answered(&mut connection, Method::HEAD, "").await;
@@ -532,7 +568,7 @@ mod tests {
             vec!["HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"],
             64,
         );
-        let mut connection = Http1::new(io);
+        let mut connection = Http1::new(io, usize::MAX);
         answered(&mut connection, Method::GET, "").await;
         assert!(!connection.is_open());
     }
@@ -543,7 +579,7 @@ mod tests {
             // The second request is read, then the server closes unanswered.
             let answers = vec!["HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n", ""];
             let (io, _server) = server(answers, 64);
-            let mut connection = Http1::new(io);
+            let mut connection = Http1::new(io, usize::MAX);
             answered(&mut connection, Method::GET, "").await;
             let outcome = send(&mut connection, method.clone(), "hello").await;
             match outcome {
@@ -591,7 +627,7 @@ mod tests {
             ),
         ] {
             let (io, _server) = server(vec![answer], 64);
-            let mut connection = Http1::new(io);
+            let mut connection = Http1::new(io, usize::MAX);
             match send(&mut connection, Method::GET, "").await {
                 Err(AttemptError::Failed(crate::Error::Protocol(message))) => {
                     assert_eq!(message, expected, "{answer:?}")

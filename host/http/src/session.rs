@@ -108,6 +108,7 @@ impl Session {
         &mut self,
         url: &Url,
         tls: &Arc<rustls::ClientConfig>,
+        max_body: usize,
     ) -> Result<&mut Connection, Error> {
         if let Some(index) = self
             .connections
@@ -122,7 +123,7 @@ impl Session {
         let origin = Origin::of(url);
         // Boxed: opening (TCP, TLS, handshake) is rare, and inline it would make
         // every request's future several kilobytes to move.
-        let connection = Box::pin(Connection::open(&origin, tls)).await?;
+        let connection = Box::pin(Connection::open(&origin, tls, max_body)).await?;
         self.connections.push((origin, connection));
         Ok(&mut self.connections.last_mut().expect("just pushed").1)
     }

@@ -10,6 +10,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use url::Url;
 
+/// The largest response body the tests' clients accept.
+const MAX_BODY: usize = 64 * 1024;
+
 /// Every hop the client reported: its name, the path it went to (none when
 /// refused before the wire), and its outcome.
 #[derive(Default)]
@@ -35,6 +38,9 @@ enum Answer {
     SendAndClose(String),
     /// Never answers.
     Hang,
+    /// Writes the first text, then the second again and again, until the
+    /// client goes away.
+    Endless(String, String),
 }
 
 /// A server on 127.0.0.1 that answers each request by `answer`; returns its
@@ -86,6 +92,11 @@ async fn connection(
                 return;
             }
             Answer::Hang => std::future::pending().await,
+            Answer::Endless(start, again) => {
+                stream.write_all(start.as_bytes()).await.unwrap();
+                while stream.write_all(again.as_bytes()).await.is_ok() {}
+                return;
+            }
         }
     }
 }
@@ -100,7 +111,13 @@ fn ok(body: &str, extra: &str) -> String {
 fn client(target: &Url, allowed: &[&str]) -> HttpClient {
     let tls = molotov_http::tls_config(&[]).unwrap();
     let allowed = allowed.iter().map(|h| h.to_string()).collect();
-    HttpClient::new(Some(target.clone()), allowed, Duration::from_secs(5), tls)
+    HttpClient::new(
+        Some(target.clone()),
+        allowed,
+        Duration::from_secs(5),
+        MAX_BODY,
+        tls,
+    )
 }
 
 fn get(url: &str) -> Request<'_> {
@@ -219,7 +236,7 @@ async fn cookies_a_server_sets_go_back_to_it_with_the_sessions_headers() {
 #[tokio::test]
 async fn a_bad_url_is_an_error_observed_off_the_wire() {
     let tls = molotov_http::tls_config(&[]).unwrap();
-    let client = HttpClient::new(None, Vec::new(), Duration::from_secs(1), tls);
+    let client = HttpClient::new(None, Vec::new(), Duration::from_secs(1), MAX_BODY, tls);
     let hops = Hops::default();
     let outcome = client
         .send(&mut Session::default(), &get("/relative"), &hops)
@@ -338,4 +355,71 @@ async fn a_redirect_out_of_http_is_an_invalid_url() {
     assert!(matches!(outcome.err(), Some(Error::InvalidUrl(m)) if m.contains("ftp://")));
     assert_eq!(hops.taken().len(), 1, "the 301 only");
     assert_eq!(connections.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_server_cannot_make_the_client_hold_more_than_its_limits() {
+    let chunk = format!("4000\r\n{}\r\n", "x".repeat(0x4000));
+    let (target, _) = serve(move |head| {
+        let path = head.split(' ').nth(1).unwrap_or_default();
+        match path {
+            "/claims-a-gigabyte" => {
+                Answer::Send("HTTP/1.1 200 OK\r\ncontent-length: 1073741824\r\n\r\n".into())
+            }
+            "/endless-chunks" => Answer::Endless(
+                "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".into(),
+                chunk.clone(),
+            ),
+            "/until-close" => Answer::Endless(
+                "HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n".into(),
+                "y".repeat(4096),
+            ),
+            "/endless-interim" => {
+                Answer::Endless(String::new(), "HTTP/1.1 103 Early Hints\r\n\r\n".into())
+            }
+            "/endless-trailers" => Answer::Endless(
+                "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n0\r\n".into(),
+                "x-trailer: again\r\n".into(),
+            ),
+            "/endless-chunk-size" => Answer::Endless(
+                "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5;".into(),
+                "extension".into(),
+            ),
+            _ => Answer::Send(ok("fine", "")),
+        }
+    })
+    .await;
+    let (client, hops) = (client(&target, &[]), Hops::default());
+    let mut session = Session::default();
+    for path in ["/claims-a-gigabyte", "/endless-chunks", "/until-close"] {
+        let outcome = client.send(&mut session, &get(path), &hops).await;
+        assert_eq!(
+            outcome.err(),
+            Some(Error::BodyTooLarge { limit: MAX_BODY }),
+            "{path}"
+        );
+        assert_eq!(
+            hops.taken()[0].2,
+            HopOutcome::Failed("body-too-large"),
+            "{path}"
+        );
+    }
+    for (path, expected) in [
+        ("/endless-interim", "interim responses"),
+        ("/endless-trailers", "trailers too large"),
+        ("/endless-chunk-size", "chunk size line too long"),
+    ] {
+        let outcome = client.send(&mut session, &get(path), &hops).await;
+        assert!(
+            matches!(outcome.as_ref().err(), Some(Error::Protocol(m)) if m.contains(expected)),
+            "{path}: {:?}",
+            outcome.err()
+        );
+    }
+    // The session goes on, on a new connection.
+    let fine = client
+        .send(&mut session, &get("/fine"), &hops)
+        .await
+        .unwrap();
+    assert_eq!(&fine.body[..], b"fine");
 }

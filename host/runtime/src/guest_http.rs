@@ -166,5 +166,6 @@ fn wasi_error(error: molotov_http::Error) -> Error {
         E::Timeout => Error::HttpResponseTimeout,
         E::TooManyRedirects => Error::LoopDetected,
         E::Protocol(_) => Error::HttpProtocolError,
+        E::BodyTooLarge { limit } => Error::HttpResponseBodySize(Some(limit as u64)),
     }
 }

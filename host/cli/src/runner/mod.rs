@@ -70,6 +70,7 @@ pub async fn run(flags: RunFlags) -> anyhow::Result<Outcome> {
             Some(target),
             flags.allow_host.clone(),
             flags.timeout,
+            flags.max_body_mib as usize * 1024 * 1024,
             molotov_http::tls_config(&flags.ca_cert).context("--ca-cert")?,
         ),
         metrics: Metrics::new(shards, statsd),
