@@ -277,6 +277,15 @@ fn a_trapping_guest_fails_its_run_and_gets_a_fresh_instance() {
 }
 
 #[test]
+fn a_trap_under_vv_shows_the_guests_wasm_frames_and_nothing_empty() {
+    let run = run(&guests().suite, &["-s", "trap", "-r", "1", "-vv"]);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert!(run.stderr.contains("wasm backtrace"), "{}", run.stderr);
+    assert!(!run.stderr.contains("Caused by"), "{}", run.stderr);
+    assert!(!run.stderr.contains("Stack backtrace"), "{}", run.stderr);
+}
+
+#[test]
 fn a_looping_guest_hits_its_deadline() {
     let run = run(
         &guests().suite,

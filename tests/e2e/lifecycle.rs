@@ -185,6 +185,43 @@ fn runs_in_flight_finish_at_the_deadline_unless_forced() {
     assert_eq!(steps(&forced, "global").last(), Some(&"global-teardown"));
 }
 
+#[test]
+fn runs_in_flight_get_the_graceful_stop_then_are_cancelled() {
+    let server = Server::start();
+    let bounded = lifecycle(
+        &server,
+        &[
+            "-s",
+            "slow",
+            "-w",
+            "2",
+            "-d",
+            "1",
+            "--graceful-stop",
+            "0.5",
+            "--env",
+            "CHECK_SESSION=1",
+        ],
+    );
+    assert_eq!(bounded.code, Some(0), "stderr: {}", bounded.stderr);
+    let json = bounded.json();
+    assert_eq!(count(&json["scenarios"]["ok"]), 0);
+    assert_eq!(count(&json["scenarios"]["cancelled"]), 2);
+    assert_eq!(json["stopped_by"], "duration");
+    assert!(json["duration_s"].as_f64().expect("duration") < 2.5);
+    assert!(
+        bounded.stderr.contains("--graceful-stop"),
+        "{}",
+        bounded.stderr
+    );
+    for worker in ["W:0", "W:1"] {
+        let steps = steps(&bounded, worker);
+        assert_eq!(steps.last(), Some(&"teardown"), "{worker}");
+        // The cancelled request let go of the session: its teardown has it whole.
+        assert!(steps.contains(&"session kept: true"), "{worker}: {steps:?}");
+    }
+}
+
 /// The fixtures-and-events example: one event of each kind per run and request.
 #[test]
 fn the_events_example_counts_every_event() {

@@ -69,6 +69,12 @@ pub struct RunFlags {
     #[arg(long = "force-shutdown")]
     pub force_shutdown: bool,
 
+    /// At the end of `-d`, the runs in flight have this many seconds to
+    /// finish; then they are cancelled (counted as cancelled), so that `-d`
+    /// bounds the run's time whatever a scenario or a server does.
+    #[arg(long = "graceful-stop", default_value = "30", value_parser = seconds, value_name = "S")]
+    pub graceful_stop: Duration,
+
     /// Pause after every run, in seconds, added to the scenario's own delay.
     #[arg(long, default_value = "0", value_parser = seconds)]
     pub delay: Duration,

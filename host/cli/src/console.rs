@@ -1,6 +1,7 @@
 //! What the operator sees while a run goes on: the live view or plain
 //! progress lines, failures, the guest's own lines, and `-vv` exchange dumps.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
@@ -91,7 +92,7 @@ impl Console {
             self.line(backtrace);
         }
         if self.live.is_some() {
-            let text = format!("{scenario}: {message}");
+            let text = terminal_safe(&format!("{scenario}: {message}")).into_owned();
             let mut recent = self.recent.lock().expect("recent failures");
             let seen = match recent.iter().position(|(t, _)| *t == text) {
                 Some(index) => recent.remove(index).map_or(0, |(_, n)| n),
@@ -105,6 +106,7 @@ impl Console {
     }
 
     fn line(&self, text: &str) {
+        let text = &*terminal_safe(text);
         match &self.live {
             // Printed above the live view, which redraws below it.
             Some(bar) => bar.println(text),
@@ -223,6 +225,25 @@ impl Output for Console {
     }
 }
 
+/// `text` with every control character but newline and tab escaped
+/// (`\u{1b}`): what a guest or a server wrote must not drive the operator's
+/// terminal (ANSI and OSC sequences, carriage returns over other lines).
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.contains(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut safe = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            safe.extend(c.escape_unicode());
+        } else {
+            safe.push(c);
+        }
+    }
+    Cow::Owned(safe)
+}
+
 /// A body as text when it is text, else a placeholder; long ones cut short.
 fn printable(body: &[u8]) -> String {
     match std::str::from_utf8(body) {
@@ -233,5 +254,19 @@ fn printable(body: &[u8]) -> String {
             }
         }
         _ => format!("<{} bytes of binary data>", body.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guest_text_cannot_drive_the_terminal() {
+        assert_eq!(terminal_safe("plain\tline\nnext"), "plain\tline\nnext");
+        assert_eq!(
+            terminal_safe("\x1b]0;owned\x07red\x1b[31m\rover"),
+            "\\u{1b}]0;owned\\u{7}red\\u{1b}[31m\\u{d}over"
+        );
     }
 }

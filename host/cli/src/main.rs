@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use molotov::cli::{Cli, Command, RunFlags};
+use molotov::console::terminal_safe;
 use molotov::processes::ChildResult;
 
 #[global_allocator]
@@ -83,7 +84,7 @@ fn run(runtime: &tokio::runtime::Runtime, args: RunFlags, argv: &[OsString]) -> 
                     return cannot_run(&error);
                 }
             } else if !quiet {
-                print!("{}", outcome.report.summary());
+                print!("{}", terminal_safe(&outcome.report.summary()));
             }
             if let Some(path) = json.filter(|_| tally_out.is_none())
                 && let Err(error) = outcome.report.write_json(&path)

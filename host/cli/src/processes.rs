@@ -83,9 +83,12 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
     // Compiled once here, every child then loads the component from the cache.
     runner::load(&flags).await?;
     let target = runner::target(&flags, &console).await?;
-    let scratch = std::env::temp_dir().join(format!("molotov-{}-processes", std::process::id()));
-    std::fs::create_dir_all(&scratch)
-        .with_context(|| format!("cannot create {}", scratch.display()))?;
+    // A directory of our own, made with a name no other user can predict,
+    // and removed when dropped.
+    let scratch = tempfile::Builder::new()
+        .prefix("molotov-processes-")
+        .tempdir()
+        .context("cannot create a directory for the processes' results")?;
     let exe = std::env::current_exe().context("cannot find the molotov binary")?;
     let started = Instant::now();
     let mut children = Vec::new();
@@ -96,7 +99,7 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
     ]));
     let mut handshakes = Vec::new();
     for process in 0..flags.processes {
-        let out = scratch.join(format!("{process}.json"));
+        let out = scratch.path().join(format!("{process}.json"));
         let mut child = Command::new(&exe)
             .args(&argv[1..])
             .args(["--processes", "1", "--target", target.as_str()])
@@ -153,7 +156,7 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
         .enumerate()
         .map(|(process, out)| read_result(process, out))
         .collect::<anyhow::Result<Vec<ChildResult>>>();
-    let _ = std::fs::remove_dir_all(&scratch);
+    drop(scratch);
     waited?;
     let results = results?;
 

@@ -26,6 +26,7 @@ pub enum GuestError {
     Deadline { seconds: f64 },
     #[error("{0}")]
     Memory(#[from] MemoryLimitExceeded),
+    /// `backtrace` is the guest's wasm frames, empty when wasmtime has none.
     #[error("guest trapped: {message}")]
     Trap { message: String, backtrace: String },
 }
@@ -136,7 +137,9 @@ impl Instance {
         }
         GuestError::Trap {
             message: message.replace('\n', " "),
-            backtrace: format!("{error:?}"),
+            // Only the guest's frames: wasmtime's own chain says nothing more.
+            backtrace: (error.downcast_ref::<wasmtime::WasmBacktrace>())
+                .map_or_else(String::new, ToString::to_string),
         }
     }
 

@@ -35,11 +35,14 @@ pub async fn watch_run(
         .then(|| Sizing::new(shared.flags.sizing_tolerance));
     let wants_workers = shared.description.wants_worker_counts();
     let mut deadline_passed = false;
+    // At the deadline, when the runs still in flight get cancelled.
+    let mut grace_ends: Option<Instant> = None;
     loop {
         let until_deadline = shared
             .deadline
             .filter(|_| !deadline_passed)
             .map(|d| d.saturating_duration_since(Instant::now()));
+        let until_grace_ends = grace_ends.map(|end| end.saturating_duration_since(Instant::now()));
         tokio::select! {
             _ = done.wait_for(|done| *done) => break,
             _ = progress.tick() => console.progress(&shared.context.metrics.progress(), started.elapsed(), planned),
@@ -64,7 +67,16 @@ pub async fn watch_run(
                     shared.stop.cancel(StopReason::Duration);
                 } else {
                     shared.stop.stop(StopReason::Duration);
+                    grace_ends = Some(Instant::now() + shared.flags.graceful_stop);
                 }
+            }
+            _ = tokio::time::sleep(until_grace_ends.unwrap_or(Duration::MAX)), if until_grace_ends.is_some() => {
+                grace_ends = None;
+                shared.console.note(&format!(
+                    "cancelling the runs still in flight {:.0}s after the end of -d (--graceful-stop)",
+                    shared.flags.graceful_stop.as_secs_f64()
+                ));
+                shared.stop.cancel(StopReason::Duration);
             }
         }
     }

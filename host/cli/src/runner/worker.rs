@@ -15,6 +15,9 @@ use molotov_http::SharedSession;
 use molotov_metrics::StopReason;
 use molotov_runtime::{GuestError, Instance, SessionFixture};
 
+/// How long a replaced instance's aborted request may hold the session.
+const SESSION_RELEASE: Duration = Duration::from_secs(1);
+
 pub async fn worker(worker_id: u32, shared: Arc<Shared>) {
     let mut stop = shared.stop.stopped.subscribe();
     let offset = shared
@@ -214,7 +217,7 @@ async fn run_scenarios(
 fn report_broken(worker_id: u32, shared: &Shared, name: &str, error: &GuestError) -> String {
     let message = error.to_string();
     let backtrace = match error {
-        GuestError::Trap { backtrace, .. } => Some(backtrace.as_str()),
+        GuestError::Trap { backtrace, .. } if !backtrace.is_empty() => Some(backtrace.as_str()),
         _ => None,
     };
     shared.console.failure(worker_id, name, &message, backtrace);
@@ -223,14 +226,20 @@ fn report_broken(worker_id: u32, shared: &Shared, name: &str, error: &GuestError
 
 /// Replaces a broken instance, keeping the worker's session (cookies, headers).
 async fn replace(worker_id: u32, shared: &Shared, instance: Instance) -> Option<Instance> {
-    let mut session = instance.session();
-    if session.try_lock().is_err() {
-        // A cancelled call left its request in flight, holding the session
-        // (and a connection in an unknown state): go on with a new one.
-        session = SharedSession::default();
-    }
+    let session = instance.session();
     // Its pool slot is needed for the replacement.
     drop(instance);
+    // A cancelled call's request was aborted with it: its task lets go of the
+    // session (and of its connection, left in doubt and so not reused) as
+    // soon as this thread runs it.
+    let released = tokio::time::timeout(SESSION_RELEASE, session.lock())
+        .await
+        .is_ok();
+    let session = if released {
+        session
+    } else {
+        SharedSession::default()
+    };
     // Boxed, as in `worker`: instantiating is rare.
     match Box::pin(new_instance(worker_id, shared, session)).await {
         Ok(instance) => Some(instance),

@@ -16,6 +16,16 @@ use crate::state::WorkerState;
 /// per request; a larger one is copied only if the scenario asks for it.
 const INLINE_BODY_MAX: usize = 64 * 1024;
 
+/// Aborts a request's task when the guest call waiting on it is dropped (a
+/// cancelled run): detached, it would go on holding the worker's session.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 impl http::Host for WorkerState {}
 
 impl http::HostSession for WorkerState {
@@ -31,8 +41,9 @@ impl http::HostSession for WorkerState {
         // stack, and is boxed at once rather than moved down tokio's spawn
         // path by value.
         let (link, events) = (self.http.link(), self.events);
-        let exchange = pin_in_box(move || link.send(req, events));
-        let outcome = tokio::spawn(exchange).await?;
+        let exchange = tokio::spawn(pin_in_box(move || link.send(req, events)));
+        let _abort = AbortOnDrop(exchange.abort_handle());
+        let outcome = exchange.await?;
         self.clock.add_host_wait(waited.elapsed());
         match outcome {
             Ok(response) => Ok(Ok(Reply {

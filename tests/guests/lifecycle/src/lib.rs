@@ -26,14 +26,24 @@ mod lifecycle {
         Ok(None)
     }
 
+    /// With `--env CHECK_SESSION=1`, `setup-session` sets a default header
+    /// and `teardown-session` prints whether the session still sends it.
     #[setup_session]
-    fn setup_session(_worker_id: u32, _s: &Session) -> Result {
+    fn setup_session(_worker_id: u32, s: &Session) -> Result {
+        if molotov::env("CHECK_SESSION").is_some() {
+            s.set_header("x-kept", "yes");
+        }
         fixture("setup-session")
     }
 
     #[teardown_session]
-    fn teardown_session(_worker_id: u32, _s: &Session) -> Result {
-        fixture("teardown-session")
+    fn teardown_session(_worker_id: u32, s: &Session) -> Result {
+        fixture("teardown-session")?;
+        if molotov::env("CHECK_SESSION").is_some() {
+            let seen = s.get("/headers")?.expect_status(200)?.json()?;
+            molotov::print(&format!("session kept: {}", seen["x-kept"] == "yes"));
+        }
+        Ok(())
     }
 
     #[teardown]
