@@ -277,6 +277,39 @@ fn a_trapping_guest_fails_its_run_and_gets_a_fresh_instance() {
 }
 
 #[test]
+fn distinct_names_past_the_limits_are_counted_under_other() {
+    let run = run(
+        &guests().suite,
+        &[
+            "-s",
+            "many_names",
+            "-r",
+            "20",
+            "--max-request-names",
+            "5",
+            "--max-metric-names",
+            "3",
+        ],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    let by_name = json["requests"]["by_name"].as_object().expect("by_name");
+    assert_eq!(by_name.len(), 6, "{by_name:?}");
+    assert_eq!(count(&by_name["(other)"]["count"]), 15);
+    assert_eq!(count(&json["requests"]["count"]), 20);
+    let counters = json["custom"]["counters"].as_object().expect("counters");
+    assert_eq!(counters.len(), 4, "{counters:?}");
+    assert_eq!(counters["(other)"], 17);
+    assert_eq!(json["warnings"].as_array().expect("warnings").len(), 2);
+    assert!(
+        run.stdout
+            .contains("warning: more than 5 distinct request names"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn a_trap_under_vv_shows_the_guests_wasm_frames_and_nothing_empty() {
     let run = run(&guests().suite, &["-s", "trap", "-r", "1", "-vv"]);
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);

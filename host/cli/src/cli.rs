@@ -153,6 +153,16 @@ pub struct RunFlags {
     #[arg(long = "max-body", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=4096), value_name = "MIB")]
     pub max_body_mib: u32,
 
+    /// Distinct request names kept in the results; past it, requests are
+    /// counted under `(other)` (a name per id in `/users/{id}` would
+    /// otherwise cost a histogram each).
+    #[arg(long = "max-request-names", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub max_request_names: u32,
+
+    /// Distinct custom metric names (`incr`, `timing`) kept; past it, `(other)`.
+    #[arg(long = "max-metric-names", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub max_metric_names: u32,
+
     /// Memory limit of each instance, in MiB.
     #[arg(long = "max-memory", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub max_memory_mib: u32,

@@ -7,12 +7,14 @@
 //! [`Report`].
 
 pub mod histogram;
+mod names;
 mod recorder;
 mod report;
 pub mod statsd;
 mod tally;
 
-pub use recorder::{Live, Metrics, Progress, Recorder};
+pub use names::OTHER;
+pub use recorder::{Live, Metrics, NameLimits, Progress, Recorder};
 pub use report::{Report, RunFacts, SizingReport, StopReason};
 pub use statsd::Statsd;
 pub use tally::{ByName, RequestOutcome, RequestStats, ScenarioStats, Tally};

@@ -1,6 +1,7 @@
 //! Recording while the run goes on: HDR latency histograms and counters,
 //! sharded so that workers never contend on one lock, merged exactly when read.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::histogram::{self, add, record};
+use crate::names::{NameBudget, OTHER};
 use crate::statsd::Statsd;
 use crate::tally::{RequestOutcome, RequestStats, Tally, count_failure};
 
@@ -29,12 +31,21 @@ pub struct Metrics {
     pub live: Live,
     /// `--statsd`: everything recorded is also sent there.
     pub statsd: Option<Statsd>,
+    request_names: NameBudget,
+    metric_names: NameBudget,
+}
+
+/// How many distinct names a run keeps (see [`NameBudget`]).
+#[derive(Debug, Clone, Copy)]
+pub struct NameLimits {
+    pub requests: usize,
+    pub custom_metrics: usize,
 }
 
 impl Metrics {
     /// `shards` should exceed the number of threads a few times over, so two
     /// workers rarely share a lock at the same moment.
-    pub fn new(shards: usize, statsd: Option<Statsd>) -> Arc<Self> {
+    pub fn new(shards: usize, statsd: Option<Statsd>, limits: NameLimits) -> Arc<Self> {
         let shards = (0..shards.max(1))
             .map(|_| Mutex::new(Tally::default()))
             .collect();
@@ -42,6 +53,12 @@ impl Metrics {
             shards,
             live: Live::default(),
             statsd,
+            request_names: NameBudget::new(limits.requests, "request", "--max-request-names"),
+            metric_names: NameBudget::new(
+                limits.custom_metrics,
+                "custom metric",
+                "--max-metric-names",
+            ),
         })
     }
 
@@ -146,16 +163,20 @@ impl Recorder {
                 .fetch_add(1, Ordering::Relaxed);
         }
         let mut tally = self.tally();
+        let tally = &mut *tally;
         let stats = match tally.requests.get_mut(name) {
             Some(stats) => stats,
-            None => tally
-                .requests
-                .entry(name.to_string())
-                .or_insert_with(|| RequestStats {
-                    count: 0,
-                    errors: 0,
-                    latency_us: histogram::new(),
-                }),
+            None => {
+                let name = admitted(&self.metrics.request_names, name, &mut tally.warnings);
+                tally
+                    .requests
+                    .entry(name.to_string())
+                    .or_insert_with(|| RequestStats {
+                        count: 0,
+                        errors: 0,
+                        latency_us: histogram::new(),
+                    })
+            }
         };
         stats.count += 1;
         match outcome {
@@ -230,7 +251,16 @@ impl Recorder {
         if let Some(statsd) = &self.metrics.statsd {
             statsd.counter(name, delta);
         }
-        *self.tally().counters.entry(name.to_string()).or_default() += delta;
+        let mut tally = self.tally();
+        let tally = &mut *tally;
+        let counter = match tally.counters.get_mut(name) {
+            Some(counter) => counter,
+            None => {
+                let name = admitted(&self.metrics.metric_names, name, &mut tally.warnings);
+                tally.counters.entry(name.to_string()).or_default()
+            }
+        };
+        *counter = counter.saturating_add(delta);
     }
 
     pub fn custom_timing(&self, name: &str, micros: u64) {
@@ -238,25 +268,70 @@ impl Recorder {
             statsd.timing(name, micros);
         }
         let mut tally = self.tally();
-        record(
-            tally
-                .timings_us
-                .entry(name.to_string())
-                .or_insert_with(histogram::new),
-            micros,
-        );
+        let tally = &mut *tally;
+        let timing = match tally.timings_us.get_mut(name) {
+            Some(timing) => timing,
+            None => {
+                let name = admitted(&self.metrics.metric_names, name, &mut tally.warnings);
+                (tally.timings_us)
+                    .entry(name.to_string())
+                    .or_insert_with(histogram::new)
+            }
+        };
+        record(timing, micros);
     }
+}
+
+/// `name`, or [`OTHER`] once `budget` is spent (noted in `warnings`).
+fn admitted<'a>(budget: &NameBudget, name: &'a str, warnings: &mut BTreeSet<String>) -> &'a str {
+    if budget.admit(name) {
+        return name;
+    }
+    if !warnings.contains(&budget.warning) {
+        warnings.insert(budget.warning.clone());
+    }
+    OTHER
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const LIMITS: NameLimits = NameLimits {
+        requests: 3,
+        custom_metrics: 2,
+    };
+
+    /// Past the limit, new names are counted under `(other)`, whatever the
+    /// shard that meets them, and the report is told once.
+    #[test]
+    fn names_past_the_limit_are_counted_under_other() {
+        let metrics = Metrics::new(4, None, LIMITS);
+        for id in 0..10 {
+            let recorder = metrics.recorder(id);
+            let outcome = RequestOutcome::Status(200);
+            recorder.request(
+                &format!("GET /users/{id}"),
+                outcome,
+                Duration::from_millis(1),
+            );
+            recorder.custom_counter(&format!("cart-{id}"), i64::MAX);
+            recorder.custom_counter(&format!("cart-{id}"), 1);
+        }
+        let tally = metrics.snapshot();
+        assert_eq!(tally.requests.len(), 4);
+        assert_eq!(tally.requests[OTHER].count, 7);
+        assert_eq!(tally.requests.values().map(|r| r.count).sum::<u64>(), 10);
+        assert_eq!(tally.counters.len(), 3);
+        assert_eq!(tally.counters["cart-0"], i64::MAX, "saturates, never wraps");
+        assert_eq!(tally.warnings.len(), 2, "{:?}", tally.warnings);
+    }
+
     /// Histograms start small and must grow to every value recorded, in
     /// every shard, and merge exactly.
     #[test]
     fn recorded_latencies_survive_sharding_and_merging() {
-        let metrics = Metrics::new(4, None);
+        let metrics = Metrics::new(4, None, LIMITS);
         let recorders: Vec<Recorder> = (0..10).map(|worker| metrics.recorder(worker)).collect();
         for (i, micros) in (20..20_020u64).enumerate() {
             let elapsed = Duration::from_micros(micros);

@@ -102,6 +102,8 @@ pub struct Report {
     /// HDR histogram (V2 format, base64) of `latency_ms`, in microseconds, for exact merging.
     pub latency_histogram: String,
     pub custom: Custom,
+    /// Limits the run reached (names counted under `(other)`).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -214,6 +216,7 @@ impl Report {
                     .map(|(n, h)| (n.clone(), Percentiles::of(h)))
                     .collect(),
             },
+            warnings: tally.warnings.iter().cloned().collect(),
         }
     }
 
@@ -354,6 +357,9 @@ impl Report {
                 .map(|(k, v)| format!("{k}: {v}"))
                 .collect();
             let _ = writeln!(out, "\ncounters: {}", counters.join(" | "));
+        }
+        for warning in &self.warnings {
+            let _ = writeln!(out, "\nwarning: {warning}");
         }
         out
     }

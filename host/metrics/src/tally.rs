@@ -1,6 +1,6 @@
 //! What a set of workers recorded, mergeable exactly: counts add up, histograms merge.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
@@ -69,6 +69,9 @@ pub struct Tally {
     pub counters: BTreeMap<String, i64>,
     #[serde(with = "histogram::base64_map")]
     pub timings_us: BTreeMap<String, Histogram<u64>>,
+    /// Limits the run reached, for the report.
+    #[serde(default)]
+    pub warnings: BTreeSet<String>,
 }
 
 impl Tally {
@@ -104,8 +107,10 @@ impl Tally {
             }
         }
         for (name, value) in &other.counters {
-            *self.counters.entry(name.clone()).or_default() += value;
+            let counter = self.counters.entry(name.clone()).or_default();
+            *counter = counter.saturating_add(*value);
         }
+        self.warnings.extend(other.warnings.iter().cloned());
         for (name, timing) in &other.timings_us {
             add(
                 self.timings_us

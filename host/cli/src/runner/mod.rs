@@ -25,7 +25,7 @@ use self::worker::fixture;
 use crate::cli::RunFlags;
 use crate::console::Console;
 use molotov_http::{HttpClient, SharedSession};
-use molotov_metrics::{Metrics, Report, RunFacts, StopReason, Tally, statsd};
+use molotov_metrics::{Metrics, NameLimits, Report, RunFacts, StopReason, Tally, statsd};
 use molotov_runtime::{EngineLimits, GLOBAL_WORKER, Instance, Loaded, RunArgs, RunContext};
 
 /// The end of a run that could run.
@@ -73,7 +73,14 @@ pub async fn run(flags: RunFlags) -> anyhow::Result<Outcome> {
             flags.max_body_mib as usize * 1024 * 1024,
             molotov_http::tls_config(&flags.ca_cert).context("--ca-cert")?,
         ),
-        metrics: Metrics::new(shards, statsd),
+        metrics: Metrics::new(
+            shards,
+            statsd,
+            NameLimits {
+                requests: flags.max_request_names as usize,
+                custom_metrics: flags.max_metric_names as usize,
+            },
+        ),
         output: Arc::new(console.clone()),
         dump_exchanges: flags.verbose >= 2,
         guest_deadline: flags.guest_deadline,

@@ -125,6 +125,15 @@ mod suite {
         Ok(())
     }
 
+    /// A path and a custom metric per step, as ids in paths make them.
+    #[scenario(weight = 0)]
+    fn many_names(s: &Session) -> Result {
+        let step = molotov::step();
+        s.get(&format!("/items/{step}"))?;
+        molotov::incr(&format!("seen-{step}"), 1);
+        Ok(())
+    }
+
     #[scenario(weight = 0)]
     fn elsewhere(s: &Session) -> Result {
         s.get("http://127.0.0.2:9/")?;
