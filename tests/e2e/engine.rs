@@ -277,6 +277,24 @@ fn a_trapping_guest_fails_its_run_and_gets_a_fresh_instance() {
 }
 
 #[test]
+fn responses_a_guest_keeps_count_against_its_memory_limit() {
+    let run = run(
+        &guests().suite,
+        &["-s", "hoard", "-r", "1", "--max-memory", "64"],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    let failures = json["scenarios"]["by_name"]["hoard"]["failures"].to_string();
+    assert!(failures.contains("memory limit of 64 MiB"), "{failures}");
+    // It was stopped about 64 responses in, not after the 200 it wanted.
+    assert!(
+        count(&json["requests"]["count"]) < 70,
+        "{}",
+        json["requests"]
+    );
+}
+
+#[test]
 fn distinct_names_past_the_limits_are_counted_under_other() {
     let run = run(
         &guests().suite,

@@ -46,6 +46,17 @@ impl Span {
 }
 
 impl ResponseHeaders {
+    /// The bytes they take, about: the head as received, or each name and value.
+    pub fn byte_len(&self) -> usize {
+        match self {
+            Self::Raw { head, .. } => head.len(),
+            Self::Map(map) => map
+                .iter()
+                .map(|(name, value)| name.as_str().len() + value.len())
+                .sum(),
+        }
+    }
+
     /// Every header, names as received (HTTP/2's are lower case), in order.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
         let (raw, map) = match self {

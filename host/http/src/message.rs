@@ -50,6 +50,11 @@ impl Response {
     pub fn header(&self, name: &str) -> Option<String> {
         self.headers.get(name).map(lossy)
     }
+
+    /// The memory it holds, about: its body and its headers.
+    pub fn held_bytes(&self) -> usize {
+        self.body.len() + self.headers.byte_len()
+    }
 }
 
 fn lossy(bytes: &[u8]) -> String {

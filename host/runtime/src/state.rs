@@ -54,9 +54,37 @@ pub struct MemoryLimitExceeded {
     pub limit_mib: usize,
 }
 
-/// Caps each instance's linear memory, as a typed error rather than a failed grow.
-struct MemoryBudget {
+/// Caps the memory of each instance, as a typed error rather than a failed
+/// grow: its linear memory and the responses the host holds for it, so that
+/// `--max-memory` bounds what one guest can make the host keep.
+pub(crate) struct MemoryBudget {
     limit_bytes: usize,
+    /// The guest's linear memory, as last grown.
+    linear_bytes: usize,
+    /// Responses the guest holds handles to.
+    held_bytes: usize,
+}
+
+impl MemoryBudget {
+    fn exceeded(&self) -> MemoryLimitExceeded {
+        MemoryLimitExceeded {
+            limit_mib: self.limit_bytes >> 20,
+        }
+    }
+
+    /// Counts `bytes` more held for the guest, unless that passes the limit.
+    pub fn hold(&mut self, bytes: usize) -> Result<(), MemoryLimitExceeded> {
+        let held = self.held_bytes + bytes;
+        if self.linear_bytes + held > self.limit_bytes {
+            return Err(self.exceeded());
+        }
+        self.held_bytes = held;
+        Ok(())
+    }
+
+    pub fn release(&mut self, bytes: usize) {
+        self.held_bytes = self.held_bytes.saturating_sub(bytes);
+    }
 }
 
 impl ResourceLimiter for MemoryBudget {
@@ -66,12 +94,10 @@ impl ResourceLimiter for MemoryBudget {
         desired: usize,
         _max: Option<usize>,
     ) -> Result<bool> {
-        if desired > self.limit_bytes {
-            return Err(MemoryLimitExceeded {
-                limit_mib: self.limit_bytes >> 20,
-            }
-            .into());
+        if desired + self.held_bytes > self.limit_bytes {
+            return Err(self.exceeded().into());
         }
+        self.linear_bytes = desired;
         Ok(true)
     }
 
@@ -106,7 +132,7 @@ pub struct WorkerState {
     /// with the guest's `wasi:http` client, whose requests finish in tasks.
     pub pending_events: EventQueue,
     pub(crate) recorder: Recorder,
-    limiter: MemoryBudget,
+    pub(crate) limiter: MemoryBudget,
     stderr: MemoryOutputPipe,
     wasi: WasiCtx,
     http_ctx: wasmtime_wasi_http::WasiHttpCtx,
@@ -124,6 +150,8 @@ impl WorkerState {
         let recorder = run.metrics.recorder(worker_id);
         let limiter = MemoryBudget {
             limit_bytes: run.max_memory_bytes,
+            linear_bytes: 0,
+            held_bytes: 0,
         };
         let pending_events = EventQueue::default();
         let http = GuestHttp::new(Arc::new(WorkerLink {

@@ -46,11 +46,15 @@ impl http::HostSession for WorkerState {
         let outcome = exchange.await?;
         self.clock.add_host_wait(waited.elapsed());
         match outcome {
-            Ok(response) => Ok(Ok(Reply {
-                status: response.status,
-                body: (response.body.len() <= INLINE_BODY_MAX).then(|| response.body.to_vec()),
-                response: self.table.push(response)?,
-            })),
+            Ok(response) => {
+                // Over the guest's memory budget: its run fails, not the host.
+                self.limiter.hold(response.held_bytes())?;
+                Ok(Ok(Reply {
+                    status: response.status,
+                    body: (response.body.len() <= INLINE_BODY_MAX).then(|| response.body.to_vec()),
+                    response: self.table.push(response)?,
+                }))
+            }
             Err(error) => Ok(Err(HttpError::from(&error))),
         }
     }
@@ -101,7 +105,8 @@ impl http::HostResponse for WorkerState {
     }
 
     fn drop(&mut self, response: Resource<Response>) -> Result<()> {
-        self.table.delete(response)?;
+        let response = self.table.delete(response)?;
+        self.limiter.release(response.held_bytes());
         Ok(())
     }
 }

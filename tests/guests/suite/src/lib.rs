@@ -125,6 +125,17 @@ mod suite {
         Ok(())
     }
 
+    /// Keeps every response it gets (1 MiB bodies): the host holds them.
+    #[scenario(weight = 0)]
+    fn hoard(s: &Session) -> Result {
+        let body = vec![b'x'; 1 << 20];
+        let mut kept = Vec::new();
+        for _ in 0..200 {
+            kept.push(s.post("/echo", &body)?);
+        }
+        Ok(())
+    }
+
     /// A path and a custom metric per step, as ids in paths make them.
     #[scenario(weight = 0)]
     fn many_names(s: &Session) -> Result {
