@@ -277,6 +277,19 @@ fn a_trapping_guest_fails_its_run_and_gets_a_fresh_instance() {
 }
 
 #[test]
+fn a_guest_writing_to_stderr_never_fails_for_it() {
+    let run = run(&guests().suite, &["-s", "chatty", "-r", "100"]);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    assert_eq!(
+        count(&json["scenarios"]["ok"]),
+        100,
+        "{}",
+        json["scenarios"]
+    );
+}
+
+#[test]
 fn responses_a_guest_keeps_count_against_its_memory_limit() {
     let run = run(
         &guests().suite,

@@ -16,6 +16,7 @@ mod link;
 mod output;
 mod run;
 mod state;
+mod stderr;
 
 pub use cache::default_dir as default_cache_dir;
 pub use contract::{Description, Fixtures, RunArgs, ScenarioInfo};

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, Result};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use molotov_http::SharedSession;
@@ -16,6 +15,7 @@ use crate::bindings::{Event, EventKinds};
 use crate::guest_http::GuestHttp;
 use crate::link::{EventQueue, WorkerLink};
 use crate::run::RunContext;
+use crate::stderr::StderrTail;
 
 /// The guest's own running time in the current call: wall time minus the
 /// time the worker spent waiting on the host (HTTP, sleep).
@@ -133,17 +133,14 @@ pub struct WorkerState {
     pub pending_events: EventQueue,
     pub(crate) recorder: Recorder,
     pub(crate) limiter: MemoryBudget,
-    stderr: MemoryOutputPipe,
+    stderr: StderrTail,
     wasi: WasiCtx,
     http_ctx: wasmtime_wasi_http::WasiHttpCtx,
 }
 
-/// How much of a guest's stderr is kept to explain a trap (a panic message).
-const STDERR_CAPACITY: usize = 64 * 1024;
-
 impl WorkerState {
     pub fn new(run: Arc<RunContext>, worker_id: u32, session: SharedSession) -> Self {
-        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        let stderr = StderrTail::default();
         // No preopened directories, no environment, no sockets, no arguments:
         // WASI here is only clocks, random numbers and a captured stderr.
         let wasi = WasiCtxBuilder::new().stderr(stderr.clone()).build();
@@ -189,12 +186,7 @@ impl WorkerState {
 
     /// The last lines the guest wrote to stderr (where a Rust panic lands).
     pub fn stderr_tail(&self) -> String {
-        let text = String::from_utf8_lossy(&self.stderr.contents()).into_owned();
-        let lines: Vec<&str> = text
-            .lines()
-            .filter(|l| !l.trim().is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))
-            .collect();
-        lines[lines.len().saturating_sub(3)..].join(" ")
+        self.stderr.last_lines(3)
     }
 
     /// Time spent waiting on the guest's own HTTP requests since the last

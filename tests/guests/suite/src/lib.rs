@@ -125,6 +125,13 @@ mod suite {
         Ok(())
     }
 
+    /// Writes 2 KB to stderr at every run, as `eprintln!` debugging does.
+    #[scenario(weight = 0)]
+    fn chatty(_s: &Session) -> Result {
+        eprintln!("{}", "x".repeat(2048));
+        Ok(())
+    }
+
     /// Keeps every response it gets (1 MiB bodies): the host holds them.
     #[scenario(weight = 0)]
     fn hoard(s: &Session) -> Result {
