@@ -277,6 +277,24 @@ fn a_trapping_guest_fails_its_run_and_gets_a_fresh_instance() {
 }
 
 #[test]
+fn shared_variables_past_their_budget_fail_the_run_not_the_host() {
+    let run = run(
+        &guests().suite,
+        &["-s", "fill_vars", "-r", "10", "--max-vars", "4"],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    let scenarios = &json["scenarios"];
+    assert_eq!(count(&scenarios["ok"]), 3, "{scenarios}");
+    assert_eq!(count(&scenarios["failed"]), 7, "{scenarios}");
+    let failures = scenarios["by_name"]["fill_vars"]["failures"].to_string();
+    assert!(
+        failures.contains("shared variables over their limit of 4 MiB"),
+        "{failures}"
+    );
+}
+
+#[test]
 fn a_guest_writing_to_stderr_never_fails_for_it() {
     let run = run(&guests().suite, &["-s", "chatty", "-r", "100"]);
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);

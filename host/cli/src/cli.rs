@@ -163,6 +163,11 @@ pub struct RunFlags {
     #[arg(long = "max-metric-names", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
     pub max_metric_names: u32,
 
+    /// Bytes of shared variables (`set_var`, keys and values) the run
+    /// keeps, in MiB; a `set_var` past it fails its run.
+    #[arg(long = "max-vars", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096), value_name = "MIB")]
+    pub max_vars_mib: u32,
+
     /// Memory limit of each instance, in MiB.
     #[arg(long = "max-memory", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub max_memory_mib: u32,

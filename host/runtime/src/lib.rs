@@ -17,6 +17,7 @@ mod output;
 mod run;
 mod state;
 mod stderr;
+mod vars;
 
 pub use cache::default_dir as default_cache_dir;
 pub use contract::{Description, Fixtures, RunArgs, ScenarioInfo};
@@ -25,3 +26,4 @@ pub use instance::{GLOBAL_WORKER, GuestError, Instance, SessionFixture};
 pub use output::{LogLevel, Output};
 pub use run::RunContext;
 pub use state::MemoryLimitExceeded;
+pub use vars::{SharedVars, VarsLimitExceeded};

@@ -1,7 +1,7 @@
 //! What every instance of a run shares, set once before the workers start.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use molotov_http::HttpClient;
@@ -9,12 +9,13 @@ use molotov_metrics::Metrics;
 
 use crate::contract::RunArgs;
 use crate::output::Output;
+use crate::vars::SharedVars;
 
 /// What every instance of a run shares, set once before the workers start.
 pub struct RunContext {
     pub args: RunArgs,
     pub env: HashMap<String, String>,
-    pub vars: Mutex<HashMap<String, String>>,
+    pub vars: SharedVars,
     pub client: HttpClient,
     pub metrics: Arc<Metrics>,
     pub output: Arc<dyn Output>,

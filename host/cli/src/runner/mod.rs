@@ -8,8 +8,7 @@ mod stop;
 mod stopper;
 mod worker;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -26,7 +25,9 @@ use crate::cli::RunFlags;
 use crate::console::Console;
 use molotov_http::{HttpClient, SharedSession};
 use molotov_metrics::{Metrics, NameLimits, Report, RunFacts, StopReason, Tally, statsd};
-use molotov_runtime::{EngineLimits, GLOBAL_WORKER, Instance, Loaded, RunArgs, RunContext};
+use molotov_runtime::{
+    EngineLimits, GLOBAL_WORKER, Instance, Loaded, RunArgs, RunContext, SharedVars,
+};
 
 /// The end of a run that could run.
 pub struct Outcome {
@@ -65,7 +66,7 @@ pub async fn run(flags: RunFlags) -> anyhow::Result<Outcome> {
     let context = Arc::new(RunContext {
         args,
         env: flags.env.iter().cloned().collect(),
-        vars: Mutex::new(HashMap::new()),
+        vars: SharedVars::new(flags.max_vars_mib as usize * 1024 * 1024),
         client: HttpClient::new(
             Some(target),
             flags.allow_host.clone(),

@@ -1,5 +1,4 @@
-//! `molotov:scenario/vars`: variables shared by every worker of the run,
-//! held by the host since every instance has its own memory.
+//! `molotov:scenario/vars`: variables shared by every worker of the run.
 
 use wasmtime::Result;
 
@@ -8,11 +7,11 @@ use crate::state::WorkerState;
 
 impl vars::Host for WorkerState {
     fn get(&mut self, key: String) -> Result<Option<String>> {
-        Ok(self.run.vars.lock().expect("vars lock").get(&key).cloned())
+        Ok(self.run.vars.get(&key))
     }
 
     fn set(&mut self, key: String, value: String) -> Result<()> {
-        self.run.vars.lock().expect("vars lock").insert(key, value);
-        Ok(())
+        // Over the run's budget: this run fails (a trap), not the host.
+        Ok(self.run.vars.set(key, value)?)
     }
 }

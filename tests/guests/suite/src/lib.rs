@@ -125,6 +125,14 @@ mod suite {
         Ok(())
     }
 
+    /// Shares a new 1 MiB variable at every run.
+    #[scenario(weight = 0)]
+    fn fill_vars(_s: &Session) -> Result {
+        let key = format!("blob-{}-{}", molotov::worker_id(), molotov::step());
+        molotov::set_var(&key, &"v".repeat(1 << 20));
+        Ok(())
+    }
+
     /// Writes 2 KB to stderr at every run, as `eprintln!` debugging does.
     #[scenario(weight = 0)]
     fn chatty(_s: &Session) -> Result {
