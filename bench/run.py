@@ -189,6 +189,10 @@ def main():
         by_workers = {w: throughput(server, molotov_run(server, w, 3)) for w in (10, 100, 1000)}
         rss = {w: usage.rss for w, (_, _, usage) in by_workers.items()}
         wrk_rss = {c: measure(["wrk", "-t1", f"-c{c}", "-d3s", server.url]).rss for c in (10, 1000)}
+        # The baseline's memory per worker, measured the same way in the same run.
+        baseline_rss = args.baseline and {
+            w: measure(molotov_run(server, w, 3, **baseline)).rss for w in (10, 1000)
+        }
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -218,6 +222,10 @@ def main():
     print(f"\nmolotov max RSS: " + ", ".join(f"{w} workers {kib / 1024:.1f} MiB" for w, kib in rss.items()))
     print(f"molotov resident memory per extra worker (10 -> 1000): {per_worker:.1f} KiB")
     print(f"wrk resident memory per extra connection (10 -> 1000): {(wrk_rss[1000] - wrk_rss[10]) / 990:.1f} KiB")
+    if baseline_rss:
+        baseline_per_worker = (baseline_rss[1000] - baseline_rss[10]) / 990
+        print(f"baseline resident memory per extra worker (10 -> 1000): {baseline_per_worker:.1f} KiB "
+              f"(molotov {per_worker - baseline_per_worker:+.1f} KiB)")
 
 
 if __name__ == "__main__":

@@ -72,7 +72,8 @@ impl HttpClient {
         let mut credentials = true;
         let started = Instant::now();
         let deadline = tokio::time::Instant::from_std(started) + timeout;
-        for hop in 0..=session.max_redirects {
+        let mut hop: u8 = 0;
+        loop {
             if hop > 0 {
                 default_name = name_of(method.as_str(), &url);
             }
@@ -105,14 +106,24 @@ impl HttpClient {
                     return Err(error);
                 }
             };
-            observer.hop(
-                name,
-                wire,
-                HopOutcome::Status(head.status.as_u16()),
-                elapsed,
-            );
+            // With following off (0) a redirect is the answer; past the
+            // limit, it is an error, counted on this last hop (the one the
+            // server saw), not on a request that never went out.
+            let next = match session.max_redirects {
+                0 => Ok(None),
+                _ => redirect_target(&head, &url),
+            };
+            let too_many = matches!(next, Ok(Some(_))) && hop == session.max_redirects;
+            let outcome = match too_many {
+                true => HopOutcome::of_error(&Error::TooManyRedirects),
+                false => HopOutcome::Status(head.status.as_u16()),
+            };
+            observer.hop(name, wire, outcome, elapsed);
             session.store_cookies(&head.headers, &url);
-            if let Some(next) = redirect_target(&head, &url)? {
+            if too_many {
+                return Err(Error::TooManyRedirects);
+            }
+            if let Some(next) = next? {
                 credentials &= policy::same_origin(&url, &next);
                 if head.status == StatusCode::SEE_OTHER
                     || (matches!(head.status.as_u16(), 301 | 302) && method == Method::POST)
@@ -121,6 +132,7 @@ impl HttpClient {
                     body = None;
                 }
                 url = Arc::new(next);
+                hop += 1;
                 continue;
             }
             return Ok(Response {
@@ -131,9 +143,6 @@ impl HttpClient {
                 elapsed: hop_ended - started,
             });
         }
-        let error = Error::TooManyRedirects;
-        observer.hop(req.url, None, HopOutcome::of_error(&error), Duration::ZERO);
-        Err(error)
     }
 
     /// `req`'s URL resolved and its default name, from the session's last

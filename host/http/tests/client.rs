@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::Method;
-use molotov_http::{Error, HopOutcome, HttpClient, Observer, Request, Session};
+use molotov_http::{Error, HopOutcome, HttpClient, Observer, Request, Session, SessionOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use url::Url;
@@ -422,4 +422,46 @@ async fn a_server_cannot_make_the_client_hold_more_than_its_limits() {
         .await
         .unwrap();
     assert_eq!(&fine.body[..], b"fine");
+}
+
+#[tokio::test]
+async fn a_redirect_loop_fails_on_its_last_hop_and_following_off_returns_the_redirect() {
+    let (target, connections) = serve(|_| {
+        Answer::Send("HTTP/1.1 302 Found\r\nlocation: /again\r\ncontent-length: 0\r\n\r\n".into())
+    })
+    .await;
+    let (client, hops) = (client(&target, &[]), Hops::default());
+    let mut session = Session::default();
+    let follow_two = SessionOptions {
+        max_redirects: Some(2),
+        ..SessionOptions::default()
+    };
+    session.apply(&follow_two).unwrap();
+    let outcome = client.send(&mut session, &get("/loop"), &hops).await;
+    assert_eq!(outcome.err(), Some(Error::TooManyRedirects));
+    let outcomes: Vec<HopOutcome> = hops.taken().into_iter().map(|(_, _, o)| o).collect();
+    assert_eq!(
+        outcomes,
+        [
+            HopOutcome::Status(302),
+            HopOutcome::Status(302),
+            HopOutcome::Failed("too-many-redirects"),
+        ]
+    );
+    assert_eq!(
+        connections.lock().unwrap()[0].len(),
+        3,
+        "as many as observed"
+    );
+
+    let off = SessionOptions {
+        max_redirects: Some(0),
+        ..SessionOptions::default()
+    };
+    session.apply(&off).unwrap();
+    let response = client
+        .send(&mut session, &get("/loop"), &hops)
+        .await
+        .unwrap();
+    assert_eq!((response.status, response.url.path()), (302, "/loop"));
 }
