@@ -2,6 +2,7 @@
 //! report merged from their raw results (counts summed, histograms merged).
 
 use std::ffi::OsString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -48,30 +49,80 @@ impl ChildResult {
 /// would kill it before it could write its results.
 pub const READY: &str = "ready";
 
-/// Where a child is in the Ctrl+C handshake.
-#[derive(Default)]
-struct Interruptible(AtomicU8);
+/// Where a child is in the Ctrl+C handshake, and how to signal it.
+struct Interruptible {
+    state: AtomicU8,
+    child: Signalable,
+}
 
 const STARTING: u8 = 0;
 const LISTENING: u8 = 1;
 const PENDING: u8 = 2;
 
 impl Interruptible {
+    fn new(child: Signalable) -> Self {
+        Self {
+            state: AtomicU8::new(STARTING),
+            child,
+        }
+    }
+
     /// Interrupts the child now if it is ready, else once it is.
-    fn interrupt(&self, pid: u32) {
-        match self
-            .0
-            .compare_exchange(STARTING, PENDING, Ordering::AcqRel, Ordering::Acquire)
+    fn interrupt(&self) {
+        match (self.state).compare_exchange(STARTING, PENDING, Ordering::AcqRel, Ordering::Acquire)
         {
             Ok(_) => {}
-            Err(_) => interrupt(pid),
+            Err(_) => self.child.interrupt(),
         }
     }
 
     /// The child is ready: delivers an interrupt that waited for it.
-    fn ready(&self, pid: u32) {
-        if self.0.swap(LISTENING, Ordering::AcqRel) == PENDING {
-            interrupt(pid);
+    fn ready(&self) {
+        if self.state.swap(LISTENING, Ordering::AcqRel) == PENDING {
+            self.child.interrupt();
+        }
+    }
+}
+
+/// A child to send SIGINT to: by a pidfd, which names that process and no
+/// other even after it exits and its pid is reused; by pid where the kernel
+/// has no pidfds (before Linux 5.3).
+enum Signalable {
+    Pidfd(OwnedFd),
+    Pid(libc::pid_t),
+}
+
+impl Signalable {
+    /// Opened right after the spawn, while the child cannot have been reaped.
+    fn open(pid: u32) -> Self {
+        // SAFETY: pidfd_open takes a pid and flags, and returns a new fd or -1.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+        match i32::try_from(fd) {
+            // SAFETY: a non-negative return is a new file descriptor we own.
+            Ok(fd) if fd >= 0 => Self::Pidfd(unsafe { OwnedFd::from_raw_fd(fd) }),
+            _ => Self::Pid(pid as libc::pid_t),
+        }
+    }
+
+    fn interrupt(&self) {
+        // SAFETY: both calls take a descriptor or pid and a signal; the worst
+        // outcome is an error return (the child has exited).
+        unsafe {
+            match self {
+                Self::Pidfd(fd) => {
+                    let no_info = std::ptr::null::<libc::siginfo_t>();
+                    libc::syscall(
+                        libc::SYS_pidfd_send_signal,
+                        fd.as_raw_fd(),
+                        libc::SIGINT,
+                        no_info,
+                        0,
+                    );
+                }
+                Self::Pid(pid) => {
+                    libc::kill(*pid, libc::SIGINT);
+                }
+            }
         }
     }
 }
@@ -114,15 +165,16 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
             .kill_on_drop(true)
             .spawn()
             .context("cannot start a child process")?;
-        let handshake = Arc::new(Interruptible::default());
-        if let (Some(stdout), Some(pid)) = (child.stdout.take(), child.id()) {
-            tokio::spawn(follow_progress(
-                stdout,
-                Arc::clone(&progress),
-                process as usize,
-                (pid, Arc::clone(&handshake)),
-            ));
-        }
+        let (Some(stdout), Some(pid)) = (child.stdout.take(), child.id()) else {
+            bail!("child process {process} ended as it started");
+        };
+        let handshake = Arc::new(Interruptible::new(Signalable::open(pid)));
+        tokio::spawn(follow_progress(
+            stdout,
+            Arc::clone(&progress),
+            process as usize,
+            Arc::clone(&handshake),
+        ));
         handshakes.push(handshake);
         outs.push(out.clone());
         children.push((child, out));
@@ -193,12 +245,9 @@ async fn wait_for_children(
     handshakes: Vec<Arc<Interruptible>>,
     console: &Console,
 ) -> anyhow::Result<()> {
-    let pids: Vec<Option<u32>> = children.iter().map(|(c, _)| c.id()).collect();
     let interrupt_all = || {
-        for (pid, handshake) in pids.iter().zip(&handshakes) {
-            if let Some(pid) = pid {
-                handshake.interrupt(*pid);
-            }
+        for handshake in &handshakes {
+            handshake.interrupt();
         }
     };
     let mut interrupts = crate::interrupts::subscribe();
@@ -237,24 +286,17 @@ async fn follow_progress(
     stdout: ChildStdout,
     progress: Arc<Mutex<Vec<Progress>>>,
     process: usize,
-    (pid, handshake): (u32, Arc<Interruptible>),
+    handshake: Arc<Interruptible>,
 ) {
     let mut lines = BufReader::new(stdout).lines();
     while let Ok(Some(line)) = lines.next_line().await {
         if line == READY {
-            handshake.ready(pid);
+            handshake.ready();
             continue;
         }
         if let Ok(latest) = serde_json::from_str::<Progress>(&line) {
             progress.lock().expect("progress")[process] = latest;
         }
-    }
-}
-
-fn interrupt(pid: u32) {
-    // SAFETY: kill(2) takes any pid and signal; the worst outcome is an error return.
-    unsafe {
-        libc::kill(pid as libc::pid_t, libc::SIGINT);
     }
 }
 
