@@ -160,6 +160,27 @@ fn failing_teardowns_are_reported_not_fatal() {
 }
 
 #[test]
+fn a_broken_event_hook_fails_the_run_once() {
+    let server = Server::start();
+    let run = lifecycle(
+        &server,
+        &["-s", "second", "-r", "3", "--env", "FAIL=events"],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let scenarios = &run.json()["scenarios"];
+    assert_eq!(count(&scenarios["ok"]), 0, "{scenarios}");
+    assert_eq!(count(&scenarios["failed"]), 3, "{scenarios}");
+    let by_name = scenarios["by_name"].as_object().expect("by_name");
+    assert_eq!(
+        by_name.keys().collect::<Vec<_>>(),
+        ["second"],
+        "no (events) runs"
+    );
+    let failures = by_name["second"]["failures"].to_string();
+    assert!(failures.contains("the event hook broke"), "{failures}");
+}
+
+#[test]
 fn runs_in_flight_finish_at_the_deadline_unless_forced() {
     let server = Server::start();
     let graceful = lifecycle(&server, &["-s", "slow", "-w", "2", "-d", "1"]);

@@ -194,12 +194,20 @@ async fn run_scenarios(
                 Some(message)
             }
         };
+        instance.scenario_ended(name, failure.clone());
+        // A hook that breaks on the run's events fails that run (once: the
+        // run is counted after its events, as ok or failed, never both).
+        let delivered = instance.deliver_events().await;
+        let failure = match &delivered {
+            Err(error) if failure.is_none() => {
+                let message = report_broken(worker_id, shared, "(events)", error);
+                Some(format!("the event hook broke: {message}"))
+            }
+            _ => failure,
+        };
         recorder.scenario(name, failure.as_deref(), elapsed);
         apply_stop_rules(shared);
-        instance.scenario_ended(name, failure);
-        if let Err(error) = instance.deliver_events().await {
-            let message = report_broken(worker_id, shared, "(events)", &error);
-            recorder.scenario("(events)", Some(&message), Duration::ZERO);
+        if delivered.is_err() {
             instance = replace(worker_id, shared, instance).await?;
         }
         let delay = shared.delays[index];

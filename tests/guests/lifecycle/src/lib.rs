@@ -85,6 +85,9 @@ mod lifecycle {
         scenario_failure
     )]
     fn on_event(event: &Event) {
+        if molotov::env("FAIL").as_deref() == Some("events") {
+            panic!("the hook broke on purpose");
+        }
         let line = match event {
             Event::SendingRequest(e) => {
                 format!(
