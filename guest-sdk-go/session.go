@@ -101,8 +101,14 @@ func (s *Session) Send(req Request) (*Response, error) {
 	return response, nil
 }
 
-// SetHeader sets (or with an empty value removes) a default header.
-func (s *Session) SetHeader(name, value string) { s.host.SetHeader(name, value) }
+// SetHeader sets (or with an empty value removes) a default header; an
+// invalid one, or one the client writes itself (content-length, …), is an error.
+func (s *Session) SetHeader(name, value string) error {
+	if outcome := s.host.SetHeader(name, value); outcome.IsErr() {
+		return fmt.Errorf("set header %q: %w", name, httpError(outcome.Err()))
+	}
+	return nil
+}
 
 // Cookies are the cookies the session would send to url.
 func (s *Session) Cookies(url string) map[string]string {

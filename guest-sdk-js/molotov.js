@@ -9,10 +9,10 @@
 // A scenario that throws (a failed check included) is a failed run with the
 // error's message. Module-level code runs when the component is built: read
 // env() and variables inside scenarios and fixtures.
-import * as ctx from "molotov:scenario/context@0.2.0";
-import * as logging from "molotov:scenario/log@0.2.0";
-import * as metrics from "molotov:scenario/metrics@0.2.0";
-import * as vars from "molotov:scenario/vars@0.2.0";
+import * as ctx from "molotov:scenario/context@0.3.0";
+import * as logging from "molotov:scenario/log@0.3.0";
+import * as metrics from "molotov:scenario/metrics@0.3.0";
+import * as vars from "molotov:scenario/vars@0.3.0";
 
 const registry = { scenarios: new Map(), list: null, fixtures: {}, events: [], onEvent: null };
 
@@ -156,7 +156,11 @@ export class Session {
     return this.request({ ...options, method: "DELETE", url });
   }
   setHeader(name, value) {
-    this.#host.setHeader(name, value);
+    try {
+      this.#host.setHeader(name, value);
+    } catch (e) {
+      throw new HttpError(e.payload ?? e);
+    }
   }
   /** The cookies the session would send to `url`, as an object. */
   cookies(url) {

@@ -195,7 +195,10 @@ class Session:
         return self.request("DELETE", url, **kw)
 
     def set_header(self, name: str, value: str) -> None:
-        self._host.set_header(name, value)
+        try:
+            self._host.set_header(name, value)
+        except Err as e:
+            raise _http_error(e.value) from None
 
     def cookies(self, url: str) -> Dict[str, str]:
         return dict(self._host.cookies(url))

@@ -66,8 +66,9 @@ impl<'a> Session<'a> {
     }
 
     /// Sets a default header for every later request of this session.
-    pub fn set_header(&self, name: &str, value: &str) {
-        self.0.set_header(name, value)
+    pub fn set_header(&self, name: &str, value: &str) -> Result<()> {
+        (self.0.set_header(name, value))
+            .map_err(|e| Error::msg(format!("set_header {name:?}: {}", what(&e))))
     }
 
     /// The cookies this session holds for `url`.
@@ -77,7 +78,12 @@ impl<'a> Session<'a> {
 }
 
 fn describe(error: &HttpError, method: &str, url: &str) -> String {
-    let what = match error {
+    format!("{method} {url}: {}", what(error))
+}
+
+/// What went wrong, in words.
+fn what(error: &HttpError) -> String {
+    match error {
         HttpError::InvalidUrl(m) => format!("invalid URL: {m}"),
         HttpError::HostNotAllowed(h) => format!("host not allowed: {h}"),
         HttpError::InvalidRequest(m) => format!("invalid request: {m}"),
@@ -85,8 +91,7 @@ fn describe(error: &HttpError, method: &str, url: &str) -> String {
         HttpError::Timeout => "timed out".to_string(),
         HttpError::TooManyRedirects => "too many redirects".to_string(),
         HttpError::Protocol(m) => format!("protocol error: {m}"),
-    };
-    format!("{method} {url}: {what}")
+    }
 }
 
 /// A request under construction.

@@ -277,6 +277,18 @@ fn a_trapping_guest_fails_its_run_and_gets_a_fresh_instance() {
 }
 
 #[test]
+fn a_header_the_session_refuses_is_an_error_the_scenario_sees() {
+    let run = run(&guests().suite, &["-s", "bad_headers", "-r", "1"]);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let failures = run.json()["scenarios"]["by_name"]["bad_headers"]["failures"].to_string();
+    assert!(
+        failures.contains(r#"set_header \"Content-Length\": invalid request"#),
+        "{failures}"
+    );
+    assert!(failures.contains("the client's to write"), "{failures}");
+}
+
+#[test]
 fn shared_variables_past_their_budget_fail_the_run_not_the_host() {
     let run = run(
         &guests().suite,

@@ -64,10 +64,9 @@ impl http::HostSession for WorkerState {
         _session: Resource<SessionHandle>,
         name: String,
         value: String,
-    ) -> Result<()> {
-        // An invalid header is ignored here and reported when a request uses it.
-        let _ = self.session.lock().await.set_header(&name, &value);
-        Ok(())
+    ) -> Result<std::result::Result<(), HttpError>> {
+        let set = self.session.lock().await.set_header(&name, &value);
+        Ok(set.map_err(|error| HttpError::from(&error)))
     }
 
     async fn cookies(

@@ -31,7 +31,7 @@ mod lifecycle {
     #[setup_session]
     fn setup_session(_worker_id: u32, s: &Session) -> Result {
         if molotov::env("CHECK_SESSION").is_some() {
-            s.set_header("x-kept", "yes");
+            s.set_header("x-kept", "yes")?;
         }
         fixture("setup-session")
     }

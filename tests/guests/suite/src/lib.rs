@@ -125,6 +125,14 @@ mod suite {
         Ok(())
     }
 
+    /// Sets headers the session must refuse.
+    #[scenario(weight = 0)]
+    fn bad_headers(s: &Session) -> Result {
+        ensure!(s.set_header("x-bad", "a\r\nb").is_err(), "CR LF accepted");
+        s.set_header("Content-Length", "0")?;
+        Ok(())
+    }
+
     /// Shares a new 1 MiB variable at every run.
     #[scenario(weight = 0)]
     fn fill_vars(_s: &Session) -> Result {
