@@ -159,6 +159,38 @@ fn failing_teardowns_are_reported_not_fatal() {
     assert_eq!(steps(&run, "global").last(), Some(&"global-teardown"));
 }
 
+/// A hook that sleeps (on the runs' events and on current-workers) holds
+/// up neither `-d` nor `--graceful-stop`.
+#[test]
+fn a_sleeping_event_hook_cannot_outlast_the_graceful_stop() {
+    let server = Server::start();
+    let run = lifecycle(
+        &server,
+        &[
+            "-s",
+            "second",
+            "-d",
+            "1.5",
+            "--graceful-stop",
+            "0.5",
+            "--env",
+            "FAIL=slow-hook",
+        ],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    assert!(
+        json["duration_s"].as_f64().expect("duration") < 5.0,
+        "{json}"
+    );
+    assert_eq!(json["stopped_by"], "duration");
+    assert!(
+        run.stderr.contains("current-workers: took over 1s"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn a_broken_event_hook_fails_the_run_once() {
     let server = Server::start();

@@ -44,7 +44,7 @@ pub struct RunFlags {
     #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub processes: u32,
 
-    /// Run for this many seconds (a run in progress finishes).
+    /// Run for this many seconds (runs in progress get `--graceful-stop`).
     #[arg(short, long, value_parser = seconds)]
     pub duration: Option<Duration>,
 

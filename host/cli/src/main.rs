@@ -102,6 +102,7 @@ fn run(runtime: &tokio::runtime::Runtime, args: RunFlags, argv: &[OsString]) -> 
 }
 
 fn cannot_run(error: &anyhow::Error) -> ExitCode {
-    eprintln!("error: {error:#}");
+    // Guest text can reach it (a failed global-setup, a trap in describe).
+    eprintln!("error: {}", terminal_safe(&format!("{error:#}")));
     ExitCode::from(EXIT_CANNOT_RUN)
 }

@@ -62,11 +62,19 @@ impl HttpClient {
         observer: &impl Observer,
     ) -> Result<Response, Error> {
         let timeout = req.timeout.or(session.timeout).unwrap_or(self.timeout);
-        let (mut url, mut default_name) = self.resolve_cached(session, req).inspect_err(|e| {
-            observer.hop(req.url, None, HopOutcome::of_error(e), Duration::ZERO)
+        // Refused before any hop: counted as an error of the request all the same.
+        let refused = |error: Error| {
+            let name = req.name.unwrap_or(req.url);
+            observer.hop(name, None, HopOutcome::of_error(&error), Duration::ZERO);
+            error
+        };
+        let (mut url, mut default_name) = self.resolve_cached(session, req).map_err(refused)?;
+        let mut method = Method::from_bytes(req.method.as_bytes()).map_err(|_| {
+            refused(Error::InvalidRequest(format!(
+                "invalid method {:?}",
+                req.method
+            )))
         })?;
-        let mut method = Method::from_bytes(req.method.as_bytes())
-            .map_err(|_| Error::InvalidRequest(format!("invalid method {:?}", req.method)))?;
         let mut body = req.body.map(Bytes::copy_from_slice);
         // Cleared for good once a redirect leaves the first request's origin.
         let mut credentials = true;
@@ -114,9 +122,10 @@ impl HttpClient {
                 _ => redirect_target(&head, &url),
             };
             let too_many = matches!(next, Ok(Some(_))) && hop == session.max_redirects;
-            let outcome = match too_many {
-                true => HopOutcome::of_error(&Error::TooManyRedirects),
-                false => HopOutcome::Status(head.status.as_u16()),
+            let outcome = match &next {
+                Err(error) => HopOutcome::of_error(error),
+                Ok(Some(_)) if too_many => HopOutcome::of_error(&Error::TooManyRedirects),
+                Ok(_) => HopOutcome::Status(head.status.as_u16()),
             };
             observer.hop(name, wire, outcome, elapsed);
             session.store_cookies(&head.headers, &url);

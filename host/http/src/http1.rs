@@ -220,6 +220,9 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
         loop {
             let size = loop {
                 match httparse::parse_chunk_size(&self.buffer) {
+                    Ok(httparse::Status::Complete((used, _))) if used > MAX_HEAD_BYTES => {
+                        return Err(protocol("chunk size line too long"));
+                    }
                     Ok(httparse::Status::Complete((used, size))) => {
                         self.buffer.advance(used);
                         break usize::try_from(size)
@@ -337,6 +340,9 @@ fn parse_head(buffer: &mut BytesMut, method: &Method) -> Result<Option<Head>, At
         &mut headers,
     );
     let length = match parsed {
+        Ok(httparse::Status::Complete(length)) if length > MAX_HEAD_BYTES => {
+            return Err(protocol("response head too large"));
+        }
         Ok(httparse::Status::Complete(length)) => length,
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(error) => return Err(protocol(format!("invalid response head: {error}"))),

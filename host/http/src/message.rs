@@ -88,8 +88,8 @@ impl HopOutcome {
 /// Sees every hop of every request: a redirect is a hop of its own.
 pub trait Observer {
     /// One hop under the request's `name`. `wire` is the method and URL it
-    /// went to, `None` for a request refused before any hop (a bad URL, too
-    /// many redirects).
+    /// went to, `None` for a request refused before any hop (a bad URL or
+    /// method).
     fn hop(
         &self,
         name: &str,

@@ -353,7 +353,9 @@ async fn a_redirect_out_of_http_is_an_invalid_url() {
     let (client, hops) = (client(&target, &[]), Hops::default());
     let outcome = client.send(&mut Session::default(), &get("/"), &hops).await;
     assert!(matches!(outcome.err(), Some(Error::InvalidUrl(m)) if m.contains("ftp://")));
-    assert_eq!(hops.taken().len(), 1, "the 301 only");
+    let hops = hops.taken();
+    assert_eq!(hops.len(), 1, "the 301 only: {hops:?}");
+    assert_eq!(hops[0].2, HopOutcome::Failed("invalid-url"));
     assert_eq!(connections.lock().unwrap().len(), 1);
 }
 

@@ -8,6 +8,21 @@ use std::sync::RwLock;
 /// Where the names past the limit are counted.
 pub const OTHER: &str = "(other)";
 
+/// The longest name kept, in bytes; a longer one is cut (at a character).
+pub const MAX_NAME_BYTES: usize = 1024;
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+pub fn cut(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// The distinct names admitted so far, up to a limit, for every shard.
 pub struct NameBudget {
     limit: usize,

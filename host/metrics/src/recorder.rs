@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::histogram::{self, add, record};
-use crate::names::{NameBudget, OTHER};
+use crate::names::{MAX_NAME_BYTES, NameBudget, OTHER, cut};
 use crate::statsd::Statsd;
 use crate::tally::{RequestOutcome, RequestStats, Tally, count_failure};
 
@@ -153,6 +153,7 @@ impl Recorder {
     }
 
     pub fn request(&self, name: &str, outcome: RequestOutcome, elapsed: Duration) {
+        let name = cut(name, MAX_NAME_BYTES);
         let micros = elapsed.as_micros() as u64;
         let failed = matches!(outcome, RequestOutcome::Error(_));
         self.metrics.live.requests.fetch_add(1, Ordering::Relaxed);
@@ -248,6 +249,7 @@ impl Recorder {
     }
 
     pub fn custom_counter(&self, name: &str, delta: i64) {
+        let name = cut(name, MAX_NAME_BYTES);
         if let Some(statsd) = &self.metrics.statsd {
             statsd.counter(name, delta);
         }
@@ -264,6 +266,7 @@ impl Recorder {
     }
 
     pub fn custom_timing(&self, name: &str, micros: u64) {
+        let name = cut(name, MAX_NAME_BYTES);
         if let Some(statsd) = &self.metrics.statsd {
             statsd.timing(name, micros);
         }
@@ -325,6 +328,26 @@ mod tests {
         assert_eq!(tally.counters.len(), 3);
         assert_eq!(tally.counters["cart-0"], i64::MAX, "saturates, never wraps");
         assert_eq!(tally.warnings.len(), 2, "{:?}", tally.warnings);
+    }
+
+    /// A guest cannot make one name or message hold megabytes.
+    #[test]
+    fn long_names_and_messages_are_cut_at_a_character() {
+        let metrics = Metrics::new(1, None, LIMITS);
+        let recorder = metrics.recorder(0);
+        let long = "é".repeat(1 << 20);
+        recorder.request(&long, RequestOutcome::Status(200), Duration::ZERO);
+        recorder.custom_counter(&long, 1);
+        recorder.scenario("s", Some(&long), Duration::ZERO);
+        let tally = metrics.snapshot();
+        let name = tally.requests.keys().next().expect("one name");
+        assert_eq!(name.len(), MAX_NAME_BYTES);
+        assert_eq!(
+            tally.counters.keys().next().expect("one").len(),
+            MAX_NAME_BYTES
+        );
+        let message = tally.scenarios["s"].failures.keys().next().expect("one");
+        assert!(message.len() <= 2048 && message.starts_with('é'));
     }
 
     /// Histograms start small and must grow to every value recorded, in

@@ -6,12 +6,13 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::histogram::{self, add};
+use crate::names::cut;
 
 /// How a request ended.
 #[derive(Debug, Clone, Copy)]
 pub enum RequestOutcome {
     Status(u16),
-    /// An error kind, as named by `session::error_kind`.
+    /// An error kind, as `molotov_http::Error::kind` names it.
     Error(&'static str),
 }
 
@@ -22,6 +23,8 @@ pub type ByName<V> = HashMap<String, V, foldhash::fast::RandomState>;
 /// Distinct failure messages kept per scenario; the rest are counted together.
 const MAX_FAILURE_MESSAGES: usize = 50;
 const OTHER_FAILURES: &str = "(other messages)";
+/// The longest failure message kept, in bytes; a longer one is cut.
+const MAX_MESSAGE_BYTES: usize = 2048;
 
 /// Requests under one name (`METHOD /path` by default).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -141,6 +144,7 @@ impl Tally {
 }
 
 pub fn count_failure(failures: &mut BTreeMap<String, u64>, message: &str, count: u64) {
+    let message = cut(message, MAX_MESSAGE_BYTES);
     if failures.len() < MAX_FAILURE_MESSAGES || failures.contains_key(message) {
         *failures.entry(message.to_string()).or_default() += count;
     } else {

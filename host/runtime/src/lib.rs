@@ -1,9 +1,10 @@
 //! molotov's sandbox: the wasmtime engine, the compile cache, one instance
 //! per worker with its limits, and the imports a scenario gets.
 //!
-//! `bindings` holds the types generated from `wit/`; `imports/` is the one
-//! place that converts them to and from the domain types of `molotov-http`,
-//! `molotov-metrics` and [`contract`]. Callers (the CLI) see no WIT type.
+//! `bindings` holds the types generated from `wit/`, private to the crate;
+//! `imports/`, `link.rs`, `guest_http.rs` and `contract.rs` are the only
+//! places that convert them to and from the domain types of `molotov-http`,
+//! `molotov-metrics` and `contract`. Callers (the CLI) see no WIT type.
 
 mod bindings;
 mod cache;

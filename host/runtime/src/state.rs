@@ -90,14 +90,16 @@ impl MemoryBudget {
 impl ResourceLimiter for MemoryBudget {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _max: Option<usize>,
     ) -> Result<bool> {
-        if desired + self.held_bytes > self.limit_bytes {
+        // An instance may have several memories: this one grows by the difference.
+        let linear = self.linear_bytes - current.min(self.linear_bytes) + desired;
+        if linear + self.held_bytes > self.limit_bytes {
             return Err(self.exceeded().into());
         }
-        self.linear_bytes = desired;
+        self.linear_bytes = linear;
         Ok(true)
     }
 

@@ -6,6 +6,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use std::sync::Arc;
+
+use molotov_http::SharedSession;
+use molotov_runtime::{GLOBAL_WORKER, Instance};
+
 use super::shared::Shared;
 use super::sizing::{self, Sizing};
 use molotov_metrics::{SizingReport, StopReason};
@@ -47,11 +52,7 @@ pub async fn watch_run(
             _ = done.wait_for(|done| *done) => break,
             _ = progress.tick() => console.progress(&shared.context.metrics.progress(), started.elapsed(), planned),
             _ = current_workers.tick(), if wants_workers => {
-                let workers = live.workers.load(Ordering::Relaxed) as u32;
-                let mut global = shared.global.lock().await;
-                if let Err(error) = global.current_workers(workers).await {
-                    shared.console.note(&format!("the event hook failed on current-workers: {error}"));
-                }
+                tell_current_workers(shared, live.workers.load(Ordering::Relaxed) as u32).await;
             }
             _ = sizing_check.tick(), if sizing.is_some() => {
                 let sizing = sizing.as_mut().expect("checked by the guard");
@@ -81,6 +82,33 @@ pub async fn watch_run(
         }
     }
     sizing.map(|s| s.report())
+}
+
+/// Tells the global instance's hook the worker count, within one period: a
+/// hook that breaks or takes longer (it may `sleep`) would hold up the
+/// deadline and the stop. Its instance is then replaced and the run goes on.
+async fn tell_current_workers(shared: &Shared, workers: u32) {
+    let mut global = shared.global.lock().await;
+    let told = tokio::time::timeout(CURRENT_WORKERS_EVERY, global.current_workers(workers)).await;
+    let problem = match told {
+        Ok(Ok(())) => return,
+        Ok(Err(error)) => error.to_string(),
+        Err(_) => format!("took over {}s", CURRENT_WORKERS_EVERY.as_secs()),
+    };
+    let console = &shared.console;
+    console.note(&format!(
+        "the event hook failed on current-workers: {problem}"
+    ));
+    // Its call did not return normally: the instance cannot be entered again.
+    let context = Arc::clone(&shared.context);
+    let session = SharedSession::default();
+    match Instance::new(&shared.loaded, context, GLOBAL_WORKER, session).await {
+        Ok(mut fresh) => {
+            fresh.subscribe(&shared.description);
+            *global = fresh;
+        }
+        Err(error) => console.note(&format!("cannot replace the global instance: {error}")),
+    }
 }
 
 /// Waits for every worker. Ctrl+C stops gracefully, a second one cancels the

@@ -140,7 +140,17 @@ async fn run_scenarios(
             Pick::Scenario(index) => index,
             Pick::Done => break,
             Pick::AskComponent => {
-                let picked = match instance.pick(worker_id, step + 1).await {
+                // Raced against a cancel, as runs are: a picker that sleeps
+                // must not outlast `--graceful-stop`.
+                let picked = tokio::select! {
+                    biased;
+                    picked = instance.pick(worker_id, step + 1) => Some(picked),
+                    _ = &mut cancel => None,
+                };
+                let Some(picked) = picked else {
+                    return replace(worker_id, shared, instance).await;
+                };
+                let picked = match picked {
                     Ok(name) => shared.description.index_of(&name).ok_or_else(|| {
                         let message = format!("picked {name:?}, which is not a scenario");
                         let console = &shared.console;
@@ -197,7 +207,15 @@ async fn run_scenarios(
         instance.scenario_ended(name, failure.clone());
         // A hook that breaks on the run's events fails that run (once: the
         // run is counted after its events, as ok or failed, never both).
-        let delivered = instance.deliver_events().await;
+        let delivered = tokio::select! {
+            biased;
+            delivered = instance.deliver_events() => Some(delivered),
+            _ = &mut cancel => None,
+        };
+        let Some(delivered) = delivered else {
+            recorder.scenario(name, failure.as_deref(), elapsed);
+            return replace(worker_id, shared, instance).await;
+        };
         let failure = match &delivered {
             Err(error) if failure.is_none() => {
                 let message = report_broken(worker_id, shared, "(events)", error);

@@ -85,8 +85,10 @@ mod lifecycle {
         scenario_failure
     )]
     fn on_event(event: &Event) {
-        if molotov::env("FAIL").as_deref() == Some("events") {
-            panic!("the hook broke on purpose");
+        match molotov::env("FAIL").as_deref() {
+            Some("events") => panic!("the hook broke on purpose"),
+            Some("slow-hook") => molotov::sleep(60_000),
+            _ => {}
         }
         let line = match event {
             Event::SendingRequest(e) => {
