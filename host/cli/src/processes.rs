@@ -67,12 +67,15 @@ impl Interruptible {
         }
     }
 
-    /// Interrupts the child now if it is ready, else once it is.
+    /// Interrupts the child now if it is ready, else once it is (an
+    /// interrupt already pending is not sent twice: before it is ready, the
+    /// signal would kill it).
     fn interrupt(&self) {
-        match (self.state).compare_exchange(STARTING, PENDING, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => {}
-            Err(_) => self.child.interrupt(),
+        let state =
+            self.state
+                .compare_exchange(STARTING, PENDING, Ordering::AcqRel, Ordering::Acquire);
+        if state == Err(LISTENING) {
+            self.child.interrupt();
         }
     }
 
