@@ -149,7 +149,7 @@ func (r *Response) ExpectStatus(expected uint16) error {
 }
 
 func httpError(e http.HttpError) error {
-	kinds := []string{"invalid url", "host not allowed", "invalid request", "connect", "timeout", "too many redirects", "protocol"}
+	kinds := []string{"invalid url", "host not allowed", "invalid request", "connect", "timeout", "too many redirects", "protocol", "body too large"}
 	switch e.Tag() {
 	case http.HttpErrorInvalidUrl:
 		return fmt.Errorf("invalid url: %s", e.InvalidUrl())
@@ -161,6 +161,8 @@ func httpError(e http.HttpError) error {
 		return fmt.Errorf("connect: %s", e.Connect())
 	case http.HttpErrorProtocol:
 		return fmt.Errorf("protocol: %s", e.Protocol())
+	case http.HttpErrorBodyTooLarge:
+		return fmt.Errorf("body too large: over %d bytes", e.BodyTooLarge())
 	}
 	return fmt.Errorf("%s", kinds[e.Tag()])
 }

@@ -91,6 +91,9 @@ fn what(error: &HttpError) -> String {
         HttpError::Timeout => "timed out".to_string(),
         HttpError::TooManyRedirects => "too many redirects".to_string(),
         HttpError::Protocol(m) => format!("protocol error: {m}"),
+        HttpError::BodyTooLarge(limit) => {
+            format!("response body over the limit of {limit} bytes")
+        }
     }
 }
 

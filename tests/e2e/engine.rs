@@ -277,6 +277,25 @@ fn a_trapping_guest_fails_its_run_and_gets_a_fresh_instance() {
 }
 
 #[test]
+fn a_body_over_max_body_is_an_error_of_its_own_kind() {
+    let run = run(
+        &guests().suite,
+        &["-s", "large_body", "-r", "1", "--max-body", "1"],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    assert_eq!(
+        count(&json["requests"]["errors_by_kind"]["body-too-large"]),
+        1
+    );
+    let failures = json["scenarios"]["by_name"]["large_body"]["failures"].to_string();
+    assert!(
+        failures.contains("response body over the limit of 1048576 bytes"),
+        "{failures}"
+    );
+}
+
+#[test]
 fn a_header_the_session_refuses_is_an_error_the_scenario_sees() {
     let run = run(&guests().suite, &["-s", "bad_headers", "-r", "1"]);
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);

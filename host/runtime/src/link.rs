@@ -129,8 +129,7 @@ impl From<&molotov_http::Error> for HttpError {
             E::Timeout => Self::Timeout,
             E::TooManyRedirects => Self::TooManyRedirects,
             E::Protocol(message) => Self::Protocol(message),
-            // Not a kind of its own in the contract (yet): the message says it.
-            E::BodyTooLarge { .. } => Self::Protocol(error.to_string()),
+            E::BodyTooLarge { limit } => Self::BodyTooLarge(limit as u64),
         }
     }
 }

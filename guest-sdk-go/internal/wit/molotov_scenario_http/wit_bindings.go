@@ -30,6 +30,9 @@ const (
 	HttpErrorTooManyRedirects uint8 = 5
 	// The connection broke or the peer spoke invalid HTTP.
 	HttpErrorProtocol uint8 = 6
+	// The response's body was larger than the host accepts
+	// (`--max-body`); the limit, in bytes.
+	HttpErrorBodyTooLarge uint8 = 7
 )
 
 // Why a request produced no response. Errors are values: a scenario
@@ -73,6 +76,12 @@ func (self HttpError) Protocol() string {
 	}
 	return self.value.(string)
 }
+func (self HttpError) BodyTooLarge() uint64 {
+	if self.tag != HttpErrorBodyTooLarge {
+		panic("tag mismatch")
+	}
+	return self.value.(uint64)
+}
 
 func MakeHttpErrorInvalidUrl(value string) HttpError {
 	return HttpError{HttpErrorInvalidUrl, value}
@@ -94,6 +103,9 @@ func MakeHttpErrorTooManyRedirects() HttpError {
 }
 func MakeHttpErrorProtocol(value string) HttpError {
 	return HttpError{HttpErrorProtocol, value}
+}
+func MakeHttpErrorBodyTooLarge(value uint64) HttpError {
+	return HttpError{HttpErrorBodyTooLarge, value}
 }
 
 // One request. `url` may be relative: it then resolves against the
@@ -328,7 +340,7 @@ func (self *Session) Send(req Request) witTypes.Result[Reply, HttpError] {
 	pinner := &runtime.Pinner{}
 	defer pinner.Unpin()
 
-	returnArea := uintptr(witRuntime.Allocate(pinner, (6 * 4), 4))
+	returnArea := uintptr(witRuntime.Allocate(pinner, (16 + 4*4), 8))
 	utf8 := unsafe.Pointer(unsafe.StringData((req).Method))
 	pinner.Pin(utf8)
 	utf80 := unsafe.Pointer(unsafe.StringData((req).Url))
@@ -409,39 +421,39 @@ func (self *Session) Send(req Request) witTypes.Result[Reply, HttpError] {
 	switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 0))) {
 	case 0:
 		var option11 witTypes.Option[[]uint8]
-		switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (2 * 4)))) {
+		switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (8 + 1*4)))) {
 		case 0:
 
 			option11 = witTypes.None[[]uint8]()
 		case 1:
-			value := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (3 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (4 * 4))))
+			value := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (8 + 2*4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (8 + 3*4))))
 
 			option11 = witTypes.Some[[]uint8](value)
 		default:
 			panic("unreachable")
 		}
 
-		result17 = witTypes.Ok[Reply, HttpError](Reply{Status: uint16(uint16(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 4)))), Body: option11, Response: ResponseFromOwnHandle(int32(uintptr(*(*int32)(unsafe.Add(unsafe.Pointer(returnArea), (5 * 4))))))})
+		result17 = witTypes.Ok[Reply, HttpError](Reply{Status: uint16(uint16(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 8)))), Body: option11, Response: ResponseFromOwnHandle(int32(uintptr(*(*int32)(unsafe.Add(unsafe.Pointer(returnArea), (8 + 4*4))))))})
 	case 1:
 		var variant HttpError
-		switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 4))) {
+		switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 8))) {
 		case 0:
-			value12 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (3 * 4))))
+			value12 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 16))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (16 + 1*4))))
 
 			variant = MakeHttpErrorInvalidUrl(value12)
 
 		case 1:
-			value13 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (3 * 4))))
+			value13 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 16))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (16 + 1*4))))
 
 			variant = MakeHttpErrorHostNotAllowed(value13)
 
 		case 2:
-			value14 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (3 * 4))))
+			value14 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 16))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (16 + 1*4))))
 
 			variant = MakeHttpErrorInvalidRequest(value14)
 
 		case 3:
-			value15 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (3 * 4))))
+			value15 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 16))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (16 + 1*4))))
 
 			variant = MakeHttpErrorConnect(value15)
 
@@ -454,9 +466,13 @@ func (self *Session) Send(req Request) witTypes.Result[Reply, HttpError] {
 			variant = MakeHttpErrorTooManyRedirects()
 
 		case 6:
-			value16 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (3 * 4))))
+			value16 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 16))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (16 + 1*4))))
 
 			variant = MakeHttpErrorProtocol(value16)
+
+		case 7:
+
+			variant = MakeHttpErrorBodyTooLarge(uint64(*(*int64)(unsafe.Add(unsafe.Pointer(returnArea), 16))))
 
 		default:
 			panic("unreachable")
@@ -478,7 +494,7 @@ func (self *Session) SetHeader(name string, value string) witTypes.Result[witTyp
 	pinner := &runtime.Pinner{}
 	defer pinner.Unpin()
 
-	returnArea := uintptr(witRuntime.Allocate(pinner, (4 * 4), 4))
+	returnArea := uintptr(witRuntime.Allocate(pinner, (16 + 2*4), 8))
 	utf8 := unsafe.Pointer(unsafe.StringData(name))
 	pinner.Pin(utf8)
 	utf80 := unsafe.Pointer(unsafe.StringData(value))
@@ -491,24 +507,24 @@ func (self *Session) SetHeader(name string, value string) witTypes.Result[witTyp
 		result = witTypes.Ok[witTypes.Unit, HttpError](witTypes.Unit{})
 	case 1:
 		var variant HttpError
-		switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 4))) {
+		switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 8))) {
 		case 0:
-			value1 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (3 * 4))))
+			value1 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 16))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (16 + 1*4))))
 
 			variant = MakeHttpErrorInvalidUrl(value1)
 
 		case 1:
-			value2 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (3 * 4))))
+			value2 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 16))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (16 + 1*4))))
 
 			variant = MakeHttpErrorHostNotAllowed(value2)
 
 		case 2:
-			value3 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (3 * 4))))
+			value3 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 16))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (16 + 1*4))))
 
 			variant = MakeHttpErrorInvalidRequest(value3)
 
 		case 3:
-			value4 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (3 * 4))))
+			value4 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 16))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (16 + 1*4))))
 
 			variant = MakeHttpErrorConnect(value4)
 
@@ -521,9 +537,13 @@ func (self *Session) SetHeader(name string, value string) witTypes.Result[witTyp
 			variant = MakeHttpErrorTooManyRedirects()
 
 		case 6:
-			value5 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (3 * 4))))
+			value5 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 16))))), *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), (16 + 1*4))))
 
 			variant = MakeHttpErrorProtocol(value5)
+
+		case 7:
+
+			variant = MakeHttpErrorBodyTooLarge(uint64(*(*int64)(unsafe.Add(unsafe.Pointer(returnArea), 16))))
 
 		default:
 			panic("unreachable")

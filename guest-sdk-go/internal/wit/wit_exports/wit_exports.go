@@ -528,22 +528,22 @@ func wasm_export_molotov_scenario_scenarios_on_events(arg0 uintptr, arg1 uint32)
 				var variant molotov_scenario_http.HttpError
 				switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (32 + 12*4)))) {
 				case 0:
-					value18 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (32 + 13*4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (32 + 14*4))))
+					value18 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 12*4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 13*4))))
 
 					variant = molotov_scenario_http.MakeHttpErrorInvalidUrl(value18)
 
 				case 1:
-					value19 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (32 + 13*4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (32 + 14*4))))
+					value19 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 12*4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 13*4))))
 
 					variant = molotov_scenario_http.MakeHttpErrorHostNotAllowed(value19)
 
 				case 2:
-					value20 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (32 + 13*4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (32 + 14*4))))
+					value20 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 12*4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 13*4))))
 
 					variant = molotov_scenario_http.MakeHttpErrorInvalidRequest(value20)
 
 				case 3:
-					value21 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (32 + 13*4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (32 + 14*4))))
+					value21 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 12*4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 13*4))))
 
 					variant = molotov_scenario_http.MakeHttpErrorConnect(value21)
 
@@ -556,9 +556,13 @@ func wasm_export_molotov_scenario_scenarios_on_events(arg0 uintptr, arg1 uint32)
 					variant = molotov_scenario_http.MakeHttpErrorTooManyRedirects()
 
 				case 6:
-					value22 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (32 + 13*4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (32 + 14*4))))
+					value22 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 12*4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 13*4))))
 
 					variant = molotov_scenario_http.MakeHttpErrorProtocol(value22)
+
+				case 7:
+
+					variant = molotov_scenario_http.MakeHttpErrorBodyTooLarge(uint64(*(*int64)(unsafe.Add(unsafe.Pointer(base), (40 + 12*4)))))
 
 				default:
 					panic("unreachable")

@@ -125,6 +125,13 @@ mod suite {
         Ok(())
     }
 
+    /// Has 2 MiB echoed back.
+    #[scenario(weight = 0)]
+    fn large_body(s: &Session) -> Result {
+        s.post("/echo", vec![b'x'; 2 << 20])?;
+        Ok(())
+    }
+
     /// Sets headers the session must refuse.
     #[scenario(weight = 0)]
     fn bad_headers(s: &Session) -> Result {
