@@ -6,10 +6,12 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Limited};
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
 use molotov_http::Response;
+
+use crate::budget::{HeldBody, MemoryBudget};
 
 use crate::bindings::{EventKinds, Request};
 use crate::link::WorkerLink;
@@ -25,6 +27,9 @@ pub struct GuestHttp {
     /// Made at the guest's first request: most guests never make one, and
     /// the lock would otherwise be taken, in cold memory, at every call.
     waiting: Option<Arc<Mutex<Waiting>>>,
+    /// The instance's memory budget: the bodies this client sends and the
+    /// responses it keeps count against it.
+    budget: Arc<MemoryBudget>,
 }
 
 /// The time the worker had a request of its guest's client in flight: the
@@ -63,11 +68,12 @@ impl Drop for InFlight {
 }
 
 impl GuestHttp {
-    pub fn new(link: Arc<WorkerLink>) -> Self {
+    pub fn new(link: Arc<WorkerLink>, budget: Arc<MemoryBudget>) -> Self {
         Self {
             link,
             events: EventKinds::empty(),
             waiting: None,
+            budget,
         }
     }
 
@@ -101,23 +107,33 @@ impl WasiHttpHooks for GuestHttp {
         let link = self.link();
         let events = self.events;
         let in_flight = InFlight::start(self.waiting.get_or_insert_default());
+        let budget = Arc::clone(&self.budget);
         Box::new(async move {
             let _in_flight = in_flight;
-            let req = into_request(request, options).await?;
+            let req = into_request(request, options, budget.limit_bytes()).await?;
             let response = link.send(req, events).await.map_err(wasi_error)?;
-            let response = into_response(response)?;
+            let response = into_response(response, &budget)?;
             Ok((response, Box::new(async { Ok(()) }) as Sent))
         })
     }
 }
 
-/// The guest's request, body read in full, as a session request.
+/// The guest's request, body read in full (at most `max_body` bytes), as a
+/// session request.
 async fn into_request(
     request: http::Request<WasiBody>,
     options: Option<RequestOptions>,
+    max_body: usize,
 ) -> Result<Request, Error> {
     let (parts, body) = request.into_parts();
-    let body = body.collect().await?.to_bytes();
+    let body = Limited::new(body, max_body)
+        .collect()
+        .await
+        .map_err(|error| match error.downcast::<Error>() {
+            Ok(error) => *error,
+            Err(_) => Error::HttpRequestBodySize(Some(max_body as u64)),
+        })?
+        .to_bytes();
     let headers = parts
         .headers
         .iter()
@@ -142,12 +158,19 @@ async fn into_request(
     })
 }
 
-fn into_response(response: Response) -> Result<http::Response<WasiBody>, Error> {
+/// The session's response as `wasi:http` gives it, its bytes counted against
+/// the instance's budget for as long as the guest keeps its body.
+fn into_response(
+    response: Response,
+    budget: &Arc<MemoryBudget>,
+) -> Result<http::Response<WasiBody>, Error> {
+    let held = response.held_bytes();
     let mut builder = http::Response::builder().status(response.status);
     if let Some(headers) = builder.headers_mut() {
         *headers = response.headers.into_map();
     }
-    let body = Full::new(response.body)
+    let body = HeldBody::hold(response.body, held, budget)
+        .map_err(|e| Error::InternalError(Some(e.to_string())))?
         .map_err(|never| match never {})
         .boxed_unsync();
     builder

@@ -10,10 +10,11 @@ use molotov_metrics::Recorder;
 
 use crate::bindings::exports::molotov::scenario::scenarios::Guest;
 use crate::bindings::{Event, EventKinds, FailureEvent, RunArgs, ScenarioEvent, SessionHandle};
+use crate::budget::MemoryLimitExceeded;
 use crate::contract::Description;
 use crate::engine::Loaded;
 use crate::run::RunContext;
-use crate::state::{MemoryLimitExceeded, WorkerState};
+use crate::state::WorkerState;
 
 /// The worker id that the global fixtures' instance sees.
 pub const GLOBAL_WORKER: u32 = u32::MAX;

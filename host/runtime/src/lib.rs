@@ -7,6 +7,7 @@
 //! `molotov-metrics` and `contract`. Callers (the CLI) see no WIT type.
 
 mod bindings;
+mod budget;
 mod cache;
 mod contract;
 mod engine;
@@ -20,11 +21,11 @@ mod state;
 mod stderr;
 mod vars;
 
+pub use budget::MemoryLimitExceeded;
 pub use cache::default_dir as default_cache_dir;
 pub use contract::{Description, Fixtures, RunArgs, ScenarioInfo};
 pub use engine::{EPOCH_TICK, EngineLimits, LoadError, Loaded, engine, load};
 pub use instance::{GLOBAL_WORKER, GuestError, Instance, SessionFixture};
 pub use output::{LogLevel, Output};
 pub use run::RunContext;
-pub use state::MemoryLimitExceeded;
 pub use vars::{SharedVars, VarsLimitExceeded};

@@ -4,14 +4,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
-use wasmtime::{ResourceLimiter, Result};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use molotov_http::SharedSession;
 use molotov_metrics::Recorder;
 
 use crate::bindings::{Event, EventKinds};
+use crate::budget::{Limiter, MemoryBudget};
 use crate::guest_http::GuestHttp;
 use crate::link::{EventQueue, WorkerLink};
 use crate::run::RunContext;
@@ -47,72 +48,6 @@ impl GuestClock {
     }
 }
 
-/// The guest asked for more memory than `--max-memory` allows.
-#[derive(Debug, thiserror::Error)]
-#[error("guest exceeded its memory limit of {limit_mib} MiB")]
-pub struct MemoryLimitExceeded {
-    pub limit_mib: usize,
-}
-
-/// Caps the memory of each instance, as a typed error rather than a failed
-/// grow: its linear memory and the responses the host holds for it, so that
-/// `--max-memory` bounds what one guest can make the host keep.
-pub(crate) struct MemoryBudget {
-    limit_bytes: usize,
-    /// The guest's linear memory, as last grown.
-    linear_bytes: usize,
-    /// Responses the guest holds handles to.
-    held_bytes: usize,
-}
-
-impl MemoryBudget {
-    fn exceeded(&self) -> MemoryLimitExceeded {
-        MemoryLimitExceeded {
-            limit_mib: self.limit_bytes >> 20,
-        }
-    }
-
-    /// Counts `bytes` more held for the guest, unless that passes the limit.
-    pub fn hold(&mut self, bytes: usize) -> Result<(), MemoryLimitExceeded> {
-        let held = self.held_bytes + bytes;
-        if self.linear_bytes + held > self.limit_bytes {
-            return Err(self.exceeded());
-        }
-        self.held_bytes = held;
-        Ok(())
-    }
-
-    pub fn release(&mut self, bytes: usize) {
-        self.held_bytes = self.held_bytes.saturating_sub(bytes);
-    }
-}
-
-impl ResourceLimiter for MemoryBudget {
-    fn memory_growing(
-        &mut self,
-        current: usize,
-        desired: usize,
-        _max: Option<usize>,
-    ) -> Result<bool> {
-        // An instance may have several memories: this one grows by the difference.
-        let linear = self.linear_bytes - current.min(self.linear_bytes) + desired;
-        if linear + self.held_bytes > self.limit_bytes {
-            return Err(self.exceeded().into());
-        }
-        self.linear_bytes = linear;
-        Ok(true)
-    }
-
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _max: Option<usize>,
-    ) -> Result<bool> {
-        Ok(desired <= 1_000_000)
-    }
-}
-
 /// The data of one worker's store.
 ///
 /// In declared order (`repr(C)`), what every request uses first: with many
@@ -134,7 +69,7 @@ pub struct WorkerState {
     /// with the guest's `wasi:http` client, whose requests finish in tasks.
     pub pending_events: EventQueue,
     pub(crate) recorder: Recorder,
-    pub(crate) limiter: MemoryBudget,
+    pub(crate) limiter: Limiter,
     stderr: StderrTail,
     wasi: WasiCtx,
     http_ctx: wasmtime_wasi_http::WasiHttpCtx,
@@ -147,19 +82,19 @@ impl WorkerState {
         // WASI here is only clocks, random numbers and a captured stderr.
         let wasi = WasiCtxBuilder::new().stderr(stderr.clone()).build();
         let recorder = run.metrics.recorder(worker_id);
-        let limiter = MemoryBudget {
-            limit_bytes: run.max_memory_bytes,
-            linear_bytes: 0,
-            held_bytes: 0,
-        };
+        let budget = MemoryBudget::new(run.max_memory_bytes);
+        let limiter = Limiter(Arc::clone(&budget));
         let pending_events = EventQueue::default();
-        let http = GuestHttp::new(Arc::new(WorkerLink {
-            run: Arc::clone(&run),
-            worker_id,
-            session: Arc::clone(&session),
-            recorder: recorder.clone(),
-            queue: Arc::clone(&pending_events),
-        }));
+        let http = GuestHttp::new(
+            Arc::new(WorkerLink {
+                run: Arc::clone(&run),
+                worker_id,
+                session: Arc::clone(&session),
+                recorder: recorder.clone(),
+                queue: Arc::clone(&pending_events),
+            }),
+            budget,
+        );
         Self {
             run,
             worker_id,

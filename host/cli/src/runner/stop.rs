@@ -26,7 +26,13 @@ pub async fn watch_run(
     mut done: watch::Receiver<bool>,
 ) -> Option<SizingReport> {
     let live = &shared.context.metrics.live;
-    let every = |period| tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    let every = |period| {
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        // A slow tick (a hook that takes its whole period) is not made up
+        // for with a burst of ready ones.
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks
+    };
     let console = &shared.console;
     let mut progress = every(console.update_every(shared.flags.console_update));
     let planned = shared
@@ -39,15 +45,33 @@ pub async fn watch_run(
         .sizing
         .then(|| Sizing::new(shared.flags.sizing_tolerance));
     let wants_workers = shared.description.wants_worker_counts();
-    let mut deadline_passed = false;
-    // At the deadline, when the runs still in flight get cancelled.
+    let mut deadline = shared.deadline;
+    // After the deadline, when the runs still in flight get cancelled.
     let mut grace_ends: Option<Instant> = None;
     loop {
-        let until_deadline = shared
-            .deadline
-            .filter(|_| !deadline_passed)
-            .map(|d| d.saturating_duration_since(Instant::now()));
-        let until_grace_ends = grace_ends.map(|end| end.saturating_duration_since(Instant::now()));
+        // Checked at every turn, not only when their timers win a race with
+        // the other branches (which may keep this loop busy).
+        let now = Instant::now();
+        if deadline.is_some_and(|d| now >= d) {
+            deadline = None;
+            if shared.flags.force_shutdown {
+                shared.stop.cancel(StopReason::Duration);
+            } else {
+                shared.stop.stop(StopReason::Duration);
+                grace_ends = Some(now + shared.flags.graceful_stop);
+            }
+        }
+        if grace_ends.is_some_and(|end| now >= end) {
+            grace_ends = None;
+            console.note(&format!(
+                "cancelling the runs still in flight {}s after the end of -d (--graceful-stop)",
+                shared.flags.graceful_stop.as_secs_f64()
+            ));
+            shared.stop.cancel(StopReason::Duration);
+        }
+        let next_timer = deadline
+            .or(grace_ends)
+            .map(|at| at.saturating_duration_since(now));
         tokio::select! {
             _ = done.wait_for(|done| *done) => break,
             _ = progress.tick() => console.progress(&shared.context.metrics.progress(), started.elapsed(), planned),
@@ -62,23 +86,8 @@ pub async fn watch_run(
                     shared.stop.stop(StopReason::Sizing);
                 }
             }
-            _ = tokio::time::sleep(until_deadline.unwrap_or(Duration::MAX)), if until_deadline.is_some() => {
-                deadline_passed = true;
-                if shared.flags.force_shutdown {
-                    shared.stop.cancel(StopReason::Duration);
-                } else {
-                    shared.stop.stop(StopReason::Duration);
-                    grace_ends = Some(Instant::now() + shared.flags.graceful_stop);
-                }
-            }
-            _ = tokio::time::sleep(until_grace_ends.unwrap_or(Duration::MAX)), if until_grace_ends.is_some() => {
-                grace_ends = None;
-                shared.console.note(&format!(
-                    "cancelling the runs still in flight {:.0}s after the end of -d (--graceful-stop)",
-                    shared.flags.graceful_stop.as_secs_f64()
-                ));
-                shared.stop.cancel(StopReason::Duration);
-            }
+            // Wakes the loop for the deadline or the end of the grace period.
+            _ = tokio::time::sleep(next_timer.unwrap_or(Duration::MAX)), if next_timer.is_some() => {}
         }
     }
     sizing.map(|s| s.report())

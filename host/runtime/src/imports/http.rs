@@ -48,7 +48,7 @@ impl http::HostSession for WorkerState {
         match outcome {
             Ok(response) => {
                 // Over the guest's memory budget: its run fails, not the host.
-                self.limiter.hold(response.held_bytes())?;
+                self.limiter.0.hold(response.held_bytes())?;
                 Ok(Ok(Reply {
                     status: response.status,
                     body: (response.body.len() <= INLINE_BODY_MAX).then(|| response.body.to_vec()),
@@ -105,7 +105,7 @@ impl http::HostResponse for WorkerState {
 
     fn drop(&mut self, response: Resource<Response>) -> Result<()> {
         let response = self.table.delete(response)?;
-        self.limiter.release(response.held_bytes());
+        self.limiter.0.release(response.held_bytes());
         Ok(())
     }
 }
