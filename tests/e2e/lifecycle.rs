@@ -179,10 +179,10 @@ fn a_sleeping_event_hook_cannot_outlast_the_graceful_stop() {
     );
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     let json = run.json();
-    assert!(
-        json["duration_s"].as_f64().expect("duration") < 5.0,
-        "{json}"
-    );
+    // Well under the hook's 60 s sleep: -d, the grace period, and at most a
+    // period of the current-workers hook with its instance's replacement.
+    let duration = json["duration_s"].as_f64().expect("duration");
+    assert!(duration < 10.0, "{json}");
     assert_eq!(json["stopped_by"], "duration");
     assert!(
         run.stderr.contains("current-workers: took over 1s"),
