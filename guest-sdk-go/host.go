@@ -53,3 +53,6 @@ func Incr(name string, delta int64) { metrics.Incr(name, delta) }
 
 // Timing records a duration in microseconds in the custom histogram name.
 func Timing(name string, us uint64) { metrics.Timing(name, us) }
+
+// Gauge sets the custom gauge name (reported as its last, lowest and highest value).
+func Gauge(name string, value float64) { metrics.Gauge(name, value) }

@@ -24,6 +24,8 @@ type Request struct {
 	TimeoutMs uint32
 	// Name is the name the request is reported under (default: METHOD /path).
 	Name string
+	// NoRedirects returns a redirect as the response instead of following it.
+	NoRedirects bool
 }
 
 // Response is a complete response.
@@ -68,7 +70,8 @@ func (s *Session) Delete(url string) (*Response, error) {
 // Send sends a request and waits for the whole response; only this worker waits.
 func (s *Session) Send(req Request) (*Response, error) {
 	wire := http.Request{Method: req.Method, Url: req.URL, Body: witTypes.None[[]uint8](),
-		TimeoutMs: witTypes.None[uint32](), Name: witTypes.None[string]()}
+		TimeoutMs: witTypes.None[uint32](), Name: witTypes.None[string](),
+		MaxRedirects: witTypes.None[uint8]()}
 	for name, value := range req.Headers {
 		wire.Headers = append(wire.Headers, witTypes.Tuple2[string, string]{F0: name, F1: value})
 	}
@@ -80,6 +83,9 @@ func (s *Session) Send(req Request) (*Response, error) {
 	}
 	if req.Name != "" {
 		wire.Name = witTypes.Some(req.Name)
+	}
+	if req.NoRedirects {
+		wire.MaxRedirects = witTypes.Some[uint8](0)
 	}
 	outcome := s.host.Send(wire)
 	if outcome.IsErr() {

@@ -9,10 +9,10 @@
 // A scenario that throws (a failed check included) is a failed run with the
 // error's message. Module-level code runs when the component is built: read
 // env() and variables inside scenarios and fixtures.
-import * as ctx from "molotov:scenario/context@0.3.0";
-import * as logging from "molotov:scenario/log@0.3.0";
-import * as metrics from "molotov:scenario/metrics@0.3.0";
-import * as vars from "molotov:scenario/vars@0.3.0";
+import * as ctx from "molotov:scenario/context@0.4.0";
+import * as logging from "molotov:scenario/log@0.4.0";
+import * as metrics from "molotov:scenario/metrics@0.4.0";
+import * as vars from "molotov:scenario/vars@0.4.0";
 
 const registry = { scenarios: new Map(), list: null, fixtures: {}, events: [], onEvent: null };
 
@@ -128,12 +128,12 @@ export class Session {
   constructor(host) {
     this.#host = host;
   }
-  /** `{ method, url, headers: {name: value}, body, timeoutMs, name }` */
-  request({ method = "GET", url, headers = {}, body, timeoutMs, name }) {
+  /** `{ method, url, headers: {name: value}, body, timeoutMs, name, maxRedirects }` */
+  request({ method = "GET", url, headers = {}, body, timeoutMs, name, maxRedirects }) {
     const bytes = typeof body === "string" ? utf8.encode(body) : body;
     try {
       return new Response(
-        this.#host.send({ method, url, headers: Object.entries(headers), body: bytes, timeoutMs, name }),
+        this.#host.send({ method, url, headers: Object.entries(headers), body: bytes, timeoutMs, name, maxRedirects }),
       );
     } catch (e) {
       throw new HttpError(e.payload ?? e);
@@ -189,6 +189,8 @@ export const log = (level, message) => logging.log(level, String(message));
 export const incr = (name, delta = 1) => metrics.incr(name, BigInt(delta));
 /** Records `us` microseconds in the custom histogram `name`. */
 export const timing = (name, us) => metrics.timing(name, BigInt(Math.round(us)));
+/** Sets a custom gauge (reported as its last, lowest and highest value). */
+export const gauge = (name, value) => metrics.gauge(name, value);
 
 const message = (e) => (e instanceof Error ? e.message || e.name : String(e));
 

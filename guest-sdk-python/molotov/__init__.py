@@ -1,35 +1,45 @@
-"""molotov's Python SDK: Molotov-style decorators for scenarios and fixtures.
+"""molotov's Python SDK: Molotov's scenario API, unchanged.
 
     from molotov import scenario
 
     @scenario(weight=40)
-    def read(session):
-        resp = session.get("/")
-        assert resp.status == 200
+    async def read(session):
+        async with session.get("/") as resp:
+            assert resp.status == 200
+            assert (await resp.json())["result"] == "OK"
 
+Scenarios, fixtures and event handlers may be ``async def`` (as Molotov
+requires) or plain ``def`` (``resp = session.get("/")``, ``resp.json()``).
 The host performs and measures every request; a scenario that raises (a
 failed ``assert`` included) is a failed run with the exception's message.
 Code at module level runs when the component is built, not when it runs:
 read ``env()`` and variables inside scenarios and fixtures.
 """
 
-import json as _json
+import base64 as _base64
+import pickle as _pickle
+import sys as _sys
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
-from componentize_py_types import Err
 from wit_world.imports import context as _context
-from wit_world.imports import http as _http
 from wit_world.imports import log as _log
 from wit_world.imports import metrics as _metrics
 from wit_world.imports import vars as _vars
 
+from ._aio import complete as _complete
+from ._session import (
+    ClientResponseError, Headers, HttpError, Response, Session, Statsd,
+    context_of as _context_of, session_options_headers,
+)
+
 __all__ = [
     "scenario", "global_setup", "setup", "setup_session", "teardown_session",
     "teardown", "global_teardown", "scenario_picker", "events",
-    "Session", "Response", "HttpError",
+    "Session", "Response", "Headers", "HttpError", "ClientResponseError", "Statsd",
+    "get_context", "request", "json_request",
     "env", "worker_id", "step", "args", "sleep", "get_var", "set_var",
-    "print", "log", "incr", "timing",
+    "print", "log", "incr", "timing", "gauge",
 ]
 
 EVENT_KINDS = (
@@ -40,9 +50,11 @@ EVENT_KINDS = (
 
 @dataclass
 class _Registry:
-    scenarios: Dict[str, Tuple[int, int, Callable]] = field(default_factory=dict)
+    # name -> (weight, delay in ms, function, delay in seconds)
+    scenarios: Dict[str, Tuple[int, int, Callable, float]] = field(default_factory=dict)
     fixtures: Dict[str, Callable] = field(default_factory=dict)
-    events: Tuple[str, ...] = ()
+    # Event handlers, each with the kinds it receives.
+    handlers: List[Tuple[Tuple[str, ...], Callable]] = field(default_factory=list)
     # The scenarios' functions in describe()'s order (the host runs one by
     # its index), made at the first run.
     in_order: Optional[List[Callable]] = None
@@ -52,10 +64,11 @@ _registry = _Registry()
 
 
 def scenario(weight: int = 1, delay: float = 0.0, name: Optional[str] = None):
-    """Registers ``fn(session)`` as a scenario picked with ``weight``;
-    ``delay`` (seconds) pauses the worker after each run."""
+    """Registers ``[async] fn(session)`` as a scenario picked with ``weight``
+    (0: only a picker runs it); ``delay`` (seconds) pauses the worker after
+    each run."""
     def register(fn):
-        _registry.scenarios[name or fn.__name__] = (weight, int(delay * 1000), fn)
+        _registry.scenarios[name or fn.__name__] = (weight, int(delay * 1000), fn, delay)
         _registry.in_order = None
         return fn
     return register
@@ -64,11 +77,13 @@ def scenario(weight: int = 1, delay: float = 0.0, name: Optional[str] = None):
 def _fixture(kind: str):
     def decorator():
         def register(fn):
+            if kind in _registry.fixtures:
+                raise ValueError(f"You can't have two {kind!r} functions")
             _registry.fixtures[kind] = fn
             return fn
         return register
     decorator.__name__ = kind
-    decorator.__doc__ = f"Registers the {kind.replace('_', '-')} fixture."
+    decorator.__doc__ = f"Registers the {kind.replace('_', '-')} fixture (def or async def)."
     return decorator
 
 
@@ -82,126 +97,38 @@ scenario_picker = _fixture("picker")        # fn(worker_id, step) -> name
 
 
 def events(*kinds: str):
-    """Registers ``fn(event, **info)`` for the named event kinds (all when
-    none are named), as Molotov calls its event hooks."""
+    """Registers ``[async] fn(event, **info)`` for the named event kinds (all
+    when none are named, as Molotov's ``@events()``); several may coexist."""
     unknown = [k for k in kinds if k not in EVENT_KINDS]
     if unknown:
         raise ValueError(f"unknown event kinds {unknown}; known: {EVENT_KINDS}")
 
     def register(fn):
-        _registry.fixtures["events"] = fn
-        _registry.events = kinds or EVENT_KINDS
+        _registry.handlers.append((kinds or EVENT_KINDS, fn))
         return fn
     return register
 
 
-class HttpError(Exception):
-    """A request that got no response: ``kind`` is connect, timeout, …"""
-
-    def __init__(self, kind: str, detail: str = ""):
-        super().__init__(f"{kind}: {detail}" if detail else kind)
-        self.kind = kind
-        self.detail = detail
+def get_context(session: Session):
+    """The worker's context: ``worker_id``, ``step``, ``args``, ``statsd``
+    (``None`` without ``--statsd``), and ``attach(name, value)``."""
+    return _context_of(session)
 
 
-def _http_error(error) -> HttpError:
-    kind = type(error).__name__.split("_", 1)[-1]
-    kind = "".join("-" + c.lower() if c.isupper() else c for c in kind).lstrip("-")
-    return HttpError(kind, getattr(error, "value", "") or "")
+def request(endpoint: str, verb: str = "GET", session_options=None, json: bool = False, **options):
+    """A one-off request for fixtures (``global_setup`` included), sent on the
+    instance's session: ``{"content", "status", "headers"}``."""
+    session = Session(None)
+    headers = session_options_headers(session_options or {})
+    headers += list((options.pop("headers", None) or {}).items())
+    resp = session.request(verb, endpoint, headers=headers, **options)
+    content = resp.json() if json else resp.text()
+    return {"content": content, "status": resp.status, "headers": resp.headers}
 
 
-# The host's response handles of the current call, released when it ends.
-_live: List[_http.Response] = []
-
-
-def _release() -> None:
-    while _live:
-        _live.pop().__exit__(None, None, None)
-
-
-class Response:
-    """A complete response, held by the host: each part is copied into the
-    guest only when read. Valid until the scenario (or fixture) returns."""
-
-    def __init__(self, reply: _http.Reply):
-        self._host = reply.response
-        self._body: Optional[bytes] = reply.body
-        self.status = reply.status
-        _live.append(reply.response)
-
-    @property
-    def headers(self) -> List[Tuple[str, str]]:
-        return self._host.headers()
-
-    @property
-    def body(self) -> bytes:
-        if self._body is None:
-            self._body = self._host.body()
-        return self._body
-
-    @property
-    def url(self) -> str:
-        return self._host.url()
-
-    @property
-    def elapsed_us(self) -> int:
-        return self._host.elapsed_us()
-
-    def header(self, name: str) -> Optional[str]:
-        return self._host.header(name)
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", "replace")
-
-    def json(self):
-        return _json.loads(self.body)
-
-
-class Session:
-    """A worker's HTTP session, held by the host: default headers, cookies
-    and timeout persist across the worker's runs."""
-
-    def __init__(self, host: _http.Session):
-        self._host = host
-
-    def request(self, method: str, url: str, *, data=None, json=None,
-                headers: Optional[Dict[str, str]] = None,
-                timeout: Optional[float] = None, name: Optional[str] = None) -> Response:
-        pairs = list((headers or {}).items())
-        body = data.encode() if isinstance(data, str) else data
-        if json is not None:
-            body = _json.dumps(json).encode()
-            pairs.append(("content-type", "application/json"))
-        req = _http.Request(
-            method=method, url=url, headers=pairs, body=body,
-            timeout_ms=None if timeout is None else int(timeout * 1000), name=name,
-        )
-        try:
-            return Response(self._host.send(req))
-        except Err as e:
-            raise _http_error(e.value) from None
-
-    def get(self, url: str, **kw) -> Response:
-        return self.request("GET", url, **kw)
-
-    def post(self, url: str, **kw) -> Response:
-        return self.request("POST", url, **kw)
-
-    def put(self, url: str, **kw) -> Response:
-        return self.request("PUT", url, **kw)
-
-    def delete(self, url: str, **kw) -> Response:
-        return self.request("DELETE", url, **kw)
-
-    def set_header(self, name: str, value: str) -> None:
-        try:
-            self._host.set_header(name, value)
-        except Err as e:
-            raise _http_error(e.value) from None
-
-    def cookies(self, url: str) -> Dict[str, str]:
-        return dict(self._host.cookies(url))
+def json_request(endpoint: str, verb: str = "GET", session_options=None, **options):
+    """Like ``request``, with the content parsed as JSON."""
+    return request(endpoint, verb, session_options, json=True, **options)
 
 
 def env(key: str, default: Optional[str] = None) -> Optional[str]:
@@ -219,26 +146,37 @@ def step() -> int:
 
 
 def args():
-    """The run's settings (workers, duration_s, max_runs, target, single_run)."""
+    """The run's settings (workers, duration_s, max_runs, target, single_run, statsd)."""
     return _context.args()
 
 
 def sleep(seconds: float) -> None:
-    """Suspends this worker (not the others)."""
+    """Suspends this worker (not the others); in ``async def``, ``await
+    asyncio.sleep(seconds)`` does the same."""
     _context.sleep(int(seconds * 1000))
 
 
-def get_var(key: str) -> Optional[str]:
-    """A variable shared by every worker (Molotov's ``get_var``)."""
-    return _vars.get(key)
+def set_var(name: str, value) -> None:
+    """Sets a variable shared by every worker (Molotov's ``set_var``): any
+    value pickle takes, held by the host (each worker has its own memory)."""
+    _vars.set(name, _base64.b64encode(_pickle.dumps(value)).decode())
 
 
-def set_var(key: str, value: str) -> None:
-    _vars.set(key, value)
+def get_var(name: str, factory: Optional[Callable] = None):
+    """A shared variable, or ``None``; when unset and ``factory`` is given,
+    ``factory()`` sets it."""
+    held = _vars.get(name)
+    if held is None:
+        if factory is None:
+            return None
+        value = _complete(factory())
+        set_var(name, value)
+        return value
+    return _pickle.loads(_base64.b64decode(held))
 
 
-def print(message: str) -> None:  # noqa: A001 - Molotov's name
-    _log.print(message)
+def print(message) -> None:  # noqa: A001 - Molotov's name
+    _log.print(str(message))
 
 
 def log(message: str, level: str = "info") -> None:
@@ -253,3 +191,31 @@ def incr(name: str, delta: int = 1) -> None:
 def timing(name: str, us: int) -> None:
     """Records microseconds in the custom histogram ``name``."""
     _metrics.timing(name, us)
+
+
+def gauge(name: str, value: float) -> None:
+    """Sets the custom gauge ``name``."""
+    _metrics.gauge(name, float(value))
+
+
+class _Console:
+    """``sys.stdout``: the builtin ``print`` of a scenario shows on the
+    host's console, a line at a time, as it does under Molotov."""
+
+    def __init__(self):
+        self._line = ""
+
+    def write(self, text: str) -> int:
+        self._line += text
+        *lines, self._line = self._line.split("\n")
+        for line in lines:
+            _log.print(line)
+        return len(text)
+
+    def flush(self) -> None:
+        if self._line:
+            _log.print(self._line)
+            self._line = ""
+
+
+_sys.stdout = _Console()

@@ -1,13 +1,17 @@
 """The component's exports, implemented from what the decorators registered."""
 
+import sys
+from types import SimpleNamespace
 from typing import List
 
 from componentize_py_types import Err
 from wit_world import exports
 from wit_world.exports import scenarios as wit
-from wit_world.imports import http
+from wit_world.imports import context, http
 
-from . import EVENT_KINDS, Session, _registry, _release
+from . import EVENT_KINDS, _registry
+from ._aio import complete
+from ._session import http_error, lend, release, run_args, session_options_headers
 
 _FIXTURE_FLAGS = {
     "global_setup": wit.Fixtures.GLOBAL_SETUP,
@@ -29,6 +33,9 @@ _EVENT_NAMES = {
     wit.Event_ScenarioFailure: "scenario_failure",
 }
 
+# The session options a `setup` fixture may return, as aiohttp names them.
+_SESSION_OPTIONS = {"headers", "timeout", "max_redirects", "auth"}
+
 
 def _message(error: BaseException) -> str:
     text = str(error)
@@ -42,21 +49,67 @@ def _message(error: BaseException) -> str:
 
 
 def _call(fn, *a):
+    """Runs a scenario or fixture to its end (awaited when ``async def``);
+    an exception is the call's error, with its message."""
     try:
-        return fn(*a)
+        return complete(fn(*a))
     except Exception as e:
         raise Err(_message(e))
     finally:
-        _release()
+        release()
+        sys.stdout.flush()
 
 
-def _info(event) -> dict:
+def _session_options(options) -> http.SessionOptions:
+    if not isinstance(options, dict):
+        raise Err(f"setup returned {type(options).__name__}: a dict of session options or None")
+    unsupported = sorted(set(options) - _SESSION_OPTIONS)
+    if unsupported:
+        raise Err(f"setup returned unsupported session options {unsupported}; "
+                  f"supported: {sorted(_SESSION_OPTIONS)}")
+    timeout = getattr(options.get("timeout"), "total", options.get("timeout"))
+    return http.SessionOptions(
+        headers=[(str(k), str(v)) for (k, v) in session_options_headers(options)],
+        timeout_ms=None if timeout is None else int(timeout * 1000),
+        max_redirects=options.get("max_redirects"),
+    )
+
+
+class _Request(SimpleNamespace):
+    """What an event tells of a request (aiohttp's ``ClientRequest`` fields)."""
+
+
+def _request(req) -> _Request:
+    return _Request(method=req.method, url=req.url, headers=dict(req.headers),
+                    body=req.body, name=req.name)
+
+
+def _scenario(name: str) -> dict:
+    weight, _, fn, delay = _registry.scenarios.get(name, (0, 0, None, 0.0))
+    return {"name": name, "weight": weight, "delay": delay, "func": fn, "args": (), "kw": {}}
+
+
+def _payload(event) -> dict:
+    """Molotov's keyword arguments for ``event``."""
     value = event.value
     if isinstance(event, wit.Event_CurrentWorkers):
         return {"workers": value}
+    if isinstance(event, wit.Event_SendingRequest):
+        return {"session": lend(value.worker_id, None), "request": _request(value.request)}
     if isinstance(event, wit.Event_ResponseReceived):
-        return {"worker_id": value.worker_id, "request": value.request, "response": value.outcome}
-    return {k: getattr(value, k) for k in value.__dataclass_fields__}
+        payload = {"session": lend(value.worker_id, None), "request": _request(value.request)}
+        outcome = value.outcome
+        if isinstance(outcome, Err):
+            payload.update(response=None, exception=http_error(outcome.value))
+        else:
+            info = outcome.value
+            payload["response"] = SimpleNamespace(
+                status=info.status, url=info.url, elapsed_us=info.elapsed_us)
+        return payload
+    payload = {"scenario": _scenario(value.scenario), "wid": value.worker_id}
+    if isinstance(event, wit.Event_ScenarioFailure):
+        payload["exception"] = AssertionError(value.message)
+    return payload
 
 
 class Scenarios(exports.Scenarios):
@@ -66,38 +119,43 @@ class Scenarios(exports.Scenarios):
             if name in _registry.fixtures:
                 fixtures |= flag
         kinds = wit.EventKinds(0)
-        for name in _registry.events:
+        for name in {k for (ks, _) in _registry.handlers for k in ks}:
             kinds |= wit.EventKinds[name.upper()]
         infos = [wit.ScenarioInfo(name=n, weight=w, delay_ms=d)
-                 for n, (w, d, _) in _registry.scenarios.items()]
+                 for n, (w, d, _, _) in _registry.scenarios.items()]
         return wit.Description(scenarios=infos, fixtures=fixtures, events=kinds)
 
     def run(self, index: int, session) -> None:
         if _registry.in_order is None:
-            _registry.in_order = [fn for (_, _, fn) in _registry.scenarios.values()]
+            _registry.in_order = [fn for (_, _, fn, _) in _registry.scenarios.values()]
         if index >= len(_registry.in_order):
             raise Err(f"no scenario at index {index}")
-        _call(_registry.in_order[index], Session(session))
+        worker = lend(context.worker_id(), session)
+        try:
+            _call(_registry.in_order[index], worker)
+        finally:
+            worker._host = None
 
     def global_setup(self, args) -> None:
-        _call(_registry.fixtures["global_setup"], args)
+        _call(_registry.fixtures["global_setup"], run_args())
 
     def setup(self, worker_id: int, args):
-        options = _call(_registry.fixtures["setup"], worker_id, args)
-        if options is None:
-            return None
-        timeout = options.get("timeout")
-        return http.SessionOptions(
-            headers=list(options.get("headers", {}).items()),
-            timeout_ms=None if timeout is None else int(timeout * 1000),
-            max_redirects=options.get("max_redirects"),
-        )
+        options = _call(_registry.fixtures["setup"], worker_id, run_args())
+        return None if options is None else _session_options(options)
 
     def setup_session(self, worker_id: int, session) -> None:
-        _call(_registry.fixtures["setup_session"], worker_id, Session(session))
+        self._with_session("setup_session", worker_id, session)
 
     def teardown_session(self, worker_id: int, session) -> None:
-        _call(_registry.fixtures["teardown_session"], worker_id, Session(session))
+        self._with_session("teardown_session", worker_id, session)
+
+    @staticmethod
+    def _with_session(kind: str, worker_id: int, session) -> None:
+        worker = lend(worker_id, session)
+        try:
+            _call(_registry.fixtures[kind], worker_id, worker)
+        finally:
+            worker._host = None
 
     def teardown(self, worker_id: int) -> None:
         _call(_registry.fixtures["teardown"], worker_id)
@@ -106,12 +164,17 @@ class Scenarios(exports.Scenarios):
         _call(_registry.fixtures["global_teardown"])
 
     def pick(self, worker_id: int, step: int) -> str:
-        return _registry.fixtures["picker"](worker_id, step)
+        return complete(_registry.fixtures["picker"](worker_id, step))
 
     def on_events(self, events: List[wit.Event]) -> None:
-        hook = _registry.fixtures["events"]
         for event in events:
-            hook(_EVENT_NAMES[type(event)], **_info(event))
+            name = _EVENT_NAMES[type(event)]
+            payload = None
+            for kinds, handler in _registry.handlers:
+                if name in kinds:
+                    payload = payload or _payload(event)
+                    complete(handler(name, **payload))
+        sys.stdout.flush()
 
 
 assert set(_EVENT_NAMES.values()) == set(EVENT_KINDS)

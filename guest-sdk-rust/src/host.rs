@@ -53,3 +53,8 @@ pub fn incr(name: &str, delta: i64) {
 pub fn timing(name: &str, us: u64) {
     metrics::timing(name, us)
 }
+
+/// Sets a custom gauge (reported as its last, lowest and highest value).
+pub fn gauge(name: &str, value: f64) {
+    metrics::gauge(name, value)
+}

@@ -51,6 +51,7 @@ impl<'a> Session<'a> {
             headers: &headers,
             timeout_ms: request.timeout_ms,
             name: request.name.as_deref(),
+            max_redirects: request.max_redirects,
             ..Request::param(&request.method, &request.url, request.body.as_deref())
         })
     }
@@ -105,6 +106,7 @@ pub struct Request {
     body: Option<Vec<u8>>,
     timeout_ms: Option<u32>,
     name: Option<String>,
+    max_redirects: Option<u8>,
 }
 
 impl Request {
@@ -117,6 +119,7 @@ impl Request {
             body: None,
             timeout_ms: None,
             name: None,
+            max_redirects: None,
         }
     }
 
@@ -144,6 +147,13 @@ impl Request {
         self
     }
 
+    /// Overrides the session's redirect limit for this request (0: a
+    /// redirect is the response).
+    pub fn max_redirects(mut self, max: u8) -> Self {
+        self.max_redirects = Some(max);
+        self
+    }
+
     /// Reports this request under `name` instead of `METHOD /path`.
     pub fn name(mut self, name: &str) -> Self {
         self.name = Some(name.to_string());
@@ -159,6 +169,7 @@ impl Request {
             body,
             timeout_ms: None,
             name: None,
+            max_redirects: None,
         }
     }
 }

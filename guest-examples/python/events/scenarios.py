@@ -1,7 +1,8 @@
-"""The seed's hello world with Molotov's fixtures and an event hook: the hook
-counts every event kind, and teardown reports the counts as custom metrics
-(events.* in the summary and the JSON). The global setup shares a variable
-that every run checks; teardown also reports the worker's steps."""
+"""The seed's hello world with Molotov's fixtures and event handlers: two
+handlers count the events (as Molotov allows several), and teardown reports
+the counts as custom metrics (events.* in the summary and the JSON). The
+global setup shares a variable that every run checks; teardown also reports
+the worker's steps."""
 
 from collections import Counter
 
@@ -18,23 +19,29 @@ def starting(args):
 
 
 @setup()
-def worker_headers(worker_id, args):
+async def worker_headers(worker_id, args):
     # Each worker's requests carry its id.
     return {"headers": {"x-worker": str(worker_id)}}
 
 
-@events("sending_request", "response_received", "scenario_start",
-        "scenario_success", "scenario_failure")
-def count(event, **info):
-    seen[event] += 1
+@events()
+async def count_requests(event, **info):
+    if event in ("sending_request", "response_received"):
+        seen[event] += 1
+
+
+@events()
+async def count_scenarios(event, **info):
+    if event.startswith("scenario_"):
+        seen[event] += 1
 
 
 @scenario()
-def hello(session):
+async def hello(session):
     assert molotov.get_var("run") == "started", "the shared variable is missing"
-    resp = session.get("/")
-    assert resp.status == 200, f"status {resp.status}"
-    assert resp.json()["result"] == "OK", f"unexpected body: {resp.text}"
+    async with session.get("/") as resp:
+        assert resp.status == 200, f"status {resp.status}"
+        assert (await resp.json())["result"] == "OK"
 
 
 @teardown()

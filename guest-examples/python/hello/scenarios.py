@@ -1,4 +1,5 @@
-"""The seed's hello world: one scenario that reads / and checks the answer."""
+"""The seed's hello world: one scenario that reads / and checks the answer,
+written as every Molotov scenario is (``async def``, aiohttp's session)."""
 
 from molotov import env, scenario
 
@@ -10,7 +11,8 @@ def api() -> str:
 
 
 @scenario(weight=100)
-def my_scenario_one(session):
-    resp = session.get(api())
-    assert resp.status == 200, f"status {resp.status}"
-    assert resp.json()["result"] == "OK", f"unexpected body: {resp.text}"
+async def my_scenario_one(session):
+    async with session.get(api()) as resp:
+        assert resp.status == 200, f"status {resp.status}"
+        res = await resp.json()
+        assert res["result"] == "OK", f"unexpected body: {await resp.text()}"

@@ -1,5 +1,7 @@
 """The seed's pair: 90% of reads, 10% of writes."""
 
+import json
+
 from molotov import env, scenario
 
 
@@ -8,13 +10,15 @@ def api() -> str:
 
 
 @scenario(weight=90)
-def my_scenario_one(session):
-    resp = session.get(api())
-    assert resp.status == 200, f"status {resp.status}"
-    assert resp.json()["result"] == "OK", f"unexpected body: {resp.text}"
+async def my_scenario_one(session):
+    async with session.get(api()) as resp:
+        assert resp.status == 200, f"status {resp.status}"
+        res = await resp.json()
+        assert res["result"] == "OK", f"unexpected body: {res}"
 
 
 @scenario(weight=10)
-def scenario_two(session):
-    resp = session.post(api(), json={"OK": 1})
-    assert resp.status == 200, f"status {resp.status}"
+async def scenario_two(session):
+    somedata = json.dumps({"OK": 1})
+    async with session.post(api(), data=somedata) as resp:
+        assert resp.status == 200, f"status {resp.status}"

@@ -81,6 +81,7 @@ impl HttpClient {
         let started = Instant::now();
         let deadline = tokio::time::Instant::from_std(started) + timeout;
         let mut hop: u8 = 0;
+        let max_redirects = req.max_redirects.unwrap_or(session.max_redirects);
         loop {
             if hop > 0 {
                 default_name = name_of(method.as_str(), &url);
@@ -117,11 +118,11 @@ impl HttpClient {
             // With following off (0) a redirect is the answer; past the
             // limit, it is an error, counted on this last hop (the one the
             // server saw), not on a request that never went out.
-            let next = match session.max_redirects {
+            let next = match max_redirects {
                 0 => Ok(None),
                 _ => redirect_target(&head, &url),
             };
-            let too_many = matches!(next, Ok(Some(_))) && hop == session.max_redirects;
+            let too_many = matches!(next, Ok(Some(_))) && hop == max_redirects;
             let outcome = match &next {
                 Err(error) => HopOutcome::of_error(error),
                 Ok(Some(_)) if too_many => HopOutcome::of_error(&Error::TooManyRedirects),
@@ -397,6 +398,7 @@ mod tests {
             body: None,
             timeout: None,
             name: None,
+            max_redirects: None,
         };
         let future = client.send(&mut session, &request, &Unobserved);
         assert!(

@@ -25,6 +25,8 @@ pub struct Request<'a> {
     pub timeout: Option<Duration>,
     /// The name it is reported under; by default `METHOD /path`.
     pub name: Option<&'a str>,
+    /// Overrides the session's redirect limit.
+    pub max_redirects: Option<u8>,
 }
 
 /// A complete response, after redirects.

@@ -128,6 +128,7 @@ fn get(url: &str) -> Request<'_> {
         body: None,
         timeout: None,
         name: None,
+        max_redirects: None,
     }
 }
 
@@ -167,6 +168,13 @@ async fn redirects_are_followed_and_each_hop_is_observed_under_its_own_name() {
             ),
         ]
     );
+    // A request of its own may turn following off: the redirect is the answer.
+    let request = Request {
+        max_redirects: Some(0),
+        ..get("/from")
+    };
+    let response = client.send(&mut session, &request, &hops).await.unwrap();
+    assert_eq!((response.status, response.url.path()), (302, "/from"));
 }
 
 #[tokio::test]

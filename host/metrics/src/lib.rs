@@ -17,4 +17,4 @@ pub use names::OTHER;
 pub use recorder::{Live, Metrics, NameLimits, Progress, Recorder};
 pub use report::{Report, RunFacts, SizingReport, StopReason};
 pub use statsd::Statsd;
-pub use tally::{ByName, RequestOutcome, RequestStats, ScenarioStats, Tally};
+pub use tally::{ByName, Gauge, RequestOutcome, RequestStats, ScenarioStats, Tally};

@@ -13,7 +13,7 @@ use url::Url;
 use crate::histogram::{self, add, record};
 use crate::names::{MAX_NAME_BYTES, NameBudget, OTHER, cut};
 use crate::statsd::Statsd;
-use crate::tally::{RequestOutcome, RequestStats, Tally, count_failure};
+use crate::tally::{Gauge, RequestOutcome, RequestStats, Tally, count_failure};
 
 /// Totals read by the console and by the stop rules (`-x`, `-f`) while the run goes on.
 #[derive(Debug, Default)]
@@ -263,6 +263,34 @@ impl Recorder {
             }
         };
         *counter = counter.saturating_add(delta);
+    }
+
+    pub fn custom_gauge(&self, name: &str, value: f64) {
+        let name = cut(name, MAX_NAME_BYTES);
+        // NaN has no order: it would poison the gauge's range for good.
+        if value.is_nan() {
+            return;
+        }
+        if let Some(statsd) = &self.metrics.statsd {
+            statsd.gauge(name, value);
+        }
+        let set_at_us = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64);
+        let update = Gauge::new(value, set_at_us);
+        let mut tally = self.tally();
+        let tally = &mut *tally;
+        match tally.gauges.get_mut(name) {
+            Some(gauge) => gauge.merge(&update),
+            None => {
+                let name = admitted(&self.metrics.metric_names, name, &mut tally.warnings);
+                tally
+                    .gauges
+                    .entry(name.to_string())
+                    .and_modify(|gauge| gauge.merge(&update))
+                    .or_insert(update);
+            }
+        }
     }
 
     pub fn custom_timing(&self, name: &str, micros: u64) {

@@ -7,7 +7,7 @@ use std::path::Path;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::{Tally, histogram};
+use crate::{Gauge, Tally, histogram};
 
 /// What sizing found, for the summary and the JSON.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -146,6 +146,7 @@ pub struct NamedRequests {
 #[derive(Debug, Serialize)]
 pub struct Custom {
     pub counters: BTreeMap<String, i64>,
+    pub gauges: BTreeMap<String, Gauge>,
     pub timings_ms: BTreeMap<String, Percentiles>,
 }
 
@@ -210,6 +211,7 @@ impl Report {
             latency_histogram: histogram::encode(&latency_us),
             custom: Custom {
                 counters: tally.counters.clone(),
+                gauges: tally.gauges.clone(),
                 timings_ms: tally
                     .timings_us
                     .iter()
@@ -357,6 +359,12 @@ impl Report {
                 .map(|(k, v)| format!("{k}: {v}"))
                 .collect();
             let _ = writeln!(out, "\ncounters: {}", counters.join(" | "));
+        }
+        if !self.custom.gauges.is_empty() {
+            let gauges: Vec<String> = (self.custom.gauges.iter())
+                .map(|(k, g)| format!("{k}: {} ({}..{})", g.last, g.min, g.max))
+                .collect();
+            let _ = writeln!(out, "gauges: {}", gauges.join(" | "));
         }
         for warning in &self.warnings {
             let _ = writeln!(out, "\nwarning: {warning}");

@@ -98,6 +98,14 @@ impl Statsd {
         ));
     }
 
+    pub fn gauge(&self, name: &str, value: f64) {
+        self.send(&format!(
+            "{}.custom.{}:{value}|g\n",
+            self.prefix,
+            segment(name)
+        ));
+    }
+
     pub fn timing(&self, name: &str, micros: u64) {
         let ms = millis(Duration::from_micros(micros));
         self.send(&format!(

@@ -59,6 +59,38 @@ impl Default for ScenarioStats {
     }
 }
 
+/// A custom gauge: the last value set, and the range it moved in.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Gauge {
+    pub last: f64,
+    pub min: f64,
+    pub max: f64,
+    /// When `last` was set (microseconds since the Unix epoch), so that
+    /// tallies of several workers or processes agree on which came last.
+    pub set_at_us: u64,
+}
+
+impl Gauge {
+    pub fn new(value: f64, set_at_us: u64) -> Self {
+        Self {
+            last: value,
+            min: value,
+            max: value,
+            set_at_us,
+        }
+    }
+
+    /// Adds a value set elsewhere (or later).
+    pub fn merge(&mut self, other: &Gauge) {
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+        if other.set_at_us >= self.set_at_us {
+            self.last = other.last;
+            self.set_at_us = other.set_at_us;
+        }
+    }
+}
+
 /// Everything recorded by a set of workers; shards merge into one of these.
 ///
 /// A request is recorded once, under its name: the latencies of all requests
@@ -72,6 +104,8 @@ pub struct Tally {
     pub counters: BTreeMap<String, i64>,
     #[serde(with = "histogram::base64_map")]
     pub timings_us: BTreeMap<String, Histogram<u64>>,
+    #[serde(default)]
+    pub gauges: BTreeMap<String, Gauge>,
     /// Limits the run reached, for the report.
     #[serde(default)]
     pub warnings: BTreeSet<String>,
@@ -112,6 +146,14 @@ impl Tally {
         for (name, value) in &other.counters {
             let counter = self.counters.entry(name.clone()).or_default();
             *counter = counter.saturating_add(*value);
+        }
+        for (name, gauge) in &other.gauges {
+            match self.gauges.get_mut(name) {
+                Some(mine) => mine.merge(gauge),
+                None => {
+                    self.gauges.insert(name.clone(), *gauge);
+                }
+            }
         }
         self.warnings.extend(other.warnings.iter().cloned());
         for (name, timing) in &other.timings_us {

@@ -58,6 +58,8 @@ pub struct RunArgs {
     pub max_runs: Option<u64>,
     pub target: Option<String>,
     pub single_run: bool,
+    /// `--statsd` is on.
+    pub statsd: bool,
 }
 
 impl From<bindings::Description> for Description {
@@ -96,6 +98,7 @@ impl From<&RunArgs> for bindings::RunArgs {
             max_runs: args.max_runs,
             target: args.target.clone(),
             single_run: args.single_run,
+            statsd: args.statsd,
         }
     }
 }

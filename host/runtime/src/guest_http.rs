@@ -155,6 +155,7 @@ async fn into_request(
         body: (!body.is_empty()).then(|| body.to_vec()),
         timeout_ms,
         name: None,
+        max_redirects: None,
     })
 }
 

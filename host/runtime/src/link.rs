@@ -53,6 +53,7 @@ impl WorkerLink {
             body: req.body.as_deref(),
             timeout: req.timeout_ms.map(|ms| Duration::from_millis(ms.into())),
             name: req.name.as_deref(),
+            max_redirects: req.max_redirects,
         };
         let outcome = {
             // Uncontended but for a guest's own concurrent requests: taken

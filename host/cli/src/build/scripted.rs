@@ -10,10 +10,18 @@ use super::{Project, run_tool};
 
 /// The Python SDK, compiled into this binary so that the SDK a guest is
 /// built with always matches the host that runs it.
-const PYTHON_SDK: [(&str, &str); 2] = [
+const PYTHON_SDK: [(&str, &str); 4] = [
     (
         "__init__.py",
         include_str!("../../../../guest-sdk-python/molotov/__init__.py"),
+    ),
+    (
+        "_aio.py",
+        include_str!("../../../../guest-sdk-python/molotov/_aio.py"),
+    ),
+    (
+        "_session.py",
+        include_str!("../../../../guest-sdk-python/molotov/_session.py"),
     ),
     (
         "_component.py",

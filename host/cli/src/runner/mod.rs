@@ -57,6 +57,7 @@ pub async fn run(flags: RunFlags) -> anyhow::Result<Outcome> {
         max_runs: flags.max_runs,
         target: flags.target.clone(),
         single_run: flags.single_run,
+        statsd: flags.statsd,
     };
     let shards = std::thread::available_parallelism().map_or(2, |n| n.get()) * 4;
     let statsd = match flags.statsd {

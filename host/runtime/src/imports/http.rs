@@ -26,7 +26,12 @@ impl Drop for AbortOnDrop {
     }
 }
 
-impl http::Host for WorkerState {}
+impl http::Host for WorkerState {
+    /// The store's one session: a handle carries no data (see `SessionHandle`).
+    fn instance_session(&mut self) -> Result<Resource<SessionHandle>> {
+        Ok(Resource::new_own(0))
+    }
+}
 
 impl http::HostSession for WorkerState {
     async fn send(

@@ -1,4 +1,4 @@
-//! `molotov:scenario/metrics`: the guest's own counters and timings, recorded
+//! `molotov:scenario/metrics`: the guest's own counters, timings and gauges, recorded
 //! with the run's metrics (and sent to statsd with them).
 
 use wasmtime::Result;
@@ -14,6 +14,11 @@ impl metrics::Host for WorkerState {
 
     fn timing(&mut self, name: String, us: u64) -> Result<()> {
         self.recorder.custom_timing(&name, us);
+        Ok(())
+    }
+
+    fn gauge(&mut self, name: String, value: f64) -> Result<()> {
+        self.recorder.custom_gauge(&name, value);
         Ok(())
     }
 }
