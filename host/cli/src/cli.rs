@@ -28,7 +28,8 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct RunFlags {
-    /// The scenario component (`.wasm`); with `--config`, the name of a test in that file.
+    /// The scenario component (`.wasm`), or its source (a `.py` or `.js` file, or a
+    /// project directory), built first and cached; with `--config`, a test in that file.
     pub component: PathBuf,
 
     /// Read options from this Molotov-style JSON file (`molotov.json`); flags given here override it.
@@ -139,6 +140,12 @@ pub struct RunFlags {
     /// Allow requests only to this host (`name` or `name:port`), repeatable.
     #[arg(long = "allow-host", value_name = "HOST")]
     pub allow_host: Vec<String>,
+
+    /// Connect to TO_HOST:TO_PORT for requests to HOST:PORT, the URL, Host
+    /// header and TLS name unchanged (curl's rule; an empty part matches
+    /// any or keeps the original), repeatable: `example.com:80:127.0.0.1:8080`.
+    #[arg(long = "connect-to", value_name = "HOST:PORT:TO_HOST:TO_PORT")]
+    pub connect_to: Vec<molotov_http::ConnectTo>,
 
     /// Also trust the CA certificates in this PEM file (staging, internal services), repeatable.
     #[arg(long = "ca-cert", value_name = "PEM")]

@@ -62,7 +62,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(runtime: &tokio::runtime::Runtime, args: RunFlags, argv: &[OsString]) -> ExitCode {
+fn run(runtime: &tokio::runtime::Runtime, mut args: RunFlags, argv: &[OsString]) -> ExitCode {
+    let cache_dir = (args.cache_dir.clone()).or_else(molotov_runtime::default_cache_dir);
+    match molotov::build::component_for(&args.component, cache_dir.as_deref()) {
+        Ok(component) => args.component = component,
+        Err(error) => return cannot_run(&error),
+    }
     let quiet = args.quiet;
     let json = args.json.clone();
     let tally_out = args.tally_out.clone();

@@ -12,6 +12,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use tokio::time::Sleep;
 use url::Url;
 
+use crate::dial::ConnectTo;
 use crate::error::Error;
 use crate::headers::ResponseHead;
 use crate::message::{HopOutcome, Observer, Request, Response};
@@ -28,6 +29,7 @@ pub struct HttpClient {
     timeout: Duration,
     /// The largest response body accepted, in bytes.
     max_body: usize,
+    connect_to: Vec<ConnectTo>,
 }
 
 impl HttpClient {
@@ -51,7 +53,14 @@ impl HttpClient {
             allowed_hosts,
             timeout,
             max_body,
+            connect_to: Vec::new(),
         }
+    }
+
+    /// Sends the connections of origins that `rules` match elsewhere.
+    pub fn with_connect_to(mut self, rules: Vec<ConnectTo>) -> Self {
+        self.connect_to = rules;
+        self
     }
 
     /// Sends `req` on `session`, following redirects; `observer` sees each hop.
@@ -260,13 +269,15 @@ impl HttpClient {
             let value = HeaderValue::try_from(value.as_str()).map_err(|e| invalid(&e))?;
             headers.insert(name, value);
         }
-        let cookies: Vec<String> = session
-            .cookies
-            .iter()
+        let jar: Vec<String> = (session.cookies.iter())
             .flat_map(|jar| jar.get_request_values(url))
             .map(|(n, v)| format!("{n}={v}"))
             .collect();
-        if !cookies.is_empty() {
+        if !jar.is_empty() {
+            // The jar's cookies join those the scenario set itself (as curl's
+            // `-b` and a cookie jar do), after them.
+            let given = (headers.get(COOKIE)).and_then(|v| v.to_str().ok().map(str::to_string));
+            let cookies: Vec<String> = given.into_iter().chain(jar).collect();
             let value = HeaderValue::try_from(cookies.join("; ")).map_err(|e| invalid(&e))?;
             headers.insert(COOKIE, value);
         }
@@ -283,7 +294,7 @@ impl HttpClient {
     ) -> Result<(ResponseHead, Bytes), Error> {
         let mut last = AttemptError::Stale;
         for _attempt in 0..2 {
-            let connection = session.connection(url, &self.tls, self.max_body).await?;
+            let connection = session.connection(url, &self.connect_to, &self.tls, self.max_body).await?;
             match connection.round_trip(&request).await {
                 Ok(trip) => return Ok(trip),
                 Err(error) => {

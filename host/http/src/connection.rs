@@ -18,6 +18,7 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use url::Url;
 
+use crate::dial::ConnectTo;
 use crate::error::{Error, one_line};
 use crate::headers::{ResponseHead, ResponseHeaders};
 use crate::http1::{Http1, ReadReady};
@@ -62,14 +63,16 @@ fn connect_error(origin: &Origin, error: impl std::fmt::Display) -> Error {
 }
 
 impl Connection {
-    /// Connects to `origin`; responses with a body over `max_body` bytes fail.
+    /// Connects to `origin` (at the address `connect_to` gives it); responses
+    /// with a body over `max_body` bytes fail.
     pub async fn open(
         origin: &Origin,
+        connect_to: &[ConnectTo],
         tls: &Arc<rustls::ClientConfig>,
         max_body: usize,
     ) -> Result<Self, Error> {
         let host = origin.host.trim_start_matches('[').trim_end_matches(']');
-        let tcp = TcpStream::connect((host, origin.port))
+        let tcp = TcpStream::connect(ConnectTo::address(connect_to, host, origin.port))
             .await
             .map_err(|e| connect_error(origin, e))?;
         // Requests are small and latency is measured: do not wait to coalesce.

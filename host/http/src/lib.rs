@@ -12,6 +12,7 @@
 
 mod client;
 mod connection;
+mod dial;
 mod error;
 mod headers;
 mod http1;
@@ -22,6 +23,7 @@ mod session;
 mod tls;
 
 pub use client::HttpClient;
+pub use dial::ConnectTo;
 pub use error::{Error, one_line};
 pub use headers::ResponseHeaders;
 pub use message::{HopOutcome, Observer, Request, Response, SessionOptions};

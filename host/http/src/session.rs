@@ -11,6 +11,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use tokio::time::Sleep;
 use url::Url;
 
+use crate::dial::ConnectTo;
 use crate::connection::{Connection, Origin};
 use crate::error::Error;
 use crate::headers::ResponseHeaders;
@@ -107,6 +108,7 @@ impl Session {
     pub(crate) async fn connection(
         &mut self,
         url: &Url,
+        connect_to: &[ConnectTo],
         tls: &Arc<rustls::ClientConfig>,
         max_body: usize,
     ) -> Result<&mut Connection, Error> {
@@ -123,7 +125,7 @@ impl Session {
         let origin = Origin::of(url);
         // Boxed: opening (TCP, TLS, handshake) is rare, and inline it would make
         // every request's future several kilobytes to move.
-        let connection = Box::pin(Connection::open(&origin, tls, max_body)).await?;
+        let connection = Box::pin(Connection::open(&origin, connect_to, tls, max_body)).await?;
         self.connections.push((origin, connection));
         Ok(&mut self.connections.last_mut().expect("just pushed").1)
     }

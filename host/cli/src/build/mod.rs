@@ -4,6 +4,7 @@
 //! componentize-py); the contract they build against is the one this binary
 //! runs, written out from the copy compiled into it.
 
+mod cached;
 mod go;
 mod scripted;
 
@@ -11,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
+
+pub use cached::component_for;
 
 /// The contract every guest is built against: the host's own copy.
 pub const WIT: &str = include_str!("../../../../wit/scenario.wit");
@@ -44,7 +47,10 @@ impl Project {
                     path.display()
                 ),
             };
-            let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+            let dir = match path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
             return Ok(Self {
                 language,
                 dir,
@@ -157,7 +163,10 @@ fn rust(project: &Project, output: Option<&Path>) -> anyhow::Result<PathBuf> {
 
 /// Runs a toolchain step; its own output explains a failure, we name the step.
 fn run_tool(command: &mut Command, what: &str, hint: &str) -> anyhow::Result<()> {
+    // The tools' chatter goes to stderr: `molotov run x.py` builds first, and
+    // its standard output is the run's.
     let status = command
+        .stdout(std::io::stderr())
         .status()
         .with_context(|| format!("cannot run {what}: {hint}"))?;
     if !status.success() {

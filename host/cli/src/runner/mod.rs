@@ -74,7 +74,8 @@ pub async fn run(flags: RunFlags) -> anyhow::Result<Outcome> {
             flags.timeout,
             flags.max_body_mib as usize * 1024 * 1024,
             molotov_http::tls_config(&flags.ca_cert).context("--ca-cert")?,
-        ),
+        )
+        .with_connect_to(flags.connect_to.clone()),
         metrics: Metrics::new(
             shards,
             statsd,

@@ -1,0 +1,106 @@
+//! `molotov run loadtest.py`: a run given source builds it first, once per
+//! distinct content, as a Molotov user runs a `.py` file in one command.
+//!
+//! The component is kept under the cache directory by a SHA-256 of every
+//! source file of the project (names and bytes), of the contract and of this
+//! binary's version (it carries the Python SDK), so an edit rebuilds and an
+//! unchanged project starts at once.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+use walkdir::WalkDir;
+
+use super::{Project, WIT, build};
+
+/// The files a build reads: sources, manifests and lock files.
+const SOURCE_EXTENSIONS: [&str; 11] = [
+    "py", "js", "mjs", "json", "go", "mod", "sum", "rs", "toml", "lock", "wit",
+];
+
+/// Directories that hold outputs, caches or installed packages, not sources
+/// (a JS project's dependencies are pinned by its lock file, hashed instead).
+const SKIPPED_DIRS: [&str; 5] = ["target", "node_modules", "__pycache__", "venv", "build"];
+
+/// More files than this is not a scenario project (a home directory?).
+const MAX_FILES: usize = 20_000;
+
+/// Whether `path` is source to build rather than a component to run.
+pub fn is_source(path: &Path) -> bool {
+    path.is_dir()
+        || path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "py" | "js" | "mjs"))
+}
+
+/// The component for `path`: `path` itself when it is one, else the cached
+/// build of the project it names, built now if its sources changed.
+pub fn component_for(path: &Path, cache_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if !is_source(path) {
+        return Ok(path.to_path_buf());
+    }
+    let project = Project::detect(path)?;
+    let key = sources_hash(&project, path)?;
+    let dir = match cache_dir {
+        Some(dir) => dir.join("built"),
+        // No cache: a directory of its own, kept for this run only.
+        None => tempfile::tempdir()?.keep(),
+    };
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create the build cache {}", dir.display()))?;
+    let component = dir.join(format!("{key}.wasm"));
+    if component.is_file() {
+        return Ok(component);
+    }
+    eprintln!("building {} (once: the component is cached by the sources' hash)", path.display());
+    // Built beside its final name, then renamed: a run interrupted during the
+    // build, or `-p` children starting together, never see half a file.
+    let partial = tempfile::NamedTempFile::new_in(&dir)?;
+    build(path, Some(partial.path()))?;
+    partial
+        .persist(&component)
+        .with_context(|| format!("cannot write {}", component.display()))?;
+    Ok(component)
+}
+
+fn sources_hash(project: &Project, path: &Path) -> anyhow::Result<String> {
+    let mut hash = Sha256::new();
+    hash.update(env!("CARGO_PKG_VERSION"));
+    hash.update(WIT);
+    hash.update(format!("{:?} {:?}", project.language, project.entry));
+    let mut files = 0;
+    let walk = WalkDir::new(&project.dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|entry| {
+            let name = entry.file_name().to_string_lossy();
+            entry.depth() == 0
+                || !(name.starts_with('.') || entry.file_type().is_dir() && SKIPPED_DIRS.contains(&name.as_ref()))
+        });
+    for entry in walk {
+        let entry = entry.with_context(|| format!("cannot read {}", project.dir.display()))?;
+        let is_source = entry
+            .path()
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| SOURCE_EXTENSIONS.contains(&e));
+        if !entry.file_type().is_file() || !is_source {
+            continue;
+        }
+        files += 1;
+        anyhow::ensure!(
+            files <= MAX_FILES,
+            "{}: more than {MAX_FILES} source files: not a scenario project (build it with `molotov build`)",
+            path.display()
+        );
+        let relative = entry.path().strip_prefix(&project.dir).unwrap_or(entry.path());
+        let bytes = std::fs::read(entry.path())
+            .with_context(|| format!("cannot read {}", entry.path().display()))?;
+        hash.update(relative.to_string_lossy().as_bytes());
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(bytes);
+    }
+    Ok(format!("{:x}", hash.finalize()))
+}
