@@ -197,11 +197,15 @@ const message = (e) => (e instanceof Error ? e.message || e.name : String(e));
 // A thrown value becomes the failure message. An async function (for fetch)
 // returns a promise, which the component awaits; a plain one stays
 // synchronous, which is much cheaper than a trip through the event loop.
-// Either way the call's responses are released when it ends.
+// Either way the call's responses are released when it ends. What cannot be
+// run to an end (a generator) fails, never passes as a success.
 function outcome(fn, ...a) {
   let result;
   try {
     result = fn(...a);
+    if (typeof result?.next === "function" && typeof result?.[Symbol.iterator] === "function") {
+      throw new TypeError(`${fn.name || "the function"} returned a generator: write a function or an async function, without yield`);
+    }
   } catch (e) {
     release();
     throw message(e);
@@ -210,7 +214,8 @@ function outcome(fn, ...a) {
     release();
     return result;
   }
-  return result.then(
+  // Any thenable, run as a promise: one that never calls back never settles.
+  return Promise.resolve(result).then(
     (value) => {
       release();
       return value;

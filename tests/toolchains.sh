@@ -19,6 +19,7 @@ npm_ci() {
     fi
 }
 npm_ci "$root/guest-sdk-js"
+npm_ci "$root/tests/guests/js"
 for example in "$root"/guest-examples/js/*/; do
     npm_ci "${example%/}"
 done

@@ -11,6 +11,7 @@ import asyncio
 import heapq
 import inspect
 import math
+import sys
 import time
 from collections import deque
 from asyncio import events as _events
@@ -127,14 +128,15 @@ def complete(value):
             )
     elif inspect.isgenerator(value) or inspect.isasyncgen(value):
         raise TypeError(
-            f"returned {_kind(value)}: write `def` or `async def`, without `yield`"
+            "returned a generator: write `def` or `async def`, without `yield`"
         )
     return value
 
 
 def _kind(value) -> str:
-    name = getattr(value, "__qualname__", None) or type(value).__name__
-    return f"{type(value).__name__} {name}" if name != type(value).__name__ else name
+    if inspect.iscoroutine(value):
+        return f"a coroutine of {value.__qualname__}()"
+    return f"an awaitable {type(value).__name__}"
 
 
 def _close(value) -> None:
@@ -150,7 +152,5 @@ async def _as_coroutine(awaitable):
 def is_coroutine_caller(depth: int = 2) -> bool:
     """Whether the function ``depth`` frames up runs as a coroutine (an
     ``async def``): there a body is read with ``await resp.json()``."""
-    import sys
-
     flags = sys._getframe(depth).f_code.co_flags
     return bool(flags & (inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR))

@@ -4,5 +4,6 @@
 mod engine;
 mod languages;
 mod lifecycle;
+mod molotov_files;
 mod parity;
 mod support;

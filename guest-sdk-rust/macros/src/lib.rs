@@ -99,6 +99,16 @@ fn collect(function: &mut ItemFn, found: &mut Found) -> syn::Result<()> {
             continue;
         };
         let ident = function.sig.ident.clone();
+        let marked = role == "scenario" || role == "events" || FIXTURES.contains(&role.as_str());
+        if marked && let Some(asyncness) = function.sig.asyncness {
+            // Its future would be dropped unpolled: a run that did nothing.
+            return Err(syn::Error::new_spanned(
+                asyncness,
+                format!(
+                    "a #[{role}] function cannot be `async`: the host sends each request while the worker waits, so write a plain `fn`"
+                ),
+            ));
+        }
         if role == "scenario" {
             found.scenarios.push(scenario_args(&attr, ident)?);
         } else if role == "events" {
@@ -278,5 +288,22 @@ fn component(found: &Found) -> Tokens {
                 #on_events
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_async_scenario_is_refused_with_a_reason() {
+        let mut module: ItemMod = syn::parse_quote! {
+            mod scenarios {
+                #[scenario]
+                async fn forgot(session: &Session) -> Result<()> { Ok(()) }
+            }
+        };
+        let error = expand(&mut module).err().expect("refused");
+        assert!(error.to_string().contains("cannot be `async`"), "{error}");
     }
 }

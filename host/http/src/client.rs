@@ -294,7 +294,9 @@ impl HttpClient {
     ) -> Result<(ResponseHead, Bytes), Error> {
         let mut last = AttemptError::Stale;
         for _attempt in 0..2 {
-            let connection = session.connection(url, &self.connect_to, &self.tls, self.max_body).await?;
+            let connection = session
+                .connection(url, &self.connect_to, &self.tls, self.max_body)
+                .await?;
             match connection.round_trip(&request).await {
                 Ok(trip) => return Ok(trip),
                 Err(error) => {

@@ -22,11 +22,16 @@ impl ConnectTo {
         rules
             .iter()
             .find(|rule| {
-                rule.host.as_deref().is_none_or(|h| h.eq_ignore_ascii_case(host))
+                rule.host
+                    .as_deref()
+                    .is_none_or(|h| h.eq_ignore_ascii_case(host))
                     && rule.port.is_none_or(|p| p == port)
             })
             .map_or((host, port), |rule| {
-                (rule.to_host.as_deref().unwrap_or(host), rule.to_port.unwrap_or(port))
+                (
+                    rule.to_host.as_deref().unwrap_or(host),
+                    rule.to_port.unwrap_or(port),
+                )
             })
     }
 }
@@ -35,7 +40,8 @@ impl FromStr for ConnectTo {
     type Err = String;
 
     fn from_str(rule: &str) -> Result<Self, String> {
-        let wrong = || format!("{rule:?}: expected HOST:PORT:TO_HOST:TO_PORT (as curl's --connect-to)");
+        let wrong =
+            || format!("{rule:?}: expected HOST:PORT:TO_HOST:TO_PORT (as curl's --connect-to)");
         let (host, rest) = split_host(rule).ok_or_else(wrong)?;
         let (port, rest) = rest.split_once(':').ok_or_else(wrong)?;
         let (to_host, to_port) = split_host(rest).ok_or_else(wrong)?;
@@ -43,7 +49,9 @@ impl FromStr for ConnectTo {
             "" => Ok(None),
             text => text.parse::<u16>().map(Some).map_err(|_| wrong()),
         };
-        let host_of = |text: &str| (!text.is_empty()).then(|| text.trim_matches(['[', ']']).to_ascii_lowercase());
+        let host_of = |text: &str| {
+            (!text.is_empty()).then(|| text.trim_matches(['[', ']']).to_ascii_lowercase())
+        };
         Ok(Self {
             host: host_of(host),
             port: port_of(port)?,
@@ -72,8 +80,14 @@ mod tests {
             .iter()
             .map(|r| r.parse().unwrap())
             .collect();
-        assert_eq!(ConnectTo::address(&rules, "Example.com", 80), ("127.0.0.1", 8080));
-        assert_eq!(ConnectTo::address(&rules, "other.org", 80), ("other.org", 80));
+        assert_eq!(
+            ConnectTo::address(&rules, "Example.com", 80),
+            ("127.0.0.1", 8080)
+        );
+        assert_eq!(
+            ConnectTo::address(&rules, "other.org", 80),
+            ("other.org", 80)
+        );
         assert_eq!(ConnectTo::address(&rules, "other.org", 443), ("::1", 443));
     }
 

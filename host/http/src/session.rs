@@ -11,8 +11,8 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use tokio::time::Sleep;
 use url::Url;
 
-use crate::dial::ConnectTo;
 use crate::connection::{Connection, Origin};
+use crate::dial::ConnectTo;
 use crate::error::Error;
 use crate::headers::ResponseHeaders;
 use crate::message::{Request, SessionOptions};

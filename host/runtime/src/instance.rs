@@ -32,6 +32,14 @@ pub enum GuestError {
     Trap { message: String, backtrace: String },
 }
 
+/// What a guest language runtime's dying words mean to a scenario's author.
+const RUNTIME_LAST_WORDS: [(&str, &str); 1] = [(
+    // StarlingMonkey (JavaScript), when the awaited promise is pending and
+    // nothing is left that could settle it.
+    "event loop error, but no exception is pending",
+    "the returned promise never settled: nothing it awaits can complete",
+)];
+
 /// Raised from the epoch callback when the guest's own time runs out.
 #[derive(Debug, thiserror::Error)]
 #[error("guest deadline exceeded")]
@@ -135,6 +143,12 @@ impl Instance {
         let stderr = self.state().stderr_tail();
         if !stderr.is_empty() {
             message = format!("{message} ({stderr})");
+        }
+        if let Some((_, meaning)) = RUNTIME_LAST_WORDS
+            .iter()
+            .find(|(words, _)| message.contains(words))
+        {
+            message = format!("{meaning} ({message})");
         }
         GuestError::Trap {
             message: message.replace('\n', " "),

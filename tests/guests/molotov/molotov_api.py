@@ -142,7 +142,8 @@ async def e_context_vars_statsd(session):
     assert molotov.get_var("token") == {"value": "t0k3n", "workers": 2}
     assert molotov.get_var("lazy", factory=lambda: [42]) == [42]
     assert molotov.get_var("never set") is None
-    assert ctx.statsd is not None and session.statsd is not None
+    assert ctx.statsd is not None, "ctx.statsd is None (run without --statsd)"
+    assert session.statsd is ctx.statsd
     ctx.statsd.incr("cart")
     ctx.statsd.timing("think", 5)
     session.statsd.gauge("queue", 3.5)

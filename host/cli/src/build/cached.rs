@@ -2,8 +2,9 @@
 //! distinct content, as a Molotov user runs a `.py` file in one command.
 //!
 //! The component is kept under the cache directory by a SHA-256 of every
-//! source file of the project (names and bytes), of the contract and of this
-//! binary's version (it carries the Python SDK), so an edit rebuilds and an
+//! source file of the project (names and bytes), of the SDK it builds with
+//! (Python's, compiled into this binary; the project's installed JS SDK), of
+//! the contract and of this binary's version, so an edit rebuilds and an
 //! unchanged project starts at once.
 
 use std::path::{Path, PathBuf};
@@ -12,7 +13,7 @@ use anyhow::Context;
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
-use super::{Project, WIT, build};
+use super::{Project, WIT, build, scripted};
 
 /// The files a build reads: sources, manifests and lock files.
 const SOURCE_EXTENSIONS: [&str; 11] = [
@@ -54,7 +55,10 @@ pub fn component_for(path: &Path, cache_dir: Option<&Path>) -> anyhow::Result<Pa
     if component.is_file() {
         return Ok(component);
     }
-    eprintln!("building {} (once: the component is cached by the sources' hash)", path.display());
+    eprintln!(
+        "building {} (once: the component is cached by the sources' hash)",
+        path.display()
+    );
     // Built beside its final name, then renamed: a run interrupted during the
     // build, or `-p` children starting together, never see half a file.
     let partial = tempfile::NamedTempFile::new_in(&dir)?;
@@ -70,6 +74,10 @@ fn sources_hash(project: &Project, path: &Path) -> anyhow::Result<String> {
     hash.update(env!("CARGO_PKG_VERSION"));
     hash.update(WIT);
     hash.update(format!("{:?} {:?}", project.language, project.entry));
+    for sdk in scripted::sdk_sources(project) {
+        hash.update((sdk.len() as u64).to_le_bytes());
+        hash.update(sdk);
+    }
     let mut files = 0;
     let walk = WalkDir::new(&project.dir)
         .sort_by_file_name()
@@ -77,7 +85,8 @@ fn sources_hash(project: &Project, path: &Path) -> anyhow::Result<String> {
         .filter_entry(|entry| {
             let name = entry.file_name().to_string_lossy();
             entry.depth() == 0
-                || !(name.starts_with('.') || entry.file_type().is_dir() && SKIPPED_DIRS.contains(&name.as_ref()))
+                || !(name.starts_with('.')
+                    || entry.file_type().is_dir() && SKIPPED_DIRS.contains(&name.as_ref()))
         });
     for entry in walk {
         let entry = entry.with_context(|| format!("cannot read {}", project.dir.display()))?;
@@ -95,7 +104,10 @@ fn sources_hash(project: &Project, path: &Path) -> anyhow::Result<String> {
             "{}: more than {MAX_FILES} source files: not a scenario project (build it with `molotov build`)",
             path.display()
         );
-        let relative = entry.path().strip_prefix(&project.dir).unwrap_or(entry.path());
+        let relative = entry
+            .path()
+            .strip_prefix(&project.dir)
+            .unwrap_or(entry.path());
         let bytes = std::fs::read(entry.path())
             .with_context(|| format!("cannot read {}", entry.path().display()))?;
         hash.update(relative.to_string_lossy().as_bytes());

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
-use super::{Project, run_tool};
+use super::{Language, Project, run_tool};
 
 /// The Python SDK, compiled into this binary so that the SDK a guest is
 /// built with always matches the host that runs it.
@@ -33,9 +33,27 @@ const PYTHON_SDK: [(&str, &str); 4] = [
 /// `node_modules` (it brings componentize-js and the bundler).
 const JS_BUILD_SCRIPT: &str = "node_modules/molotov-sdk/build.mjs";
 
-pub fn javascript(project: &Project, wit_dir: &Path, output: &Path) -> anyhow::Result<()> {
-    let entry = entry(project)?;
-    let script = project
+/// The SDK sources a build of `project` takes in, beside the project's own:
+/// compiled into this binary (Python), or the project's installed JS SDK.
+pub fn sdk_sources(project: &Project) -> Vec<Vec<u8>> {
+    match project.language {
+        Language::Python => PYTHON_SDK
+            .iter()
+            .map(|(_, text)| text.as_bytes().to_vec())
+            .collect(),
+        Language::JavaScript => js_build_script(project)
+            .ok()
+            .and_then(|script| script.parent().map(Path::to_path_buf))
+            .into_iter()
+            .flat_map(|sdk| ["molotov.js", "build.mjs", "package-lock.json"].map(|f| sdk.join(f)))
+            .filter_map(|file| std::fs::read(file).ok())
+            .collect(),
+        Language::Rust | Language::Go => Vec::new(),
+    }
+}
+
+fn js_build_script(project: &Project) -> anyhow::Result<PathBuf> {
+    project
         .dir
         .canonicalize()?
         .ancestors()
@@ -46,7 +64,12 @@ pub fn javascript(project: &Project, wit_dir: &Path, output: &Path) -> anyhow::R
                 "{}: the JavaScript SDK is not installed: add molotov-sdk to package.json and run `npm install` (see guest-sdk-js/README.md)",
                 project.dir.display()
             )
-        })?;
+        })
+}
+
+pub fn javascript(project: &Project, wit_dir: &Path, output: &Path) -> anyhow::Result<()> {
+    let entry = entry(project)?;
+    let script = js_build_script(project)?;
     run_tool(
         Command::new("node")
             .arg(script)
