@@ -303,7 +303,7 @@ mod tests {
                 async fn forgot(session: &Session) -> Result<()> { Ok(()) }
             }
         };
-        let error = expand(&mut module).err().expect("refused");
+        let error = expand(&mut module).expect_err("refused");
         assert!(error.to_string().contains("cannot be `async`"), "{error}");
     }
 }
