@@ -141,6 +141,13 @@ pub struct RunFlags {
     #[arg(long = "allow-host", value_name = "HOST")]
     pub allow_host: Vec<String>,
 
+    /// A pass/fail criterion, repeatable: `p99 < 300ms`, `GET /items: p95 <
+    /// 120ms`, `errors < 0.1%`, `rps > 450`, `scenario checkout: failed <
+    /// 1%`, `custom cart: value > 2`; `… abort [after S]` also checks it
+    /// during the run and stops it on failure. A failed threshold exits 1.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub threshold: Vec<molotov_metrics::Threshold>,
+
     /// Connect to TO_HOST:TO_PORT for requests to HOST:PORT, the URL, Host
     /// header and TLS name unchanged (curl's rule; an empty part matches
     /// any or keeps the original), repeatable: `example.com:80:127.0.0.1:8080`.

@@ -67,7 +67,11 @@ pub fn apply(cli: Cli, argv: Vec<OsString>) -> anyhow::Result<Cli> {
             })?);
             continue;
         }
-        let long = key.replace('_', "-");
+        // Molotov-style files name the list in the plural.
+        let long = match key.as_str() {
+            "thresholds" => "threshold".to_string(),
+            key => key.replace('_', "-"),
+        };
         let Some(arg) = run
             .get_arguments()
             .find(|a| a.get_long() == Some(long.as_str()))

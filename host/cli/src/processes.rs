@@ -232,7 +232,8 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
             .find(|s| s.reached)
             .or_else(|| results.iter().find_map(|r| r.sizing)),
     };
-    let report = Report::new(facts, &tally);
+    let mut report = Report::new(facts, &tally);
+    report.judge(&flags.threshold, &tally);
     let failed = results.iter().any(|r| r.failed) || report.fails_run(flags.exception, flags.fail);
     Ok(Outcome {
         report,

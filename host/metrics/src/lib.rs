@@ -12,9 +12,11 @@ mod recorder;
 mod report;
 pub mod statsd;
 mod tally;
+mod threshold;
 
 pub use names::OTHER;
 pub use recorder::{Live, Metrics, NameLimits, Progress, Recorder};
 pub use report::{Report, RunFacts, SizingReport, StopReason};
 pub use statsd::Statsd;
+pub use threshold::{Threshold, Verdict};
 pub use tally::{ByName, Gauge, RequestOutcome, RequestStats, ScenarioStats, Tally};

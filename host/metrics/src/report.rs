@@ -7,7 +7,7 @@ use std::path::Path;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::{Gauge, Tally, histogram};
+use crate::{Gauge, Tally, Threshold, Verdict, histogram};
 
 /// What sizing found, for the summary and the JSON.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -41,6 +41,8 @@ pub enum StopReason {
     SetupFailed,
     /// `--sizing`: the failure ratio passed the tolerance.
     Sizing,
+    /// A threshold marked `abort` failed during the run.
+    Threshold,
 }
 
 /// What the run was, beside what it measured.
@@ -102,6 +104,8 @@ pub struct Report {
     /// HDR histogram (V2 format, base64) of `latency_ms`, in microseconds, for exact merging.
     pub latency_histogram: String,
     pub custom: Custom,
+    /// Each `--threshold`, measured, with its verdict.
+    pub thresholds: Vec<Verdict>,
     /// Limits the run reached (names counted under `(other)`).
     pub warnings: Vec<String>,
 }
@@ -218,8 +222,22 @@ impl Report {
                     .map(|(n, h)| (n.clone(), Percentiles::of(h)))
                     .collect(),
             },
+            thresholds: Vec::new(),
             warnings: tally.warnings.iter().cloned().collect(),
         }
+    }
+
+    /// Measures `thresholds` on `tally`, the run this report is of.
+    pub fn judge(&mut self, thresholds: &[Threshold], tally: &Tally) {
+        let elapsed = std::time::Duration::from_secs_f64(self.duration_s);
+        self.thresholds = (thresholds.iter())
+            .map(|threshold| threshold.evaluate(tally, elapsed))
+            .collect();
+    }
+
+    /// A threshold named what never appeared in the run: it cannot be judged.
+    pub fn has_unjudged_threshold(&self) -> bool {
+        self.thresholds.iter().any(|v| v.error.is_some())
     }
 
     /// `-x` (`exception`), `-f N` (`fail_limit`) or a failed `setup` fail
@@ -228,9 +246,13 @@ impl Report {
         let failures = self.scenarios.failed;
         matches!(
             self.stopped_by,
-            StopReason::Exception | StopReason::FailLimit | StopReason::SetupFailed
+            StopReason::Exception
+                | StopReason::FailLimit
+                | StopReason::SetupFailed
+                | StopReason::Threshold
         ) || (exception && failures > 0)
             || fail_limit.is_some_and(|limit| failures >= limit)
+            || self.thresholds.iter().any(|verdict| !verdict.ok)
     }
 
     pub fn write_json(&self, path: &Path) -> anyhow::Result<()> {
@@ -365,6 +387,12 @@ impl Report {
                 .map(|(k, g)| format!("{k}: {} ({}..{})", g.last, g.min, g.max))
                 .collect();
             let _ = writeln!(out, "gauges: {}", gauges.join(" | "));
+        }
+        if !self.thresholds.is_empty() {
+            let _ = writeln!(out, "\nthresholds:");
+            for verdict in &self.thresholds {
+                let _ = writeln!(out, "  {verdict}");
+            }
         }
         for warning in &self.warnings {
             let _ = writeln!(out, "\nwarning: {warning}");

@@ -241,7 +241,8 @@ async fn run_loaded(
         sizing,
     };
     let tally = context.metrics.snapshot();
-    let report = Report::new(facts, &tally);
+    let mut report = Report::new(facts, &tally);
+    report.judge(&shared.flags.threshold, &tally);
     let failed = report.fails_run(shared.flags.exception, shared.flags.fail);
     Ok(Outcome {
         report,

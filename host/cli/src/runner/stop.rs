@@ -17,6 +17,8 @@ use molotov_metrics::{SizingReport, StopReason};
 
 /// How often the run-wide `current-workers` event is sent.
 const CURRENT_WORKERS_EVERY: Duration = Duration::from_secs(1);
+/// How often `abort` thresholds are measured during the run.
+const THRESHOLD_CHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// Until `done`: stops the run at its deadline or when sizing decides,
 /// reports progress, and sends `current-workers`. Returns what sizing found.
@@ -45,6 +47,8 @@ pub async fn watch_run(
         .sizing
         .then(|| Sizing::new(shared.flags.sizing_tolerance));
     let wants_workers = shared.description.wants_worker_counts();
+    let mut threshold_check = every(THRESHOLD_CHECK_EVERY);
+    let aborting = shared.flags.threshold.iter().any(|t| t.abort_after.is_some());
     let mut deadline = shared.deadline;
     // After the deadline, when the runs still in flight get cancelled.
     let mut grace_ends: Option<Instant> = None;
@@ -86,11 +90,32 @@ pub async fn watch_run(
                     shared.stop.stop(StopReason::Sizing);
                 }
             }
+            _ = threshold_check.tick(), if aborting => {
+                if let Some(failed) = failed_abort_threshold(shared, started.elapsed()) {
+                    console.note(&format!("threshold failed, stopping the run: {failed}"));
+                    shared.stop.stop(StopReason::Threshold);
+                }
+            }
             // Wakes the loop for the deadline or the end of the grace period.
             _ = tokio::time::sleep(next_timer.unwrap_or(Duration::MAX)), if next_timer.is_some() => {}
         }
     }
     sizing.map(|s| s.report())
+}
+
+/// The first `abort` threshold, past its delay, that the run so far fails
+/// (one whose name has not appeared yet is not judged until the end).
+fn failed_abort_threshold(shared: &Shared, elapsed: Duration) -> Option<molotov_metrics::Verdict> {
+    let due: Vec<_> = (shared.flags.threshold.iter())
+        .filter(|t| t.abort_after.is_some_and(|after| elapsed >= after))
+        .collect();
+    if due.is_empty() {
+        return None;
+    }
+    let tally = shared.context.metrics.snapshot();
+    due.into_iter()
+        .map(|threshold| threshold.evaluate(&tally, elapsed))
+        .find(|verdict| verdict.value.is_some() && !verdict.ok)
 }
 
 /// Tells the global instance's hook the worker count, within one period: a
