@@ -4,6 +4,7 @@
 mod engine;
 mod languages;
 mod lifecycle;
+mod load_models;
 mod molotov_files;
 mod parity;
 mod support;

@@ -97,7 +97,9 @@ fn run(runtime: &tokio::runtime::Runtime, mut args: RunFlags, argv: &[OsString])
                 return cannot_run(&error);
             }
             if outcome.report.has_unjudged_threshold() {
-                eprintln!("error: a threshold names what never appeared in the run (see the summary)");
+                eprintln!(
+                    "error: a threshold names what never appeared in the run (see the summary)"
+                );
                 ExitCode::from(EXIT_CANNOT_RUN)
             } else if outcome.failed {
                 ExitCode::from(EXIT_FAILED)

@@ -18,5 +18,5 @@ pub use names::OTHER;
 pub use recorder::{Live, Metrics, NameLimits, Progress, Recorder};
 pub use report::{Report, RunFacts, SizingReport, StopReason};
 pub use statsd::Statsd;
-pub use threshold::{Threshold, Verdict};
 pub use tally::{ByName, Gauge, RequestOutcome, RequestStats, ScenarioStats, Tally};
+pub use threshold::{Threshold, Verdict};

@@ -9,7 +9,7 @@
 //!     custom cart_size: mean > 2       a custom timing, counter or gauge
 //!     errors < 1% abort after 10s      also checked during the run
 //!
-//! Latencies are in milliseconds unless a unit says (`us`, `ms`, `s`);
+//! Comparisons: `<`, `<=`, `>`, `>=`, `==`. Latencies are in milliseconds unless a unit says (`us`, `ms`, `s`);
 //! ratios are fractions, or percentages with `%`.
 
 use std::fmt;
@@ -55,6 +55,7 @@ enum Comparison {
     AtMost,
     Above,
     AtLeast,
+    Equal,
 }
 
 /// One `--threshold` expression, parsed.
@@ -100,14 +101,16 @@ impl FromStr for Threshold {
             return Err(wrong("an empty name before `:`"));
         }
         let op_at = tail
-            .find(['<', '>'])
-            .ok_or_else(|| wrong("no comparison (<, <=, >, >=)"))?;
+            .find(['<', '>', '='])
+            .ok_or_else(|| wrong("no comparison (<, <=, >, >=, ==)"))?;
         let (measure, rest) = tail.split_at(op_at);
         let (comparison, value) = match rest.as_bytes() {
             [b'<', b'=', ..] => (Comparison::AtMost, &rest[2..]),
             [b'>', b'=', ..] => (Comparison::AtLeast, &rest[2..]),
+            [b'=', b'=', ..] => (Comparison::Equal, &rest[2..]),
             [b'<', ..] => (Comparison::Below, &rest[1..]),
-            _ => (Comparison::Above, &rest[1..]),
+            [b'>', ..] => (Comparison::Above, &rest[1..]),
+            _ => return Err(wrong("no comparison (<, <=, >, >=, ==)")),
         };
         let measure = parse_measure(measure.trim()).map_err(|why| wrong(&why))?;
         let limit = parse_value(value.trim(), measure).map_err(|why| wrong(&why))?;
@@ -173,7 +176,10 @@ fn parse_measure(text: &str) -> Result<Measure, String> {
             // `p999` is 99.9, `p95` 95, `p99.99` 99.99.
             let percentile = match digits.parse::<f64>() {
                 Ok(_) if digits.contains('.') => digits.parse::<f64>().ok(),
-                Ok(_) if digits.len() > 2 => format!("{}.{}", &digits[..2], &digits[2..]).parse().ok(),
+                Ok(_) if digits.len() > 2 && digits.starts_with("99") => {
+                    format!("99.{}", &digits[2..]).parse().ok()
+                }
+                Ok(_) if digits.len() > 2 => None,
                 Ok(value) => Some(value),
                 Err(_) => None,
             };
@@ -250,30 +256,42 @@ impl Threshold {
             Comparison::AtMost => value <= self.limit,
             Comparison::Above => value > self.limit,
             Comparison::AtLeast => value >= self.limit,
+            Comparison::Equal => value == self.limit,
         }
     }
 
     fn measure_of(&self, tally: &Tally, seconds: f64) -> Result<f64, String> {
-        let ratio = |part: u64, whole: u64| if whole == 0 { 0.0 } else { part as f64 / whole as f64 };
+        let ratio = |part: u64, whole: u64| {
+            if whole == 0 {
+                0.0
+            } else {
+                part as f64 / whole as f64
+            }
+        };
         match &self.scope {
             Scope::All => {
                 let mut latency = histogram::new();
                 for stats in tally.requests.values() {
                     add(&mut latency, &stats.latency_us);
                 }
-                let (count, errors) = (tally.requests(), tally.requests.values().map(|r| r.errors).sum());
+                let (count, errors) = (
+                    tally.requests(),
+                    tally.requests.values().map(|r| r.errors).sum(),
+                );
                 self.of_requests(count, errors, &latency, seconds)
             }
             Scope::Request(name) => {
-                let stats = tally.requests.get(name).ok_or_else(|| {
-                    unknown("request", name, tally.requests.keys())
-                })?;
+                let stats = tally
+                    .requests
+                    .get(name)
+                    .ok_or_else(|| unknown("request", name, tally.requests.keys()))?;
                 self.of_requests(stats.count, stats.errors, &stats.latency_us, seconds)
             }
             Scope::Scenario(name) => {
-                let stats = tally.scenarios.get(name).ok_or_else(|| {
-                    unknown("scenario", name, tally.scenarios.keys())
-                })?;
+                let stats = tally
+                    .scenarios
+                    .get(name)
+                    .ok_or_else(|| unknown("scenario", name, tally.scenarios.keys()))?;
                 let runs = stats.ok + stats.failed;
                 match self.measure {
                     Measure::Failed => Ok(ratio(stats.failed, runs)),
@@ -287,7 +305,9 @@ impl Threshold {
                     return match self.measure {
                         Measure::Rate => Ok(*counter as f64 / seconds),
                         Measure::Value | Measure::Count => Ok(*counter as f64),
-                        _ => Err(format!("custom {name} is a counter: compare its value, count or rate")),
+                        _ => Err(format!(
+                            "custom {name} is a counter: compare its value, count or rate"
+                        )),
                     };
                 }
                 if let Some(gauge) = tally.gauges.get(name) {
@@ -295,7 +315,9 @@ impl Threshold {
                         Measure::Value => Ok(gauge.last),
                         Measure::Min => Ok(gauge.min),
                         Measure::Max => Ok(gauge.max),
-                        _ => Err(format!("custom {name} is a gauge: compare its value, min or max")),
+                        _ => Err(format!(
+                            "custom {name} is a gauge: compare its value, min or max"
+                        )),
                     };
                 }
                 let timing = tally.timings_us.get(name).ok_or_else(|| {
@@ -321,7 +343,13 @@ impl Threshold {
         seconds: f64,
     ) -> Result<f64, String> {
         Ok(match self.measure {
-            Measure::Errors => if count == 0 { 0.0 } else { errors as f64 / count as f64 },
+            Measure::Errors => {
+                if count == 0 {
+                    0.0
+                } else {
+                    errors as f64 / count as f64
+                }
+            }
             Measure::Rate => count as f64 / seconds,
             Measure::Count => count as f64,
             _ => self.latency(latency),
@@ -404,21 +432,42 @@ mod tests {
     fn the_documented_forms_parse() {
         let t = parsed("GET /api/items: p95 < 120ms");
         assert_eq!(t.scope, Scope::Request("GET /api/items".into()));
-        assert_eq!((t.measure, t.comparison, t.limit), (Measure::Percentile(95.0), Comparison::Below, 120.0));
+        assert_eq!(
+            (t.measure, t.comparison, t.limit),
+            (Measure::Percentile(95.0), Comparison::Below, 120.0)
+        );
         assert_eq!(parsed("p999 <= 1.5s").measure, Measure::Percentile(99.9));
         assert_eq!(parsed("p999 <= 1.5s").limit, 1500.0);
         assert_eq!(parsed("errors < 0.1%").limit, 0.001);
         assert_eq!(parsed("rps > 450").measure, Measure::Rate);
-        assert_eq!(parsed("scenario checkout: failed < 1%").scope, Scope::Scenario("checkout".into()));
-        assert_eq!(parsed("custom cart_size: mean > 2").scope, Scope::Custom("cart_size".into()));
+        assert_eq!(
+            parsed("scenario checkout: failed < 1%").scope,
+            Scope::Scenario("checkout".into())
+        );
+        assert_eq!(
+            parsed("custom cart_size: mean > 2").scope,
+            Scope::Custom("cart_size".into())
+        );
         let abort = parsed("errors < 1% abort after 10s");
-        assert_eq!((abort.abort_after, abort.limit), (Some(Duration::from_secs(10)), 0.01));
+        assert_eq!(
+            (abort.abort_after, abort.limit),
+            (Some(Duration::from_secs(10)), 0.01)
+        );
         assert_eq!(parsed("p99 < 300 abort").abort_after, Some(Duration::ZERO));
     }
 
     #[test]
     fn malformed_expressions_are_refused_with_the_grammar() {
-        for bad in ["p99", "p99 < fast", "latency < 3ms", "rps > 4%", "p99 < 3ms abort soon", ": p99 < 3", "scenario x: errors < 1%", "p101 < 3"] {
+        for bad in [
+            "p99",
+            "p99 < fast",
+            "latency < 3ms",
+            "rps > 4%",
+            "p99 < 3ms abort soon",
+            ": p99 < 3",
+            "scenario x: errors < 1%",
+            "p101 < 3",
+        ] {
             let error = bad.parse::<Threshold>().expect_err(bad);
             assert!(error.contains("MEASURE OP VALUE"), "{bad}: {error}");
         }
@@ -429,7 +478,11 @@ mod tests {
         let mut tally = Tally::default();
         tally.requests.insert(
             "GET /api/items".into(),
-            crate::RequestStats { count: 1, errors: 0, latency_us: histogram::new() },
+            crate::RequestStats {
+                count: 1,
+                errors: 0,
+                latency_us: histogram::new(),
+            },
         );
         let verdict = parsed("GET /api/item: p95 < 1ms").evaluate(&tally, Duration::from_secs(1));
         assert!(!verdict.ok);

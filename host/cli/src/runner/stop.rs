@@ -48,7 +48,11 @@ pub async fn watch_run(
         .then(|| Sizing::new(shared.flags.sizing_tolerance));
     let wants_workers = shared.description.wants_worker_counts();
     let mut threshold_check = every(THRESHOLD_CHECK_EVERY);
-    let aborting = shared.flags.threshold.iter().any(|t| t.abort_after.is_some());
+    let aborting = shared
+        .flags
+        .threshold
+        .iter()
+        .any(|t| t.abort_after.is_some());
     let mut deadline = shared.deadline;
     // After the deadline, when the runs still in flight get cancelled.
     let mut grace_ends: Option<Instant> = None;
