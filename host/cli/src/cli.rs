@@ -53,6 +53,22 @@ pub struct RunFlags {
     #[arg(short = 'r', long = "max-runs")]
     pub max_runs: Option<u64>,
 
+    /// Open model: start this many runs per second (`-p` divides it), each on
+    /// a free worker of the `-w` pre-allocated [default -w: 100]; with none
+    /// free, the run is dropped and counted.
+    #[arg(long, value_parser = positive_rate, value_name = "RUNS_PER_S")]
+    pub rate: Option<f64>,
+
+    /// `DURATION:TARGET,…` (`30s:100,2m:100,30s:0`), each target reached
+    /// linearly from the last: workers, or with `--rate` runs per second
+    /// (from `--rate`). Without `-d`, the run lasts the stages.
+    #[arg(long, value_name = "STAGES")]
+    pub stages: Option<crate::runner::Stages>,
+
+    /// The length of the timeline's intervals in the JSON results.
+    #[arg(long = "timeline-every", default_value = "1", value_parser = positive_seconds, value_name = "S")]
+    pub timeline_every: Duration,
+
     /// Start workers linearly over this many seconds [default: 0, or 300 with --sizing].
     #[arg(long = "ramp-up", value_parser = seconds)]
     pub ramp_up: Option<Duration>,
@@ -200,14 +216,82 @@ pub struct RunFlags {
     pub tally_out: Option<PathBuf>,
 }
 
+/// Pre-allocated workers of the open model when `-w` is not given.
+const OPEN_MODEL_WORKERS: u32 = 100;
+
 /// Molotov's `--sizing` defaults: 500 workers over 300 s.
 const SIZING_WORKERS: u32 = 500;
 const SIZING_RAMP_UP: Duration = Duration::from_secs(300);
 
 impl RunFlags {
     pub fn workers(&self) -> u32 {
-        self.workers
-            .unwrap_or(if self.sizing { SIZING_WORKERS } else { 1 })
+        if let (Some(stages), None) = (&self.stages, self.rate) {
+            return stages.highest(0.0).ceil().max(1.0) as u32;
+        }
+        self.workers.unwrap_or(if self.sizing {
+            SIZING_WORKERS
+        } else if self.rate.is_some() {
+            OPEN_MODEL_WORKERS
+        } else {
+            1
+        })
+    }
+
+    /// The flags that cannot go together, refused before the run with why.
+    pub fn check_load_model(&self) -> anyhow::Result<()> {
+        let open = self.rate.is_some();
+        let refused = [
+            (
+                open && self.sizing,
+                "--rate with --sizing: sizing adds workers, the open model fixes the rate",
+            ),
+            (
+                open && self.max_runs.is_some(),
+                "--rate with -r: runs are started by the rate, not per worker",
+            ),
+            (
+                open && self.single_run,
+                "--rate with --single-run: a single run is not a rate",
+            ),
+            (
+                open && self.ramp_up.is_some(),
+                "--rate with --ramp-up: ramp the rate with --stages",
+            ),
+            (
+                self.stages.is_some() && self.sizing,
+                "--stages with --sizing: both set the workers over time",
+            ),
+            (
+                self.stages.is_some() && self.ramp_up.is_some(),
+                "--stages with --ramp-up: the stages are the ramp",
+            ),
+            (
+                self.stages.is_some() && self.single_run,
+                "--stages with --single-run",
+            ),
+            (
+                !open && self.stages.is_some() && self.workers.is_some(),
+                "-w with --stages: the stages' targets are the workers",
+            ),
+        ];
+        match refused.iter().find(|(refused, _)| *refused) {
+            Some((_, why)) => anyhow::bail!("{why}"),
+            None => Ok(()),
+        }
+    }
+
+    /// A `-p` child's share of the open model's flags: each child gets an
+    /// equal share of `--rate` and of rate stages, summing to the rate asked.
+    pub fn open_model_share(&self) -> Vec<String> {
+        let Some(rate) = self.rate else {
+            return Vec::new();
+        };
+        let share = 1.0 / f64::from(self.processes);
+        let mut flags = vec!["--rate".to_string(), (rate * share).to_string()];
+        if let Some(stages) = &self.stages {
+            flags.extend(["--stages".to_string(), stages.scaled(share).to_string()]);
+        }
+        flags
     }
 
     pub fn ramp_up(&self) -> Duration {
@@ -266,6 +350,15 @@ fn positive_seconds(text: &str) -> Result<Duration, String> {
     match seconds(text)? {
         Duration::ZERO => Err("must be more than 0 seconds".into()),
         s => Ok(s),
+    }
+}
+
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate > 0.0 && rate <= 10_000_000.0 => Ok(rate),
+        _ => Err(format!(
+            "`{text}` is not a rate of runs per second in (0, 10000000]"
+        )),
     }
 }
 

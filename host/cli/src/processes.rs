@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use crate::cli::RunFlags;
 use crate::console::Console;
 use crate::runner::{self, Outcome};
-use molotov_metrics::{Progress, Report, RunFacts, SizingReport, StopReason, Tally};
+use molotov_metrics::{Progress, Report, RunFacts, SizingReport, StopReason, Tally, Timeline};
 
 /// What a child writes to `--tally-out` for its parent.
 #[derive(Debug, Serialize, Deserialize)]
@@ -27,6 +27,7 @@ pub struct ChildResult {
     pub sizing: Option<SizingReport>,
     pub failed: bool,
     pub tally: Tally,
+    pub timeline: Timeline,
 }
 
 impl ChildResult {
@@ -36,6 +37,7 @@ impl ChildResult {
             sizing: outcome.report.sizing,
             failed: outcome.failed,
             tally: outcome.tally.clone(),
+            timeline: outcome.report.timeline.clone(),
         }
     }
 
@@ -133,6 +135,7 @@ impl Signalable {
 /// Runs `flags.processes` children with the command line `argv` (the
 /// parent's own) and merges what they measured.
 pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> {
+    flags.check_load_model()?;
     let console = Console::new(flags.quiet, flags.verbose, flags.console);
     // Compiled once here, every child then loads the component from the cache.
     runner::load(&flags).await?;
@@ -157,6 +160,7 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
         let mut child = Command::new(&exe)
             .args(&argv[1..])
             .args(["--processes", "1", "--target", target.as_str()])
+            .args(flags.open_model_share())
             .arg("--env")
             .arg(format!("MOLOTOV_PROCESS={process}"))
             .arg("--tally-out")
@@ -216,8 +220,10 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
     let results = results?;
 
     let mut tally = Tally::default();
+    let mut timeline = Timeline::new(flags.timeline_every.as_secs_f64());
     for result in &results {
         tally.merge(&result.tally);
+        timeline.merge(&result.timeline);
     }
     let facts = RunFacts {
         component: flags.component.display().to_string(),
@@ -233,7 +239,9 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
             .or_else(|| results.iter().find_map(|r| r.sizing)),
     };
     let mut report = Report::new(facts, &tally);
+    // Judged on the whole: a child's share of the rate is not the rate.
     report.judge(&flags.threshold, &tally);
+    report.timeline = timeline;
     let failed = results.iter().any(|r| r.failed) || report.fails_run(flags.exception, flags.fail);
     Ok(Outcome {
         report,

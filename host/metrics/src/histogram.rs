@@ -80,3 +80,15 @@ pub mod base64_map {
             .collect()
     }
 }
+
+/// A histogram that is empty by default and serialises as base64 HDR, for
+/// fields that may be absent from an older tally.
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Hdr(#[serde(with = "base64")] pub Histogram<u64>);
+
+impl Default for Hdr {
+    fn default() -> Self {
+        Self(new())
+    }
+}

@@ -13,6 +13,7 @@ mod report;
 pub mod statsd;
 mod tally;
 mod threshold;
+mod timeline;
 
 pub use names::OTHER;
 pub use recorder::{Live, Metrics, NameLimits, Progress, Recorder};
@@ -20,3 +21,4 @@ pub use report::{Report, RunFacts, SizingReport, StopReason};
 pub use statsd::Statsd;
 pub use tally::{ByName, Gauge, RequestOutcome, RequestStats, ScenarioStats, Tally};
 pub use threshold::{Threshold, Verdict};
+pub use timeline::{Interval, Slice, Timeline};

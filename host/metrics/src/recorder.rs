@@ -14,6 +14,7 @@ use crate::histogram::{self, add, record};
 use crate::names::{MAX_NAME_BYTES, NameBudget, OTHER, cut};
 use crate::statsd::Statsd;
 use crate::tally::{Gauge, RequestOutcome, RequestStats, Tally, count_failure};
+use crate::timeline::Slice;
 
 /// Totals read by the console and by the stop rules (`-x`, `-f`) while the run goes on.
 #[derive(Debug, Default)]
@@ -23,11 +24,19 @@ pub struct Live {
     pub requests: AtomicU64,
     pub request_errors: AtomicU64,
     pub workers: AtomicU64,
+    pub dropped: AtomicU64,
+}
+
+/// What one shard holds: the run so far, and the current interval of its timeline.
+#[derive(Default)]
+struct Shard {
+    tally: Tally,
+    slice: Slice,
 }
 
 /// The run's metrics: a few shards, each worker writing to one of them.
 pub struct Metrics {
-    shards: Box<[Mutex<Tally>]>,
+    shards: Box<[Mutex<Shard>]>,
     pub live: Live,
     /// `--statsd`: everything recorded is also sent there.
     pub statsd: Option<Statsd>,
@@ -47,7 +56,7 @@ impl Metrics {
     /// workers rarely share a lock at the same moment.
     pub fn new(shards: usize, statsd: Option<Statsd>, limits: NameLimits) -> Arc<Self> {
         let shards = (0..shards.max(1))
-            .map(|_| Mutex::new(Tally::default()))
+            .map(|_| Mutex::new(Shard::default()))
             .collect();
         Arc::new(Self {
             shards,
@@ -73,7 +82,17 @@ impl Metrics {
     pub fn snapshot(&self) -> Tally {
         let mut total = Tally::default();
         for shard in self.shards.iter() {
-            total.merge(&lock(shard));
+            total.merge(&lock(shard).tally);
+        }
+        total
+    }
+
+    /// What was recorded since the last call (the timeline's next interval).
+    pub fn take_slice(&self) -> Slice {
+        let mut total = Slice::default();
+        for shard in self.shards.iter() {
+            let slice = std::mem::take(&mut lock(shard).slice);
+            total.add(&slice);
         }
         total
     }
@@ -82,7 +101,7 @@ impl Metrics {
     pub fn progress(&self) -> Progress {
         let mut latency_us = histogram::new();
         for shard in self.shards.iter() {
-            lock(shard).add_latencies_to(&mut latency_us);
+            lock(shard).tally.add_latencies_to(&mut latency_us);
         }
         let live = &self.live;
         Progress {
@@ -133,7 +152,7 @@ impl Progress {
     }
 }
 
-fn lock(shard: &Mutex<Tally>) -> MutexGuard<'_, Tally> {
+fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
     // A worker that panicked mid-record leaves counts that are still valid.
     shard
         .lock()
@@ -148,7 +167,7 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    fn tally(&self) -> MutexGuard<'_, Tally> {
+    fn shard(&self) -> MutexGuard<'_, Shard> {
         lock(&self.metrics.shards[self.shard])
     }
 
@@ -163,8 +182,9 @@ impl Recorder {
                 .request_errors
                 .fetch_add(1, Ordering::Relaxed);
         }
-        let mut tally = self.tally();
-        let tally = &mut *tally;
+        let mut shard = self.shard();
+        let Shard { tally, slice } = &mut *shard;
+        slice.requests += 1;
         let stats = match tally.requests.get_mut(name) {
             Some(stats) => stats,
             None => {
@@ -184,10 +204,12 @@ impl Recorder {
             RequestOutcome::Status(status) => {
                 // The run's overall histogram is the sum of these, made when read.
                 record(&mut stats.latency_us, micros);
+                record(&mut slice.latency_us, micros);
                 *tally.statuses.entry(status).or_default() += 1;
             }
             RequestOutcome::Error(kind) => {
                 stats.errors += 1;
+                slice.errors += 1;
                 match tally.errors.get_mut(kind) {
                     Some(count) => *count += 1,
                     None => {
@@ -224,7 +246,8 @@ impl Recorder {
             &self.metrics.live.ok
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        let mut tally = self.tally();
+        let mut shard = self.shard();
+        let Shard { tally, slice } = &mut *shard;
         let stats = match tally.scenarios.get_mut(name) {
             Some(stats) => stats,
             None => tally.scenarios.entry(name.to_string()).or_default(),
@@ -233,15 +256,37 @@ impl Recorder {
         match failure {
             Some(message) => {
                 stats.failed += 1;
+                slice.failed += 1;
                 count_failure(&mut stats.failures, message, 1);
             }
-            None => stats.ok += 1,
+            None => {
+                stats.ok += 1;
+                slice.ok += 1;
+            }
         }
+    }
+
+    /// Open model: a run not started for want of a free worker.
+    pub fn dropped(&self, runs: u64) {
+        self.metrics.live.dropped.fetch_add(runs, Ordering::Relaxed);
+        let mut shard = self.shard();
+        shard.tally.dropped_runs += runs;
+        shard.slice.dropped += runs;
+    }
+
+    /// Open model: a run's time from its intended start to its end (the
+    /// queueing included, as the service time is not).
+    pub fn response_time(&self, elapsed: Duration) {
+        record(
+            &mut self.shard().tally.response_us.0,
+            elapsed.as_micros() as u64,
+        );
     }
 
     /// A run dropped midway by a forced shutdown: neither a success nor a failure.
     pub fn cancelled(&self, name: &str) {
-        self.tally()
+        self.shard()
+            .tally
             .scenarios
             .entry(name.to_string())
             .or_default()
@@ -253,8 +298,8 @@ impl Recorder {
         if let Some(statsd) = &self.metrics.statsd {
             statsd.counter(name, delta);
         }
-        let mut tally = self.tally();
-        let tally = &mut *tally;
+        let mut shard = self.shard();
+        let tally = &mut shard.tally;
         let counter = match tally.counters.get_mut(name) {
             Some(counter) => counter,
             None => {
@@ -278,8 +323,8 @@ impl Recorder {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_micros() as u64);
         let update = Gauge::new(value, set_at_us);
-        let mut tally = self.tally();
-        let tally = &mut *tally;
+        let mut shard = self.shard();
+        let tally = &mut shard.tally;
         match tally.gauges.get_mut(name) {
             Some(gauge) => gauge.merge(&update),
             None => {
@@ -298,8 +343,8 @@ impl Recorder {
         if let Some(statsd) = &self.metrics.statsd {
             statsd.timing(name, micros);
         }
-        let mut tally = self.tally();
-        let tally = &mut *tally;
+        let mut shard = self.shard();
+        let tally = &mut shard.tally;
         let timing = match tally.timings_us.get_mut(name) {
             Some(timing) => timing,
             None => {

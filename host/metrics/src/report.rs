@@ -7,7 +7,7 @@ use std::path::Path;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::{Gauge, Tally, Threshold, Verdict, histogram};
+use crate::{Gauge, Tally, Threshold, Timeline, Verdict, histogram};
 
 /// What sizing found, for the summary and the JSON.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -104,8 +104,14 @@ pub struct Report {
     /// HDR histogram (V2 format, base64) of `latency_ms`, in microseconds, for exact merging.
     pub latency_histogram: String,
     pub custom: Custom,
+    /// Open model: each run's time from its intended start (service time
+    /// plus any wait for a worker), beside the service time of `scenarios`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_time_ms: Option<Percentiles>,
     /// Each `--threshold`, measured, with its verdict.
     pub thresholds: Vec<Verdict>,
+    /// The run over time.
+    pub timeline: Timeline,
     /// Limits the run reached (names counted under `(other)`).
     pub warnings: Vec<String>,
 }
@@ -116,6 +122,10 @@ pub struct Scenarios {
     pub failed: u64,
     /// Runs dropped midway by `--force-shutdown` or a second Ctrl+C.
     pub cancelled: u64,
+    /// Open model: runs not started for want of a free worker.
+    pub dropped: u64,
+    /// The runs' durations, every scenario together (the service time).
+    pub duration_ms: Percentiles,
     pub by_name: BTreeMap<String, ScenarioReport>,
 }
 
@@ -156,6 +166,10 @@ pub struct Custom {
 
 impl Report {
     pub fn new(facts: RunFacts, tally: &Tally) -> Self {
+        let mut service_us = histogram::new();
+        for stats in tally.scenarios.values() {
+            histogram::add(&mut service_us, &stats.duration_us);
+        }
         let duration_s = facts.duration_s;
         let by_name = tally
             .scenarios
@@ -185,6 +199,8 @@ impl Report {
                 ok: tally.scenarios.values().map(|s| s.ok).sum(),
                 failed: tally.scenarios.values().map(|s| s.failed).sum(),
                 cancelled: tally.scenarios.values().map(|s| s.cancelled).sum(),
+                dropped: tally.dropped_runs,
+                duration_ms: Percentiles::of(&service_us),
                 by_name,
             },
             requests: Requests {
@@ -222,7 +238,10 @@ impl Report {
                     .map(|(n, h)| (n.clone(), Percentiles::of(h)))
                     .collect(),
             },
+            response_time_ms: (!tally.response_us.0.is_empty())
+                .then(|| Percentiles::of(&tally.response_us.0)),
             thresholds: Vec::new(),
+            timeline: Timeline::default(),
             warnings: tally.warnings.iter().cloned().collect(),
         }
     }
@@ -285,6 +304,21 @@ impl Report {
         );
         if s.cancelled > 0 {
             let _ = writeln!(out, "CANCELLED: {} runs in flight", s.cancelled);
+        }
+        if let Some(response) = &self.response_time_ms {
+            let service = &s.duration_ms;
+            let _ = writeln!(
+                out,
+                "OPEN MODEL: {} runs started, {} dropped (no free worker) | run time p50/p99 (ms): service {:.2}/{:.2}, from intended start {:.2}/{:.2}",
+                s.ok + s.failed + s.cancelled,
+                s.dropped,
+                service.p50,
+                service.p99,
+                response.p50,
+                response.p99
+            );
+        } else if s.dropped > 0 {
+            let _ = writeln!(out, "DROPPED: {} runs (no free worker)", s.dropped);
         }
         if let Some(sizing) = &self.sizing {
             let verdict = if sizing.reached {

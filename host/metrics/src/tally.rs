@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::histogram::{self, add};
+use crate::histogram::{self, Hdr, add};
 use crate::names::cut;
 
 /// How a request ended.
@@ -106,6 +106,12 @@ pub struct Tally {
     pub timings_us: BTreeMap<String, Histogram<u64>>,
     #[serde(default)]
     pub gauges: BTreeMap<String, Gauge>,
+    /// Open model: runs not started for want of a free worker.
+    #[serde(default)]
+    pub dropped_runs: u64,
+    /// Open model: each run's time from its intended start.
+    #[serde(default)]
+    pub response_us: Hdr,
     /// Limits the run reached, for the report.
     #[serde(default)]
     pub warnings: BTreeSet<String>,
@@ -155,6 +161,8 @@ impl Tally {
                 }
             }
         }
+        self.dropped_runs += other.dropped_runs;
+        add(&mut self.response_us.0, &other.response_us.0);
         self.warnings.extend(other.warnings.iter().cloned());
         for (name, timing) in &other.timings_us {
             add(

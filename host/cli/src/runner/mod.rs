@@ -1,12 +1,16 @@
 //! A run from start to end: load, global fixtures, workers, the end-of-run report.
 
+mod arrivals;
 mod cores;
 mod picker;
 mod shared;
 mod sizing;
+mod stages;
 mod stop;
 mod stopper;
 mod worker;
+
+pub use stages::Stages;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,6 +20,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use url::Url;
 
+use self::arrivals::Arrivals;
 use self::cores::WorkerThreads;
 use self::picker::Picker;
 use self::shared::Shared;
@@ -24,7 +29,7 @@ use self::worker::fixture;
 use crate::cli::RunFlags;
 use crate::console::Console;
 use molotov_http::{HttpClient, SharedSession};
-use molotov_metrics::{Metrics, NameLimits, Report, RunFacts, StopReason, Tally, statsd};
+use molotov_metrics::{Metrics, NameLimits, Report, RunFacts, StopReason, Tally, Timeline, statsd};
 use molotov_runtime::{
     EngineLimits, GLOBAL_WORKER, Instance, Loaded, RunArgs, RunContext, SharedVars,
 };
@@ -43,6 +48,7 @@ const DEFAULT_DURATION: Duration = Duration::from_secs(86_400);
 
 /// Loads the component and runs the load test the flags describe.
 pub async fn run(flags: RunFlags) -> anyhow::Result<Outcome> {
+    flags.check_load_model()?;
     let mut console = Console::new(flags.quiet, flags.verbose, flags.console);
     if flags.tally_out.is_some() {
         console.report_to_parent();
@@ -171,7 +177,12 @@ async fn run_loaded(
     }
 
     let started = Instant::now();
-    let duration = match (flags.duration, flags.max_runs, flags.single_run) {
+    let stages_last = flags.stages.as_ref().map(Stages::total);
+    let duration = match (
+        flags.duration.or(stages_last),
+        flags.max_runs,
+        flags.single_run,
+    ) {
         (Some(duration), _, _) => Some(duration),
         (None, None, false) => Some(DEFAULT_DURATION),
         _ => None,
@@ -192,6 +203,10 @@ async fn run_loaded(
         deadline: duration.map(|d| started + ramp_up + d),
         stop: Stopper::new(),
         global: tokio::sync::Mutex::new(global),
+        arrivals: flags.rate.map(|_| Arrivals::new()),
+        active_workers: (flags.stages.is_some() && flags.rate.is_none())
+            .then(|| watch::channel(0).0),
+        timeline: std::sync::Mutex::new(Timeline::new(flags.timeline_every.as_secs_f64())),
         flags,
         console,
     });
@@ -205,13 +220,18 @@ async fn run_loaded(
         );
     }
     let (done, done_watch) = watch::channel(false);
-    let (aborted, sizing) = tokio::join!(
+    let ((aborted, sizing), ()) = tokio::join!(
         async {
-            let aborted = stop::wait_for_workers(&mut workers, &shared).await;
-            done.send_replace(true);
-            aborted
+            tokio::join!(
+                async {
+                    let aborted = stop::wait_for_workers(&mut workers, &shared).await;
+                    done.send_replace(true);
+                    aborted
+                },
+                stop::watch_run(&shared, started, done_watch),
+            )
         },
-        stop::watch_run(&shared, started, done_watch),
+        start_arrivals(&shared, started),
     );
     drop(threads);
     shared.console.finish_progress();
@@ -240,13 +260,37 @@ async fn run_loaded(
         stopped_by,
         sizing,
     };
+    stop::sample_timeline(&shared, started);
     let tally = context.metrics.snapshot();
     let mut report = Report::new(facts, &tally);
-    report.judge(&shared.flags.threshold, &tally);
+    if shared.flags.tally_out.is_none() {
+        // A `-p` child's share is judged by its parent, on the whole.
+        report.judge(&shared.flags.threshold, &tally);
+    }
+    report.timeline = std::mem::take(&mut *shared.timeline.lock().expect("timeline"));
     let failed = report.fails_run(shared.flags.exception, shared.flags.fail);
     Ok(Outcome {
         report,
         tally,
         failed,
     })
+}
+
+/// The open model's scheduler (`--rate`), until the deadline or a stop.
+async fn start_arrivals(shared: &Shared, started: Instant) {
+    let Some(arrivals) = &shared.arrivals else {
+        return;
+    };
+    let schedule = arrivals::Schedule {
+        start: shared.flags.rate.unwrap_or_default(),
+        stages: shared.flags.stages.clone(),
+    };
+    let recorder = shared
+        .context
+        .metrics
+        .recorder(molotov_runtime::GLOBAL_WORKER);
+    let stop = shared.stop.stopped.subscribe();
+    arrivals
+        .schedule(schedule, started, shared.deadline, recorder, stop)
+        .await;
 }

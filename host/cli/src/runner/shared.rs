@@ -3,7 +3,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use molotov_metrics::Timeline;
 use molotov_runtime::{Description, Instance, Loaded, RunContext};
+use tokio::sync::watch;
+
+use super::arrivals::Arrivals;
 
 use super::picker::Picker;
 use super::stopper::Stopper;
@@ -25,4 +29,10 @@ pub struct Shared {
     pub stop: Stopper,
     /// The instance for global fixtures and run-wide events (`current-workers`).
     pub global: tokio::sync::Mutex<Instance>,
+    /// The open model (`--rate`): the runs' intended starts.
+    pub arrivals: Option<Arc<Arrivals>>,
+    /// Closed-model `--stages`: how many workers run now (the others wait).
+    pub active_workers: Option<watch::Sender<u32>>,
+    /// The run over time, an interval at a time.
+    pub timeline: std::sync::Mutex<Timeline>,
 }

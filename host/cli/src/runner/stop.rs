@@ -19,6 +19,8 @@ use molotov_metrics::{SizingReport, StopReason};
 const CURRENT_WORKERS_EVERY: Duration = Duration::from_secs(1);
 /// How often `abort` thresholds are measured during the run.
 const THRESHOLD_CHECK_EVERY: Duration = Duration::from_secs(1);
+/// How often closed-model `--stages` move the number of running workers.
+const STAGE_UPDATE_EVERY: Duration = Duration::from_millis(100);
 
 /// Until `done`: stops the run at its deadline or when sizing decides,
 /// reports progress, and sends `current-workers`. Returns what sizing found.
@@ -48,6 +50,8 @@ pub async fn watch_run(
         .then(|| Sizing::new(shared.flags.sizing_tolerance));
     let wants_workers = shared.description.wants_worker_counts();
     let mut threshold_check = every(THRESHOLD_CHECK_EVERY);
+    let mut timeline_tick = every(shared.flags.timeline_every);
+    let mut stage_tick = every(STAGE_UPDATE_EVERY);
     let aborting = shared
         .flags
         .threshold
@@ -94,6 +98,14 @@ pub async fn watch_run(
                     shared.stop.stop(StopReason::Sizing);
                 }
             }
+            _ = timeline_tick.tick() => sample_timeline(shared, started),
+            _ = stage_tick.tick(), if shared.active_workers.is_some() => {
+                let (active, stages) = (shared.active_workers.as_ref(), shared.flags.stages.as_ref());
+                if let (Some(active), Some(stages)) = (active, stages) {
+                    let target = stages.target_at(0.0, started.elapsed()).round() as u32;
+                    active.send_if_modified(|now| std::mem::replace(now, target) != target);
+                }
+            }
             _ = threshold_check.tick(), if aborting => {
                 if let Some(failed) = failed_abort_threshold(shared, started.elapsed()) {
                     console.note(&format!("threshold failed, stopping the run: {failed}"));
@@ -105,6 +117,15 @@ pub async fn watch_run(
         }
     }
     sizing.map(|s| s.report())
+}
+
+/// Closes the timeline's current interval.
+pub fn sample_timeline(shared: &Shared, started: Instant) {
+    let slice = shared.context.metrics.take_slice();
+    let workers = shared.context.metrics.live.workers.load(Ordering::Relaxed);
+    let every = shared.flags.timeline_every.as_secs_f64();
+    let mut timeline = shared.timeline.lock().expect("timeline");
+    timeline.push(started.elapsed().as_secs_f64(), every, slice, workers);
 }
 
 /// The first `abort` threshold, past its delay, that the run so far fails

@@ -127,6 +127,7 @@ async fn run_scenarios(
     tokio::pin!(cancel);
     let mut rng = SmallRng::from_os_rng();
     let mut step: u64 = 0;
+    let mut active = shared.active_workers.as_ref().map(watch::Sender::subscribe);
     // When the last run (or pause) ended: the time the stop rules go by.
     let mut now = Instant::now();
     loop {
@@ -136,6 +137,30 @@ async fn run_scenarios(
         if shared.flags.max_runs.is_some_and(|max| step >= max) {
             break;
         }
+        if let Some(active) = &mut active
+            && worker_id >= *active.borrow()
+        {
+            if !wait_until_active(worker_id, shared, active, stop).await {
+                break;
+            }
+            now = Instant::now();
+            continue;
+        }
+        // The open model: wait for a run's intended start.
+        let intended = match &shared.arrivals {
+            Some(arrivals) => {
+                let next = tokio::select! {
+                    biased;
+                    _ = stop.wait_for(|stopped| *stopped) => None,
+                    next = arrivals.next() => next,
+                };
+                match next {
+                    Some(intended) if !*stop.borrow() => Some(intended),
+                    _ => break,
+                }
+            }
+            None => None,
+        };
         let index = match shared.picker.pick(step, &mut rng) {
             Pick::Scenario(index) => index,
             Pick::Done => break,
@@ -224,12 +249,16 @@ async fn run_scenarios(
             _ => failure,
         };
         recorder.scenario(name, failure.as_deref(), elapsed);
+        if let Some(intended) = intended {
+            recorder.response_time(now.saturating_duration_since(intended));
+        }
         apply_stop_rules(shared);
         if delivered.is_err() {
             instance = replace(worker_id, shared, instance).await?;
         }
+        // The open model paces runs by its rate, not by delays.
         let delay = shared.delays[index];
-        if !delay.is_zero() {
+        if !delay.is_zero() && intended.is_none() {
             if !pause(delay, stop).await {
                 break;
             }
@@ -237,6 +266,24 @@ async fn run_scenarios(
         }
     }
     Some(instance)
+}
+
+/// Closed-model stages: parks the worker (not counted as running) until the
+/// stages need it again; returns whether the run goes on.
+async fn wait_until_active(
+    worker_id: u32,
+    shared: &Shared,
+    active: &mut watch::Receiver<u32>,
+    stop: &mut watch::Receiver<bool>,
+) -> bool {
+    let workers = &shared.context.metrics.live.workers;
+    workers.fetch_sub(1, Ordering::Relaxed);
+    tokio::select! {
+        _ = active.wait_for(|active| worker_id < *active) => {}
+        _ = stop.wait_for(|stopped| *stopped) => {}
+    }
+    workers.fetch_add(1, Ordering::Relaxed);
+    !*stop.borrow()
 }
 
 /// Shows a broken guest's failure (with its backtrace under `-vv`); returns its message.

@@ -1,0 +1,117 @@
+//! The open model (`--rate`): runs start at a set rate whatever the service
+//! does, each at its intended time, on whichever pre-allocated worker is
+//! free. With none free, the run is dropped and counted (never delayed:
+//! a stalled service must not slow the load down and hide its own stall).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Mutex, Semaphore, mpsc, watch};
+
+use super::stages::Stages;
+use molotov_metrics::Recorder;
+
+/// The longest the scheduler sleeps, so a stage at rate 0 is left on time.
+const LONGEST_WAIT: Duration = Duration::from_millis(50);
+
+/// The runs' start times, handed to the idle workers.
+pub struct Arrivals {
+    /// One permit per worker waiting for a run.
+    idle: Semaphore,
+    starts: Mutex<mpsc::UnboundedReceiver<Instant>>,
+    sender: std::sync::Mutex<Option<mpsc::UnboundedSender<Instant>>>,
+}
+
+/// The rate over time: a constant `start`, or stages from it.
+pub struct Schedule {
+    pub start: f64,
+    pub stages: Option<Stages>,
+}
+
+impl Schedule {
+    fn runs_by(&self, elapsed: Duration) -> f64 {
+        match &self.stages {
+            Some(stages) => stages.runs_by(self.start, elapsed),
+            None => self.start * elapsed.as_secs_f64(),
+        }
+    }
+
+    fn rate_at(&self, elapsed: Duration) -> f64 {
+        match &self.stages {
+            Some(stages) => stages.target_at(self.start, elapsed),
+            None => self.start,
+        }
+    }
+}
+
+impl Arrivals {
+    pub fn new() -> Arc<Self> {
+        let (sender, starts) = mpsc::unbounded_channel();
+        Arc::new(Self {
+            idle: Semaphore::new(0),
+            starts: Mutex::new(starts),
+            sender: std::sync::Mutex::new(Some(sender)),
+        })
+    }
+
+    /// A worker's next run: its intended start, or `None` once the schedule
+    /// has ended.
+    pub async fn next(&self) -> Option<Instant> {
+        self.idle.add_permits(1);
+        self.starts.lock().await.recv().await
+    }
+
+    /// Starts runs by `schedule` from `started` until `until` (or a stop),
+    /// dropping those that find no worker free.
+    pub async fn schedule(
+        &self,
+        schedule: Schedule,
+        started: Instant,
+        until: Option<Instant>,
+        recorder: Recorder,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let Some(sender) = self.sender.lock().expect("sender").take() else {
+            return;
+        };
+        let mut started_runs: u64 = 0;
+        let (mut then, mut runs_then) = (Duration::ZERO, 0.0);
+        loop {
+            let now = Instant::now();
+            if *stop.borrow() || until.is_some_and(|end| now >= end) {
+                break;
+            }
+            let elapsed = now - started;
+            let runs_now = schedule.runs_by(elapsed);
+            // Each due run's intended start, placed between the last wake-up
+            // and this one where the rate's integral crosses it.
+            while (started_runs + 1) as f64 <= runs_now {
+                let run = (started_runs + 1) as f64;
+                let share = (run - runs_then) / (runs_now - runs_then);
+                let intended = started + then + (elapsed - then).mul_f64(share.clamp(0.0, 1.0));
+                match self.idle.try_acquire() {
+                    Ok(permit) => {
+                        permit.forget();
+                        let _ = sender.send(intended);
+                    }
+                    Err(_) => recorder.dropped(1),
+                }
+                started_runs += 1;
+            }
+            (then, runs_then) = (elapsed, runs_now);
+            let rate = schedule.rate_at(elapsed);
+            let wait = match rate > 0.0 {
+                true => {
+                    Duration::from_secs_f64(((started_runs + 1) as f64 - runs_now).max(0.0) / rate)
+                }
+                false => LONGEST_WAIT,
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait.min(LONGEST_WAIT)) => {}
+                _ = stop.wait_for(|stopped| *stopped) => break,
+            }
+        }
+        // Dropping the sender ends every worker's wait.
+        drop(sender);
+    }
+}
