@@ -222,12 +222,12 @@ fn parse_value(text: &str, measure: Measure) -> Result<f64, String> {
 }
 
 fn check_measure(scope: &Scope, measure: Measure) -> Result<(), String> {
-    let fits = match (scope, measure) {
-        (Scope::All | Scope::Request(_), Measure::Failed | Measure::Value) => false,
-        (Scope::Scenario(_), Measure::Errors | Measure::Value) => false,
-        (Scope::Custom(_), Measure::Errors | Measure::Failed) => false,
-        _ => true,
-    };
+    let fits = !matches!(
+        (scope, measure),
+        (Scope::All | Scope::Request(_), Measure::Failed | Measure::Value)
+            | (Scope::Scenario(_), Measure::Errors | Measure::Value)
+            | (Scope::Custom(_), Measure::Errors | Measure::Failed)
+    );
     if fits {
         Ok(())
     } else {
