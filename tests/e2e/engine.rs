@@ -714,3 +714,29 @@ fn https_with_the_operators_ca(alpn: Vec<Vec<u8>>, expected_version: &str) {
     )
     .assert_cannot_run("no PEM certificate");
 }
+
+#[test]
+fn guest_output_past_its_rate_is_dropped_and_reported() {
+    let run = run(
+        &guests().suite,
+        &["-s", "loud", "-r", "100", "--max-output", "20"],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    assert_eq!(count(&json["scenarios"]["ok"]), 100);
+    // 5,000 lines asked, 20 a second shown (the run may span a few seconds).
+    let shown = run
+        .printed_by("W:0")
+        .iter()
+        .filter(|line| line.starts_with("loud "))
+        .count();
+    let seconds = json["duration_s"].as_f64().unwrap().ceil() as usize + 1;
+    assert!(
+        (20..=20 * seconds).contains(&shown),
+        "{shown} lines in {seconds} s"
+    );
+    assert!(
+        json["warnings"].to_string().contains("--max-output"),
+        "{json}"
+    );
+}

@@ -198,6 +198,11 @@ pub struct RunFlags {
     #[arg(long = "max-vars", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096), value_name = "MIB")]
     pub max_vars_mib: u32,
 
+    /// Guest lines (prints and logs, every worker together) shown per
+    /// second; past it they are dropped, and the results say so.
+    #[arg(long = "max-output", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..), value_name = "LINES")]
+    pub max_output: u32,
+
     /// Memory limit of each instance, in MiB.
     #[arg(long = "max-memory", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub max_memory_mib: u32,

@@ -266,6 +266,11 @@ impl Recorder {
         }
     }
 
+    /// A limit the run reached, for the report's warnings.
+    pub fn warn(&self, warning: String) {
+        self.shard().tally.warnings.insert(warning);
+    }
+
     /// Open model: a run not started for want of a free worker.
     pub fn dropped(&self, runs: u64) {
         self.metrics.live.dropped.fetch_add(runs, Ordering::Relaxed);

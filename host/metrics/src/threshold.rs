@@ -224,8 +224,10 @@ fn parse_value(text: &str, measure: Measure) -> Result<f64, String> {
 fn check_measure(scope: &Scope, measure: Measure) -> Result<(), String> {
     let fits = !matches!(
         (scope, measure),
-        (Scope::All | Scope::Request(_), Measure::Failed | Measure::Value)
-            | (Scope::Scenario(_), Measure::Errors | Measure::Value)
+        (
+            Scope::All | Scope::Request(_),
+            Measure::Failed | Measure::Value
+        ) | (Scope::Scenario(_), Measure::Errors | Measure::Value)
             | (Scope::Custom(_), Measure::Errors | Measure::Failed)
     );
     if fits {

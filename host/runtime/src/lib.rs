@@ -26,6 +26,6 @@ pub use cache::default_dir as default_cache_dir;
 pub use contract::{Description, Fixtures, RunArgs, ScenarioInfo};
 pub use engine::{EPOCH_TICK, EngineLimits, LoadError, Loaded, engine, load};
 pub use instance::{GLOBAL_WORKER, GuestError, Instance, SessionFixture};
-pub use output::{LogLevel, Output};
+pub use output::{LogLevel, Output, OutputBudget};
 pub use run::RunContext;
 pub use vars::{SharedVars, VarsLimitExceeded};

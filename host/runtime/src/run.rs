@@ -8,7 +8,7 @@ use molotov_http::HttpClient;
 use molotov_metrics::Metrics;
 
 use crate::contract::RunArgs;
-use crate::output::Output;
+use crate::output::{Output, OutputBudget};
 use crate::vars::SharedVars;
 
 /// What every instance of a run shares, set once before the workers start.
@@ -19,6 +19,8 @@ pub struct RunContext {
     pub client: HttpClient,
     pub metrics: Arc<Metrics>,
     pub output: Arc<dyn Output>,
+    /// `--max-output`: the guest lines shown per second.
+    pub output_budget: OutputBudget,
     /// `-vv`: every exchange goes to [`Output::exchange`].
     pub dump_exchanges: bool,
     /// The guest CPU time one call may take.

@@ -31,7 +31,7 @@ use crate::console::Console;
 use molotov_http::{HttpClient, SharedSession};
 use molotov_metrics::{Metrics, NameLimits, Report, RunFacts, StopReason, Tally, Timeline, statsd};
 use molotov_runtime::{
-    EngineLimits, GLOBAL_WORKER, Instance, Loaded, RunArgs, RunContext, SharedVars,
+    EngineLimits, GLOBAL_WORKER, Instance, Loaded, OutputBudget, RunArgs, RunContext, SharedVars,
 };
 
 /// The end of a run that could run.
@@ -91,6 +91,7 @@ pub async fn run(flags: RunFlags) -> anyhow::Result<Outcome> {
             },
         ),
         output: Arc::new(console.clone()),
+        output_budget: OutputBudget::new(flags.max_output),
         dump_exchanges: flags.verbose >= 2,
         guest_deadline: flags.guest_deadline,
         max_memory_bytes,

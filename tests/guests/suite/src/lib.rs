@@ -155,6 +155,15 @@ mod suite {
         Ok(())
     }
 
+    /// Prints 50 lines a run, for `--max-output`.
+    #[scenario(weight = 0)]
+    fn loud(_s: &Session) -> Result {
+        for line in 0..50 {
+            molotov::print(&format!("loud {line}"));
+        }
+        Ok(())
+    }
+
     /// Keeps every response it gets (1 MiB bodies): the host holds them.
     #[scenario(weight = 0)]
     fn hoard(s: &Session) -> Result {
