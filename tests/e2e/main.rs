@@ -7,4 +7,5 @@ mod lifecycle;
 mod load_models;
 mod molotov_files;
 mod parity;
+mod shards;
 mod support;

@@ -1,9 +1,11 @@
 //! Every command-line flag, in one place (clap definitions only).
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use clap::{ArgAction, Args, Parser, Subcommand};
+
+use crate::shard::Shard;
 
 #[derive(Debug, Parser)]
 #[command(name = "molotov", version, about = "Load testing with WebAssembly scenarios", long_about = None)]
@@ -24,6 +26,31 @@ pub enum Command {
     New(NewArgs),
     /// Build a scenario project (Rust, Go, JavaScript or Python) into a component.
     Build(BuildArgs),
+    /// Merge the raw results (`run --raw`) of a run's shards into one report.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// The shards' raw results files.
+    #[arg(required = true, value_name = "RAW")]
+    pub files: Vec<PathBuf>,
+
+    /// Write the merged results here (as `run --json`).
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+
+    /// A pass/fail criterion, judged on the merged results (as `run`'s).
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub threshold: Vec<molotov_metrics::Threshold>,
+
+    /// Merge the shards given even when some of the run's are missing.
+    #[arg(long = "allow-partial")]
+    pub allow_partial: bool,
+
+    /// Print nothing (the JSON file is still written).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -216,9 +243,51 @@ pub struct RunFlags {
     #[arg(long = "cache-dir", env = "MOLOTOV_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 
+    /// Run as shard I of N (from 0) of a larger run: its share of `-w`,
+    /// `--rate` and stages, with global worker ids; read from Slurm's,
+    /// Kubernetes' or Nomad's variables when not given.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+
+    /// The number of shards, for schedulers whose variables give only the
+    /// index (Kubernetes `JOB_COMPLETION_INDEX`, Nomad `NOMAD_ALLOC_INDEX`).
+    #[arg(long = "shard-count", value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub shard_count: Option<u32>,
+
+    /// Start the workers at this time (RFC 3339, `2026-12-02T10:00:00Z`, or
+    /// `+S` seconds from now), so that shards start together; a run that
+    /// starts late says so in its results.
+    #[arg(long = "start-at", value_parser = start_time, value_name = "TIME")]
+    pub start_at: Option<SystemTime>,
+
+    /// Also write the raw results (every histogram, the timeline) here, for
+    /// `molotov merge`.
+    #[arg(long, value_name = "PATH")]
+    pub raw: Option<PathBuf>,
+
     /// Set by `-p` for its child processes: write the raw results here, print nothing else.
     #[arg(long = "tally-out", hide = true)]
     pub tally_out: Option<PathBuf>,
+
+    /// The shard this run is, once resolved.
+    #[arg(skip)]
+    pub resolved_shard: Option<Shard>,
+
+    /// The global id of this run's first worker (shards number theirs apart).
+    #[arg(skip)]
+    pub first_worker: u32,
+
+    /// The flags that the parts of one run share, before sharding.
+    #[arg(skip)]
+    pub plan: String,
+}
+
+/// What a shard's scenarios read with `env`: `MOLOTOV_SHARD`, `MOLOTOV_SHARD_COUNT`.
+fn shard_variables(shard: Shard) -> [(String, String); 2] {
+    [
+        ("MOLOTOV_SHARD".to_string(), shard.index.to_string()),
+        ("MOLOTOV_SHARD_COUNT".to_string(), shard.count.to_string()),
+    ]
 }
 
 /// Pre-allocated workers of the open model when `-w` is not given.
@@ -285,18 +354,73 @@ impl RunFlags {
         }
     }
 
-    /// A `-p` child's share of the open model's flags: each child gets an
-    /// equal share of `--rate` and of rate stages, summing to the rate asked.
-    pub fn open_model_share(&self) -> Vec<String> {
-        let Some(rate) = self.rate else {
-            return Vec::new();
-        };
-        let share = 1.0 / f64::from(self.processes);
-        let mut flags = vec!["--rate".to_string(), (rate * share).to_string()];
-        if let Some(stages) = &self.stages {
-            flags.extend(["--stages".to_string(), stages.scaled(share).to_string()]);
+    /// What a `-p` child is told beyond the command line: an equal share
+    /// of `--rate` and of rate stages (the shares sum to the rate asked),
+    /// and, in a shard, the shard's workers and variables.
+    pub fn child_overrides(&self) -> Vec<String> {
+        let mut flags = Vec::new();
+        if let Some(rate) = self.rate {
+            let share = 1.0 / f64::from(self.processes);
+            flags.extend(["--rate".to_string(), (rate * share).to_string()]);
+            if let Some(stages) = &self.stages {
+                flags.extend(["--stages".to_string(), stages.scaled(share).to_string()]);
+            }
+        }
+        if let Some(shard) = self.resolved_shard {
+            if let (Some(workers), None) = (self.workers, &self.stages) {
+                flags.extend(["-w".to_string(), workers.to_string()]);
+            }
+            for (key, value) in shard_variables(shard) {
+                flags.extend(["--env".to_string(), format!("{key}={value}")]);
+            }
         }
         flags
+    }
+
+    /// Resolves the shard (flag or scheduler) and takes this shard's share of
+    /// the run; records the plan first. A `-p` child was given its share.
+    pub fn apply_shard(&mut self) -> anyhow::Result<()> {
+        self.plan = format!(
+            "workers={:?} duration={:?} max_runs={:?} rate={:?} stages={:?} single_run={} single_mode={:?} delay={:?} processes={}",
+            self.workers,
+            self.duration,
+            self.max_runs,
+            self.rate,
+            self.stages.as_ref().map(ToString::to_string),
+            self.single_run,
+            self.single_mode,
+            self.delay,
+            self.processes
+        );
+        if self.tally_out.is_some() {
+            return Ok(());
+        }
+        let Some(shard) = Shard::detect(self.shard, self.shard_count, |name| {
+            std::env::var(name).ok()
+        })?
+        else {
+            return Ok(());
+        };
+        let share = 1.0 / f64::from(shard.count);
+        match (self.rate, &self.stages) {
+            (Some(rate), stages) => {
+                self.rate = Some(rate * share);
+                self.stages = stages.as_ref().map(|s| s.scaled(share));
+                (self.first_worker, _) = shard.share(self.workers());
+                self.workers = Some(shard.share(self.workers()).1);
+            }
+            (None, Some(stages)) => {
+                (self.first_worker, _) = shard.share(self.workers());
+                self.stages = Some(stages.scaled(share));
+            }
+            (None, None) => {
+                let (first, workers) = shard.share(self.workers());
+                (self.first_worker, self.workers) = (first, Some(workers));
+            }
+        }
+        self.env.extend(shard_variables(shard));
+        self.resolved_shard = Some(shard);
+        Ok(())
     }
 
     pub fn ramp_up(&self) -> Duration {
@@ -356,6 +480,16 @@ fn positive_seconds(text: &str) -> Result<Duration, String> {
         Duration::ZERO => Err("must be more than 0 seconds".into()),
         s => Ok(s),
     }
+}
+
+/// `--start-at`: RFC 3339, or `+S` seconds from now.
+fn start_time(text: &str) -> Result<SystemTime, String> {
+    if let Some(seconds) = text.strip_prefix('+') {
+        return Ok(SystemTime::now() + self::seconds(seconds)?);
+    }
+    humantime::parse_rfc3339_weak(text).map_err(|e| {
+        format!("`{text}` is not an RFC 3339 time (`2026-12-02T10:00:00Z`) or +SECONDS: {e}")
+    })
 }
 
 fn positive_rate(text: &str) -> Result<f64, String> {

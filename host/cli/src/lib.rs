@@ -1,6 +1,7 @@
 //! The `molotov` command: its flags ([`cli`], [`config`]), the run
-//! ([`runner`], [`processes`] for `-p`), what the operator sees while it
-//! goes on ([`console`]), the built-in target ([`serve`]), and the project
+//! ([`runner`], [`processes`] for `-p`, [`shard`] of a larger run), what the
+//! operator sees while it goes on ([`console`]), the results other runs merge
+//! ([`raw`], [`merge`]), the built-in target ([`serve`]), and the project
 //! tools ([`build`], [`scaffold`]).
 //!
 //! The runner drives the sandbox of `molotov-runtime`, which sends requests
@@ -12,7 +13,10 @@ pub mod cli;
 pub mod config;
 pub mod console;
 pub mod interrupts;
+pub mod merge;
 pub mod processes;
+pub mod raw;
 pub mod runner;
 pub mod scaffold;
 pub mod serve;
+pub mod shard;

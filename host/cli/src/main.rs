@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use molotov::cli::{Cli, Command, RunFlags};
 use molotov::console::terminal_safe;
-use molotov::processes::ChildResult;
+use molotov::raw::RawResults;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -59,6 +59,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Run(args) => run(&runtime, *args, &argv),
+        Command::Merge(args) => merge(&args),
     }
 }
 
@@ -68,6 +69,10 @@ fn run(runtime: &tokio::runtime::Runtime, mut args: RunFlags, argv: &[OsString])
         Ok(component) => args.component = component,
         Err(error) => return cannot_run(&error),
     }
+    if let Err(error) = args.apply_shard() {
+        return cannot_run(&error);
+    }
+    let raw = args.raw.clone();
     let quiet = args.quiet;
     let json = args.json.clone();
     let tally_out = args.tally_out.clone();
@@ -85,7 +90,7 @@ fn run(runtime: &tokio::runtime::Runtime, mut args: RunFlags, argv: &[OsString])
         Ok(outcome) => {
             if let Some(path) = &tally_out {
                 // A child of `-p`: its parent reports.
-                if let Err(error) = ChildResult::of(&outcome).write(path) {
+                if let Err(error) = RawResults::of(&outcome).write(path) {
                     return cannot_run(&error);
                 }
             } else if !quiet {
@@ -96,18 +101,44 @@ fn run(runtime: &tokio::runtime::Runtime, mut args: RunFlags, argv: &[OsString])
             {
                 return cannot_run(&error);
             }
-            if outcome.report.has_unjudged_threshold() {
-                eprintln!(
-                    "error: a threshold names what never appeared in the run (see the summary)"
-                );
-                ExitCode::from(EXIT_CANNOT_RUN)
-            } else if outcome.failed {
-                ExitCode::from(EXIT_FAILED)
-            } else {
-                ExitCode::SUCCESS
+            if let Some(path) = raw.filter(|_| tally_out.is_none())
+                && let Err(error) = RawResults::of(&outcome).write(&path)
+            {
+                return cannot_run(&error);
             }
+            exit_code(&outcome)
         }
         Err(error) => cannot_run(&error),
+    }
+}
+
+/// Merges shards' raw results, and reports as `run` does.
+fn merge(args: &molotov::cli::MergeArgs) -> ExitCode {
+    match molotov::merge::merge(args) {
+        Ok(outcome) => {
+            if !args.quiet {
+                print!("{}", terminal_safe(&outcome.report.summary()));
+            }
+            if let Some(path) = &args.json
+                && let Err(error) = outcome.report.write_json(path)
+            {
+                return cannot_run(&error);
+            }
+            exit_code(&outcome)
+        }
+        Err(error) => cannot_run(&error),
+    }
+}
+
+/// 2 when a threshold could not be judged, 1 when the run failed, else 0.
+fn exit_code(outcome: &molotov::runner::Outcome) -> ExitCode {
+    if outcome.report.has_unjudged_threshold() {
+        eprintln!("error: a threshold names what never appeared in the run (see the summary)");
+        ExitCode::from(EXIT_CANNOT_RUN)
+    } else if outcome.failed {
+        ExitCode::from(EXIT_FAILED)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

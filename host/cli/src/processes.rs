@@ -10,42 +10,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
 use tokio::task::JoinSet;
 
 use crate::cli::RunFlags;
 use crate::console::Console;
+use crate::merge::merged_reason;
+use crate::raw::RawResults;
 use crate::runner::{self, Outcome};
-use molotov_metrics::{Progress, Report, RunFacts, SizingReport, StopReason, Tally, Timeline};
-
-/// What a child writes to `--tally-out` for its parent.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ChildResult {
-    pub stopped_by: StopReason,
-    pub sizing: Option<SizingReport>,
-    pub failed: bool,
-    pub tally: Tally,
-    pub timeline: Timeline,
-}
-
-impl ChildResult {
-    pub fn of(outcome: &Outcome) -> Self {
-        Self {
-            stopped_by: outcome.report.stopped_by,
-            sizing: outcome.report.sizing,
-            failed: outcome.failed,
-            tally: outcome.tally.clone(),
-            timeline: outcome.report.timeline.clone(),
-        }
-    }
-
-    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
-        let text = serde_json::to_string(self)?;
-        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
-    }
-}
+use molotov_metrics::{Progress, Report, RunFacts, StopReason, Tally, Timeline};
 
 /// The line a child prints once it handles Ctrl+C: before that, SIGINT
 /// would kill it before it could write its results.
@@ -160,7 +134,7 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
         let mut child = Command::new(&exe)
             .args(&argv[1..])
             .args(["--processes", "1", "--target", target.as_str()])
-            .args(flags.open_model_share())
+            .args(flags.child_overrides())
             .arg("--env")
             .arg(format!("MOLOTOV_PROCESS={process}"))
             .arg("--tally-out")
@@ -214,7 +188,7 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
         .iter()
         .enumerate()
         .map(|(process, out)| read_result(process, out))
-        .collect::<anyhow::Result<Vec<ChildResult>>>();
+        .collect::<anyhow::Result<Vec<RawResults>>>();
     drop(scratch);
     waited?;
     let results = results?;
@@ -223,14 +197,24 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
     let mut timeline = Timeline::new(flags.timeline_every.as_secs_f64());
     for result in &results {
         tally.merge(&result.tally);
-        timeline.merge(&result.timeline);
+        timeline.merge(&result.timeline, 0.0);
     }
     let facts = RunFacts {
         component: flags.component.display().to_string(),
+        component_sha256: runner::sha256_of(&flags.component)?,
+        started_at_ms: results
+            .iter()
+            .map(|r| r.started_at_ms)
+            .min()
+            .unwrap_or_default(),
+        late_s: results.iter().filter_map(|r| r.late_s).reduce(f64::max),
+        shard: flags
+            .resolved_shard
+            .map(|s| format!("{}/{}", s.index, s.count)),
         workers: flags.workers(),
         processes: flags.processes,
         duration_s: started.elapsed().as_secs_f64(),
-        stopped_by: merged_reason(&results),
+        stopped_by: merged_reason(results.iter().map(|r| r.stopped_by)),
         // The process that passed the tolerance (and so stopped the others).
         sizing: results
             .iter()
@@ -247,6 +231,8 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
         report,
         tally,
         failed,
+        plan: flags.plan.clone(),
+        shard: flags.resolved_shard,
     })
 }
 
@@ -312,18 +298,9 @@ async fn follow_progress(
     }
 }
 
-fn read_result(process: usize, path: &Path) -> anyhow::Result<ChildResult> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("process {process} left no results"))?;
-    serde_json::from_str(&text).with_context(|| format!("process {process} left broken results"))
-}
-
-/// The reason that says most: a stop rule or an interruption over the
-/// deadline or completion that the other processes then reached.
-fn merged_reason(results: &[ChildResult]) -> StopReason {
-    let reasons = || results.iter().map(|r| r.stopped_by);
-    reasons()
-        .find(|r| !matches!(r, StopReason::Duration | StopReason::Completed))
-        .or_else(|| reasons().find(|r| *r == StopReason::Duration))
-        .unwrap_or(StopReason::Completed)
+fn read_result(process: usize, path: &Path) -> anyhow::Result<RawResults> {
+    if !path.exists() {
+        anyhow::bail!("process {process} left no results");
+    }
+    RawResults::read(path).with_context(|| format!("process {process} left broken results"))
 }

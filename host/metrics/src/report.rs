@@ -49,6 +49,14 @@ pub enum StopReason {
 #[derive(Debug, Clone)]
 pub struct RunFacts {
     pub component: String,
+    /// SHA-256 of the component's bytes.
+    pub component_sha256: String,
+    /// Milliseconds since the Unix epoch.
+    pub started_at_ms: u64,
+    /// How long after `--start-at` the run started, when late.
+    pub late_s: Option<f64>,
+    /// `I/N` for a shard of a larger run.
+    pub shard: Option<String>,
     /// Workers per process.
     pub workers: u32,
     pub processes: u32,
@@ -89,6 +97,15 @@ impl Percentiles {
 pub struct Report {
     pub molotov_version: &'static str,
     pub component: String,
+    pub component_sha256: String,
+    /// When the run started, in milliseconds since the Unix epoch.
+    pub started_at_ms: u64,
+    /// How long after `--start-at` the run started, when it was late.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub late_s: Option<f64>,
+    /// `I/N` when the run is a shard of a larger one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     pub duration_s: f64,
     /// Workers in all, over every process.
     pub workers: u32,
@@ -190,6 +207,10 @@ impl Report {
         Self {
             molotov_version: env!("CARGO_PKG_VERSION"),
             component: facts.component,
+            component_sha256: facts.component_sha256,
+            started_at_ms: facts.started_at_ms,
+            late_s: facts.late_s,
+            shard: facts.shard,
             duration_s,
             workers: facts.workers * facts.processes,
             processes: facts.processes,
@@ -304,6 +325,9 @@ impl Report {
         );
         if s.cancelled > 0 {
             let _ = writeln!(out, "CANCELLED: {} runs in flight", s.cancelled);
+        }
+        if let Some(late) = self.late_s {
+            let _ = writeln!(out, "LATE: started {late:.1} s after --start-at");
         }
         if let Some(response) = &self.response_time_ms {
             let service = &s.duration_ms;

@@ -161,9 +161,10 @@ impl Timeline {
         self.every_s *= 2.0;
     }
 
-    /// Adds another process's timeline, interval by interval (they started
-    /// together, and intervals are of the same length).
-    pub fn merge(&mut self, other: &Timeline) {
+    /// Adds another process's or shard's timeline, interval by interval,
+    /// its first interval at `offset_s` into this one's (0: they started
+    /// together).
+    pub fn merge(&mut self, other: &Timeline, offset_s: f64) {
         while self.every_s < other.every_s {
             self.compact();
         }
@@ -171,14 +172,25 @@ impl Timeline {
         while other.every_s < self.every_s {
             other.compact();
         }
+        let shift = (offset_s / self.every_s).round().max(0.0) as usize;
+        while self.intervals.len() < shift {
+            let start_s = self.intervals.last().map_or(0.0, |last| last.end_s);
+            let empty = Interval::new(start_s, start_s + self.every_s, Slice::default(), 0);
+            self.intervals.push(empty);
+        }
         for (index, interval) in other.intervals.iter().enumerate() {
-            match self.intervals.get_mut(index) {
+            match self.intervals.get_mut(index + shift) {
                 Some(mine) => {
                     let workers = mine.workers + interval.workers;
                     mine.absorb(interval);
                     mine.workers = workers;
                 }
-                None => self.intervals.push(interval.clone()),
+                None => {
+                    let mut interval = interval.clone();
+                    interval.start_s += shift as f64 * self.every_s;
+                    interval.end_s += shift as f64 * self.every_s;
+                    self.intervals.push(interval);
+                }
             }
         }
     }
@@ -218,7 +230,7 @@ mod tests {
         a.push(1.0, 1.0, slice(3, 1000), 2);
         b.push(1.0, 1.0, slice(1, 5000), 2);
         b.push(2.0, 1.0, slice(4, 1000), 2);
-        a.merge(&b);
+        a.merge(&b, 0.0);
         assert_eq!(a.intervals.len(), 2);
         assert_eq!((a.intervals[0].requests, a.intervals[0].workers), (4, 4));
         assert_eq!(a.intervals[0].latency_histogram.len(), 4);

@@ -13,7 +13,7 @@ mod worker;
 pub use stages::Stages;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, bail};
 use tokio::sync::watch;
@@ -28,6 +28,7 @@ use self::stopper::Stopper;
 use self::worker::fixture;
 use crate::cli::RunFlags;
 use crate::console::Console;
+use crate::shard::Shard;
 use molotov_http::{HttpClient, SharedSession};
 use molotov_metrics::{Metrics, NameLimits, Report, RunFacts, StopReason, Tally, Timeline, statsd};
 use molotov_runtime::{
@@ -39,6 +40,9 @@ pub struct Outcome {
     pub report: Report,
     /// What the report was made from, for `-p` to merge.
     pub tally: Tally,
+    /// The flags that parts of one run share (see `RawResults`).
+    pub plan: String,
+    pub shard: Option<Shard>,
     /// `-x`, `-f` or a failed `setup` failed the run (exit code 1).
     pub failed: bool,
 }
@@ -177,7 +181,12 @@ async fn run_loaded(
         bail!("global-setup failed: {message}");
     }
 
+    let late_s = match flags.start_at {
+        Some(at) => wait_until(at).await,
+        None => None,
+    };
     let started = Instant::now();
+    let started_at_ms = unix_ms(SystemTime::now());
     let stages_last = flags.stages.as_ref().map(Stages::total);
     let duration = match (
         flags.duration.or(stages_last),
@@ -214,7 +223,8 @@ async fn run_loaded(
 
     let threads = WorkerThreads::start(shared.workers)?;
     let mut workers = JoinSet::new();
-    for worker_id in 0..shared.workers {
+    let first_worker = shared.flags.first_worker;
+    for worker_id in first_worker..first_worker + shared.workers {
         workers.spawn_on(
             worker::worker(worker_id, Arc::clone(&shared)),
             threads.for_worker(worker_id),
@@ -255,6 +265,10 @@ async fn run_loaded(
     });
     let facts = RunFacts {
         component: shared.flags.component.display().to_string(),
+        component_sha256: sha256_of(&shared.flags.component)?,
+        started_at_ms,
+        late_s,
+        shard: (shared.flags.resolved_shard).map(|s| format!("{}/{}", s.index, s.count)),
         workers: shared.workers,
         processes: 1,
         duration_s: started.elapsed().as_secs_f64(),
@@ -274,6 +288,8 @@ async fn run_loaded(
         report,
         tally,
         failed,
+        plan: shared.flags.plan.clone(),
+        shard: shared.flags.resolved_shard,
     })
 }
 
@@ -294,4 +310,34 @@ async fn start_arrivals(shared: &Shared, started: Instant) {
     arrivals
         .schedule(schedule, started, shared.deadline, recorder, stop)
         .await;
+}
+
+/// `--start-at`: waits for it (a Ctrl+C ends the wait, and the run then
+/// stops at once); returns how late the run starts when it is.
+async fn wait_until(at: SystemTime) -> Option<f64> {
+    match at.duration_since(SystemTime::now()) {
+        Ok(wait) => {
+            let mut interrupts = crate::interrupts::subscribe();
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = interrupts.changed() => {}
+            }
+            None
+        }
+        // Within a tenth of a second is on time.
+        Err(late) => Some(late.duration().as_secs_f64()).filter(|late| *late > 0.1),
+    }
+}
+
+fn unix_ms(time: SystemTime) -> u64 {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The component's SHA-256, naming it in the results (parts of one run
+/// must have run the same).
+pub fn sha256_of(path: &std::path::Path) -> anyhow::Result<String> {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(format!("{:x}", Sha256::digest(bytes)))
 }

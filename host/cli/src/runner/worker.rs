@@ -20,9 +20,10 @@ const SESSION_RELEASE: Duration = Duration::from_secs(1);
 
 pub async fn worker(worker_id: u32, shared: Arc<Shared>) {
     let mut stop = shared.stop.stopped.subscribe();
+    let index = worker_id - shared.flags.first_worker;
     let offset = shared
         .ramp_up
-        .mul_f64(f64::from(worker_id) / f64::from(shared.workers));
+        .mul_f64(f64::from(index) / f64::from(shared.workers));
     if !pause(offset, &mut stop).await {
         return;
     }
@@ -137,10 +138,12 @@ async fn run_scenarios(
         if shared.flags.max_runs.is_some_and(|max| step >= max) {
             break;
         }
+        // Closed-model stages run the workers below their current target.
+        let index = worker_id - shared.flags.first_worker;
         if let Some(active) = &mut active
-            && worker_id >= *active.borrow()
+            && index >= *active.borrow()
         {
-            if !wait_until_active(worker_id, shared, active, stop).await {
+            if !wait_until_active(index, shared, active, stop).await {
                 break;
             }
             now = Instant::now();
@@ -271,7 +274,7 @@ async fn run_scenarios(
 /// Closed-model stages: parks the worker (not counted as running) until the
 /// stages need it again; returns whether the run goes on.
 async fn wait_until_active(
-    worker_id: u32,
+    index: u32,
     shared: &Shared,
     active: &mut watch::Receiver<u32>,
     stop: &mut watch::Receiver<bool>,
@@ -279,7 +282,7 @@ async fn wait_until_active(
     let workers = &shared.context.metrics.live.workers;
     workers.fetch_sub(1, Ordering::Relaxed);
     tokio::select! {
-        _ = active.wait_for(|active| worker_id < *active) => {}
+        _ = active.wait_for(|active| index < *active) => {}
         _ = stop.wait_for(|stopped| *stopped) => {}
     }
     workers.fetch_add(1, Ordering::Relaxed);

@@ -1,0 +1,75 @@
+//! The raw results a run writes for another molotov to merge exactly: a `-p`
+//! child's for its parent (`--tally-out`), a shard's for `molotov merge`
+//! (`--raw`). Every count and HDR histogram, the timeline, and what is needed
+//! to refuse merging runs that are not parts of one.
+
+use std::path::Path;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::runner::Outcome;
+use crate::shard::Shard;
+use molotov_metrics::{SizingReport, StopReason, Tally, Timeline};
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RawResults {
+    pub molotov_version: String,
+    pub component: String,
+    /// SHA-256 of the component's bytes.
+    pub component_sha256: String,
+    /// The run's flags that parts of one run share (not the shard, the
+    /// output files, the start time or the verbosity).
+    pub plan: String,
+    pub shard: Option<Shard>,
+    pub workers: u32,
+    /// When the run started, in milliseconds since the Unix epoch: the
+    /// merge aligns timelines by it.
+    pub started_at_ms: u64,
+    pub duration_s: f64,
+    /// How long after `--start-at` the run started, when it was late.
+    pub late_s: Option<f64>,
+    pub stopped_by: StopReason,
+    pub sizing: Option<SizingReport>,
+    pub failed: bool,
+    pub tally: Tally,
+    pub timeline: Timeline,
+}
+
+impl RawResults {
+    pub fn of(outcome: &Outcome) -> Self {
+        let report = &outcome.report;
+        Self {
+            molotov_version: env!("CARGO_PKG_VERSION").to_string(),
+            component: report.component.clone(),
+            component_sha256: report.component_sha256.clone(),
+            plan: outcome.plan.clone(),
+            shard: outcome.shard,
+            workers: report.workers,
+            started_at_ms: report.started_at_ms,
+            duration_s: report.duration_s,
+            late_s: report.late_s,
+            stopped_by: report.stopped_by,
+            sizing: report.sizing,
+            failed: outcome.failed,
+            tally: outcome.tally.clone(),
+            timeline: report.timeline.clone(),
+        }
+    }
+
+    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+        let text = serde_json::to_string(self)?;
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    pub fn read(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is not molotov's raw results (`run --raw`)",
+                path.display()
+            )
+        })
+    }
+}
