@@ -28,3 +28,12 @@ done
 for module in "$root/guest-sdk-go" "$root"/guest-examples/go/*/; do
     (cd "$module" && go mod download)
 done
+
+# A real scheduler for the sharding test: Debian's Slurm and munge (the test
+# starts its own daemons on 127.0.0.1 and stops them).
+if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    packages=(slurmctld='22.05.8*' slurmd='22.05.8*' slurm-client='22.05.8*' munge)
+    apt-get install -y -q "${packages[@]}" >/dev/null ||
+        { apt-get update -q >/dev/null && apt-get install -y -q "${packages[@]}" >/dev/null; }
+fi

@@ -8,4 +8,5 @@ mod load_models;
 mod molotov_files;
 mod parity;
 mod shards;
+mod slurm;
 mod support;

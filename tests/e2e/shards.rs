@@ -11,8 +11,25 @@ use crate::support::*;
 fn shard(server: &Server, index: u32, count: u32, raw: &PathBuf, extra: &[&str]) -> Child {
     let shard = format!("{index}/{count}");
     molotov()
-        .args(["run", guests().suite.to_str().unwrap(), "--target", &server.url])
-        .args(["-s", "ok", "-w", "10", "-r", "5", "-q", "--shard", &shard, "--start-at", "+1"])
+        .args([
+            "run",
+            guests().suite.to_str().unwrap(),
+            "--target",
+            &server.url,
+        ])
+        .args([
+            "-s",
+            "ok",
+            "-w",
+            "10",
+            "-r",
+            "5",
+            "-q",
+            "--shard",
+            &shard,
+            "--start-at",
+            "+1",
+        ])
         .arg("--raw")
         .arg(raw)
         .args(extra)
@@ -23,19 +40,30 @@ fn shard(server: &Server, index: u32, count: u32, raw: &PathBuf, extra: &[&str])
 fn merge(files: &[PathBuf], args: &[&str]) -> Run {
     let json = scratch("merged.json");
     let mut command = molotov();
-    command.arg("merge").args(files).args(args).arg("--json").arg(&json);
+    command
+        .arg("merge")
+        .args(files)
+        .args(args)
+        .arg("--json")
+        .arg(&json);
     let output = command.output().expect("molotov merge starts");
     Run {
         code: output.status.code(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        json: std::fs::read_to_string(&json).ok().map(|t| serde_json::from_str(&t).unwrap()),
+        json: std::fs::read_to_string(&json)
+            .ok()
+            .map(|t| serde_json::from_str(&t).unwrap()),
     }
 }
 
 fn four_shards(server: &Server) -> Vec<PathBuf> {
-    let raws: Vec<PathBuf> = (0..4).map(|i| scratch(&format!("shard-{i}.raw.json"))).collect();
-    let children: Vec<Child> = (0..4).map(|i| shard(server, i, 4, &raws[i as usize], &[])).collect();
+    let raws: Vec<PathBuf> = (0..4)
+        .map(|i| scratch(&format!("shard-{i}.raw.json")))
+        .collect();
+    let children: Vec<Child> = (0..4)
+        .map(|i| shard(server, i, 4, &raws[i as usize], &[]))
+        .collect();
     for mut child in children {
         assert!(child.wait().unwrap().success());
     }
@@ -46,7 +74,15 @@ fn four_shards(server: &Server) -> Vec<PathBuf> {
 fn four_shards_merge_to_the_exact_counts_of_one_run() {
     let server = Server::start();
     let raws = four_shards(&server);
-    let merged = merge(&raws, &["--threshold", "scenario ok: count == 50", "--threshold", "errors < 1%"]);
+    let merged = merge(
+        &raws,
+        &[
+            "--threshold",
+            "scenario ok: count == 50",
+            "--threshold",
+            "errors < 1%",
+        ],
+    );
     assert_eq!(merged.code, Some(0), "{}", merged.stderr);
     let json = merged.json();
     // -w 10 split 3+3+2+2, each worker 5 runs: 50 runs, 50 requests.
@@ -83,7 +119,11 @@ fn a_shard_runs_its_share_of_the_workers_with_global_ids() {
     );
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     for worker in ["W:4", "W:5", "W:6"] {
-        assert!(!run.printed_by(worker).is_empty(), "{worker}: {}", run.stderr);
+        assert!(
+            !run.printed_by(worker).is_empty(),
+            "{worker}: {}",
+            run.stderr
+        );
     }
     assert!(run.printed_by("W:0").is_empty() && run.printed_by("W:7").is_empty());
 }
@@ -93,7 +133,12 @@ fn the_shard_is_read_from_a_slurm_array_when_not_given() {
     let server = Server::start();
     let json = scratch("slurm-shard.json");
     let status = molotov()
-        .args(["run", guests().suite.to_str().unwrap(), "--target", &server.url])
+        .args([
+            "run",
+            guests().suite.to_str().unwrap(),
+            "--target",
+            &server.url,
+        ])
         .args(["-s", "ok", "-w", "4", "-r", "1", "-q", "--json"])
         .arg(&json)
         .env("SLURM_ARRAY_TASK_ID", "3")
@@ -102,8 +147,12 @@ fn the_shard_is_read_from_a_slurm_array_when_not_given() {
         .status()
         .unwrap();
     assert!(status.success());
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
-    assert_eq!((&json["shard"], &json["workers"]), (&"1/2".into(), &2.into()));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    assert_eq!(
+        (&json["shard"], &json["workers"]),
+        (&"1/2".into(), &2.into())
+    );
 }
 
 #[test]
@@ -112,7 +161,11 @@ fn merge_refuses_missing_shards_and_parts_of_other_runs() {
     let raws = four_shards(&server);
     let merged = merge(&raws[..3], &[]);
     assert_eq!(merged.code, Some(2));
-    assert!(merged.stderr.contains("shards 3 of 4 are missing"), "{}", merged.stderr);
+    assert!(
+        merged.stderr.contains("shards 3 of 4 are missing"),
+        "{}",
+        merged.stderr
+    );
     let partial = merge(&raws[..3], &["--allow-partial"]);
     assert_eq!(partial.code, Some(0), "{}", partial.stderr);
     let twice = merge(&[raws[0].clone(), raws[0].clone()], &[]);
@@ -121,9 +174,16 @@ fn merge_refuses_missing_shards_and_parts_of_other_runs() {
     let other = scratch("other.raw.json");
     let mut child = shard(&server, 3, 4, &other, &["--delay", "0.01"]);
     assert!(child.wait().unwrap().success());
-    let mixed = merge(&[raws[0].clone(), raws[1].clone(), raws[2].clone(), other], &[]);
+    let mixed = merge(
+        &[raws[0].clone(), raws[1].clone(), raws[2].clone(), other],
+        &[],
+    );
     assert_eq!(mixed.code, Some(2));
-    assert!(mixed.stderr.contains("with other flags"), "{}", mixed.stderr);
+    assert!(
+        mixed.stderr.contains("with other flags"),
+        "{}",
+        mixed.stderr
+    );
 }
 
 #[test]
@@ -134,15 +194,28 @@ fn the_deployment_files_have_what_a_load_test_needs_of_its_scheduler() {
     assert_eq!(job["kind"].as_str(), Some("Job"));
     let spec = &job["spec"];
     assert_eq!(spec["completionMode"].as_str(), Some("Indexed"));
-    assert_eq!(spec["backoffLimit"].as_i64(), Some(0), "a load test is never retried");
+    assert_eq!(
+        spec["backoffLimit"].as_i64(),
+        Some(0),
+        "a load test is never retried"
+    );
     assert_eq!(spec["completions"].as_i64(), spec["parallelism"].as_i64());
-    assert_eq!(spec["template"]["spec"]["restartPolicy"].as_str(), Some("Never"));
-    let args: Vec<&str> = (spec["template"]["spec"]["containers"][0]["args"].as_vec().unwrap().iter())
-        .filter_map(|a| a.as_str())
-        .collect();
+    assert_eq!(
+        spec["template"]["spec"]["restartPolicy"].as_str(),
+        Some("Never")
+    );
+    let args: Vec<&str> = (spec["template"]["spec"]["containers"][0]["args"]
+        .as_vec()
+        .unwrap()
+        .iter())
+    .filter_map(|a| a.as_str())
+    .collect();
     let shards = format!("--shard-count={}", spec["completions"].as_i64().unwrap());
     assert!(args.contains(&shards.as_str()), "{args:?}");
-    assert!(args.iter().any(|a| a.starts_with("--raw=") && a.contains("$(JOB_COMPLETION_INDEX)")));
+    assert!(
+        args.iter()
+            .any(|a| a.starts_with("--raw=") && a.contains("$(JOB_COMPLETION_INDEX)"))
+    );
     let merge = std::fs::read_to_string(deploy.join("kubernetes/merge.yaml")).unwrap();
     let merge = &yaml_rust2::YamlLoader::load_from_str(&merge).unwrap()[0];
     assert_eq!(merge["spec"]["backoffLimit"].as_i64(), Some(0));
@@ -154,12 +227,19 @@ fn the_deployment_files_have_what_a_load_test_needs_of_its_scheduler() {
     assert_eq!(group["RestartPolicy"]["Attempts"], 0);
     assert_eq!(group["ReschedulePolicy"]["Attempts"], 0);
     let args = group["Tasks"][0]["Config"]["args"].to_string();
-    assert!(args.contains(&format!("\"--shard-count\",\"{}\"", group["Count"])), "{args}");
+    assert!(
+        args.contains(&format!("\"--shard-count\",\"{}\"", group["Count"])),
+        "{args}"
+    );
     assert!(args.contains("${NOMAD_ALLOC_INDEX}"), "{args}");
 
     let sbatch = std::fs::read_to_string(deploy.join("slurm/molotov.sbatch")).unwrap();
     assert!(sbatch.contains("#SBATCH --array=0-3") && sbatch.contains("#SBATCH --no-requeue"));
     assert!(sbatch.contains("--raw \"results/shard-${SLURM_ARRAY_TASK_ID}.json\""));
     let container = std::fs::read_to_string(deploy.join("Containerfile")).unwrap();
-    assert_eq!(container.matches("\nFROM ").count() + usize::from(container.starts_with("FROM ")), 2, "multi-stage");
+    assert_eq!(
+        container.matches("\nFROM ").count() + usize::from(container.starts_with("FROM ")),
+        2,
+        "multi-stage"
+    );
 }

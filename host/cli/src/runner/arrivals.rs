@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Mutex, Semaphore, mpsc, watch};
+use tokio::sync::{oneshot, watch};
 
 use super::stages::Stages;
 use molotov_metrics::Recorder;
@@ -16,10 +16,16 @@ const LONGEST_WAIT: Duration = Duration::from_millis(50);
 
 /// The runs' start times, handed to the idle workers.
 pub struct Arrivals {
-    /// One permit per worker waiting for a run.
-    idle: Semaphore,
-    starts: Mutex<mpsc::UnboundedReceiver<Instant>>,
-    sender: std::sync::Mutex<Option<mpsc::UnboundedSender<Instant>>>,
+    idle: std::sync::Mutex<Idle>,
+}
+
+/// The workers waiting for a run, each woken alone by its own channel (no
+/// queue that every waiting worker would line up on).
+#[derive(Default)]
+struct Idle {
+    waiting: Vec<oneshot::Sender<Instant>>,
+    /// The schedule has ended: no worker waits any more.
+    closed: bool,
 }
 
 /// The rate over time: a constant `start`, or stages from it.
@@ -46,19 +52,42 @@ impl Schedule {
 
 impl Arrivals {
     pub fn new() -> Arc<Self> {
-        let (sender, starts) = mpsc::unbounded_channel();
         Arc::new(Self {
-            idle: Semaphore::new(0),
-            starts: Mutex::new(starts),
-            sender: std::sync::Mutex::new(Some(sender)),
+            idle: std::sync::Mutex::new(Idle::default()),
         })
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Idle> {
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// A worker's next run: its intended start, or `None` once the schedule
     /// has ended.
     pub async fn next(&self) -> Option<Instant> {
-        self.idle.add_permits(1);
-        self.starts.lock().await.recv().await
+        let (sender, start) = oneshot::channel();
+        {
+            let mut idle = self.idle();
+            if idle.closed {
+                return None;
+            }
+            idle.waiting.push(sender);
+        }
+        start.await.ok()
+    }
+
+    /// Hands a run to the worker that became idle last (its memory is the
+    /// warmest); `false` when none waits.
+    fn dispatch(&self, intended: Instant) -> bool {
+        let mut idle = self.idle();
+        while let Some(worker) = idle.waiting.pop() {
+            // A worker that stopped waiting (the run is stopping) refuses it.
+            if worker.send(intended).is_ok() {
+                return true;
+            }
+        }
+        false
     }
 
     /// Starts runs by `schedule` from `started` until `until` (or a stop),
@@ -71,9 +100,6 @@ impl Arrivals {
         recorder: Recorder,
         mut stop: watch::Receiver<bool>,
     ) {
-        let Some(sender) = self.sender.lock().expect("sender").take() else {
-            return;
-        };
         let mut started_runs: u64 = 0;
         let (mut then, mut runs_then) = (Duration::ZERO, 0.0);
         loop {
@@ -89,12 +115,8 @@ impl Arrivals {
                 let run = (started_runs + 1) as f64;
                 let share = (run - runs_then) / (runs_now - runs_then);
                 let intended = started + then + (elapsed - then).mul_f64(share.clamp(0.0, 1.0));
-                match self.idle.try_acquire() {
-                    Ok(permit) => {
-                        permit.forget();
-                        let _ = sender.send(intended);
-                    }
-                    Err(_) => recorder.dropped(1),
+                if !self.dispatch(intended) {
+                    recorder.dropped(1);
                 }
                 started_runs += 1;
             }
@@ -111,7 +133,9 @@ impl Arrivals {
                 _ = stop.wait_for(|stopped| *stopped) => break,
             }
         }
-        // Dropping the sender ends every worker's wait.
-        drop(sender);
+        // Dropping their channels ends every waiting worker's wait.
+        let mut idle = self.idle();
+        idle.closed = true;
+        idle.waiting.clear();
     }
 }
