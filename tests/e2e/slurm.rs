@@ -13,7 +13,6 @@ use crate::support::*;
 struct Cluster {
     dir: PathBuf,
     daemons: Vec<Child>,
-    munged_pid: Option<u32>,
 }
 
 fn free_port() -> u16 {
@@ -57,13 +56,9 @@ impl Cluster {
             .status()
             .expect("munged (slurm-wlm and munge: run tests/toolchains.sh)");
         assert!(status.success(), "munged did not start");
-        let munged_pid = std::fs::read_to_string(dir.join("munged.pid"))
-            .ok()
-            .and_then(|pid| pid.trim().parse().ok());
         let mut cluster = Self {
             dir,
             daemons: Vec::new(),
-            munged_pid,
         };
         for daemon in ["slurmctld", "slurmd"] {
             let child = Command::new(daemon)
@@ -99,14 +94,26 @@ impl Cluster {
     }
 }
 
+/// Asks `pid` to stop (SIGTERM: slurmctld then stops its script helper too).
+fn terminate(pid: u32) {
+    let _ = Command::new("kill").arg(pid.to_string()).status();
+}
+
 impl Drop for Cluster {
     fn drop(&mut self) {
         for daemon in &mut self.daemons {
+            terminate(daemon.id());
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while matches!(daemon.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
             let _ = daemon.kill();
             let _ = daemon.wait();
         }
-        if let Some(pid) = self.munged_pid {
-            let _ = Command::new("kill").arg(pid.to_string()).status();
+        // munged daemonized itself: its pid is in its pid file.
+        let pid = std::fs::read_to_string(self.dir.join("munged.pid"));
+        if let Some(pid) = pid.ok().and_then(|pid| pid.trim().parse::<u32>().ok()) {
+            terminate(pid);
         }
     }
 }
