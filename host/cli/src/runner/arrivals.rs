@@ -9,7 +9,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
 
 use super::stages::Stages;
+use super::stopper::Stopper;
 use molotov_metrics::Recorder;
+
+/// How often the workers' readiness is looked at before the schedule starts.
+const READY_POLL: Duration = Duration::from_millis(5);
 
 /// The longest the scheduler sleeps, so a stage at rate 0 is left on time.
 const LONGEST_WAIT: Duration = Duration::from_millis(50);
@@ -75,6 +79,18 @@ impl Arrivals {
             idle.waiting.push(sender);
         }
         start.await.ok()
+    }
+
+    /// Waits until `workers` wait for a run (set up, instances warm), or the
+    /// run stops (a failed setup).
+    pub async fn wait_for_workers(&self, workers: u32, stop: &Stopper) {
+        let mut stopped = stop.stopped.subscribe();
+        while self.idle().waiting.len() < workers as usize && !*stopped.borrow() {
+            tokio::select! {
+                _ = tokio::time::sleep(READY_POLL) => {}
+                _ = stopped.wait_for(|stopped| *stopped) => {}
+            }
+        }
     }
 
     /// Hands a run to the worker that became idle last (its memory is the

@@ -185,8 +185,8 @@ async fn run_loaded(
         Some(at) => wait_until(at).await,
         None => None,
     };
-    let started = Instant::now();
-    let started_at_ms = unix_ms(SystemTime::now());
+    let mut started = Instant::now();
+    let mut started_at_ms = unix_ms(SystemTime::now());
     let stages_last = flags.stages.as_ref().map(Stages::total);
     let duration = match (
         flags.duration.or(stages_last),
@@ -210,7 +210,7 @@ async fn run_loaded(
         picker,
         workers: flags.workers(),
         ramp_up,
-        deadline: duration.map(|d| started + ramp_up + d),
+        deadline: std::sync::OnceLock::new(),
         stop: Stopper::new(),
         global: tokio::sync::Mutex::new(global),
         arrivals: flags.rate.map(|_| Arrivals::new()),
@@ -221,6 +221,10 @@ async fn run_loaded(
         console,
     });
 
+    let open = shared.arrivals.is_some();
+    if !open {
+        let _ = shared.deadline.set(duration.map(|d| started + ramp_up + d));
+    }
     let threads = WorkerThreads::start(shared.workers)?;
     let mut workers = JoinSet::new();
     let first_worker = shared.flags.first_worker;
@@ -229,6 +233,15 @@ async fn run_loaded(
             worker::worker(worker_id, Arc::clone(&shared)),
             threads.for_worker(worker_id),
         );
+    }
+    if let Some(arrivals) = &shared.arrivals {
+        // The open model's clock starts once its workers are set up and
+        // waiting: runs intended before would be dropped for want of them.
+        arrivals
+            .wait_for_workers(shared.workers, &shared.stop)
+            .await;
+        (started, started_at_ms) = (Instant::now(), unix_ms(SystemTime::now()));
+        let _ = shared.deadline.set(duration.map(|d| started + d));
     }
     let (done, done_watch) = watch::channel(false);
     let ((aborted, sizing), ()) = tokio::join!(
@@ -258,7 +271,7 @@ async fn run_loaded(
 
     let stopped_by = shared.stop.reason().unwrap_or(if aborted {
         StopReason::Interrupted
-    } else if shared.deadline.is_some_and(|d| Instant::now() >= d) {
+    } else if shared.deadline().is_some_and(|d| Instant::now() >= d) {
         StopReason::Duration
     } else {
         StopReason::Completed
@@ -308,7 +321,7 @@ async fn start_arrivals(shared: &Shared, started: Instant) {
         .recorder(molotov_runtime::GLOBAL_WORKER);
     let stop = shared.stop.stopped.subscribe();
     arrivals
-        .schedule(schedule, started, shared.deadline, recorder, stop)
+        .schedule(schedule, started, shared.deadline(), recorder, stop)
         .await;
 }
 

@@ -1,6 +1,6 @@
 //! What every worker task of a run shares.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use molotov_metrics::Timeline;
@@ -25,7 +25,9 @@ pub struct Shared {
     pub console: Console,
     pub workers: u32,
     pub ramp_up: Duration,
-    pub deadline: Option<Instant>,
+    /// When `-d` (or the stages) end: set as the run starts (in the open
+    /// model, once its workers are ready).
+    pub deadline: OnceLock<Option<Instant>>,
     pub stop: Stopper,
     /// The instance for global fixtures and run-wide events (`current-workers`).
     pub global: tokio::sync::Mutex<Instance>,
@@ -35,4 +37,10 @@ pub struct Shared {
     pub active_workers: Option<watch::Sender<u32>>,
     /// The run over time, an interval at a time.
     pub timeline: std::sync::Mutex<Timeline>,
+}
+
+impl Shared {
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline.get().copied().flatten()
+    }
 }

@@ -39,9 +39,7 @@ pub async fn watch_run(
     };
     let console = &shared.console;
     let mut progress = every(console.update_every(shared.flags.console_update));
-    let planned = shared
-        .deadline
-        .map(|d| d.saturating_duration_since(started));
+    let planned = (shared.deadline()).map(|d| d.saturating_duration_since(started));
     let mut current_workers = every(CURRENT_WORKERS_EVERY);
     let mut sizing_check = every(sizing::CHECK_EVERY);
     let mut sizing = shared
@@ -57,7 +55,7 @@ pub async fn watch_run(
         .threshold
         .iter()
         .any(|t| t.abort_after.is_some());
-    let mut deadline = shared.deadline;
+    let mut deadline = shared.deadline();
     // After the deadline, when the runs still in flight get cancelled.
     let mut grace_ends: Option<Instant> = None;
     loop {

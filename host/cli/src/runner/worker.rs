@@ -132,7 +132,7 @@ async fn run_scenarios(
     // When the last run (or pause) ended: the time the stop rules go by.
     let mut now = Instant::now();
     loop {
-        if *stop.borrow() || shared.deadline.is_some_and(|d| now >= d) {
+        if *stop.borrow() || shared.deadline().is_some_and(|d| now >= d) {
             break;
         }
         if shared.flags.max_runs.is_some_and(|max| step >= max) {
