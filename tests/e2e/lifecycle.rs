@@ -296,3 +296,34 @@ fn the_events_example_counts_every_event() {
     assert_eq!(counters["events.scenario-failure"], 0);
     assert_eq!(run.printed_by("global"), ["starting 2 workers"]);
 }
+
+#[test]
+fn a_teardown_that_sleeps_is_abandoned_at_the_graceful_stop() {
+    let server = Server::start();
+    let started = std::time::Instant::now();
+    let run = lifecycle(
+        &server,
+        &[
+            "-s",
+            "first",
+            "-r",
+            "1",
+            "--graceful-stop",
+            "1",
+            "--env",
+            "FAIL=slow-teardown",
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("[W:0] teardown took over 1s (--graceful-stop) and was abandoned"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        started.elapsed().as_secs() < 30,
+        "the 60 s sleep did not hold the run"
+    );
+    assert_eq!(run.json()["scenarios"]["ok"], 1);
+}

@@ -260,13 +260,11 @@ async fn run_loaded(
     drop(threads);
     shared.console.finish_progress();
 
-    if shared.description.fixtures.global_teardown
-        && !aborted
-        && let Err(message) = fixture(shared.global.lock().await.global_teardown().await)
-    {
-        shared
-            .console
-            .note(&format!("global-teardown failed: {message}"));
+    if shared.description.fixtures.global_teardown && !aborted {
+        let mut global = shared.global.lock().await;
+        if let Err(why) = worker::bounded_teardown(&shared, global.global_teardown()).await {
+            shared.console.note(&format!("global-teardown {why}"));
+        }
     }
 
     let stopped_by = shared.stop.reason().unwrap_or(if aborted {

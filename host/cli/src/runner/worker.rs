@@ -329,7 +329,7 @@ async fn replace(worker_id: u32, shared: &Shared, instance: Instance) -> Option<
 }
 
 /// `teardown-session` (if the session was set up) and `teardown`: their
-/// errors are reported, not fatal.
+/// errors are reported, not fatal, and each has `--graceful-stop` to end.
 async fn finish_worker(
     worker_id: u32,
     shared: &Shared,
@@ -338,22 +338,51 @@ async fn finish_worker(
 ) {
     let fixtures = shared.description.fixtures;
     let console = &shared.console;
-    if session_set_up
-        && fixtures.teardown_session
-        && let Err(message) = fixture(
-            instance
-                .session_fixture(SessionFixture::Teardown, worker_id)
-                .await,
-        )
-    {
-        console.note(&format!(
-            "[W:{worker_id}] teardown-session failed: {message}"
-        ));
+    if session_set_up && fixtures.teardown_session {
+        let call = instance.session_fixture(SessionFixture::Teardown, worker_id);
+        if let Err(why) = bounded_teardown(shared, call).await {
+            console.note(&format!("[W:{worker_id}] teardown-session {why}"));
+            if matches!(why, Teardown::Abandoned(_)) {
+                // The call was dropped midway: the instance cannot be entered again.
+                return;
+            }
+        }
     }
     if fixtures.teardown
-        && let Err(message) = fixture(instance.teardown(worker_id).await)
+        && let Err(why) = bounded_teardown(shared, instance.teardown(worker_id)).await
     {
-        console.note(&format!("[W:{worker_id}] teardown failed: {message}"));
+        console.note(&format!("[W:{worker_id}] teardown {why}"));
+    }
+}
+
+/// Why a teardown fixture did not end well.
+pub enum Teardown {
+    Failed(String),
+    /// It outlasted `--graceful-stop`: a guest that sleeps, or waits on a
+    /// slow server, cannot hold the run past it.
+    Abandoned(String),
+}
+
+impl std::fmt::Display for Teardown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Failed(message) => write!(f, "failed: {message}"),
+            Self::Abandoned(message) => f.write_str(message),
+        }
+    }
+}
+
+pub async fn bounded_teardown<T>(
+    shared: &Shared,
+    call: impl Future<Output = Result<Result<T, String>, GuestError>>,
+) -> Result<T, Teardown> {
+    let limit = shared.flags.graceful_stop;
+    match tokio::time::timeout(limit, call).await {
+        Ok(result) => fixture(result).map_err(Teardown::Failed),
+        Err(_) => Err(Teardown::Abandoned(format!(
+            "took over {}s (--graceful-stop) and was abandoned",
+            limit.as_secs_f64()
+        ))),
     }
 }
 

@@ -48,6 +48,9 @@ mod lifecycle {
 
     #[teardown]
     fn teardown(_worker_id: u32) -> Result {
+        if molotov::env("FAIL").as_deref() == Some("slow-teardown") {
+            molotov::sleep(60_000);
+        }
         fixture("teardown")
     }
 
