@@ -1,6 +1,8 @@
 package molotov
 
 import (
+	"fmt"
+
 	ctx "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_context"
 	logging "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_log"
 	metrics "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_metrics"
@@ -11,6 +13,18 @@ import (
 func Env(key string) (string, bool) {
 	value := ctx.Env(key)
 	return value.SomeOr(""), value.IsSome()
+}
+
+// Shard is this run's shard of a larger one (--shard I/N); ok is false
+// when the run is not sharded.
+func Shard() (index, count uint32, ok bool) {
+	i, iok := Env("MOLOTOV_SHARD")
+	n, nok := Env("MOLOTOV_SHARD_COUNT")
+	if !iok || !nok {
+		return 0, 0, false
+	}
+	_, err := fmt.Sscan(i+" "+n, &index, &count)
+	return index, count, err == nil
 }
 
 // WorkerID is this worker's id, from 0.

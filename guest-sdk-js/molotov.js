@@ -176,6 +176,11 @@ export function check(condition, message = "check failed") {
 /** A variable the operator passed with `--env KEY=VALUE`. */
 export const env = (key) => ctx.env(key);
 export const workerId = () => ctx.workerId();
+/** This run's shard of a larger one (`--shard I/N`): `{ index, count }`, or null. */
+export const shard = () => {
+  const [index, count] = [ctx.env("MOLOTOV_SHARD"), ctx.env("MOLOTOV_SHARD_COUNT")];
+  return index === undefined || count === undefined ? null : { index: Number(index), count: Number(count) };
+};
 export const step = () => Number(ctx.step());
 export const args = () => ctx.args();
 /** Suspends this worker (not the others) for `ms` milliseconds. */

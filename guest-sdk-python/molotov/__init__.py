@@ -38,7 +38,7 @@ __all__ = [
     "teardown", "global_teardown", "scenario_picker", "events",
     "Session", "Response", "Headers", "HttpError", "ClientResponseError", "Statsd",
     "get_context", "request", "json_request",
-    "env", "worker_id", "step", "args", "sleep", "get_var", "set_var",
+    "env", "shard", "worker_id", "step", "args", "sleep", "get_var", "set_var",
     "print", "log", "incr", "timing", "gauge",
 ]
 
@@ -135,6 +135,13 @@ def env(key: str, default: Optional[str] = None) -> Optional[str]:
     """A variable the operator passed with ``--env KEY=VALUE``."""
     value = _context.env(key)
     return default if value is None else value
+
+
+def shard():
+    """This run's shard of a larger one (``--shard I/N``): ``(index, count)``,
+    or ``None``."""
+    index, count = _context.env("MOLOTOV_SHARD"), _context.env("MOLOTOV_SHARD_COUNT")
+    return None if index is None or count is None else (int(index), int(count))
 
 
 def worker_id() -> int:

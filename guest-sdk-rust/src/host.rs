@@ -9,6 +9,13 @@ pub fn env(key: &str) -> Option<String> {
     context::env(key)
 }
 
+/// This run's shard of a larger one (`--shard I/N`): `(index, count)`, to
+/// pick its own slice of test data.
+pub fn shard() -> Option<(u32, u32)> {
+    let number = |key| env(key)?.parse().ok();
+    Some((number("MOLOTOV_SHARD")?, number("MOLOTOV_SHARD_COUNT")?))
+}
+
 /// This worker's id, from 0.
 pub fn worker_id() -> u32 {
     context::worker_id()

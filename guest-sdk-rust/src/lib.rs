@@ -42,7 +42,9 @@ pub use bindings::exports::molotov::scenario::scenarios::Event;
 pub use bindings::molotov::scenario::context::RunArgs;
 pub use bindings::molotov::scenario::http::SessionOptions;
 pub use error::{Error, Result};
-pub use host::{env, gauge, get_var, incr, log, print, set_var, sleep, step, timing, worker_id};
+pub use host::{
+    env, gauge, get_var, incr, log, print, set_var, shard, sleep, step, timing, worker_id,
+};
 pub use molotov_macros::scenarios;
 pub use session::{Request, Response, Session};
 

@@ -126,6 +126,10 @@ fn a_shard_runs_its_share_of_the_workers_with_global_ids() {
         );
     }
     assert!(run.printed_by("W:0").is_empty() && run.printed_by("W:7").is_empty());
+    // A scenario knows its shard (`molotov::shard()`).
+    let args = ["-s", "whoami", "-w", "3", "-r", "1", "--shard", "2/3"];
+    let run = run_against(&server, &guests().suite, &args);
+    assert_eq!(run.printed_by("W:2"), ["shard 2/3"], "{}", run.stderr);
 }
 
 #[test]

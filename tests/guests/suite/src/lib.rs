@@ -155,6 +155,14 @@ mod suite {
         Ok(())
     }
 
+    /// Prints the run's shard, for the sharding tests.
+    #[scenario(weight = 0)]
+    fn whoami(_s: &Session) -> Result {
+        let (index, count) = molotov::shard().unwrap_or_default();
+        molotov::print(&format!("shard {index}/{count}"));
+        Ok(())
+    }
+
     /// Prints 50 lines a run, for `--max-output`.
     #[scenario(weight = 0)]
     fn loud(_s: &Session) -> Result {
