@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	exports "github.com/molotov-wasm/molotov/guest-sdk-go/internal/exports/export_molotov_scenario_scenarios"
 	http "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_http"
 	witTypes "go.bytecodealliance.org/pkg/wit/types"
 )
@@ -87,6 +88,8 @@ func (s *Session) Send(req Request) (*Response, error) {
 	if req.NoRedirects {
 		wire.MaxRedirects = witTypes.Some[uint8](0)
 	}
+	// A safe point: the collector may call out here (see exports.Collect).
+	exports.Collect()
 	outcome := s.host.Send(wire)
 	if outcome.IsErr() {
 		return nil, httpError(outcome.Err())

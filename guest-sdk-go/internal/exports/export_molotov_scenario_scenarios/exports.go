@@ -13,7 +13,7 @@ import (
 
 // Registry holds what the SDK registered; a nil fixture is not implemented.
 type Registry struct {
-	Scenarios       []wit.ScenarioInfo
+	Scenarios []wit.ScenarioInfo
 	// Runs are in the order of Scenarios: the host runs one by its index.
 	Runs            []func(*http.Session) error
 	GlobalSetup     func(ctx.RunArgs) error
@@ -63,6 +63,7 @@ func Describe() wit.Description {
 // the borrow (the host keeps the session).
 
 func Run(index uint32, session *http.Session) result {
+	defer Collect()
 	defer session.Drop()
 	if int(index) >= len(r.Runs) {
 		return outcome(fmt.Errorf("no scenario at index %d", index))
@@ -70,9 +71,13 @@ func Run(index uint32, session *http.Session) result {
 	return outcome(r.Runs[index](session))
 }
 
-func GlobalSetup(args ctx.RunArgs) result { return outcome(r.GlobalSetup(args)) }
+func GlobalSetup(args ctx.RunArgs) result {
+	defer Collect()
+	return outcome(r.GlobalSetup(args))
+}
 
 func Setup(workerID uint32, args ctx.RunArgs) witTypes.Result[witTypes.Option[http.SessionOptions], string] {
+	defer Collect()
 	options, err := r.Setup(workerID, args)
 	if err != nil {
 		return witTypes.Err[witTypes.Option[http.SessionOptions], string](err.Error())
@@ -84,22 +89,34 @@ func Setup(workerID uint32, args ctx.RunArgs) witTypes.Result[witTypes.Option[ht
 }
 
 func SetupSession(workerID uint32, session *http.Session) result {
+	defer Collect()
 	defer session.Drop()
 	return outcome(r.SetupSession(workerID, session))
 }
 
 func TeardownSession(workerID uint32, session *http.Session) result {
+	defer Collect()
 	defer session.Drop()
 	return outcome(r.TeardownSession(workerID, session))
 }
 
-func Teardown(workerID uint32) result { return outcome(r.Teardown(workerID)) }
+func Teardown(workerID uint32) result {
+	defer Collect()
+	return outcome(r.Teardown(workerID))
+}
 
-func GlobalTeardown() result { return outcome(r.GlobalTeardown()) }
+func GlobalTeardown() result {
+	defer Collect()
+	return outcome(r.GlobalTeardown())
+}
 
-func Pick(workerID uint32, step uint64) string { return r.Pick(workerID, step) }
+func Pick(workerID uint32, step uint64) string {
+	defer Collect()
+	return r.Pick(workerID, step)
+}
 
 func OnEvents(events []wit.Event) {
+	defer Collect()
 	for _, event := range events {
 		r.OnEvent(event)
 	}
