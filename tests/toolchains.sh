@@ -37,3 +37,12 @@ if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
     apt-get install -y -q "${packages[@]}" >/dev/null ||
         { apt-get update -q >/dev/null && apt-get install -y -q "${packages[@]}" >/dev/null; }
 fi
+
+# A real browser for the HTML report and the dashboard, and a real Prometheus
+# for remote write (the tests start and stop their own, on 127.0.0.1).
+if [ ! -x /usr/lib/chromium/chromium ] || ! command -v prometheus >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    packages=(chromium='156.0.8078.114-1~deb12u1' prometheus='2.42.0+ds-5+deb12u1')
+    apt-get install -y -q --no-install-recommends "${packages[@]}" >/dev/null ||
+        { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${packages[@]}" >/dev/null; }
+fi

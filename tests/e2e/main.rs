@@ -7,6 +7,7 @@ mod lifecycle;
 mod load_models;
 mod molotov_files;
 mod parity;
+mod reports;
 mod shards;
 mod slurm;
 mod support;

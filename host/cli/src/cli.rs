@@ -28,6 +28,24 @@ pub enum Command {
     Build(BuildArgs),
     /// Merge the raw results (`run --raw`) of a run's shards into one report.
     Merge(MergeArgs),
+    /// Write a run's results as one self-contained HTML page (charts, tables).
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// A run's results (`run --json`), or the raw results (`run --raw`) of
+    /// one run or of its shards, merged exactly.
+    #[arg(required = true, value_name = "RESULTS")]
+    pub files: Vec<PathBuf>,
+
+    /// The HTML file to write.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: PathBuf,
+
+    /// Merge the shards given even when some of the run's are missing.
+    #[arg(long = "allow-partial")]
+    pub allow_partial: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -39,6 +57,10 @@ pub struct MergeArgs {
     /// Write the merged results here (as `run --json`).
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
+
+    /// Write the merged results as an HTML report here (as `run --html`).
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
 
     /// A pass/fail criterion, judged on the merged results (as `run`'s).
     #[arg(long = "threshold", value_name = "EXPR")]
@@ -180,6 +202,37 @@ pub struct RunFlags {
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
 
+    /// Write the results as a self-contained HTML report (charts, tables) to this file.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
+
+    /// Serve a live dashboard of the run (the HTML report, updated every
+    /// second) at this address [default: 127.0.0.1:5680].
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:5680")]
+    pub dashboard: Option<std::net::SocketAddr>,
+
+    /// Push metrics to this Prometheus remote-write endpoint
+    /// (`http://host:9090/api/v1/write`) every `--prometheus-rw-every` and at the end.
+    #[arg(long = "prometheus-rw", value_name = "URL")]
+    pub prometheus_rw: Option<url::Url>,
+
+    /// Basic-auth user for `--prometheus-rw`; the password is read from
+    /// MOLOTOV_PROMETHEUS_RW_PASSWORD.
+    #[arg(
+        long = "prometheus-rw-user",
+        value_name = "USER",
+        requires = "prometheus_rw"
+    )]
+    pub prometheus_rw_user: Option<String>,
+
+    /// A label added to every series pushed, repeatable: `env=staging`.
+    #[arg(long = "prometheus-label", value_name = "KEY=VALUE", value_parser = key_value, requires = "prometheus_rw")]
+    pub prometheus_label: Vec<(String, String)>,
+
+    /// Seconds between pushes to `--prometheus-rw`.
+    #[arg(long = "prometheus-rw-every", default_value = "5", value_parser = positive_seconds, value_name = "S")]
+    pub prometheus_rw_every: Duration,
+
     /// Allow requests only to this host (`name` or `name:port`), repeatable.
     #[arg(long = "allow-host", value_name = "HOST")]
     pub allow_host: Vec<String>,
@@ -265,6 +318,11 @@ pub struct RunFlags {
     #[arg(long, value_name = "PATH")]
     pub raw: Option<PathBuf>,
 
+    /// The run's id in the metrics pushed (`--prometheus-rw`); `-p` gives its
+    /// children its own [default: random].
+    #[arg(long = "run-id", hide = true, default_value = "")]
+    pub run_id: String,
+
     /// Set by `-p` for its child processes: write the raw results here, print nothing else.
     #[arg(long = "tally-out", hide = true)]
     pub tally_out: Option<PathBuf>,
@@ -280,6 +338,32 @@ pub struct RunFlags {
     /// The flags that the parts of one run share, before sharding.
     #[arg(skip)]
     pub plan: String,
+
+    /// The command line, as the reports show it (`--env` values hidden).
+    #[arg(skip)]
+    pub command_line: String,
+}
+
+/// The command line as a report shows it: arguments joined by spaces, the
+/// values of `--env` hidden (they may hold secrets).
+pub fn shown_command_line(argv: &[std::ffi::OsString]) -> String {
+    let mut shown = Vec::new();
+    let mut hide_next = false;
+    for arg in argv.iter().skip(1).map(|a| a.to_string_lossy()) {
+        if hide_next {
+            shown.push(format!("{}=…", arg.split('=').next().unwrap_or_default()));
+            hide_next = false;
+        } else if let Some(pair) = arg.strip_prefix("--env=") {
+            shown.push(format!(
+                "--env={}=…",
+                pair.split('=').next().unwrap_or_default()
+            ));
+        } else {
+            hide_next = arg == "--env";
+            shown.push(arg.into_owned());
+        }
+    }
+    shown.join(" ")
 }
 
 /// What a shard's scenarios read with `env`: `MOLOTOV_SHARD`, `MOLOTOV_SHARD_COUNT`.

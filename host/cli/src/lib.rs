@@ -1,7 +1,9 @@
 //! The `molotov` command: its flags ([`cli`], [`config`]), the run
 //! ([`runner`], [`processes`] for `-p`, [`shard`] of a larger run), what the
 //! operator sees while it goes on ([`console`]), the results other runs merge
-//! ([`raw`], [`merge`]), the built-in target ([`serve`]), and the project
+//! ([`raw`], [`merge`]), the HTML report and live dashboard ([`report`],
+//! [`dashboard`]), the metrics pushed to Prometheus ([`remote_write`]), the
+//! built-in target ([`serve`]), and the project
 //! tools ([`build`], [`scaffold`]).
 //!
 //! The runner drives the sandbox of `molotov-runtime`, which sends requests
@@ -12,10 +14,13 @@ pub mod build;
 pub mod cli;
 pub mod config;
 pub mod console;
+pub mod dashboard;
 pub mod interrupts;
 pub mod merge;
 pub mod processes;
 pub mod raw;
+pub mod remote_write;
+pub mod report;
 pub mod runner;
 pub mod scaffold;
 pub mod serve;

@@ -60,6 +60,10 @@ fn main() -> ExitCode {
         }
         Command::Run(args) => run(&runtime, *args, &argv),
         Command::Merge(args) => merge(&args),
+        Command::Report(args) => match molotov::report::report(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => cannot_run(&error),
+        },
     }
 }
 
@@ -72,9 +76,14 @@ fn run(runtime: &tokio::runtime::Runtime, mut args: RunFlags, argv: &[OsString])
     if let Err(error) = args.apply_shard() {
         return cannot_run(&error);
     }
+    args.command_line = molotov::cli::shown_command_line(argv);
+    if args.run_id.is_empty() {
+        args.run_id = format!("{:016x}", rand::random::<u64>());
+    }
     let raw = args.raw.clone();
     let quiet = args.quiet;
     let json = args.json.clone();
+    let html = args.html.clone();
     let tally_out = args.tally_out.clone();
     runtime.block_on(async { molotov::interrupts::subscribe() });
     if tally_out.is_some() {
@@ -101,6 +110,11 @@ fn run(runtime: &tokio::runtime::Runtime, mut args: RunFlags, argv: &[OsString])
             {
                 return cannot_run(&error);
             }
+            if let Some(path) = html.filter(|_| tally_out.is_none())
+                && let Err(error) = molotov::report::write_html(&outcome.report, &path)
+            {
+                return cannot_run(&error);
+            }
             if let Some(path) = raw.filter(|_| tally_out.is_none())
                 && let Err(error) = RawResults::of(&outcome).write(&path)
             {
@@ -121,6 +135,11 @@ fn merge(args: &molotov::cli::MergeArgs) -> ExitCode {
             }
             if let Some(path) = &args.json
                 && let Err(error) = outcome.report.write_json(path)
+            {
+                return cannot_run(&error);
+            }
+            if let Some(path) = &args.html
+                && let Err(error) = molotov::report::write_html(&outcome.report, path)
             {
                 return cannot_run(&error);
             }

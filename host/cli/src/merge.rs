@@ -55,6 +55,7 @@ pub fn merge(args: &MergeArgs) -> anyhow::Result<Outcome> {
     let facts = RunFacts {
         component: first.component.clone(),
         component_sha256: first.component_sha256.clone(),
+        flags: first.plan.clone(),
         started_at_ms,
         late_s: parts.iter().filter_map(|(_, p)| p.late_s).reduce(f64::max),
         shard: None,

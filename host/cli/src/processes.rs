@@ -109,6 +109,9 @@ impl Signalable {
 /// Runs `flags.processes` children with the command line `argv` (the
 /// parent's own) and merges what they measured.
 pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> {
+    if flags.dashboard.is_some() {
+        anyhow::bail!("--dashboard shows one process's run: it cannot go with -p");
+    }
     flags.check_load_model()?;
     let console = Console::new(flags.quiet, flags.verbose, flags.console);
     // Compiled once here, every child then loads the component from the cache.
@@ -137,6 +140,7 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
             .args(flags.child_overrides())
             .arg("--env")
             .arg(format!("MOLOTOV_PROCESS={process}"))
+            .args(["--run-id", &flags.run_id])
             .arg("--tally-out")
             .arg(&out)
             .stdin(Stdio::null())
@@ -202,6 +206,7 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
     let facts = RunFacts {
         component: flags.component.display().to_string(),
         component_sha256: runner::sha256_of(&flags.component)?,
+        flags: flags.command_line.clone(),
         started_at_ms: results
             .iter()
             .map(|r| r.started_at_ms)

@@ -17,7 +17,7 @@ mod timeline;
 
 pub use names::OTHER;
 pub use recorder::{Live, Metrics, NameLimits, Progress, Recorder};
-pub use report::{Report, RunFacts, SizingReport, StopReason};
+pub use report::{NamedRequests, Percentiles, Report, RunFacts, SizingReport, StopReason};
 pub use statsd::Statsd;
 pub use tally::{ByName, Gauge, RequestOutcome, RequestStats, ScenarioStats, Tally};
 pub use threshold::{Threshold, Verdict};

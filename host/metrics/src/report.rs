@@ -45,12 +45,23 @@ pub enum StopReason {
     Threshold,
 }
 
+impl StopReason {
+    /// The reason as the JSON spells it (`fail-limit`).
+    pub fn name(self) -> String {
+        (serde_json::to_value(self).ok())
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default()
+    }
+}
+
 /// What the run was, beside what it measured.
 #[derive(Debug, Clone)]
 pub struct RunFacts {
     pub component: String,
     /// SHA-256 of the component's bytes.
     pub component_sha256: String,
+    /// The flags that shaped the run.
+    pub flags: String,
     /// Milliseconds since the Unix epoch.
     pub started_at_ms: u64,
     /// How long after `--start-at` the run started, when late.
@@ -66,7 +77,7 @@ pub struct RunFacts {
 }
 
 /// Latency percentiles, in milliseconds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Percentiles {
     pub min: f64,
     pub mean: f64,
@@ -93,11 +104,14 @@ impl Percentiles {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Report {
-    pub molotov_version: &'static str,
+    pub molotov_version: String,
     pub component: String,
     pub component_sha256: String,
+    /// The flags that shaped the run (not its output files).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub flags: String,
     /// When the run started, in milliseconds since the Unix epoch.
     pub started_at_ms: u64,
     /// How long after `--start-at` the run started, when it was late.
@@ -133,7 +147,7 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Scenarios {
     pub ok: u64,
     pub failed: u64,
@@ -146,7 +160,7 @@ pub struct Scenarios {
     pub by_name: BTreeMap<String, ScenarioReport>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ScenarioReport {
     pub ok: u64,
     pub failed: u64,
@@ -156,7 +170,7 @@ pub struct ScenarioReport {
     pub failures: BTreeMap<String, u64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Requests {
     pub count: u64,
     pub errors: u64,
@@ -166,7 +180,7 @@ pub struct Requests {
     pub by_name: BTreeMap<String, NamedRequests>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct NamedRequests {
     pub count: u64,
     pub errors: u64,
@@ -174,7 +188,7 @@ pub struct NamedRequests {
     pub latency_histogram: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Custom {
     pub counters: BTreeMap<String, i64>,
     pub gauges: BTreeMap<String, Gauge>,
@@ -205,9 +219,10 @@ impl Report {
         let requests = tally.requests();
         let latency_us = tally.latency_us();
         Self {
-            molotov_version: env!("CARGO_PKG_VERSION"),
+            molotov_version: env!("CARGO_PKG_VERSION").to_string(),
             component: facts.component,
             component_sha256: facts.component_sha256,
+            flags: facts.flags,
             started_at_ms: facts.started_at_ms,
             late_s: facts.late_s,
             shard: facts.shard,
@@ -302,6 +317,18 @@ impl Report {
         })
     }
 
+    /// Reads the results a run wrote with `--json`.
+    pub fn read_json(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "{} is not molotov's results (`run --json`): {e}",
+                path.display()
+            )
+        })
+    }
+
     /// The human summary, as printed at the end of every run.
     pub fn summary(&self) -> String {
         let mut out = String::new();
@@ -318,10 +345,7 @@ impl Report {
                 n => format!(" in {n} processes"),
             },
             self.duration_s,
-            serde_json::to_value(self.stopped_by)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default()
+            self.stopped_by.name()
         );
         if s.cancelled > 0 {
             let _ = writeln!(out, "CANCELLED: {} runs in flight", s.cancelled);

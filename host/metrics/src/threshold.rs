@@ -17,7 +17,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Tally;
 use crate::histogram::{self, add};
@@ -72,7 +72,7 @@ pub struct Threshold {
 }
 
 /// A threshold's verdict, for the summary and the JSON.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Verdict {
     pub expr: String,
     /// The measured value (`None` when what it names never appeared).

@@ -161,6 +161,25 @@ impl Timeline {
         self.every_s *= 2.0;
     }
 
+    /// At most `max_intervals` intervals, neighbours merged exactly (for a
+    /// chart that must stay readable and small however long the run).
+    pub fn coarsened(&self, max_intervals: usize) -> Vec<Interval> {
+        let mut group = 1;
+        while self.intervals.len().div_ceil(group) > max_intervals.max(1) {
+            group *= 2;
+        }
+        (self.intervals.chunks(group))
+            .map(|chunk| {
+                let mut merged = chunk[0].clone();
+                for interval in &chunk[1..] {
+                    merged.absorb(interval);
+                }
+                merged.workers = chunk.iter().map(|i| i.workers).max().unwrap_or(0);
+                merged
+            })
+            .collect()
+    }
+
     /// Adds another process's or shard's timeline, interval by interval,
     /// its first interval at `offset_s` into this one's (0: they started
     /// together).
@@ -222,6 +241,22 @@ mod tests {
         assert_eq!(total, MAX_INTERVALS as u64 * 6);
         assert_eq!(timeline.every_s, 4.0);
         assert_eq!(timeline.intervals[0].end_s, 4.0);
+    }
+
+    #[test]
+    fn a_coarsened_timeline_keeps_every_count_in_fewer_intervals() {
+        let mut timeline = Timeline::new(1.0);
+        for second in 1..=10 {
+            timeline.push(second as f64, 1.0, slice(second, 1000 * second), second);
+        }
+        let coarse = timeline.coarsened(3);
+        assert_eq!(coarse.len(), 3);
+        assert_eq!(coarse.iter().map(|i| i.requests).sum::<u64>(), 55);
+        assert_eq!(
+            (coarse[0].start_s, coarse[0].end_s, coarse[0].workers),
+            (0.0, 4.0, 4)
+        );
+        assert_eq!(coarse[2].latency_histogram.len(), 19);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod arrivals;
 mod cores;
+mod live;
 mod picker;
 mod shared;
 mod sizing;
@@ -22,6 +23,7 @@ use url::Url;
 
 use self::arrivals::Arrivals;
 use self::cores::WorkerThreads;
+use self::live::Watchers;
 use self::picker::Picker;
 use self::shared::Shared;
 use self::stopper::Stopper;
@@ -162,6 +164,7 @@ async fn run_loaded(
     console: Console,
     flags: RunFlags,
 ) -> anyhow::Result<Outcome> {
+    let watchers = Watchers::start(&flags, &console).await?;
     let mut global = Instance::new(
         &loaded,
         Arc::clone(&context),
@@ -252,7 +255,7 @@ async fn run_loaded(
                     done.send_replace(true);
                     aborted
                 },
-                stop::watch_run(&shared, started, done_watch),
+                stop::watch_run(&shared, started, done_watch, &watchers),
             )
         },
         start_arrivals(&shared, started),
@@ -277,6 +280,7 @@ async fn run_loaded(
     let facts = RunFacts {
         component: shared.flags.component.display().to_string(),
         component_sha256: sha256_of(&shared.flags.component)?,
+        flags: shared.flags.command_line.clone(),
         started_at_ms,
         late_s,
         shard: (shared.flags.resolved_shard).map(|s| format!("{}/{}", s.index, s.count)),
@@ -295,6 +299,7 @@ async fn run_loaded(
     }
     report.timeline = std::mem::take(&mut *shared.timeline.lock().expect("timeline"));
     let failed = report.fails_run(shared.flags.exception, shared.flags.fail);
+    watchers.finish(&report, &tally).await;
     Ok(Outcome {
         report,
         tally,

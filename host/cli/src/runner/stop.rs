@@ -11,6 +11,7 @@ use std::sync::Arc;
 use molotov_http::SharedSession;
 use molotov_runtime::{GLOBAL_WORKER, Instance};
 
+use super::live::Watchers;
 use super::shared::Shared;
 use super::sizing::{self, Sizing};
 use molotov_metrics::{SizingReport, StopReason};
@@ -28,6 +29,7 @@ pub async fn watch_run(
     shared: &Shared,
     started: Instant,
     mut done: watch::Receiver<bool>,
+    watchers: &Watchers,
 ) -> Option<SizingReport> {
     let live = &shared.context.metrics.live;
     let every = |period| {
@@ -50,6 +52,8 @@ pub async fn watch_run(
     let mut threshold_check = every(THRESHOLD_CHECK_EVERY);
     let mut timeline_tick = every(shared.flags.timeline_every);
     let mut stage_tick = every(STAGE_UPDATE_EVERY);
+    let mut page_tick = every(crate::dashboard::EVERY);
+    let mut push_tick = every(shared.flags.prometheus_rw_every);
     let aborting = shared
         .flags
         .threshold
@@ -97,6 +101,8 @@ pub async fn watch_run(
                 }
             }
             _ = timeline_tick.tick() => sample_timeline(shared, started),
+            _ = page_tick.tick(), if watchers.dashboard.is_some() => watchers.publish_page(shared, started),
+            _ = push_tick.tick(), if watchers.remote_write.is_some() => watchers.push_metrics(shared),
             _ = stage_tick.tick(), if shared.active_workers.is_some() => {
                 let (active, stages) = (shared.active_workers.as_ref(), shared.flags.stages.as_ref());
                 if let (Some(active), Some(stages)) = (active, stages) {

@@ -1,0 +1,346 @@
+//! `--prometheus-rw`: the run's metrics pushed to a Prometheus remote-write
+//! endpoint (protobuf, snappy-compressed), every `--prometheus-rw-every` and
+//! at the end. Pushes wait in a bounded queue and are sent by a task of their
+//! own; a failed push is reported once and never stops the run.
+//!
+//! Series are cumulative counters and classic histograms (`_bucket` with
+//! `le`, `_sum`, `_count`), so any push may be lost or repeated. Every series
+//! carries `job="molotov"`, `run_id`, `process` and, for a shard, `shard`,
+//! plus the operator's `--prometheus-label`s.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use ::base64::Engine as _;
+use hdrhistogram::Histogram;
+use molotov_http::{HopOutcome, HttpClient, Observer, Request, Session};
+use molotov_metrics::Tally;
+use prost::Message;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use url::Url;
+
+use crate::cli::RunFlags;
+use crate::console::Console;
+
+/// Classic histogram buckets, in seconds.
+const BUCKETS_S: [f64; 14] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+/// Pushes waiting to be sent; past it the newest is skipped (the next one
+/// carries the same cumulative counts).
+const QUEUE: usize = 4;
+const PUSH_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the end of the run waits for the last pushes.
+const FINISH_TIMEOUT: Duration = Duration::from_secs(15);
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct WriteRequest {
+    #[prost(message, repeated, tag = "1")]
+    timeseries: Vec<TimeSeries>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct TimeSeries {
+    #[prost(message, repeated, tag = "1")]
+    labels: Vec<Label>,
+    #[prost(message, repeated, tag = "2")]
+    samples: Vec<Sample>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct Label {
+    #[prost(string, tag = "1")]
+    name: String,
+    #[prost(string, tag = "2")]
+    value: String,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct Sample {
+    #[prost(double, tag = "1")]
+    value: f64,
+    #[prost(int64, tag = "2")]
+    timestamp: i64,
+}
+
+pub struct RemoteWrite {
+    labels: Vec<(String, String)>,
+    queue: mpsc::Sender<Vec<u8>>,
+    sender: JoinHandle<()>,
+    console: Console,
+    behind: AtomicBool,
+}
+
+impl RemoteWrite {
+    pub fn start(flags: &RunFlags, url: &Url, console: &Console) -> anyhow::Result<Self> {
+        let process = (flags.env.iter())
+            .find(|(key, _)| key == "MOLOTOV_PROCESS")
+            .map_or("0".to_string(), |(_, value)| value.clone());
+        let mut labels = vec![
+            ("job".to_string(), "molotov".to_string()),
+            ("run_id".to_string(), flags.run_id.clone()),
+            ("process".to_string(), process),
+        ];
+        if let Some(shard) = flags.resolved_shard {
+            labels.push((
+                "shard".to_string(),
+                format!("{}/{}", shard.index, shard.count),
+            ));
+        }
+        for (key, value) in &flags.prometheus_label {
+            labels.retain(|(k, _)| k != key);
+            labels.push((key.clone(), value.clone()));
+        }
+        let mut headers = vec![
+            (
+                "content-type".to_string(),
+                "application/x-protobuf".to_string(),
+            ),
+            ("content-encoding".to_string(), "snappy".to_string()),
+            (
+                "x-prometheus-remote-write-version".to_string(),
+                "0.1.0".to_string(),
+            ),
+        ];
+        if let Some(user) = &flags.prometheus_rw_user {
+            let password = std::env::var("MOLOTOV_PROMETHEUS_RW_PASSWORD").unwrap_or_default();
+            let token =
+                ::base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            headers.push(("authorization".to_string(), format!("Basic {token}")));
+        }
+        let client = HttpClient::new(
+            None,
+            Vec::new(),
+            PUSH_TIMEOUT,
+            1024 * 1024,
+            molotov_http::tls_config(&flags.ca_cert)?,
+        );
+        let (queue, pushes) = mpsc::channel(QUEUE);
+        let sender = tokio::spawn(send(client, url.clone(), headers, pushes, console.clone()));
+        Ok(Self {
+            labels,
+            queue,
+            sender,
+            console: console.clone(),
+            behind: AtomicBool::new(false),
+        })
+    }
+
+    /// Queues a push of the run's metrics so far.
+    pub fn push(&self, tally: &Tally, workers: u64) {
+        let body = self.encode(tally, workers);
+        if self.queue.try_send(body).is_err() && !self.behind.swap(true, Ordering::Relaxed) {
+            self.console.note(
+                "--prometheus-rw is falling behind: pushes are skipped until the queue drains",
+            );
+        }
+    }
+
+    /// Pushes the final metrics and waits (a bounded time) for the queue to drain.
+    pub async fn finish(self, tally: &Tally) {
+        let body = self.encode(tally, 0);
+        let _ = self.queue.send(body).await;
+        drop(self.queue);
+        let mut sender = self.sender;
+        if tokio::time::timeout(FINISH_TIMEOUT, &mut sender)
+            .await
+            .is_err()
+        {
+            sender.abort();
+            self.console
+                .note("--prometheus-rw: the last pushes did not finish in 15 s");
+        }
+    }
+
+    fn encode(&self, tally: &Tally, workers: u64) -> Vec<u8> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let mut out = Series {
+            base: &self.labels,
+            now,
+            all: Vec::new(),
+        };
+        for (name, stats) in &tally.requests {
+            out.add(
+                "molotov_requests_total",
+                &[("name", name)],
+                stats.count as f64,
+            );
+            out.add(
+                "molotov_request_errors_total",
+                &[("name", name)],
+                stats.errors as f64,
+            );
+            out.histogram(
+                "molotov_request_duration_seconds",
+                &[("name", name)],
+                &stats.latency_us,
+            );
+        }
+        for (status, count) in &tally.statuses {
+            out.add(
+                "molotov_responses_total",
+                &[("status", &status.to_string())],
+                *count as f64,
+            );
+        }
+        for (kind, count) in &tally.errors {
+            out.add("molotov_errors_total", &[("kind", kind)], *count as f64);
+        }
+        for (scenario, stats) in &tally.scenarios {
+            for (outcome, count) in [
+                ("ok", stats.ok),
+                ("failed", stats.failed),
+                ("cancelled", stats.cancelled),
+            ] {
+                out.add(
+                    "molotov_runs_total",
+                    &[("scenario", scenario), ("outcome", outcome)],
+                    count as f64,
+                );
+            }
+            out.histogram(
+                "molotov_run_duration_seconds",
+                &[("scenario", scenario)],
+                &stats.duration_us,
+            );
+        }
+        out.add("molotov_dropped_runs_total", &[], tally.dropped_runs as f64);
+        out.add("molotov_workers", &[], workers as f64);
+        for (metric, value) in &tally.counters {
+            out.add(
+                "molotov_custom_counter",
+                &[("metric", metric)],
+                *value as f64,
+            );
+        }
+        for (metric, gauge) in &tally.gauges {
+            out.add("molotov_custom_gauge", &[("metric", metric)], gauge.last);
+        }
+        for (metric, timing) in &tally.timings_us {
+            out.histogram(
+                "molotov_custom_timing_seconds",
+                &[("metric", metric)],
+                timing,
+            );
+        }
+        let request = WriteRequest {
+            timeseries: out.all,
+        };
+        snap::raw::Encoder::new()
+            .compress_vec(&request.encode_to_vec())
+            .expect("snappy compresses any buffer")
+    }
+}
+
+/// The series of one push, all at one timestamp.
+struct Series<'a> {
+    base: &'a [(String, String)],
+    now: i64,
+    all: Vec<TimeSeries>,
+}
+
+impl Series<'_> {
+    fn add(&mut self, metric: &str, labels: &[(&str, &str)], value: f64) {
+        let mut all: Vec<Label> = (self.base.iter())
+            .map(|(name, value)| Label {
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .chain(labels.iter().map(|(name, value)| Label {
+                name: name.to_string(),
+                value: value.to_string(),
+            }))
+            .chain([Label {
+                name: "__name__".to_string(),
+                value: metric.to_string(),
+            }])
+            .collect();
+        // Remote write wants label names sorted.
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        self.all.push(TimeSeries {
+            labels: all,
+            samples: vec![Sample {
+                value,
+                timestamp: self.now,
+            }],
+        });
+    }
+
+    /// A classic histogram of microseconds, in seconds.
+    fn histogram(&mut self, metric: &str, labels: &[(&str, &str)], micros: &Histogram<u64>) {
+        for le in BUCKETS_S {
+            let below = micros.count_between(0, (le * 1e6) as u64);
+            let le = le.to_string();
+            let mut with_le = labels.to_vec();
+            with_le.push(("le", &le));
+            self.add(&format!("{metric}_bucket"), &with_le, below as f64);
+        }
+        let mut with_le = labels.to_vec();
+        with_le.push(("le", "+Inf"));
+        self.add(&format!("{metric}_bucket"), &with_le, micros.len() as f64);
+        self.add(&format!("{metric}_count"), labels, micros.len() as f64);
+        let sum_s = micros.mean() * micros.len() as f64 / 1e6;
+        self.add(&format!("{metric}_sum"), labels, sum_s);
+    }
+}
+
+/// Sends the queued pushes in order; says once what went wrong.
+async fn send(
+    client: HttpClient,
+    url: Url,
+    headers: Vec<(String, String)>,
+    mut pushes: mpsc::Receiver<Vec<u8>>,
+    console: Console,
+) {
+    let mut session = Session::default();
+    let (mut sent, mut failed) = (0u64, 0u64);
+    while let Some(body) = pushes.recv().await {
+        sent += 1;
+        let request = Request {
+            method: "POST",
+            url: url.as_str(),
+            headers: &headers,
+            body: Some(&body),
+            timeout: None,
+            name: None,
+            max_redirects: Some(0),
+        };
+        let problem = match client.send(&mut session, &request, &Unobserved).await {
+            Ok(response) if (200..300).contains(&response.status) => continue,
+            Ok(response) => format!(
+                "HTTP {}: {}",
+                response.status,
+                String::from_utf8_lossy(&response.body[..response.body.len().min(200)]).trim()
+            ),
+            Err(error) => error.to_string(),
+        };
+        failed += 1;
+        if failed == 1 {
+            console.note(&format!(
+                "cannot push metrics to --prometheus-rw {url}: {problem} (the run goes on)"
+            ));
+        }
+    }
+    if failed > 1 {
+        console.note(&format!(
+            "--prometheus-rw: {failed} of {sent} pushes failed"
+        ));
+    }
+}
+
+/// Pushes are not the run's requests: nothing of them is measured.
+struct Unobserved;
+
+impl Observer for Unobserved {
+    fn hop(
+        &self,
+        _name: &str,
+        _wire: Option<(&http::Method, &Url)>,
+        _outcome: HopOutcome,
+        _elapsed: Duration,
+    ) {
+    }
+}

@@ -1,0 +1,99 @@
+//! The run as it goes, for those who watch it elsewhere than the console:
+//! the live dashboard's page (`--dashboard`) and the metrics pushed to
+//! Prometheus (`--prometheus-rw`).
+
+use std::sync::atomic::Ordering;
+use std::time::{Instant, SystemTime};
+
+use molotov_metrics::{Report, RunFacts, StopReason, Tally, Timeline};
+
+use super::shared::Shared;
+use super::unix_ms;
+use crate::cli::RunFlags;
+use crate::console::Console;
+use crate::dashboard::Dashboard;
+use crate::remote_write::RemoteWrite;
+
+pub struct Watchers {
+    pub dashboard: Option<Dashboard>,
+    pub remote_write: Option<RemoteWrite>,
+}
+
+impl Watchers {
+    /// Binds the dashboard (a taken address fails the run before it starts)
+    /// and starts the pusher.
+    pub async fn start(flags: &RunFlags, console: &Console) -> anyhow::Result<Self> {
+        let dashboard = match flags.dashboard {
+            Some(address) => {
+                let dashboard = Dashboard::bind(address).await?;
+                console.note(&format!("dashboard: http://{}/", dashboard.address));
+                Some(dashboard)
+            }
+            None => None,
+        };
+        let remote_write = (flags.prometheus_rw.as_ref())
+            .map(|url| RemoteWrite::start(flags, url, console))
+            .transpose()?;
+        Ok(Self {
+            dashboard,
+            remote_write,
+        })
+    }
+
+    pub fn publish_page(&self, shared: &Shared, started: Instant) {
+        if let Some(dashboard) = &self.dashboard {
+            dashboard.publish(&snapshot(shared, started));
+        }
+    }
+
+    pub fn push_metrics(&self, shared: &Shared) {
+        if let Some(remote_write) = &self.remote_write {
+            let workers = shared.context.metrics.live.workers.load(Ordering::Relaxed);
+            remote_write.push(&shared.context.metrics.snapshot(), workers);
+        }
+    }
+
+    /// The end of the run: the final report on the dashboard, the final
+    /// metrics pushed.
+    pub async fn finish(self, report: &Report, tally: &Tally) {
+        let dashboard = self.dashboard.map(|d| d.finish(report));
+        let remote_write = self.remote_write.map(|r| r.finish(tally));
+        tokio::join!(
+            async {
+                if let Some(done) = dashboard {
+                    done.await;
+                }
+            },
+            async {
+                if let Some(done) = remote_write {
+                    done.await;
+                }
+            }
+        );
+    }
+}
+
+/// The run so far, as a report (its timeline already coarsened for charts).
+fn snapshot(shared: &Shared, started: Instant) -> Report {
+    let elapsed = started.elapsed();
+    let facts = RunFacts {
+        component: shared.flags.component.display().to_string(),
+        component_sha256: String::new(),
+        flags: shared.flags.command_line.clone(),
+        started_at_ms: unix_ms(SystemTime::now()).saturating_sub(elapsed.as_millis() as u64),
+        late_s: None,
+        shard: (shared.flags.resolved_shard).map(|s| format!("{}/{}", s.index, s.count)),
+        workers: shared.workers,
+        processes: 1,
+        duration_s: elapsed.as_secs_f64(),
+        stopped_by: StopReason::Completed,
+        sizing: None,
+    };
+    let mut report = Report::new(facts, &shared.context.metrics.snapshot());
+    let timeline = shared.timeline.lock().expect("timeline");
+    report.timeline = Timeline {
+        every_s: timeline.every_s,
+        intervals: timeline.coarsened(molotov_report::MAX_POINTS),
+    };
+    report
+}
