@@ -10,8 +10,10 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use molotov_http::{Error, Request, Response};
-use molotov_metrics::Progress;
+use molotov_metrics::{Progress, Tally};
 use molotov_runtime::{GLOBAL_WORKER, LogLevel, Output};
+
+use crate::live_view::{self, Busiest, Plan};
 
 /// Failures kept for the live view.
 const RECENT_FAILURES: usize = 5;
@@ -33,6 +35,8 @@ pub struct Console {
     live: Option<ProgressBar>,
     /// The latest distinct failure messages, with how often each occurred.
     recent: Arc<Mutex<VecDeque<(String, u64)>>>,
+    /// The live view's busiest request names.
+    busiest: Arc<Mutex<Busiest>>,
 }
 
 /// How a line names who wrote it: a worker, or the global fixtures' instance.
@@ -56,6 +60,7 @@ impl Console {
             to_parent: false,
             live,
             recent: Arc::default(),
+            busiest: Arc::default(),
         }
     }
 
@@ -63,6 +68,16 @@ impl Console {
     pub fn report_to_parent(&mut self) {
         self.to_parent = true;
         self.live = None;
+    }
+
+    /// Whether the live view is on (a terminal, not `-c`, `-q` or a `-p` child).
+    pub fn is_live(&self) -> bool {
+        self.live.is_some()
+    }
+
+    /// Updates the live view's busiest request names from the run's tally.
+    pub fn update_busiest(&self, tally: &Tally) {
+        self.busiest.lock().expect("busiest").update(tally);
     }
 
     /// How often progress is shown: `--console-update`, or a default per mode.
@@ -117,9 +132,10 @@ impl Console {
     }
 
     /// One progress report: successes, failures, workers, requests/s, p50/p99,
-    /// elapsed; on the live view also the last failures. A `-p` child sends
-    /// it to its parent instead, as a JSON line on stdout.
-    pub fn progress(&self, progress: &Progress, elapsed: Duration, planned: Option<Duration>) {
+    /// elapsed; on the live view also a progress bar, the busiest names and
+    /// the last failures. A `-p` child sends it to its parent instead, as a
+    /// JSON line on stdout.
+    pub fn progress(&self, progress: &Progress, elapsed: Duration, plan: Plan) {
         if self.to_parent {
             if let Ok(line) = serde_json::to_string(progress) {
                 let _ = writeln!(std::io::stdout().lock(), "{line}");
@@ -129,43 +145,32 @@ impl Console {
         if self.quiet {
             return;
         }
-        let Progress {
-            ok,
-            failed,
-            workers,
-            requests,
-            request_errors: errors,
-            latency_us: latency,
-        } = progress;
-        let ms = |q: f64| latency.value_at_quantile(q) as f64 / 1000.0;
-        let seconds = elapsed.as_secs_f64();
-        let of = planned.map_or(String::new(), |p| format!(" of {:.0}s", p.as_secs_f64()));
-        let rate = *requests as f64 / seconds.max(0.001);
-        let (p50, p99) = (ms(0.5), ms(0.99));
-        match &self.live {
-            Some(bar) => {
-                let mut text = format!(
-                    "molotov  {seconds:.1}s{of}  WORKERS: {workers}\n\
-                     SUCCESSES: {ok}  FAILURES: {failed}\n\
-                     REQUESTS: {requests} ({rate:.0}/s)  ERRORS: {errors}  p50 {p50:.2} ms  p99 {p99:.2} ms"
-                );
-                let recent = self.recent.lock().expect("recent failures");
-                if !recent.is_empty() {
-                    text += "\nlatest failures:";
-                    for (failure, times) in recent.iter() {
-                        text += &format!("\n  {times} x {failure}");
-                    }
-                }
-                bar.set_message(text);
-            }
-            None => {
-                let _ = writeln!(
-                    std::io::stderr().lock(),
-                    "{seconds:6.1}s{of}  SUCCESSES: {ok} | FAILURES: {failed} | WORKERS: {workers} | \
-                     REQUESTS: {requests} ({rate:.0}/s, {errors} errors) | p50 {p50:.2} ms p99 {p99:.2} ms"
-                );
-            }
+        if let Some(bar) = &self.live {
+            let recent: Vec<_> = self
+                .recent
+                .lock()
+                .expect("recent failures")
+                .iter()
+                .cloned()
+                .collect();
+            let busiest = self.busiest.lock().expect("busiest").top.clone();
+            bar.set_message(live_view::render(
+                progress, elapsed, plan, &busiest, &recent,
+            ));
+            return;
         }
+        let ms = |q: f64| progress.latency_us.value_at_quantile(q) as f64 / 1000.0;
+        let seconds = elapsed.as_secs_f64();
+        let of = (plan.duration).map_or(String::new(), |p| format!(" of {:.0}s", p.as_secs_f64()));
+        let (ok, failed, workers) = (progress.ok, progress.failed, progress.workers);
+        let (requests, errors) = (progress.requests, progress.request_errors);
+        let rate = requests as f64 / seconds.max(0.001);
+        let (p50, p99) = (ms(0.5), ms(0.99));
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "{seconds:6.1}s{of}  SUCCESSES: {ok} | FAILURES: {failed} | WORKERS: {workers} | \
+             REQUESTS: {requests} ({rate:.0}/s, {errors} errors) | p50 {p50:.2} ms p99 {p99:.2} ms"
+        );
     }
 
     /// Clears the live view, so the summary starts clean.

@@ -1,6 +1,6 @@
 //! The `molotov` command: its flags ([`cli`], [`config`]), the run
 //! ([`runner`], [`processes`] for `-p`, [`shard`] of a larger run), what the
-//! operator sees while it goes on ([`console`]), the results other runs merge
+//! operator sees while it goes on ([`console`], [`live_view`]), the results other runs merge
 //! ([`raw`], [`merge`]), the HTML report and live dashboard ([`report`],
 //! [`dashboard`]), the metrics pushed to Prometheus ([`remote_write`]), the
 //! built-in target ([`serve`]), and the project
@@ -16,6 +16,7 @@ pub mod config;
 pub mod console;
 pub mod dashboard;
 pub mod interrupts;
+pub mod live_view;
 pub mod merge;
 pub mod processes;
 pub mod raw;

@@ -16,6 +16,7 @@ use tokio::task::JoinSet;
 
 use crate::cli::RunFlags;
 use crate::console::Console;
+use crate::live_view::Plan;
 use crate::merge::merged_reason;
 use crate::raw::RawResults;
 use crate::runner::{self, Outcome};
@@ -169,7 +170,10 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
         flags.processes,
         flags.workers()
     ));
-    let planned = flags.duration.map(|d| d + flags.ramp_up());
+    let plan = Plan {
+        duration: flags.duration.map(|d| d + flags.ramp_up()),
+        runs: (flags.max_runs).map(|runs| runs * u64::from(flags.workers() * flags.processes)),
+    };
     let show = {
         let (console, progress) = (console.clone(), Arc::clone(&progress));
         let every = console.update_every(flags.console_update);
@@ -181,7 +185,7 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
                 for part in progress.lock().expect("progress").iter() {
                     total.add(part);
                 }
-                console.progress(&total, started.elapsed(), planned);
+                console.progress(&total, started.elapsed(), plan);
             }
         })
     };

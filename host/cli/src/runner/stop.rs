@@ -14,6 +14,7 @@ use molotov_runtime::{GLOBAL_WORKER, Instance};
 use super::live::Watchers;
 use super::shared::Shared;
 use super::sizing::{self, Sizing};
+use crate::live_view::Plan;
 use molotov_metrics::{SizingReport, StopReason};
 
 /// How often the run-wide `current-workers` event is sent.
@@ -22,6 +23,8 @@ const CURRENT_WORKERS_EVERY: Duration = Duration::from_secs(1);
 const THRESHOLD_CHECK_EVERY: Duration = Duration::from_secs(1);
 /// How often closed-model `--stages` move the number of running workers.
 const STAGE_UPDATE_EVERY: Duration = Duration::from_millis(100);
+/// How often the live view's busiest request names are updated.
+const BUSIEST_EVERY: Duration = Duration::from_secs(1);
 
 /// Until `done`: stops the run at its deadline or when sizing decides,
 /// reports progress, and sends `current-workers`. Returns what sizing found.
@@ -41,7 +44,11 @@ pub async fn watch_run(
     };
     let console = &shared.console;
     let mut progress = every(console.update_every(shared.flags.console_update));
-    let planned = (shared.deadline()).map(|d| d.saturating_duration_since(started));
+    let plan = Plan {
+        duration: (shared.deadline()).map(|d| d.saturating_duration_since(started)),
+        runs: (shared.flags.max_runs).map(|runs| runs * u64::from(shared.workers)),
+    };
+    let mut busiest_tick = every(BUSIEST_EVERY);
     let mut current_workers = every(CURRENT_WORKERS_EVERY);
     let mut sizing_check = every(sizing::CHECK_EVERY);
     let mut sizing = shared
@@ -88,7 +95,8 @@ pub async fn watch_run(
             .map(|at| at.saturating_duration_since(now));
         tokio::select! {
             _ = done.wait_for(|done| *done) => break,
-            _ = progress.tick() => console.progress(&shared.context.metrics.progress(), started.elapsed(), planned),
+            _ = progress.tick() => console.progress(&shared.context.metrics.progress(), started.elapsed(), plan),
+            _ = busiest_tick.tick(), if console.is_live() => console.update_busiest(&shared.context.metrics.snapshot()),
             _ = current_workers.tick(), if wants_workers => {
                 tell_current_workers(shared, live.workers.load(Ordering::Relaxed) as u32).await;
             }
