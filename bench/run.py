@@ -126,6 +126,30 @@ def molotov_run(server, workers, seconds, component=HELLO, binary=MOLOTOV):
             "-q", "--json", str(RESULTS)]
 
 
+class RemoteWriteSink:
+    """Answers remote-write pushes with 204 and counts them, as Prometheus would."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        sink = self
+        self.pushes = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                sink.pushes += 1
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{server.server_address[1]}/api/v1/write"
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+
+
 def check_molotov_results():
     """A benchmark of failing requests would measure nothing worth knowing."""
     results = json.loads(RESULTS.read_text())
@@ -141,6 +165,8 @@ def main():
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--events", action="store_true",
                         help="also measure a component with an event hook (the events example)")
+    parser.add_argument("--watchers", action="store_true",
+                        help="also measure --dashboard and --prometheus-rw (every 1 s, to a local sink)")
     parser.add_argument("--baseline", metavar="BINARY",
                         help="also measure another molotov binary (say, main's) on the hello example")
     parser.add_argument("--baseline-component", metavar="WASM", default=HELLO,
@@ -161,6 +187,12 @@ def main():
         if args.events:
             measure(molotov_run(server, 1, 1, EVENTS))
             clients["+ events"] = molotov_run(server, args.connections, args.seconds, EVENTS)
+        if args.watchers:
+            sink = RemoteWriteSink()
+            clients["+ dashboard"] = [*molotov_run(server, args.connections, args.seconds),
+                                      "--dashboard", "127.0.0.1:0"]
+            clients["+ remote-write"] = [*molotov_run(server, args.connections, args.seconds),
+                                         "--prometheus-rw", sink.url, "--prometheus-rw-every", "1"]
         if args.baseline:
             baseline = {"component": args.baseline_component, "binary": args.baseline}
             measure(molotov_run(server, 1, 1, **baseline))
@@ -211,6 +243,12 @@ def main():
         events_rate = median["+ events"]
         print(f"event hook (4 events per run): {1e6 / events_rate - 1e6 / mol_rate:+.1f} us of client CPU per run, "
               f"ratio with/without {events_rate / mol_rate:.2f}")
+    for watcher in ("+ dashboard", "+ remote-write"):
+        if watcher in median:
+            print(f"{watcher[2:]}: ratio with/without {median[watcher] / mol_rate:.2f} "
+                  f"({1e6 / median[watcher] - 1e6 / mol_rate:+.2f} us of client CPU per request)")
+    if "+ remote-write" in median:
+        print(f"remote-write pushes received: {sink.pushes}")
     if "baseline" in median:
         print(f"ratio molotov/baseline: {mol_rate / median['baseline']:.2f} (baseline: {args.baseline})")
     # At 1,000 workers, starting them takes much of a 3 s run: not shown.
