@@ -217,6 +217,18 @@ fn shards_raw_results_make_one_report_merged_exactly() {
     // Two shards of one worker each, five runs a worker.
     assert_eq!(value_of(&page, "requests-count"), "10");
     assert_eq!(value_of(&page, "scenarios-ok"), "10");
+
+    // `molotov merge --html` writes the same report.
+    let merged = scratch("merged-by-merge.html");
+    let out = molotov()
+        .arg("merge")
+        .args(&raws)
+        .args(["-q", "--html", merged.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let page = std::fs::read_to_string(&merged).unwrap();
+    assert_eq!(value_of(&page, "requests-count"), "10");
 }
 
 #[test]

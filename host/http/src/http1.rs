@@ -128,6 +128,11 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
             Some(response) => Ok(response),
             // Nothing came back: on a reused connection, the server had closed it.
             None if reused && request.method.is_idempotent() => Err(AttemptError::Stale),
+            // RFC 9110 9.2.2: it may have been processed, so it is not retried.
+            None if reused => Err(protocol(
+                "the server closed the kept-alive connection without answering \
+                 (it did not send `Connection: close`); not retried: not idempotent",
+            )),
             None => Err(protocol("connection closed by the server")),
         }
     }
@@ -592,7 +597,10 @@ mod tests {
                 Err(AttemptError::Stale) => assert!(stale, "{method}"),
                 Err(AttemptError::Failed(crate::Error::Protocol(message))) => {
                     assert!(!stale, "{method}");
-                    assert_eq!(message, "connection closed by the server");
+                    assert!(
+                        message.contains("closed the kept-alive connection"),
+                        "{message}"
+                    );
                 }
                 other => panic!("{method}: {other:?}"),
             }
