@@ -1,6 +1,6 @@
 //! The engine: counts, stop rules, the sandbox, HTTP, bad input.
 
-use crate::support::{self, Server, count, file_with, guests, molotov, run};
+use crate::support::{self, Server, count, file_with, guests, molotov, run, workspace};
 
 /// Small bodies come with the status, larger ones are fetched: both arrive whole.
 #[test]
@@ -351,6 +351,29 @@ fn responses_a_guest_keeps_count_against_its_memory_limit() {
     // It was stopped about 64 responses in, not after the 200 it wanted.
     assert!(
         count(&json["requests"]["count"]) < 70,
+        "{}",
+        json["requests"]
+    );
+}
+
+/// The same for a guest's own `wasi:http` client (JavaScript's `fetch`):
+/// 300 responses of 1 MiB kept unread under `--max-memory 128`.
+#[test]
+fn responses_a_guest_keeps_from_fetch_count_against_its_memory_limit() {
+    let server = Server::start();
+    let hoard = workspace().join("tests/guests/js/hoard_fetch.js");
+    let server_url = format!("SERVER_URL={}", server.url);
+    let run = run(
+        &hoard,
+        &["-r", "1", "--max-memory", "128", "--env", &server_url],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["scenarios"]["failed"], 1, "{json}");
+    // Stopped when the held bodies and the instance's own memory reached
+    // 128 MiB (about 60 responses in), not after the 300 it wanted.
+    assert!(
+        count(&json["requests"]["count"]) < 128,
         "{}",
         json["requests"]
     );

@@ -2,6 +2,7 @@
 //! source, and a real HTTP server on 127.0.0.1.
 
 mod engine;
+mod footprint;
 mod languages;
 mod lifecycle;
 mod load_models;
