@@ -18,7 +18,10 @@ const PEAK_LIMIT_KIB: i64 = 300 * 1024;
 
 /// Runs `molotov run ARGS… --json FILE`; returns the exit code, the results
 /// and the process's peak resident memory in KiB.
-#[allow(clippy::zombie_processes, reason = "reaped by wait4, which also gives its usage")]
+#[allow(
+    clippy::zombie_processes,
+    reason = "reaped by wait4, which also gives its usage"
+)]
 fn run_measured(args: &[&str]) -> (i32, Value, i64) {
     let json = scratch("footprint.json");
     let child = molotov()
