@@ -581,9 +581,18 @@ fn a_connection_the_server_closed_while_idle_is_not_reused() {
 
 #[test]
 fn ctrl_c_stops_the_run_and_still_writes_the_results() {
+    let html = support::scratch("interrupted.html");
     let run = support::run_interrupted(
         &guests().hello,
-        &["-w", "2", "-d", "60", "-c"],
+        &[
+            "-w",
+            "2",
+            "-d",
+            "60",
+            "-c",
+            "--html",
+            html.to_str().unwrap(),
+        ],
         std::time::Duration::from_secs(2),
     );
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
@@ -595,6 +604,11 @@ fn ctrl_c_stops_the_run_and_still_writes_the_results() {
     let json = run.json();
     assert_eq!(json["stopped_by"], "interrupted");
     assert!(json["duration_s"].as_f64().expect("duration") < 50.0);
+    let page = std::fs::read_to_string(&html).expect("the HTML report is written too");
+    assert!(
+        page.contains("<td id=\"stopped-by\">interrupted</td>"),
+        "{page}"
+    );
 }
 
 #[test]

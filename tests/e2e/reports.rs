@@ -458,6 +458,32 @@ fn remote_write_reaches_a_real_prometheus_with_the_counts_of_the_json() {
         )),
         requests
     );
+
+    // `-p 2`: each process pushes its own series, under one run id.
+    let label = format!("rwp{}", std::process::id());
+    let run = run_against(
+        &server,
+        &guests().hello,
+        &[
+            "-p",
+            "2",
+            "-w",
+            "1",
+            "-r",
+            "7",
+            "-q",
+            "--prometheus-rw",
+            &write_url,
+            "--prometheus-label",
+            &format!("test={label}"),
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let selector = format!("molotov_requests_total{{test=\"{label}\"}}");
+    assert_eq!(sum(&selector), 14);
+    let processes = prometheus.query(&format!("count(count by (process) ({selector}))"));
+    let run_ids = prometheus.query(&format!("count(count by (run_id) ({selector}))"));
+    assert_eq!((processes, run_ids), (2.0, 1.0));
 }
 
 #[test]
