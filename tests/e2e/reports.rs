@@ -232,6 +232,56 @@ fn shards_raw_results_make_one_report_merged_exactly() {
 }
 
 #[test]
+fn a_run_compared_with_its_baseline_shows_both() {
+    let server = Server::start();
+    let results: Vec<(PathBuf, Value)> = ["2", "4"]
+        .into_iter()
+        .map(|workers| {
+            let run = run_against(
+                &server,
+                &guests().read_write,
+                &["-w", workers, "-r", "50", "-q"],
+            );
+            assert_eq!(run.code, Some(0), "{}", run.stderr);
+            let json = scratch("compared.json");
+            std::fs::write(&json, run.json().to_string()).unwrap();
+            (json, run.json().clone())
+        })
+        .collect();
+    let (before, after) = (&results[0], &results[1]);
+    let html = scratch("compared.html");
+    let made = molotov()
+        .arg("report")
+        .arg(&after.0)
+        .arg("--baseline")
+        .arg(&before.0)
+        .arg("-o")
+        .arg(&html)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let page = browse(&file_url(&html), 1000, &["--dump-dom"]);
+    assert_eq!(page.console, Vec::<String>::new());
+    assert!(page.dom.contains("Compared with the baseline"));
+    let compared = &page.dom[page.dom.find("id=\"compare-names\"").unwrap()..];
+    for (name, named) in after.1["requests"]["by_name"].as_object().unwrap() {
+        let before_count = count(&before.1["requests"]["by_name"][name]["count"]);
+        let row = &compared[compared.find(&format!("data-name=\"{name}\"")).unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        assert!(
+            row.contains(&format!("<td class=\"n\">{before_count}</td>")),
+            "{row}"
+        );
+        assert!(
+            row.contains(&format!("data-value=\"{}\"", named["count"])),
+            "{row}"
+        );
+    }
+    // Five charts: the report's four and the two distributions side by side.
+    assert_eq!(page.dom.matches("<svg").count(), 5);
+}
+
+#[test]
 fn report_names_what_it_cannot_read() {
     let results = scratch("two-results.json");
     let report = br#"{"molotov_version":"0","requests":{}}"#;

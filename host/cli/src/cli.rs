@@ -43,6 +43,11 @@ pub struct ReportArgs {
     #[arg(short, long, value_name = "PATH")]
     pub output: PathBuf,
 
+    /// Compare with this run (its `--json` or raw results): before/after
+    /// totals, per request name, and latency distributions.
+    #[arg(long, value_name = "RESULTS")]
+    pub baseline: Option<PathBuf>,
+
     /// Merge the shards given even when some of the run's are missing.
     #[arg(long = "allow-partial")]
     pub allow_partial: bool,

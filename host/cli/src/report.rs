@@ -1,5 +1,6 @@
 //! `molotov report` and `--html`: a run's results (its JSON, or raw results
-//! merged exactly) written as `molotov-report`'s self-contained HTML page.
+//! merged exactly) written as `molotov-report`'s self-contained HTML page,
+//! alone or compared with a baseline run.
 
 use std::path::{Path, PathBuf};
 
@@ -10,11 +11,22 @@ use crate::cli::{MergeArgs, ReportArgs};
 
 pub fn report(args: &ReportArgs) -> anyhow::Result<()> {
     let report = read(&args.files, args.allow_partial)?;
-    write_html(&report, &args.output)
+    let Some(baseline) = &args.baseline else {
+        return write_html(&report, &args.output);
+    };
+    let baseline = read(std::slice::from_ref(baseline), false).context("--baseline")?;
+    write(
+        &args.output,
+        molotov_report::render_compared(&report, &baseline),
+    )
 }
 
 pub fn write_html(report: &Report, path: &Path) -> anyhow::Result<()> {
-    std::fs::write(path, molotov_report::render(report, None))
+    write(path, molotov_report::render(report, None))
+}
+
+fn write(path: &Path, page: String) -> anyhow::Result<()> {
+    std::fs::write(path, page)
         .with_context(|| format!("cannot write the HTML report to {}", path.display()))
 }
 

@@ -10,9 +10,10 @@
 //! text (names, messages) is escaped by `maud`.
 
 mod charts;
+mod compare;
 mod page;
 
-pub use page::{Live, render};
+pub use page::{Live, render, render_compared};
 
 /// Points per chart line: a longer timeline is merged into fewer, wider intervals.
 pub const MAX_POINTS: usize = 1000;

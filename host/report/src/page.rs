@@ -8,6 +8,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use molotov_metrics::{Interval, Percentiles, Report, histogram};
 
 use crate::charts::{Chart, Line, PALETTE};
+use crate::compare;
 use crate::{DISTRIBUTED_NAMES, MAX_POINTS};
 
 const STYLE: &str = include_str!("style.css");
@@ -24,6 +25,15 @@ pub struct Live {
 
 /// The whole page, self-contained.
 pub fn render(report: &Report, live: Option<Live>) -> String {
+    page(report, live, None)
+}
+
+/// The page of `report`, opening with how it compares with `baseline`.
+pub fn render_compared(report: &Report, baseline: &Report) -> String {
+    page(report, None, Some(baseline))
+}
+
+fn page(report: &Report, live: Option<Live>, baseline: Option<&Report>) -> String {
     // Nothing is fetched but, on the dashboard, the page itself.
     let csp = match live {
         Some(_) => {
@@ -44,6 +54,7 @@ pub fn render(report: &Report, live: Option<Live>) -> String {
             body data-state=(if live.is_some() { "running" } else { "ended" }) {
                 main id="report" {
                     (facts(report, live.is_some()))
+                    @if let Some(baseline) = baseline { (compare::section(report, baseline)) }
                     (totals(report))
                     (thresholds(report))
                     (over_time(report))
@@ -275,17 +286,28 @@ fn percentile_cells(p: &Percentiles) -> Markup {
     html! { td.n { (ms(p.p50)) } td.n { (ms(p.p90)) } td.n { (ms(p.p99)) } td.n { (ms(p.max)) } }
 }
 
-/// The busiest names' latencies: the share of requests in each of 40
-/// buckets, spaced logarithmically from the fastest to the slowest.
+/// The busiest names' latencies.
 fn distribution(names: &[(&String, &molotov_metrics::NamedRequests)]) -> Markup {
-    let histograms: Vec<(&String, Histogram<u64>)> = (names.iter())
+    let histograms: Vec<(String, Histogram<u64>)> = (names.iter())
         .filter(|(_, named)| named.count > named.errors)
         .take(DISTRIBUTED_NAMES)
         .filter_map(|(name, named)| {
-            Some((*name, histogram::decode(&named.latency_histogram).ok()?))
+            Some((
+                (*name).clone(),
+                histogram::decode(&named.latency_histogram).ok()?,
+            ))
         })
-        .filter(|(_, h)| !h.is_empty())
         .collect();
+    distribution_chart(
+        "Latency distribution of the busiest request names (share of requests, logarithmic buckets)",
+        &histograms,
+    )
+}
+
+/// Latency distributions side by side: the share of requests in each of
+/// 40 buckets, spaced logarithmically from the fastest to the slowest.
+pub(crate) fn distribution_chart(caption: &str, histograms: &[(String, Histogram<u64>)]) -> Markup {
+    let histograms: Vec<_> = histograms.iter().filter(|(_, h)| !h.is_empty()).collect();
     if histograms.is_empty() {
         return html! {};
     }
@@ -314,14 +336,14 @@ fn distribution(names: &[(&String, &molotov_metrics::NamedRequests)]) -> Markup 
                 })
                 .collect();
             Line {
-                label: (*name).clone(),
+                label: name.clone(),
                 points,
             }
         })
         .collect();
     html! {
         figure {
-            figcaption { "Latency distribution of the busiest request names (share of requests, logarithmic buckets)" }
+            figcaption { (caption) }
             (svg(Chart { x_label: "ms", y_label: "% of requests", log_x: true, lines }))
             ul.legend {
                 @for (index, (name, _)) in histograms.iter().enumerate() {
@@ -399,11 +421,11 @@ fn custom(report: &Report) -> Markup {
     }
 }
 
-fn ms(value: f64) -> String {
+pub(crate) fn ms(value: f64) -> String {
     format!("{value:.3}")
 }
 
-fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
