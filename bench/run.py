@@ -190,7 +190,7 @@ def main():
         if args.watchers:
             sink = RemoteWriteSink()
             clients["+ dashboard"] = [*molotov_run(server, args.connections, args.seconds),
-                                      "--dashboard", "127.0.0.1:0"]
+                                      "--dashboard=127.0.0.1:0"]
             clients["+ remote-write"] = [*molotov_run(server, args.connections, args.seconds),
                                          "--prometheus-rw", sink.url, "--prometheus-rw-every", "1"]
         if args.baseline:

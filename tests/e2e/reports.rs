@@ -342,12 +342,7 @@ fn the_live_dashboard_shows_the_counts_grow_in_chromium() {
         .arg("run")
         .arg(&guests().read_write)
         .args(["--target", &server.url, "-w", "2", "-d", "8", "--console"])
-        .args([
-            "--dashboard",
-            "127.0.0.1:0",
-            "--json",
-            json.to_str().unwrap(),
-        ])
+        .args(["--dashboard=127.0.0.1:0", "--json", json.to_str().unwrap()])
         .spawn()
         .unwrap();
     let url = dashboard_url(&mut child);

@@ -212,13 +212,19 @@ pub struct RunFlags {
     pub html: Option<PathBuf>,
 
     /// Serve a live dashboard of the run (the HTML report, updated every
-    /// second) at this address [default: 127.0.0.1:5680].
-    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:5680")]
+    /// second) at `--dashboard=ADDR` [default: 127.0.0.1:5680].
+    #[arg(
+        long,
+        value_name = "ADDR",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "127.0.0.1:5680"
+    )]
     pub dashboard: Option<std::net::SocketAddr>,
 
     /// Push metrics to this Prometheus remote-write endpoint
     /// (`http://host:9090/api/v1/write`) every `--prometheus-rw-every` and at the end.
-    #[arg(long = "prometheus-rw", value_name = "URL")]
+    #[arg(long = "prometheus-rw", value_name = "URL", value_parser = remote_write_url)]
     pub prometheus_rw: Option<url::Url>,
 
     /// Basic-auth user for `--prometheus-rw`; the password is read from
@@ -231,7 +237,7 @@ pub struct RunFlags {
     pub prometheus_rw_user: Option<String>,
 
     /// A label added to every series pushed, repeatable: `env=staging`.
-    #[arg(long = "prometheus-label", value_name = "KEY=VALUE", value_parser = key_value, requires = "prometheus_rw")]
+    #[arg(long = "prometheus-label", value_name = "KEY=VALUE", value_parser = prometheus_label, requires = "prometheus_rw")]
     pub prometheus_label: Vec<(String, String)>,
 
     /// Seconds between pushes to `--prometheus-rw`.
@@ -365,10 +371,29 @@ pub fn shown_command_line(argv: &[std::ffi::OsString]) -> String {
             ));
         } else {
             hide_next = arg == "--env";
-            shown.push(arg.into_owned());
+            shown.push(without_secrets(&arg));
         }
     }
     shown.join(" ")
+}
+
+/// A URL argument without its user, password and query (they may hold
+/// keys); any other argument as it is.
+fn without_secrets(arg: &str) -> String {
+    let (flag, value) = match arg.split_once('=') {
+        Some((flag, value)) if flag.starts_with("--") => (format!("{flag}="), value),
+        _ => (String::new(), arg),
+    };
+    match url::Url::parse(value) {
+        Ok(mut url) if url.has_host() => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            let hidden = if url.query().is_some() { "?…" } else { "" };
+            url.set_query(None);
+            format!("{flag}{url}{hidden}")
+        }
+        _ => arg.to_string(),
+    }
 }
 
 /// What a shard's scenarios read with `env`: `MOLOTOV_SHARD`, `MOLOTOV_SHARD_COUNT`.
@@ -597,9 +622,101 @@ fn percent(text: &str) -> Result<f64, String> {
     }
 }
 
+/// Label names that molotov's series use for what they measure (`job`,
+/// `run_id`, `process` and `shard` may be overridden).
+const OWN_LABELS: [&str; 7] = [
+    "name", "status", "kind", "scenario", "outcome", "metric", "le",
+];
+
+/// `--prometheus-label`: a valid Prometheus label name that is not one of
+/// molotov's own (`job` may be overridden), and a value.
+fn prometheus_label(text: &str) -> Result<(String, String), String> {
+    let (key, value) = key_value(text)?;
+    let mut chars = key.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid || key.starts_with("__") {
+        return Err(format!(
+            "`{key}` is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not __…)"
+        ));
+    }
+    if OWN_LABELS.contains(&key.as_str()) {
+        return Err(format!(
+            "`{key}` is a label molotov's series use themselves"
+        ));
+    }
+    if value.is_empty() {
+        return Err(format!(
+            "`{text}` has an empty value (Prometheus drops such labels)"
+        ));
+    }
+    Ok((key, value))
+}
+
+/// `--prometheus-rw`: http(s), with no credentials in it (they would be
+/// shown in reports; use `--prometheus-rw-user`).
+fn remote_write_url(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("only http and https".to_string());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(
+            "credentials in the URL would be shown in reports: use --prometheus-rw-user and MOLOTOV_PROMETHEUS_RW_PASSWORD"
+                .to_string(),
+        );
+    }
+    Ok(url)
+}
+
 fn key_value(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
         _ => Err(format!("`{text}` is not KEY=VALUE")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prometheus_labels_are_valid_names_that_molotov_does_not_use() {
+        assert_eq!(
+            prometheus_label("env=staging"),
+            Ok(("env".into(), "staging".into()))
+        );
+        assert!(prometheus_label("job=nightly").is_ok());
+        for refused in ["my-env=x", "1x=y", "__name__=z", "le=1", "name=x", "env="] {
+            assert!(prometheus_label(refused).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn reports_show_no_secrets_of_the_command_line() {
+        let argv: Vec<std::ffi::OsString> = [
+            "molotov",
+            "run",
+            "x.wasm",
+            "--env",
+            "TOKEN=s3cret",
+            "--env=KEY=hidden",
+            "--target",
+            "https://user:pw@api.example.com/v1?api_key=k",
+            "--prometheus-rw=http://127.0.0.1:9090/api/v1/write?token=t",
+        ]
+        .into_iter()
+        .map(Into::into)
+        .collect();
+        let shown = shown_command_line(&argv);
+        assert_eq!(
+            shown,
+            "run x.wasm --env TOKEN=… --env=KEY=… --target https://api.example.com/v1?… \
+             --prometheus-rw=http://127.0.0.1:9090/api/v1/write?…"
+        );
+        assert!(remote_write_url("https://u:p@example.com/write").is_err());
+        assert!(remote_write_url("ftp://example.com/write").is_err());
     }
 }

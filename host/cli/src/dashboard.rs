@@ -4,6 +4,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -26,6 +27,8 @@ pub const EVERY: Duration = Duration::from_secs(1);
 pub struct Dashboard {
     pub address: SocketAddr,
     page: Arc<Mutex<Bytes>>,
+    /// Whether a browser ever asked for the page.
+    visited: Arc<AtomicBool>,
     server: JoinHandle<()>,
 }
 
@@ -40,10 +43,12 @@ impl Dashboard {
         let page = Arc::new(Mutex::new(Bytes::from_static(
             b"<!DOCTYPE html><meta http-equiv=refresh content=1><title>molotov</title><p>The run is starting.",
         )));
-        let server = tokio::spawn(accept(listener, Arc::clone(&page)));
+        let visited = Arc::new(AtomicBool::new(false));
+        let server = tokio::spawn(accept(listener, Arc::clone(&page), Arc::clone(&visited)));
         Ok(Self {
             address: bound,
             page,
+            visited,
             server,
         })
     }
@@ -56,11 +61,13 @@ impl Dashboard {
         self.set(molotov_report::render(report, Some(live)));
     }
 
-    /// The run's final report; served for one more period, so that an open
-    /// page fetches it, then the dashboard stops.
+    /// The run's final report; served for one more period when a page is
+    /// open, so that it fetches it, then the dashboard stops.
     pub async fn finish(self, report: &Report) {
         self.set(molotov_report::render(report, None));
-        tokio::time::sleep(EVERY + EVERY / 2).await;
+        if self.visited.load(Ordering::Relaxed) {
+            tokio::time::sleep(EVERY + EVERY / 2).await;
+        }
     }
 
     fn set(&self, html: String) {
@@ -74,14 +81,17 @@ impl Drop for Dashboard {
     }
 }
 
-async fn accept(listener: TcpListener, page: Arc<Mutex<Bytes>>) {
+async fn accept(listener: TcpListener, page: Arc<Mutex<Bytes>>, visited: Arc<AtomicBool>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
+            // Out of file descriptors, say: the connection stays pending.
+            tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
-        let page = Arc::clone(&page);
+        let (page, visited) = (Arc::clone(&page), Arc::clone(&visited));
         tokio::spawn(async move {
             let service = service_fn(move |_request: Request<Incoming>| {
+                visited.store(true, Ordering::Relaxed);
                 let body = page.lock().expect("dashboard page").clone();
                 async move {
                     let response = Response::builder()

@@ -155,7 +155,9 @@ pub fn render(
             ),
         );
         for name in busiest {
-            let shown: String = name.name.chars().take(width).collect();
+            // Guest-chosen: no control characters reach the terminal.
+            let safe = crate::console::terminal_safe(&name.name).replace('\n', " ");
+            let shown: String = safe.chars().take(width).collect();
             text += &format!(
                 "\n  {shown:width$}  {:>10.1}  {:>9.2}",
                 name.per_second, name.p99_ms

@@ -172,7 +172,9 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
     ));
     let plan = Plan {
         duration: flags.duration.map(|d| d + flags.ramp_up()),
-        runs: (flags.max_runs).map(|runs| runs * u64::from(flags.workers() * flags.processes)),
+        runs: (flags.max_runs).map(|runs| {
+            runs.saturating_mul(u64::from(flags.workers()) * u64::from(flags.processes))
+        }),
     };
     let show = {
         let (console, progress) = (console.clone(), Arc::clone(&progress));

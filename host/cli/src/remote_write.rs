@@ -1,14 +1,14 @@
 //! `--prometheus-rw`: the run's metrics pushed to a Prometheus remote-write
 //! endpoint (protobuf, snappy-compressed), every `--prometheus-rw-every` and
-//! at the end. Pushes wait in a bounded queue and are sent by a task of their
-//! own; a failed push is reported once and never stops the run.
+//! at the end. Every push carries cumulative counts, so only the newest
+//! waits to be sent (a slot, not a queue), by a task of its own; a failed
+//! push is reported once and never stops the run.
 //!
 //! Series are cumulative counters and classic histograms (`_bucket` with
 //! `le`, `_sum`, `_count`), so any push may be lost or repeated. Every series
 //! carries `job="molotov"`, `run_id`, `process` and, for a shard, `shard`,
 //! plus the operator's `--prometheus-label`s.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ::base64::Engine as _;
@@ -16,7 +16,7 @@ use hdrhistogram::Histogram;
 use molotov_http::{HopOutcome, HttpClient, Observer, Request, Session};
 use molotov_metrics::Tally;
 use prost::Message;
-use tokio::sync::mpsc;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use url::Url;
 
@@ -27,11 +27,8 @@ use crate::console::Console;
 const BUCKETS_S: [f64; 14] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
-/// Pushes waiting to be sent; past it the newest is skipped (the next one
-/// carries the same cumulative counts).
-const QUEUE: usize = 4;
 const PUSH_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long the end of the run waits for the last pushes.
+/// How long the end of the run waits for the last push (and one in flight).
 const FINISH_TIMEOUT: Duration = Duration::from_secs(15);
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -66,10 +63,10 @@ struct Sample {
 
 pub struct RemoteWrite {
     labels: Vec<(String, String)>,
-    queue: mpsc::Sender<Vec<u8>>,
+    /// The newest push not yet sent.
+    newest: watch::Sender<Option<Vec<u8>>>,
     sender: JoinHandle<()>,
     console: Console,
-    behind: AtomicBool,
 }
 
 impl RemoteWrite {
@@ -116,40 +113,35 @@ impl RemoteWrite {
             1024 * 1024,
             molotov_http::tls_config(&flags.ca_cert)?,
         );
-        let (queue, pushes) = mpsc::channel(QUEUE);
+        let (newest, pushes) = watch::channel(None);
         let sender = tokio::spawn(send(client, url.clone(), headers, pushes, console.clone()));
         Ok(Self {
             labels,
-            queue,
+            newest,
             sender,
             console: console.clone(),
-            behind: AtomicBool::new(false),
         })
     }
 
-    /// Queues a push of the run's metrics so far.
+    /// The run's metrics so far, to push next (replacing one not sent yet).
     pub fn push(&self, tally: &Tally, workers: u64) {
-        let body = self.encode(tally, workers);
-        if self.queue.try_send(body).is_err() && !self.behind.swap(true, Ordering::Relaxed) {
-            self.console.note(
-                "--prometheus-rw is falling behind: pushes are skipped until the queue drains",
-            );
-        }
+        self.newest.send_replace(Some(self.encode(tally, workers)));
     }
 
-    /// Pushes the final metrics and waits (a bounded time) for the queue to drain.
+    /// Pushes the final metrics, waiting at most 15 s, or until Ctrl+C.
     pub async fn finish(self, tally: &Tally) {
-        let body = self.encode(tally, 0);
-        let _ = self.queue.send(body).await;
-        drop(self.queue);
+        self.newest.send_replace(Some(self.encode(tally, 0)));
+        drop(self.newest);
         let mut sender = self.sender;
-        if tokio::time::timeout(FINISH_TIMEOUT, &mut sender)
-            .await
-            .is_err()
-        {
+        let mut interrupts = crate::interrupts::subscribe();
+        let finished = tokio::select! {
+            done = tokio::time::timeout(FINISH_TIMEOUT, &mut sender) => done.is_ok(),
+            _ = interrupts.changed() => false,
+        };
+        if !finished {
             sender.abort();
             self.console
-                .note("--prometheus-rw: the last pushes did not finish in 15 s");
+                .note("--prometheus-rw: the last push was abandoned (15 s, or Ctrl+C)");
         }
     }
 
@@ -292,12 +284,16 @@ async fn send(
     client: HttpClient,
     url: Url,
     headers: Vec<(String, String)>,
-    mut pushes: mpsc::Receiver<Vec<u8>>,
+    mut pushes: watch::Receiver<Option<Vec<u8>>>,
     console: Console,
 ) {
     let mut session = Session::default();
     let (mut sent, mut failed) = (0u64, 0u64);
-    while let Some(body) = pushes.recv().await {
+    // The newest push once it changes; after the last one, the run is over.
+    while pushes.changed().await.is_ok() {
+        let Some(body) = pushes.borrow_and_update().clone() else {
+            continue;
+        };
         sent += 1;
         let request = Request {
             method: "POST",
@@ -320,7 +316,8 @@ async fn send(
         failed += 1;
         if failed == 1 {
             console.note(&format!(
-                "cannot push metrics to --prometheus-rw {url}: {problem} (the run goes on)"
+                "cannot push metrics to --prometheus-rw {}: {problem} (the run goes on)",
+                shown(&url)
             ));
         }
     }
@@ -329,6 +326,13 @@ async fn send(
             "--prometheus-rw: {failed} of {sent} pushes failed"
         ));
     }
+}
+
+/// The endpoint as a note shows it: no query (it may hold a key).
+fn shown(url: &Url) -> String {
+    let mut url = url.clone();
+    url.set_query(None);
+    url.to_string()
 }
 
 /// Pushes are not the run's requests: nothing of them is measured.

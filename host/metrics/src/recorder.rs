@@ -317,8 +317,9 @@ impl Recorder {
 
     pub fn custom_gauge(&self, name: &str, value: f64) {
         let name = cut(name, MAX_NAME_BYTES);
-        // NaN has no order: it would poison the gauge's range for good.
-        if value.is_nan() {
+        // NaN has no order: it would poison the gauge's range for good; an
+        // infinity has no place in JSON (it would be written as null).
+        if !value.is_finite() {
             return;
         }
         if let Some(statsd) = &self.metrics.statsd {

@@ -87,7 +87,7 @@ pub fn section(report: &Report, baseline: &Report) -> Markup {
         section #compare {
             h2 { "Compared with the baseline" }
             p {
-                "Baseline: " code { (baseline.component) } " (SHA-256 " code { (&baseline.component_sha256[..baseline.component_sha256.len().min(12)]) } "), "
+                "Baseline: " code { (baseline.component) } " (SHA-256 " code { (baseline.component_sha256.chars().take(12).collect::<String>()) } "), "
                 (format!("{:.1} s", baseline.duration_s)) ", " (baseline.workers) " workers"
                 @if !baseline.flags.is_empty() { ": " code { (baseline.flags) } }
             }

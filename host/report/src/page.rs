@@ -159,9 +159,12 @@ fn thresholds(report: &Report) -> Markup {
 
 fn over_time(report: &Report) -> Markup {
     let mut intervals = report.timeline.coarsened(MAX_POINTS);
-    // The run's last, partial interval (the workers stopping) is not a rate.
-    let grain = intervals.first().map_or(0.0, |i| i.end_s - i.start_s);
-    if intervals.len() > 1
+    // The run's last raw interval, when partial (the workers stopping), is
+    // too short for a rate; once merged into wider ones, it is not alone.
+    let grain = report.timeline.every_s;
+    let uncoarsened = intervals.len() == report.timeline.intervals.len();
+    if uncoarsened
+        && intervals.len() > 1
         && intervals
             .last()
             .is_some_and(|i| i.end_s - i.start_s < grain / 2.0)

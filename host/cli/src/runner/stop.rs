@@ -46,7 +46,7 @@ pub async fn watch_run(
     let mut progress = every(console.update_every(shared.flags.console_update));
     let plan = Plan {
         duration: (shared.deadline()).map(|d| d.saturating_duration_since(started)),
-        runs: (shared.flags.max_runs).map(|runs| runs * u64::from(shared.workers)),
+        runs: (shared.flags.max_runs).map(|runs| runs.saturating_mul(u64::from(shared.workers))),
     };
     let mut busiest_tick = every(BUSIEST_EVERY);
     let mut current_workers = every(CURRENT_WORKERS_EVERY);
