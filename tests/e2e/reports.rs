@@ -346,6 +346,17 @@ fn the_live_dashboard_shows_the_counts_grow_in_chromium() {
         .spawn()
         .unwrap();
     let url = dashboard_url(&mut child);
+    // A page whose own name was rebound to 127.0.0.1 cannot read it.
+    let address = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET / HTTP/1.1\r\nHost: attacker.example\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
     std::thread::sleep(Duration::from_millis(2500));
     let first = browse(&url, 1500, &["--dump-dom"]);
     std::thread::sleep(Duration::from_millis(2000));

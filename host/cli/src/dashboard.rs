@@ -81,6 +81,25 @@ impl Drop for Dashboard {
     }
 }
 
+/// Whether the request names this machine (`127.0.0.1`, `localhost`, `[::1]`)
+/// or an IP address: a web page whose own name was rebound to 127.0.0.1
+/// (DNS rebinding) sends its own name, and is refused.
+fn is_local(request: &Request<Incoming>) -> bool {
+    let host = (request.headers().get(http::header::HOST))
+        .and_then(|host| host.to_str().ok())
+        .unwrap_or_default();
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if !name.is_empty() && port.chars().all(|c| c.is_ascii_digit()) => name,
+        _ => host,
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok()
+}
+
 async fn accept(listener: TcpListener, page: Arc<Mutex<Bytes>>, visited: Arc<AtomicBool>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -90,11 +109,16 @@ async fn accept(listener: TcpListener, page: Arc<Mutex<Bytes>>, visited: Arc<Ato
         };
         let (page, visited) = (Arc::clone(&page), Arc::clone(&visited));
         tokio::spawn(async move {
-            let service = service_fn(move |_request: Request<Incoming>| {
-                visited.store(true, Ordering::Relaxed);
-                let body = page.lock().expect("dashboard page").clone();
+            let service = service_fn(move |request: Request<Incoming>| {
+                let local = is_local(&request);
+                let body = match local {
+                    true => page.lock().expect("dashboard page").clone(),
+                    false => Bytes::from_static(b"the dashboard answers local names only"),
+                };
+                visited.fetch_or(local, Ordering::Relaxed);
                 async move {
                     let response = Response::builder()
+                        .status(if local { 200 } else { 403 })
                         .header(CONTENT_TYPE, "text/html; charset=utf-8")
                         .header(CACHE_CONTROL, "no-store")
                         .body(Full::new(body))
