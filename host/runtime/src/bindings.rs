@@ -6,13 +6,16 @@ pub struct SessionHandle;
 
 wasmtime::component::bindgen!({
     path: "../../wit",
-    world: "scenario",
+    // The larger world: a component of the plain `scenario` world simply
+    // does not export `driver` (see `engine::load`).
+    world: "shared-scenario",
     // Only the imports that wait are async: a sync import is a much cheaper call.
     imports: {
         "molotov:scenario/http.[method]session.send": async | trappable,
         "molotov:scenario/http.[method]session.set-header": async | trappable,
         "molotov:scenario/http.[method]session.cookies": async | trappable,
         "molotov:scenario/context.sleep": async | trappable,
+        "molotov:scenario/multiplex.next": async | trappable,
         default: trappable,
     },
     exports: { default: async },

@@ -15,7 +15,7 @@ use http_body_util::Full;
 use wasmtime::{ResourceLimiter, Result};
 
 /// The guest asked for more memory than `--max-memory` allows.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("guest exceeded its memory limit of {limit_mib} MiB")]
 pub struct MemoryLimitExceeded {
     pub limit_mib: usize,

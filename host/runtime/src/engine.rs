@@ -3,10 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::{HasSelf, InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use crate::bindings::{Scenario, ScenarioPre};
+use crate::bindings::SharedScenario;
+use crate::bindings::exports::molotov::scenario::{driver, scenarios};
 use crate::state::WorkerState;
 
 /// Why a file could not be used as a scenario component. Each message is one
@@ -41,12 +42,21 @@ pub struct EngineLimits {
 }
 
 /// A compiled component, linked and ready to instantiate for each worker.
+#[derive(Clone)]
 pub struct Loaded {
     pub(crate) engine: Engine,
-    pub(crate) pre: ScenarioPre<WorkerState>,
+    pub(crate) pre: InstancePre<WorkerState>,
+    pub(crate) scenarios: scenarios::GuestIndices,
+    /// Present when the component can run many workers per instance.
+    pub(crate) driver: Option<driver::GuestIndices>,
 }
 
 impl Loaded {
+    /// Whether one instance of the component can run many workers.
+    pub fn can_share_instances(&self) -> bool {
+        self.driver.is_some()
+    }
+
     /// Advances the engine's epoch every [`EPOCH_TICK`], which guest
     /// deadlines and yielding go by, until the task is aborted.
     pub fn tick_epochs(&self) -> tokio::task::JoinHandle<()> {
@@ -114,13 +124,17 @@ pub fn load(engine: &Engine, path: &Path, cache_dir: Option<&Path>) -> Result<Lo
     };
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(wrong_world)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(wrong_world)?;
-    Scenario::add_to_linker::<WorkerState, HasSelf<WorkerState>>(&mut linker, |state| state)
+    SharedScenario::add_to_linker::<WorkerState, HasSelf<WorkerState>>(&mut linker, |state| state)
         .map_err(wrong_world)?;
     let pre = linker.instantiate_pre(&component).map_err(wrong_world)?;
-    let pre = ScenarioPre::new(pre).map_err(wrong_world)?;
+    let scenarios = scenarios::GuestIndices::new(&pre).map_err(wrong_world)?;
+    // Only the world `shared-scenario` exports it: its absence is no error.
+    let driver = driver::GuestIndices::new(&pre).ok();
     Ok(Loaded {
         engine: engine.clone(),
         pre,
+        scenarios,
+        driver,
     })
 }
 

@@ -1,6 +1,7 @@
 //! One worker's sandboxed instance: every call into the guest runs under a CPU deadline and a memory cap.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use wasmtime::component::Resource;
 use wasmtime::{Store, UpdateDeadline};
@@ -8,20 +9,24 @@ use wasmtime::{Store, UpdateDeadline};
 use molotov_http::{SessionOptions, SharedSession};
 use molotov_metrics::Recorder;
 
+use crate::bindings::exports::molotov::scenario::driver;
 use crate::bindings::exports::molotov::scenario::scenarios::Guest;
-use crate::bindings::{Event, EventKinds, FailureEvent, RunArgs, ScenarioEvent, SessionHandle};
+use crate::bindings::{Event, EventKinds, RunArgs, SessionHandle};
 use crate::budget::MemoryLimitExceeded;
 use crate::contract::Description;
 use crate::engine::Loaded;
+use crate::link::EventQueue;
+use crate::multiplex::Router;
 use crate::run::RunContext;
 use crate::state::WorkerState;
+use crate::worker_events::WorkerEvents;
 
 /// The worker id that the global fixtures' instance sees.
 pub const GLOBAL_WORKER: u32 = u32::MAX;
 
 /// A call into the guest that did not return: the guest is broken, not the
 /// scenario's check. The instance must be replaced.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum GuestError {
     #[error("guest exceeded its deadline of {seconds}s of CPU time in one call")]
     Deadline { seconds: f64 },
@@ -52,11 +57,14 @@ pub enum SessionFixture {
     Teardown,
 }
 
-/// A worker's store and instance.
+/// A store and its instance: a worker's own, or one that runs many workers
+/// (with a [`Router`] in its store and the component's `driver`).
 pub struct Instance {
     store: Store<WorkerState>,
     guest: Guest,
-    session: Resource<SessionHandle>,
+    driver: Option<driver::Guest>,
+    /// A call did not return: the instance cannot be entered again.
+    broken: AtomicBool,
 }
 
 impl Instance {
@@ -67,7 +75,26 @@ impl Instance {
         worker_id: u32,
         session: SharedSession,
     ) -> anyhow::Result<Self> {
-        let mut store = Store::new(&loaded.engine, WorkerState::new(run, worker_id, session));
+        let state = WorkerState::new(run, worker_id, session);
+        Self::instantiate(loaded, state, &format!("worker {worker_id}")).await
+    }
+
+    /// Instantiates the component to run the workers `router` holds; the
+    /// store's own session (`instance-session`) is `first_worker`'s recorder's.
+    pub(crate) async fn shared(
+        loaded: &Loaded,
+        run: Arc<RunContext>,
+        first_worker: u32,
+        router: Box<Router>,
+    ) -> anyhow::Result<Self> {
+        let mut state = WorkerState::new(run, first_worker, SharedSession::default());
+        state.router = Some(router);
+        Self::instantiate(loaded, state, "a shared instance").await
+    }
+
+    async fn instantiate(loaded: &Loaded, state: WorkerState, what: &str) -> anyhow::Result<Self> {
+        let shared = state.router.is_some();
+        let mut store = Store::new(&loaded.engine, state);
         store.limiter(|state| state.limiter());
         store.epoch_deadline_callback(|mut context| {
             let state = context.data_mut();
@@ -80,19 +107,82 @@ impl Instance {
             Ok(UpdateDeadline::Yield(1))
         });
         store.set_epoch_deadline(1);
-        let scenario = loaded
+        let cannot = |e: wasmtime::Error| {
+            anyhow::anyhow!("cannot instantiate the component for {what}: {e}")
+        };
+        let instance = loaded
             .pre
             .instantiate_async(&mut store)
             .await
-            .map_err(|e| {
-                anyhow::anyhow!("cannot instantiate the component for worker {worker_id}: {e}")
-            })?;
-        let guest = scenario.molotov_scenario_scenarios().clone();
+            .map_err(cannot)?;
+        let guest = loaded
+            .scenarios
+            .load(&mut store, &instance)
+            .map_err(cannot)?;
+        let driver = match (&loaded.driver, shared) {
+            (Some(indices), true) => Some(indices.load(&mut store, &instance).map_err(cannot)?),
+            _ => None,
+        };
         Ok(Self {
             store,
             guest,
-            session: Resource::new_own(0),
+            driver,
+            broken: AtomicBool::new(false),
         })
+    }
+
+    /// Whether a call did not return (a trap, the deadline, the memory cap).
+    pub(crate) fn is_broken(&self) -> bool {
+        self.broken.load(Ordering::Relaxed)
+    }
+
+    /// The workers and runs of a shared instance, to carry into its replacement.
+    pub(crate) fn take_router(&mut self) -> Option<Box<Router>> {
+        self.store.data_mut().router.take()
+    }
+
+    pub(crate) fn router(&mut self) -> Option<&mut Router> {
+        self.store.data_mut().router.as_deref_mut()
+    }
+
+    /// In a shared instance, the worker whose fixture or hook runs next:
+    /// what `context.worker-id` and `context.step` answer meanwhile.
+    pub(crate) fn set_current_worker(&mut self, worker_id: u32, step: u64) {
+        let state = self.store.data_mut();
+        state.worker_id = worker_id;
+        state.step = step;
+    }
+
+    /// The handle the guest gets for `worker_id`'s session.
+    fn session_of(&self, worker_id: u32) -> Resource<SessionHandle> {
+        let rep = if self.state().router.is_some() {
+            worker_id
+        } else {
+            0
+        };
+        Resource::new_borrow(rep)
+    }
+
+    /// Runs the component's scheduler until it hands the instance back.
+    pub(crate) async fn drive(&mut self) -> Result<(), GuestError> {
+        let Some(driver) = self.driver.clone() else {
+            return Err(GuestError::Trap {
+                message: "the component has no driver".into(),
+                backtrace: String::new(),
+            });
+        };
+        self.arm();
+        match driver.call_drive(&mut self.store).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(message)) => {
+                self.broken.store(true, Ordering::Relaxed);
+                Err(GuestError::Trap {
+                    message: format!("the component's scheduler failed: {message}"),
+                    backtrace: String::new(),
+                })
+            }
+            Err(error) => Err(self.classify(error)),
+        }
     }
 
     fn state(&self) -> &WorkerState {
@@ -129,6 +219,7 @@ impl Instance {
     }
 
     fn classify(&self, error: wasmtime::Error) -> GuestError {
+        self.broken.store(true, Ordering::Relaxed);
         if error.downcast_ref::<DeadlineExceeded>().is_some() {
             return GuestError::Deadline {
                 seconds: self.state().run.guest_deadline.as_secs_f64(),
@@ -173,7 +264,7 @@ impl Instance {
     /// is a failed check, `Err` a broken guest.
     pub async fn run(&mut self, index: u32) -> Result<Result<(), String>, GuestError> {
         self.arm();
-        let session = Resource::new_borrow(self.session.rep());
+        let session = self.session_of(0);
         let result = self.guest.call_run(&mut self.store, index, session).await;
         result.map_err(|e| self.classify(e))
     }
@@ -209,7 +300,7 @@ impl Instance {
         worker_id: u32,
     ) -> Result<Result<(), String>, GuestError> {
         self.arm();
-        let session = Resource::new_borrow(self.session.rep());
+        let session = self.session_of(worker_id);
         let result = match fixture {
             SessionFixture::Setup => {
                 self.guest
@@ -245,28 +336,29 @@ impl Instance {
 
     /// Delivers the events queued since the last delivery, in one call.
     pub async fn deliver_events(&mut self) -> Result<(), GuestError> {
-        if self.state().events == EventKinds::empty() {
-            // Nothing is ever queued for a guest with no hook.
+        let queue = Arc::clone(&self.state().pending_events);
+        let worker_id = self.state().worker_id;
+        let events = self.events_of(worker_id, &queue);
+        let batch = events.take();
+        if batch.is_empty() {
             return Ok(());
         }
-        let mut events =
-            std::mem::take(&mut *self.state().pending_events.lock().expect("event queue"));
-        if events.is_empty() {
-            return Ok(());
-        }
-        let delivered = self.on_events(&events).await;
-        // The queue's allocation is reused for the next run's events (unless
-        // a request of the guest's own client queued some meanwhile).
-        events.clear();
-        let mut pending = self.state().pending_events.lock().expect("event queue");
-        if pending.is_empty() {
-            *pending = events;
-        }
+        let delivered = self.on_events(&batch).await;
+        self.events_of(worker_id, &queue).recycle(batch);
         delivered
     }
 
+    /// `worker_id`'s queue as the events it subscribed to fill it.
+    pub(crate) fn events_of<'a>(&self, worker_id: u32, queue: &'a EventQueue) -> WorkerEvents<'a> {
+        WorkerEvents {
+            kinds: self.state().events,
+            worker_id,
+            queue,
+        }
+    }
+
     /// Calls the guest's event hook.
-    async fn on_events(&mut self, events: &[Event]) -> Result<(), GuestError> {
+    pub(crate) async fn on_events(&mut self, events: &[Event]) -> Result<(), GuestError> {
         self.arm();
         let result = self.guest.call_on_events(&mut self.store, events).await;
         result.map_err(|e| self.classify(e))
@@ -282,38 +374,16 @@ impl Instance {
 
     /// Queues `scenario-start` for [`Self::deliver_events`], if subscribed.
     pub fn scenario_started(&mut self, scenario: &str) {
-        self.queue_event(EventKinds::SCENARIO_START, |worker_id| {
-            Event::ScenarioStart(ScenarioEvent {
-                scenario: scenario.to_string(),
-                worker_id,
-            })
-        });
+        let state = self.state();
+        self.events_of(state.worker_id, &state.pending_events)
+            .scenario_started(scenario);
     }
 
     /// Queues `scenario-success` or `scenario-failure` (with its message)
     /// for [`Self::deliver_events`], if subscribed.
     pub fn scenario_ended(&mut self, scenario: &str, failure: Option<String>) {
-        match failure {
-            None => self.queue_event(EventKinds::SCENARIO_SUCCESS, |worker_id| {
-                Event::ScenarioSuccess(ScenarioEvent {
-                    scenario: scenario.to_string(),
-                    worker_id,
-                })
-            }),
-            Some(message) => self.queue_event(EventKinds::SCENARIO_FAILURE, |worker_id| {
-                Event::ScenarioFailure(FailureEvent {
-                    scenario: scenario.to_string(),
-                    worker_id,
-                    message,
-                })
-            }),
-        }
-    }
-
-    fn queue_event(&mut self, kind: EventKinds, event: impl FnOnce(u32) -> Event) {
         let state = self.state();
-        if state.events.contains(kind) {
-            state.queue(event(state.worker_id));
-        }
+        self.events_of(state.worker_id, &state.pending_events)
+            .scenario_ended(scenario, failure);
     }
 }

@@ -11,10 +11,11 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use molotov_http::SharedSession;
 use molotov_metrics::Recorder;
 
-use crate::bindings::{Event, EventKinds};
+use crate::bindings::EventKinds;
 use crate::budget::{Limiter, MemoryBudget};
 use crate::guest_http::GuestHttp;
 use crate::link::{EventQueue, WorkerLink};
+use crate::multiplex::Router;
 use crate::run::RunContext;
 use crate::stderr::StderrTail;
 
@@ -70,6 +71,8 @@ pub struct WorkerState {
     pub pending_events: EventQueue,
     pub(crate) recorder: Recorder,
     pub(crate) limiter: Limiter,
+    /// In an instance that runs many workers: their sessions, runs and requests.
+    pub(crate) router: Option<Box<Router>>,
     stderr: StderrTail,
     wasi: WasiCtx,
     http_ctx: wasmtime_wasi_http::WasiHttpCtx,
@@ -108,6 +111,7 @@ impl WorkerState {
             wasi,
             table: ResourceTable::new(),
             limiter,
+            router: None,
             http,
             http_ctx: wasmtime_wasi_http::WasiHttpCtx::new(),
         }
@@ -130,11 +134,6 @@ impl WorkerState {
     /// look: host time, not guest time.
     pub fn take_http_wait(&self) -> Duration {
         self.http.take_wait()
-    }
-
-    /// Queues an event for the guest's hook.
-    pub fn queue(&self, event: Event) {
-        self.pending_events.lock().expect("event queue").push(event);
     }
 }
 

@@ -65,6 +65,11 @@ impl WorkerThreads {
         Ok(threads)
     }
 
+    /// How many threads (and runtimes) there are.
+    pub fn count(&self) -> u32 {
+        self.handles.len() as u32
+    }
+
     /// The runtime that worker `worker_id` runs on: workers are dealt out in turn.
     pub fn for_worker(&self, worker_id: u32) -> &Handle {
         &self.handles[worker_id as usize % self.handles.len()]

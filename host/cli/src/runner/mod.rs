@@ -4,6 +4,7 @@ mod arrivals;
 mod cores;
 mod live;
 mod picker;
+mod sandbox;
 mod shared;
 mod sizing;
 mod stages;
@@ -25,6 +26,7 @@ use self::arrivals::Arrivals;
 use self::cores::WorkerThreads;
 use self::live::Watchers;
 use self::picker::Picker;
+use self::sandbox::SharedInstances;
 use self::shared::Shared;
 use self::stopper::Stopper;
 use self::worker::fixture;
@@ -201,6 +203,17 @@ async fn run_loaded(
         _ => None,
     };
     let ramp_up = flags.ramp_up();
+    let threads = WorkerThreads::start(flags.workers())?;
+    let per_instance = sandbox::workers_per_instance(&flags, &loaded)?;
+    let instances = SharedInstances::start(
+        &loaded,
+        &context,
+        &description,
+        &flags,
+        per_instance,
+        &threads,
+    )
+    .await?;
     let shared = Arc::new(Shared {
         delays: description
             .scenarios
@@ -215,6 +228,7 @@ async fn run_loaded(
         ramp_up,
         deadline: std::sync::OnceLock::new(),
         stop: Stopper::new(),
+        instances,
         global: tokio::sync::Mutex::new(global),
         arrivals: flags.rate.map(|_| Arrivals::new()),
         active_workers: (flags.stages.is_some() && flags.rate.is_none())
@@ -228,7 +242,6 @@ async fn run_loaded(
     if !open {
         let _ = shared.deadline.set(duration.map(|d| started + ramp_up + d));
     }
-    let threads = WorkerThreads::start(shared.workers)?;
     let mut workers = JoinSet::new();
     let first_worker = shared.flags.first_worker;
     for worker_id in first_worker..first_worker + shared.workers {

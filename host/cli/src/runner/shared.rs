@@ -8,6 +8,7 @@ use molotov_runtime::{Description, Instance, Loaded, RunContext};
 use tokio::sync::watch;
 
 use super::arrivals::Arrivals;
+use super::sandbox::SharedInstances;
 
 use super::picker::Picker;
 use super::stopper::Stopper;
@@ -29,6 +30,8 @@ pub struct Shared {
     /// model, once its workers are ready).
     pub deadline: OnceLock<Option<Instant>>,
     pub stop: Stopper,
+    /// The instances workers share (none when each has its own).
+    pub instances: SharedInstances,
     /// The instance for global fixtures and run-wide events (`current-workers`).
     pub global: tokio::sync::Mutex<Instance>,
     /// The open model (`--rate`): the runs' intended starts.

@@ -9,6 +9,7 @@ use rand::rngs::SmallRng;
 use tokio::sync::watch;
 
 use super::picker::Pick;
+use super::sandbox::WorkerInstance;
 use super::shared::Shared;
 use super::stop::apply_stop_rules;
 use molotov_http::SharedSession;
@@ -52,7 +53,7 @@ async fn pause(duration: Duration, stop: &mut watch::Receiver<bool>) -> bool {
 }
 
 /// Instantiates and runs the worker's `setup` and `setup-session`; a failure stops the run.
-async fn start_worker(worker_id: u32, shared: &Shared) -> Option<Instance> {
+async fn start_worker(worker_id: u32, shared: &Shared) -> Option<WorkerInstance> {
     let console = &shared.console;
     let fail = |what: &str, message: &dyn std::fmt::Display| {
         console.note(&format!("[W:{worker_id}] {what} failed: {message}"));
@@ -98,11 +99,16 @@ async fn start_worker(worker_id: u32, shared: &Shared) -> Option<Instance> {
     Some(instance)
 }
 
+/// The worker's seat on a shared instance, or an instance of its own.
 async fn new_instance(
     worker_id: u32,
     shared: &Shared,
     session: SharedSession,
-) -> anyhow::Result<Instance> {
+) -> anyhow::Result<WorkerInstance> {
+    let session = match shared.instances.seat(worker_id, session) {
+        Ok(seat) => return Ok(WorkerInstance::Seat(seat)),
+        Err(session) => session,
+    };
     let mut instance = Instance::new(
         &shared.loaded,
         Arc::clone(&shared.context),
@@ -111,16 +117,16 @@ async fn new_instance(
     )
     .await?;
     instance.subscribe(&shared.description);
-    Ok(instance)
+    Ok(WorkerInstance::Own(instance))
 }
 
 /// The worker's loop: pick, run, record, apply the stop rules, pause.
 async fn run_scenarios(
     worker_id: u32,
     shared: &Shared,
-    mut instance: Instance,
+    mut instance: WorkerInstance,
     stop: &mut watch::Receiver<bool>,
-) -> Option<Instance> {
+) -> Option<WorkerInstance> {
     let recorder = instance.recorder().clone();
     let mut cancelled = shared.stop.cancelled.subscribe();
     // Made once: polling it again while a run goes on costs next to nothing.
@@ -300,8 +306,19 @@ fn report_broken(worker_id: u32, shared: &Shared, name: &str, error: &GuestError
     message
 }
 
-/// Replaces a broken instance, keeping the worker's session (cookies, headers).
-async fn replace(worker_id: u32, shared: &Shared, instance: Instance) -> Option<Instance> {
+/// Replaces a broken instance, keeping the worker's session (cookies,
+/// headers). A seat stays: its instance's task replaces the instance.
+async fn replace(
+    worker_id: u32,
+    shared: &Shared,
+    instance: WorkerInstance,
+) -> Option<WorkerInstance> {
+    let instance = match instance {
+        WorkerInstance::Seat(seat) => {
+            return (!seat.is_gone()).then_some(WorkerInstance::Seat(seat));
+        }
+        WorkerInstance::Own(instance) => instance,
+    };
     let session = instance.session();
     // Its pool slot is needed for the replacement.
     drop(instance);
@@ -333,7 +350,7 @@ async fn replace(worker_id: u32, shared: &Shared, instance: Instance) -> Option<
 async fn finish_worker(
     worker_id: u32,
     shared: &Shared,
-    mut instance: Instance,
+    mut instance: WorkerInstance,
     session_set_up: bool,
 ) {
     let fixtures = shared.description.fixtures;

@@ -8,6 +8,7 @@ use wasmtime::component::Resource;
 
 use crate::bindings::molotov::scenario::http;
 use crate::bindings::{HttpError, Reply, Request, SessionHandle};
+use crate::instance::GLOBAL_WORKER;
 use crate::link::pin_in_box;
 use crate::state::WorkerState;
 
@@ -26,17 +27,36 @@ impl Drop for AbortOnDrop {
     }
 }
 
+impl WorkerState {
+    /// A response handed to the guest: held in its table, counted against
+    /// its memory budget (over it, its run fails, not the host).
+    pub(crate) fn reply(&mut self, response: Response) -> Result<Reply> {
+        self.limiter.0.hold(response.held_bytes())?;
+        Ok(Reply {
+            status: response.status,
+            body: (response.body.len() <= INLINE_BODY_MAX).then(|| response.body.to_vec()),
+            response: self.table.push(response)?,
+        })
+    }
+}
+
 impl http::Host for WorkerState {
-    /// The store's one session: a handle carries no data (see `SessionHandle`).
+    /// The store's own session. A handle carries no data (see
+    /// `SessionHandle`): its number names the worker in a shared instance.
     fn instance_session(&mut self) -> Result<Resource<SessionHandle>> {
-        Ok(Resource::new_own(0))
+        let rep = if self.router.is_some() {
+            GLOBAL_WORKER
+        } else {
+            0
+        };
+        Ok(Resource::new_own(rep))
     }
 }
 
 impl http::HostSession for WorkerState {
     async fn send(
         &mut self,
-        _session: Resource<SessionHandle>,
+        session: Resource<SessionHandle>,
         req: Request,
     ) -> Result<std::result::Result<Reply, HttpError>> {
         let waited = Instant::now();
@@ -45,41 +65,35 @@ impl http::HostSession for WorkerState {
         // exchange runs as a task of its own, on the thread's (shared, warm)
         // stack, and is boxed at once rather than moved down tokio's spawn
         // path by value.
-        let (link, events) = (self.http.link(), self.events);
+        let (link, events) = (self.link_of(session.rep())?, self.events);
         let exchange = tokio::spawn(pin_in_box(move || link.send(req, events)));
         let _abort = AbortOnDrop(exchange.abort_handle());
         let outcome = exchange.await?;
         self.clock.add_host_wait(waited.elapsed());
         match outcome {
-            Ok(response) => {
-                // Over the guest's memory budget: its run fails, not the host.
-                self.limiter.0.hold(response.held_bytes())?;
-                Ok(Ok(Reply {
-                    status: response.status,
-                    body: (response.body.len() <= INLINE_BODY_MAX).then(|| response.body.to_vec()),
-                    response: self.table.push(response)?,
-                }))
-            }
+            Ok(response) => Ok(Ok(self.reply(response)?)),
             Err(error) => Ok(Err(HttpError::from(&error))),
         }
     }
 
     async fn set_header(
         &mut self,
-        _session: Resource<SessionHandle>,
+        session: Resource<SessionHandle>,
         name: String,
         value: String,
     ) -> Result<std::result::Result<(), HttpError>> {
-        let set = self.session.lock().await.set_header(&name, &value);
+        let link = self.link_of(session.rep())?;
+        let set = link.session.lock().await.set_header(&name, &value);
         Ok(set.map_err(|error| HttpError::from(&error)))
     }
 
     async fn cookies(
         &mut self,
-        _session: Resource<SessionHandle>,
+        session: Resource<SessionHandle>,
         url: String,
     ) -> Result<Vec<(String, String)>> {
-        Ok(self.run.client.cookies(&*self.session.lock().await, &url))
+        let link = self.link_of(session.rep())?;
+        Ok(self.run.client.cookies(&*link.session.lock().await, &url))
     }
 
     fn drop(&mut self, _session: Resource<SessionHandle>) -> Result<()> {
