@@ -30,7 +30,7 @@ from wit_world.imports import vars as _vars
 from ._aio import complete as _complete
 from ._session import (
     ClientResponseError, Headers, HttpError, Response, Session, Statsd,
-    context_of as _context_of, session_options_headers,
+    context_of as _context_of, current_worker as _current_worker, session_options_headers,
 )
 
 __all__ = [
@@ -58,6 +58,14 @@ class _Registry:
     # The scenarios' functions in describe()'s order (the host runs one by
     # its index), made at the first run.
     in_order: Optional[List[Callable]] = None
+
+    def scenario_at(self, index: int) -> Callable:
+        """The scenario at ``index`` in the order ``describe`` listed them."""
+        if self.in_order is None:
+            self.in_order = [fn for (_, _, fn, _) in self.scenarios.values()]
+        if index >= len(self.in_order):
+            raise LookupError(f"no scenario at index {index}")
+        return self.in_order[index]
 
 
 _registry = _Registry()
@@ -145,11 +153,11 @@ def shard():
 
 
 def worker_id() -> int:
-    return _context.worker_id()
+    return _current_worker()[0]
 
 
 def step() -> int:
-    return _context.step()
+    return _current_worker()[1]
 
 
 def args():

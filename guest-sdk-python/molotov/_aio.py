@@ -79,6 +79,9 @@ class Loop(asyncio.AbstractEventLoop):
     def run_until_complete(self, awaitable):
         future = asyncio.ensure_future(awaitable, loop=self)
         self._running = True
+        # Inside a shared instance's loop (a `get_var` factory in a run),
+        # that loop runs on once this returns.
+        previous = _events._get_running_loop()
         _events._set_running_loop(self)
         try:
             while not future.done():
@@ -91,7 +94,7 @@ class Loop(asyncio.AbstractEventLoop):
             self._ready.clear()
             self._timers.clear()
             self._running = False
-            _events._set_running_loop(None)
+            _events._set_running_loop(previous)
 
     def _turn(self):
         if self._ready:

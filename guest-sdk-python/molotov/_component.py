@@ -126,13 +126,13 @@ class Scenarios(exports.Scenarios):
         return wit.Description(scenarios=infos, fixtures=fixtures, events=kinds)
 
     def run(self, index: int, session) -> None:
-        if _registry.in_order is None:
-            _registry.in_order = [fn for (_, _, fn, _) in _registry.scenarios.values()]
-        if index >= len(_registry.in_order):
-            raise Err(f"no scenario at index {index}")
+        try:
+            scenario = _registry.scenario_at(index)
+        except LookupError as e:
+            raise Err(str(e))
         worker = lend(context.worker_id(), session)
         try:
-            _call(_registry.in_order[index], worker)
+            _call(scenario, worker)
         finally:
             worker._host = None
 
@@ -178,3 +178,6 @@ class Scenarios(exports.Scenarios):
 
 
 assert set(_EVENT_NAMES.values()) == set(EVENT_KINDS)
+
+
+from ._driver import Driver  # noqa: E402,F401 - the component's other export

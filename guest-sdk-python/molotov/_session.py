@@ -7,7 +7,11 @@ as resp``; in an ``async def``, ``resp.json()``, ``resp.text()`` and
 ``resp.read()`` are awaited, as in aiohttp.
 """
 
+import contextvars
+import inspect
 import json as _json
+import sys
+from asyncio import events as _asyncio_events
 from http import HTTPStatus
 from types import SimpleNamespace
 from typing import Dict, List, Optional, Tuple
@@ -20,6 +24,8 @@ from wit_world.imports import log as _log
 from wit_world.imports import metrics as _metrics
 
 from ._aio import is_coroutine_caller
+
+_COROUTINE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 
 
 class HttpError(Exception):
@@ -122,13 +128,24 @@ def _body(value, what: str):
     return Awaitable(value, what) if is_coroutine_caller(3) else value
 
 
-# The host's response handles of the current call, released when it ends.
-_live: List[_http.Response] = []
+# The host's response handles of the current call, released when it ends:
+# one list per run in flight when workers share the instance.
+_live: contextvars.ContextVar = contextvars.ContextVar("molotov_live", default=[])
+
+# In a shared instance, the worker (id, step) whose run the current task is.
+running_as: contextvars.ContextVar = contextvars.ContextVar("molotov_worker", default=None)
 
 
-def release() -> None:
-    while _live:
-        _live.pop().__exit__(None, None, None)
+def current_worker() -> Tuple[int, int]:
+    """The (worker id, step) of the code running now."""
+    here = running_as.get()
+    return here if here is not None else (_context.worker_id(), _context.step())
+
+
+def release(live: Optional[List[_http.Response]] = None) -> None:
+    live = _live.get() if live is None else live
+    while live:
+        live.pop().__exit__(None, None, None)
 
 
 class Response:
@@ -141,7 +158,7 @@ class Response:
         self._headers: Optional[Headers] = None
         self.status = reply.status
         self.method = method
-        _live.append(reply.response)
+        _live.get().append(reply.response)
 
     # aiohttp's ways of holding a response: `async with`, `await`.
     async def __aenter__(self):
@@ -212,6 +229,44 @@ class Response:
         """Nothing to do: the host releases responses when the call ends."""
 
     close = release
+
+
+class Pending:
+    """A request started by an ``async def`` in a shared instance: ``await``
+    (or ``async with``) gives its response once the host has it."""
+
+    __slots__ = ("_future", "_method")
+
+    def __init__(self, future, method: str):
+        self._future = future
+        self._method = method
+
+    def __await__(self):
+        outcome = yield from self._future.__await__()
+        if isinstance(outcome, Err):
+            raise http_error(outcome.value)
+        return Response(outcome.value, self._method)
+
+    async def __aenter__(self):
+        return await self
+
+    async def __aexit__(self, *_):
+        return None
+
+
+def start_send(session: _http.Session, request: _http.Request):
+    """A future of the request's outcome when it can be started without
+    waiting: called from a coroutine on a loop that starts requests (the
+    shared instance's). Else ``None``: the request waits in the host."""
+    start = getattr(_asyncio_events._get_running_loop(), "start_send", None)
+    if start is None:
+        return None
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back
+    if frame is None or not frame.f_code.co_flags & _COROUTINE:
+        return None
+    return start(session, request)
 
 
 def _seconds_to_ms(timeout) -> Optional[int]:
@@ -285,6 +340,9 @@ class Session:
             timeout_ms=_seconds_to_ms(timeout), name=name,
             max_redirects=0 if not allow_redirects else max_redirects,
         )
+        started = start_send(self._handle(), req)
+        if started is not None:
+            return Pending(started, req.method)
         try:
             return Response(self._handle().send(req), req.method)
         except Err as e:
@@ -390,7 +448,7 @@ class Context:
 
     @property
     def step(self) -> int:
-        return _context.step()
+        return current_worker()[1]
 
     def attach(self, name: str, value) -> None:
         setattr(self, name, value)

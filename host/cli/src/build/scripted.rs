@@ -10,7 +10,7 @@ use super::{Language, Project, run_tool};
 
 /// The Python SDK, compiled into this binary so that the SDK a guest is
 /// built with always matches the host that runs it.
-const PYTHON_SDK: [(&str, &str); 4] = [
+const PYTHON_SDK: [(&str, &str); 5] = [
     (
         "__init__.py",
         include_str!("../../../../guest-sdk-python/molotov/__init__.py"),
@@ -26,6 +26,10 @@ const PYTHON_SDK: [(&str, &str); 4] = [
     (
         "_component.py",
         include_str!("../../../../guest-sdk-python/molotov/_component.py"),
+    ),
+    (
+        "_driver.py",
+        include_str!("../../../../guest-sdk-python/molotov/_driver.py"),
     ),
 ];
 
@@ -98,14 +102,14 @@ pub fn python(project: &Project, work: &Path, output: &Path) -> anyhow::Result<(
     std::fs::write(
         work.join("molotov_entry.py"),
         format!(
-            "import {module}  # noqa: F401\nfrom molotov._component import Scenarios  # noqa: F401\n"
+            "import {module}  # noqa: F401\nfrom molotov._component import Driver, Scenarios  # noqa: F401\n"
         ),
     )?;
     run_tool(
         Command::new("componentize-py")
             .arg("-d")
             .arg(work.join("wit"))
-            .args(["-w", "scenario", "componentize", "molotov_entry"])
+            .args(["-w", "shared-scenario", "componentize", "molotov_entry"])
             .arg("-p")
             .arg(work)
             .arg("-p")
