@@ -27,7 +27,7 @@ const bundle = await rolldown({
       resolveId: (id) => (id === "molotov-entry" ? id : null),
       load: (id) =>
         id === "molotov-entry"
-          ? `import ${JSON.stringify(resolve(entry))};\nexport { scenarios } from ${JSON.stringify(sdk)};\n`
+          ? `import ${JSON.stringify(resolve(entry))};\nexport { driver, scenarios } from ${JSON.stringify(sdk)};\n`
           : null,
     },
   ],
@@ -35,7 +35,7 @@ const bundle = await rolldown({
 const { output } = await bundle.generate({ format: "esm" });
 const { component } = await componentize(output[0].code, {
   witPath,
-  worldName: "scenario",
+  worldName: "shared-scenario",
   // Only fetch needs wasi:http; the incoming-handler export is not ours.
   disableFeatures: ["fetch-event"],
 });

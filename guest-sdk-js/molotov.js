@@ -12,12 +12,19 @@
 import * as ctx from "molotov:scenario/context@0.4.0";
 import * as logging from "molotov:scenario/log@0.4.0";
 import * as metrics from "molotov:scenario/metrics@0.4.0";
+import { inAsyncRun, running, scheduler } from "./driver.js";
+
+export { driver } from "./driver.js";
 import * as vars from "molotov:scenario/vars@0.4.0";
 
 const registry = { scenarios: new Map(), list: null, fixtures: {}, events: [], onEvent: null };
 
 // The scenarios as `describe` lists them: the host runs one by its index.
 const scenarioList = () => (registry.list ??= [...registry.scenarios]);
+/** The run function of the scenario at `index`, or undefined. */
+export const scenarioAt = (index) => scenarioList()[index]?.[1].run;
+/** How many scenarios' run functions pass `test`. */
+export const scenarioCount = (test) => scenarioList().filter(([, s]) => test(s.run)).length;
 
 /** Registers `run(session)`; `options`: { name, weight = 1, delayMs = 0 }. */
 export function scenario(options, run) {
@@ -72,11 +79,12 @@ export class HttpError extends Error {
 
 const utf8 = new TextEncoder();
 
-// The host's response handles of the current call, released when it ends.
+// The host's response handles of the current call, released when it ends
+// (each run in a shared instance keeps its own list).
 const live = [];
 
-function release() {
-  for (const host of live.splice(0)) host[Symbol.dispose]();
+export function release(handles = live) {
+  for (const host of handles.splice(0)) host[Symbol.dispose]();
 }
 
 /** A complete response, held by the host: each part is copied into the
@@ -84,11 +92,11 @@ function release() {
 export class Response {
   #host;
   #body;
-  constructor({ status, body, response }) {
+  constructor({ status, body, response }, handles = live) {
     this.#host = response;
     this.#body = body;
     this.status = status;
-    live.push(response);
+    handles.push(response);
   }
   get headers() {
     return this.#host.headers();
@@ -125,19 +133,28 @@ export class Response {
  * timeout persist across the worker's runs. */
 export class Session {
   #host;
-  constructor(host) {
+  #run;
+  /** `run`: in a shared instance, the async scenario's run this session is lent to. */
+  constructor(host, run = null) {
     this.#host = host;
+    this.#run = run;
   }
-  /** `{ method, url, headers: {name: value}, body, timeoutMs, name, maxRedirects }` */
+  /** `{ method, url, headers: {name: value}, body, timeoutMs, name, maxRedirects }`.
+   * In an async scenario run on a shared instance, a promise of the
+   * response: the other workers run while the host performs it. */
   request({ method = "GET", url, headers = {}, body, timeoutMs, name, maxRedirects }) {
     const bytes = typeof body === "string" ? utf8.encode(body) : body;
+    const req = { method, url, headers: Object.entries(headers), body: bytes, timeoutMs, name, maxRedirects };
+    if (this.#run) return this.#run.send(this.#host, req);
     try {
-      return new Response(
-        this.#host.send({ method, url, headers: Object.entries(headers), body: bytes, timeoutMs, name, maxRedirects }),
-      );
+      return new Response(this.#host.send(req));
     } catch (e) {
       throw new HttpError(e.payload ?? e);
     }
+  }
+  /** The worker this session belongs to (exact after an `await` too). */
+  get workerId() {
+    return this.#run ? this.#run.workerId : ctx.workerId();
   }
   get(url, options = {}) {
     return this.request({ ...options, method: "GET", url });
@@ -175,16 +192,19 @@ export function check(condition, message = "check failed") {
 
 /** A variable the operator passed with `--env KEY=VALUE`. */
 export const env = (key) => ctx.env(key);
-export const workerId = () => ctx.workerId();
+/** This worker's id. In an async scenario on a shared instance, read it
+ * before the first `await` (or use `session.workerId`). */
+export const workerId = () => (running ? running.workerId : ctx.workerId());
 /** This run's shard of a larger one (`--shard I/N`): `{ index, count }`, or null. */
 export const shard = () => {
   const [index, count] = [ctx.env("MOLOTOV_SHARD"), ctx.env("MOLOTOV_SHARD_COUNT")];
   return index === undefined || count === undefined ? null : { index: Number(index), count: Number(count) };
 };
-export const step = () => Number(ctx.step());
+export const step = () => (running ? Number(running.step) : Number(ctx.step()));
 export const args = () => ctx.args();
-/** Suspends this worker (not the others) for `ms` milliseconds. */
-export const sleep = (ms) => ctx.sleep(ms);
+/** Suspends this worker (not the others) for `ms` milliseconds. In an async
+ * scenario on a shared instance, a promise: `await sleep(ms)`. */
+export const sleep = (ms) => (inAsyncRun() ? scheduler.sleep(ms) : ctx.sleep(ms));
 /** Variables shared by every worker of the run. */
 export const getVar = (key) => vars.get(key);
 export const setVar = (key, value) => vars.set(key, String(value));
@@ -197,7 +217,7 @@ export const timing = (name, us) => metrics.timing(name, BigInt(Math.round(us)))
 /** Sets a custom gauge (reported as its last, lowest and highest value). */
 export const gauge = (name, value) => metrics.gauge(name, value);
 
-const message = (e) => (e instanceof Error ? e.message || e.name : String(e));
+export const errorMessage = (e) => (e instanceof Error ? e.message || e.name : String(e));
 
 // A thrown value becomes the failure message. An async function (for fetch)
 // returns a promise, which the component awaits; a plain one stays
@@ -213,7 +233,7 @@ function outcome(fn, ...a) {
     }
   } catch (e) {
     release();
-    throw message(e);
+    throw errorMessage(e);
   }
   if (typeof result?.then !== "function") {
     release();
@@ -227,7 +247,7 @@ function outcome(fn, ...a) {
     },
     (e) => {
       release();
-      throw message(e);
+      throw errorMessage(e);
     },
   );
 }

@@ -8,6 +8,7 @@ the instance's other workers wait with it.
 """
 
 import heapq
+import inspect
 import math
 import sys
 from asyncio import events as _events
@@ -114,7 +115,16 @@ async def _run(order, host) -> None:
     _multiplex.finished(order.job, outcome)
 
 
+# Workers per instance when every scenario is an `async def`.
+SHARED_CAPACITY = 64
+
+
 class Driver(exports.Driver):
+    def capacity(self) -> int:
+        """1 if a scenario is a plain ``def``: its requests wait in place."""
+        scenarios = [fn for (_, _, fn, _) in _registry.scenarios.values()]
+        return SHARED_CAPACITY if all(map(inspect.iscoroutinefunction, scenarios)) else 1
+
     def drive(self) -> None:
         try:
             driver_loop.drive()

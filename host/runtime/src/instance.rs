@@ -93,7 +93,6 @@ impl Instance {
     }
 
     async fn instantiate(loaded: &Loaded, state: WorkerState, what: &str) -> anyhow::Result<Self> {
-        let shared = state.router.is_some();
         let mut store = Store::new(&loaded.engine, state);
         store.limiter(|state| state.limiter());
         store.epoch_deadline_callback(|mut context| {
@@ -119,9 +118,9 @@ impl Instance {
             .scenarios
             .load(&mut store, &instance)
             .map_err(cannot)?;
-        let driver = match (&loaded.driver, shared) {
-            (Some(indices), true) => Some(indices.load(&mut store, &instance).map_err(cannot)?),
-            _ => None,
+        let driver = match &loaded.driver {
+            Some(indices) => Some(indices.load(&mut store, &instance).map_err(cannot)?),
+            None => None,
         };
         Ok(Self {
             store,
@@ -163,6 +162,17 @@ impl Instance {
         Resource::new_borrow(rep)
     }
 
+    /// How many workers the component says one of its instances runs well
+    /// at once: 1 for a component that cannot share an instance.
+    pub async fn capacity(&mut self) -> Result<u32, GuestError> {
+        let Some(driver) = self.driver.clone() else {
+            return Ok(1);
+        };
+        self.arm();
+        let result = driver.call_capacity(&mut self.store).await;
+        result.map_err(|e| self.classify(e))
+    }
+
     /// Runs the component's scheduler until it hands the instance back.
     pub(crate) async fn drive(&mut self) -> Result<(), GuestError> {
         let Some(driver) = self.driver.clone() else {
@@ -172,6 +182,9 @@ impl Instance {
             });
         };
         self.arm();
+        if let Some(router) = self.router() {
+            router.start_slice();
+        }
         match driver.call_drive(&mut self.store).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(message)) => {

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 use wasmtime::Result;
@@ -92,7 +92,13 @@ pub(crate) struct Router {
     /// Every worker has left: the instance ends.
     pub(crate) closed: bool,
     flights: Flights,
+    /// When `drive` should return even with nothing else to do: language
+    /// runtimes collect their garbage, or finish their jobs, between calls.
+    hand_back_at: Instant,
 }
+
+/// How long one call of `drive` lasts at most.
+const DRIVE_SLICE: Duration = Duration::from_millis(100);
 
 impl Router {
     pub(crate) fn new(run: Arc<RunContext>, commands: mpsc::UnboundedReceiver<Command>) -> Self {
@@ -105,7 +111,13 @@ impl Router {
             calls: VecDeque::new(),
             closed: false,
             flights: Flights::new(),
+            hand_back_at: Instant::now(),
         }
+    }
+
+    /// Starts a call of `drive`.
+    pub(crate) fn start_slice(&mut self) {
+        self.hand_back_at = Instant::now() + DRIVE_SLICE;
     }
 
     /// After a trap: the runs in flight fail with `error`, their requests
@@ -190,7 +202,7 @@ impl Router {
             if !replies.is_empty() || !wakeups.is_empty() {
                 return Some((replies, wakeups));
             }
-            if !self.calls.is_empty() || self.closed {
+            if !self.calls.is_empty() || self.closed || Instant::now() >= self.hand_back_at {
                 return None;
             }
             let timer = async {
@@ -210,6 +222,7 @@ impl Router {
                     None => self.closed = true,
                 },
                 () = timer => return Some((replies, wakeups)),
+                () = tokio::time::sleep_until(self.hand_back_at.into()) => return None,
             }
         }
     }

@@ -204,7 +204,7 @@ async fn run_loaded(
     };
     let ramp_up = flags.ramp_up();
     let threads = WorkerThreads::start(flags.workers())?;
-    let per_instance = sandbox::workers_per_instance(&flags, &loaded)?;
+    let per_instance = sandbox::workers_per_instance(&flags, &loaded, &mut global).await?;
     let instances = SharedInstances::start(
         &loaded,
         &context,

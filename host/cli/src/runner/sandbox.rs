@@ -16,15 +16,25 @@ use crate::cli::RunFlags;
 /// Workers per instance for a component that can share one, unless told.
 pub const DEFAULT_WORKERS_PER_INSTANCE: u32 = 64;
 
-/// How many workers share each instance: the flag, or the component's default.
-pub fn workers_per_instance(flags: &RunFlags, loaded: &Loaded) -> anyhow::Result<u32> {
+/// How many workers share each instance: the flag, or what the component
+/// says it runs well (`capacity`, from `global`), at most the default.
+pub async fn workers_per_instance(
+    flags: &RunFlags,
+    loaded: &Loaded,
+    global: &mut Instance,
+) -> anyhow::Result<u32> {
     match flags.workers_per_instance {
         Some(n) if n > 1 && !loaded.can_share_instances() => bail!(
             "--workers-per-instance {n}: this component runs one worker per instance (it does not export molotov:scenario/driver; the Python, JavaScript and Go SDKs build components that do)"
         ),
         Some(n) => Ok(n),
-        None if loaded.can_share_instances() => Ok(DEFAULT_WORKERS_PER_INSTANCE),
-        None => Ok(1),
+        None => {
+            let capacity = global
+                .capacity()
+                .await
+                .map_err(|e| anyhow::anyhow!("the component failed to say its capacity: {e}"))?;
+            Ok(capacity.clamp(1, DEFAULT_WORKERS_PER_INSTANCE))
+        }
     }
 }
 

@@ -1,0 +1,137 @@
+// Many workers in one instance: the host's run orders become promises on
+// one event loop. An async scenario's requests start without waiting
+// (multiplex.startSend) and its `await` lets the other workers run while
+// the host performs them; a plain function's requests wait in place, so a
+// component with one reports a capacity of 1 and keeps an instance per worker.
+import * as mx from "molotov:scenario/multiplex@0.4.0";
+import { HttpError, Response, Session, errorMessage, release, scenarioAt, scenarioCount } from "./molotov.js";
+
+/** Workers per instance when every scenario is an async function. */
+const SHARED_CAPACITY = 64;
+const AsyncFunction = (async () => {}).constructor;
+
+// The run whose synchronous part runs now (set around the scenario's first
+// call): what workerId() and step() answer. Code after an `await` runs with
+// it unset, and can only be an async run's.
+export let running = null;
+let driving = false;
+
+/** Whether the caller is an async run's code on a shared instance. */
+export const inAsyncRun = () => driving && (running === null || running.async);
+
+const replies = new Map(); // ticket -> resolve
+const sessions = new Map(); // worker id -> the host's handle on its session
+const timers = []; // [{ at, resolve }], soonest first
+let fetches = 0; // fetch() calls in flight: their replies need polling
+
+/** One run of a scenario on a shared instance. */
+class Run {
+  constructor({ job, workerId, step, index }) {
+    this.job = job;
+    this.workerId = workerId;
+    this.step = step;
+    this.index = index;
+    this.handles = [];
+    this.async = false;
+  }
+
+  send(host, req) {
+    const ticket = mx.startSend(host, req);
+    return new Promise((resolve, reject) =>
+      replies.set(ticket, (outcome) =>
+        outcome.tag === "err" ? reject(new HttpError(outcome.val)) : resolve(new Response(outcome.val, this.handles)),
+      ),
+    );
+  }
+
+  start() {
+    const run = scenarioAt(this.index);
+    if (!run) return this.finish({ tag: "err", val: `no scenario at index ${this.index}` });
+    this.async = run instanceof AsyncFunction;
+    let host = sessions.get(this.workerId);
+    if (host === undefined) sessions.set(this.workerId, (host = mx.sessionOf(this.workerId)));
+    running = this;
+    let result;
+    try {
+      result = run(new Session(host, this.async ? this : null));
+    } catch (e) {
+      return this.finish({ tag: "err", val: errorMessage(e) });
+    } finally {
+      running = null;
+    }
+    Promise.resolve(result).then(
+      () => this.finish({ tag: "ok" }),
+      (e) => this.finish({ tag: "err", val: errorMessage(e) }),
+    );
+  }
+
+  finish(outcome) {
+    release(this.handles);
+    mx.finished(this.job, outcome);
+  }
+}
+
+export const scheduler = {
+  sleep(ms) {
+    return new Promise((resolve) => {
+      const at = Date.now() + ms;
+      const i = timers.findIndex((t) => t.at > at);
+      timers.splice(i < 0 ? timers.length : i, 0, { at, resolve });
+    });
+  },
+};
+
+// Let the host know of fetch() calls in flight: their replies come through
+// the runtime's own event loop, which runs only between host calls.
+const nativeFetch = globalThis.fetch;
+if (nativeFetch) {
+  globalThis.fetch = (...args) => {
+    fetches++;
+    return nativeFetch(...args).finally(() => fetches--);
+  };
+}
+
+// Everything the last wakeups made runnable runs before the next host call:
+// a timer fires only once the promise jobs queued before it have run.
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+function timeoutMs() {
+  if (fetches > 0) return 1;
+  return timers.length ? Math.max(0, timers[0].at - Date.now()) : undefined;
+}
+
+function fireDueTimers() {
+  const now = Date.now();
+  while (timers.length && timers[0].at <= now) timers.shift().resolve();
+}
+
+/** The component's `driver` export. */
+export const driver = {
+  capacity() {
+    return scenarioCount((run) => !(run instanceof AsyncFunction)) === 0 ? SHARED_CAPACITY : 1;
+  },
+  async drive() {
+    driving = true;
+    try {
+      for (;;) {
+        await settle();
+        const turn = mx.next(timeoutMs());
+        if (turn.tag === "hand-back") return;
+        for (const wakeup of turn.val) {
+          if (wakeup.tag === "run") {
+            new Run(wakeup.val).start();
+          } else {
+            const resolve = replies.get(wakeup.val.ticket);
+            replies.delete(wakeup.val.ticket);
+            resolve?.(wakeup.val.outcome);
+          }
+        }
+        fireDueTimers();
+      }
+    } catch (e) {
+      throw `the scheduler broke: ${errorMessage(e)}`;
+    } finally {
+      driving = false;
+    }
+  },
+};
