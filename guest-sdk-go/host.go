@@ -2,7 +2,9 @@ package molotov
 
 import (
 	"fmt"
+	"time"
 
+	driver "github.com/molotov-wasm/molotov/guest-sdk-go/internal/exports/export_molotov_scenario_driver"
 	ctx "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_context"
 	logging "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_log"
 	metrics "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_metrics"
@@ -27,17 +29,32 @@ func Shard() (index, count uint32, ok bool) {
 	return index, count, err == nil
 }
 
-// WorkerID is this worker's id, from 0.
-func WorkerID() uint32 { return ctx.WorkerId() }
+// WorkerID is this worker's id, from 0. In a shared instance, exact unless
+// the scenario waits on goroutines or channels of its own.
+func WorkerID() uint32 {
+	if run := driver.Running(); run != nil {
+		return run.WorkerId
+	}
+	return ctx.WorkerId()
+}
 
 // Step counts the scenarios this worker has started, the current one included.
-func Step() uint64 { return ctx.Step() }
+func Step() uint64 {
+	if run := driver.Running(); run != nil {
+		return run.Step
+	}
+	return ctx.Step()
+}
 
 // Args are the run's settings.
 func Args() RunArgs { return ctx.Args() }
 
 // Sleep suspends this worker (not the others) for ms milliseconds.
-func Sleep(ms uint32) { ctx.Sleep(ms) }
+func Sleep(ms uint32) {
+	if !driver.Sleep(time.Duration(ms) * time.Millisecond) {
+		ctx.Sleep(ms)
+	}
+}
 
 // GetVar reads a variable shared by every worker of the run.
 func GetVar(key string) (string, bool) {

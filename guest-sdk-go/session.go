@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	exports "github.com/molotov-wasm/molotov/guest-sdk-go/internal/exports/export_molotov_scenario_scenarios"
+	driver "github.com/molotov-wasm/molotov/guest-sdk-go/internal/exports/export_molotov_scenario_driver"
 	http "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_http"
 	witTypes "go.bytecodealliance.org/pkg/wit/types"
 )
@@ -88,9 +88,7 @@ func (s *Session) Send(req Request) (*Response, error) {
 	if req.NoRedirects {
 		wire.MaxRedirects = witTypes.Some[uint8](0)
 	}
-	// A safe point: the collector may call out here (see exports.Collect).
-	exports.Collect()
-	outcome := s.host.Send(wire)
+	outcome := driver.Send(s.host, wire)
 	if outcome.IsErr() {
 		return nil, httpError(outcome.Err())
 	}

@@ -34,6 +34,9 @@ var r = &Registered
 
 type result = witTypes.Result[witTypes.Unit, string]
 
+// Outcome is a run's or fixture's result as the contract returns it.
+func Outcome(err error) result { return outcome(err) }
+
 func outcome(err error) result {
 	if err != nil {
 		return witTypes.Err[witTypes.Unit, string](err.Error())
@@ -65,10 +68,15 @@ func Describe() wit.Description {
 func Run(index uint32, session *http.Session) result {
 	defer Collect()
 	defer session.Drop()
+	return outcome(RunScenario(index, session))
+}
+
+// RunScenario runs the scenario at index on session.
+func RunScenario(index uint32, session *http.Session) error {
 	if int(index) >= len(r.Runs) {
-		return outcome(fmt.Errorf("no scenario at index %d", index))
+		return fmt.Errorf("no scenario at index %d", index)
 	}
-	return outcome(r.Runs[index](session))
+	return r.Runs[index](session)
 }
 
 func GlobalSetup(args ctx.RunArgs) result {

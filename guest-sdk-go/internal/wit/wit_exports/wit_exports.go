@@ -6,6 +6,7 @@
 package wit_exports
 
 import (
+	"github.com/molotov-wasm/molotov/guest-sdk-go/internal/exports/export_molotov_scenario_driver"
 	"github.com/molotov-wasm/molotov/guest-sdk-go/internal/exports/export_molotov_scenario_scenarios"
 	"github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_context"
 	"github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_http"
@@ -19,6 +20,45 @@ import (
 var staticPinner = runtime.Pinner{}
 var exportReturnArea = uintptr(witRuntime.Allocate(&staticPinner, (8 + 5*4), 4))
 var syncExportPinner = runtime.Pinner{}
+
+//go:wasmexport molotov:scenario/driver@0.4.0#capacity
+func wasm_export_molotov_scenario_driver_capacity() int32 {
+
+	result := export_molotov_scenario_driver.Capacity()
+	return int32(result)
+
+}
+
+//go:wasmexport molotov:scenario/driver@0.4.0#drive
+func wasm_export_molotov_scenario_driver_drive() uintptr {
+
+	pinner := &syncExportPinner
+	result := export_molotov_scenario_driver.Drive()
+
+	switch result.Tag() {
+	case witTypes.ResultOk:
+
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(0))
+
+	case witTypes.ResultErr:
+		payload := result.Err()
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(1))
+		utf8 := unsafe.Pointer(unsafe.StringData(payload))
+		pinner.Pin(utf8)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(uint32(len(payload)))
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf8)))
+
+	default:
+		panic("unreachable")
+	}
+	return exportReturnArea
+
+}
+
+//go:wasmexport cabi_post_molotov:scenario/driver@0.4.0#drive
+func wasm_export_post_return_molotov_scenario_driver_drive(result uintptr) {
+	syncExportPinner.Unpin()
+}
 
 //go:wasmexport molotov:scenario/scenarios@0.4.0#describe
 func wasm_export_molotov_scenario_scenarios_describe() uintptr {

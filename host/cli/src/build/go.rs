@@ -43,7 +43,7 @@ pub fn build(project: &Project, work: &Path, output: &Path) -> anyhow::Result<()
 fn componentize(module: &mut Vec<u8>) -> anyhow::Result<Vec<u8>> {
     let mut resolve = Resolve::default();
     let package = resolve.push_str("scenario.wit", WIT)?;
-    let world = resolve.select_world(&[package], Some("scenario"))?;
+    let world = resolve.select_world(&[package], Some("shared-scenario"))?;
     wit_component::embed_component_metadata(module, &resolve, world, StringEncoding::UTF8)?;
     ComponentEncoder::default()
         .validate(true)
