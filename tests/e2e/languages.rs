@@ -5,15 +5,30 @@ use crate::support::*;
 
 const LANGUAGES: [&str; 4] = ["rust", "go", "js", "python"];
 
+/// Each language with each way of running workers: an instance of its own,
+/// and instances shared (`--workers-per-instance 2`; not Rust, whose SDK
+/// has no driver).
+fn cases() -> Vec<(&'static str, [&'static str; 2])> {
+    let mut cases = Vec::new();
+    for language in LANGUAGES {
+        cases.push((language, ["--workers-per-instance", "1"]));
+        if language != "rust" {
+            cases.push((language, ["--workers-per-instance", "2"]));
+        }
+    }
+    cases
+}
+
 #[test]
 fn hello_runs_exact_counts_in_every_language() {
     let server = Server::start();
-    for language in LANGUAGES {
+    for (language, mode) in cases() {
         let run = run_against(
             &server,
             &example(language, "hello"),
-            &["-w", "2", "-r", "5"],
+            &["-w", "2", "-r", "5", mode[0], mode[1]],
         );
+        let language = format!("{language} {}", mode[1]);
         assert_eq!(run.code, Some(0), "{language}: {}", run.stderr);
         let json = run.json();
         assert_eq!(json["scenarios"]["ok"], 10, "{language}: {json}");
@@ -43,12 +58,13 @@ fn go_runs_many_runs_without_a_trap() {
 #[test]
 fn read_write_keeps_its_weights_in_every_language() {
     let server = Server::start();
-    for language in LANGUAGES {
+    for (language, mode) in cases() {
         let run = run_against(
             &server,
             &example(language, "read-write"),
-            &["-w", "2", "-r", "150"],
+            &["-w", "2", "-r", "150", mode[0], mode[1]],
         );
+        let language = format!("{language} {}", mode[1]);
         assert_eq!(run.code, Some(0), "{language}: {}", run.stderr);
         let json = run.json();
         let by_name = &json["scenarios"]["by_name"];
@@ -66,8 +82,12 @@ fn a_failed_check_fails_the_run_with_its_message_in_every_language() {
     let server = Server::start();
     // The examples append `/`: `/status/500/` is not found.
     let missing = format!("SERVER_URL={}/status/500", server.url);
-    for language in LANGUAGES {
-        let run = run(&example(language, "hello"), &["-r", "3", "--env", &missing]);
+    for (language, mode) in cases() {
+        let run = run(
+            &example(language, "hello"),
+            &["-r", "3", "--env", &missing, mode[0], mode[1]],
+        );
+        let language = format!("{language} {}", mode[1]);
         assert_eq!(run.code, Some(0), "{language}: {}", run.stderr);
         let json = run.json();
         assert_eq!(json["scenarios"]["failed"], 3, "{language}: {json}");
@@ -83,12 +103,13 @@ fn a_failed_check_fails_the_run_with_its_message_in_every_language() {
 #[test]
 fn fixtures_and_events_work_in_every_language() {
     let server = Server::start();
-    for language in LANGUAGES {
+    for (language, mode) in cases() {
         let run = run_against(
             &server,
             &example(language, "events"),
-            &["-w", "2", "-r", "5"],
+            &["-w", "2", "-r", "5", mode[0], mode[1]],
         );
+        let language = format!("{language} {}", mode[1]);
         assert_eq!(run.code, Some(0), "{language}: {}", run.stderr);
         // `teardown` reports what the hook saw: every run's events, delivered
         // before the worker's teardown.

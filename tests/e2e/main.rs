@@ -10,5 +10,6 @@ mod molotov_files;
 mod parity;
 mod reports;
 mod shards;
+mod shared;
 mod slurm;
 mod support;

@@ -58,6 +58,51 @@ fn a_new_project_builds_and_its_config_tests_run() {
     assert_eq!(count(&small.json()["scenarios"]["ok"]), 6);
 }
 
+/// `molotov new --lang go|js|python`: each project builds with `molotov
+/// build` (JavaScript after `npm install`) and passes its own smoke test.
+#[test]
+fn new_projects_in_go_javascript_and_python_build_and_pass_their_smoke_test() {
+    for lang in ["go", "js", "python"] {
+        let dir = scratch(&format!("new-{lang}")).join("shop-load");
+        let created = molotov()
+            .args(["new", "--lang", lang])
+            .arg(&dir)
+            .output()
+            .expect("molotov new");
+        assert!(created.status.success(), "{lang}: {created:?}");
+        if lang == "js" {
+            let installed = Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund", "--offline"])
+                .current_dir(&dir)
+                .output()
+                .expect("npm runs");
+            assert!(installed.status.success(), "npm install: {installed:?}");
+        }
+        let built = molotov()
+            .arg("build")
+            .arg(&dir)
+            .output()
+            .expect("molotov build");
+        assert!(built.status.success(), "{lang} builds: {built:?}");
+        assert!(dir.join("shop-load.wasm").is_file(), "{lang}");
+
+        let config = dir.join("molotov.json");
+        let smoke = run_config(&[config.to_str().expect("utf-8 path"), "smoke"]);
+        assert_eq!(smoke.code, Some(0), "{lang}: {}", smoke.stderr);
+        let json = smoke.json();
+        assert_eq!(
+            count(&json["scenarios"]["by_name"]["read"]["ok"]),
+            1,
+            "{lang}: {json}"
+        );
+        assert_eq!(
+            count(&json["scenarios"]["by_name"]["write"]["ok"]),
+            1,
+            "{lang}: {json}"
+        );
+    }
+}
+
 /// `molotov run --config FILE TEST ARGS…`.
 fn run_config(args: &[&str]) -> Run {
     let (config, rest) = args.split_first().expect("a config");

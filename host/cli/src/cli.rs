@@ -560,10 +560,23 @@ pub struct ServeArgs {
     pub port: u16,
 }
 
+/// A language `molotov new` writes scenarios in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    Rust,
+    Go,
+    Js,
+    Python,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct NewArgs {
     /// The project directory to create (it must not exist, or be empty).
     pub dir: PathBuf,
+
+    /// The language of the scenarios.
+    #[arg(long, value_enum, default_value_t = Lang::Rust)]
+    pub lang: Lang,
 
     /// Use the molotov SDK from this directory [default: the one this binary was built with].
     #[arg(long, value_name = "DIR")]

@@ -38,17 +38,20 @@ fn main() -> ExitCode {
                 Err(error) => cannot_run(&error),
             }
         }
-        Command::New(args) => match molotov::scaffold::create(&args.dir, args.sdk.as_deref()) {
-            Ok(component) => {
-                println!(
-                    "created {dir}: cd {dir} && cargo build --release --target wasm32-wasip2 \
-                     && molotov run --config molotov.json smoke   (builds {component})",
-                    dir = args.dir.display()
-                );
-                ExitCode::SUCCESS
+        Command::New(args) => {
+            match molotov::scaffold::create(&args.dir, args.lang, args.sdk.as_deref()) {
+                Ok(created) => {
+                    println!(
+                        "created {dir}: cd {dir} && {build} && molotov run --config molotov.json smoke   (builds {component})",
+                        dir = args.dir.display(),
+                        build = created.build,
+                        component = created.component,
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(error) => cannot_run(&error),
             }
-            Err(error) => cannot_run(&error),
-        },
+        }
         Command::Build(args) => {
             match molotov::build::build(&args.project, args.output.as_deref()) {
                 Ok(component) => {

@@ -97,7 +97,7 @@ impl SharedInstances {
 
 /// A worker's instance, or its seat on a shared one: the same calls either way.
 pub enum WorkerInstance {
-    Own(Instance),
+    Own(Box<Instance>),
     Seat(Seat),
 }
 

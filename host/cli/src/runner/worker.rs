@@ -117,7 +117,7 @@ async fn new_instance(
     )
     .await?;
     instance.subscribe(&shared.description);
-    Ok(WorkerInstance::Own(instance))
+    Ok(WorkerInstance::Own(Box::new(instance)))
 }
 
 /// The worker's loop: pick, run, record, apply the stop rules, pause.

@@ -1,0 +1,79 @@
+//! Many workers per instance (`--workers-per-instance`): each worker keeps
+//! its own session, id and step; a trap replaces the instance, not the run.
+
+use crate::support::*;
+
+/// 500 workers, 8 instances of about 63: every worker is sent only the
+/// cookie it set, and sees its own id and steps after each `await`.
+#[test]
+fn five_hundred_workers_on_shared_instances_keep_their_own_cookies_and_ids() {
+    let server = Server::start();
+    let guest = workspace().join("tests/guests/shared/own_cookies.py");
+    let run = run_against(&server, &guest, &["-w", "500", "-r", "3", "-q"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["scenarios"]["failed"], 0, "{}", json["scenarios"]);
+    assert_eq!(json["scenarios"]["ok"], 1500);
+    assert_eq!(json["requests"]["count"], 2000);
+    let counters = json["custom"]["counters"].as_object().expect("counters");
+    for worker in 0..500 {
+        assert_eq!(counters[&format!("runs.{worker}")], 3, "worker {worker}");
+        assert_eq!(counters[&format!("steps.{worker}")], 6, "worker {worker}");
+    }
+}
+
+/// Worker 0's second run breaks its instance (past `--max-memory`): the
+/// runs in flight on it fail with the reason, the instance is replaced, and
+/// every worker still makes its runs.
+#[test]
+fn a_trap_in_one_worker_of_a_shared_instance_fails_only_the_runs_in_flight() {
+    let server = Server::start();
+    let guest = workspace().join("tests/guests/shared/memory_trap.py");
+    let run = run_against(
+        &server,
+        &guest,
+        &[
+            "-w",
+            "8",
+            "-r",
+            "5",
+            "--workers-per-instance",
+            "8",
+            "--max-memory",
+            "64",
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let json = run.json();
+    let scenarios = &json["scenarios"];
+    let failed = count(&scenarios["failed"]);
+    assert!((1..=8).contains(&failed), "{scenarios}");
+    assert_eq!(count(&scenarios["ok"]) + failed, 40, "{scenarios}");
+    assert!(
+        run.stdout
+            .contains("guest exceeded its memory limit of 64 MiB"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// A component whose scenarios wait in place (plain functions) keeps an
+/// instance per worker unless told; one that cannot share refuses the flag.
+#[test]
+fn workers_per_instance_follows_the_component() {
+    let server = Server::start();
+    let rust = run_against(
+        &server,
+        &example("rust", "hello"),
+        &["-r", "1", "--workers-per-instance", "4"],
+    );
+    rust.assert_cannot_run("--workers-per-instance 4: this component runs one worker per instance");
+    // Forced to share, plain-function scenarios still run, one at a time.
+    let js = run_against(
+        &server,
+        &example("js", "read-write"),
+        &["-w", "4", "-r", "5", "--workers-per-instance", "4"],
+    );
+    assert_eq!(js.code, Some(0), "{}", js.stderr);
+    assert_eq!(js.json()["scenarios"]["ok"], 20, "{}", js.json());
+}
