@@ -10,7 +10,7 @@ Python anchor) run the same one-request scenario (../shared/peers) against
 the same server in the same run. Server and client are pinned to different
 cores; compare ratios, not absolute figures (the machines are noisy).
 
-Go, JavaScript and Python run twice: "shared" (their default: up to 64
+Go, JavaScript and Python run twice: "shared" (their default: up to 128
 workers per instance, one language runtime for many workers) and "own"
 (--workers-per-instance 1, one sandbox per worker). Rust components have no
 shared mode (the Rust SDK exports no driver): Rust is measured as it runs.

@@ -7,7 +7,7 @@ import * as mx from "molotov:scenario/multiplex@0.4.0";
 import { HttpError, Response, Session, errorMessage, release, scenarioAt, scenarioCount } from "./molotov.js";
 
 /** Workers per instance when every scenario is an async function. */
-const SHARED_CAPACITY = 64;
+const SHARED_CAPACITY = 128;
 const AsyncFunction = (async () => {}).constructor;
 
 // The run whose synchronous part runs now (set around the scenario's first

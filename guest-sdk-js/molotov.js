@@ -78,6 +78,7 @@ export class HttpError extends Error {
 }
 
 const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
 
 // The host's response handles of the current call, released when it ends
 // (each run in a shared instance keeps its own list).
@@ -115,7 +116,7 @@ export class Response {
     return this.#host.header(name);
   }
   text() {
-    return new TextDecoder().decode(this.body);
+    return utf8Decoder.decode(this.body);
   }
   json() {
     return JSON.parse(this.text());

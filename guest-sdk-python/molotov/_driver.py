@@ -116,7 +116,7 @@ async def _run(order, host) -> None:
 
 
 # Workers per instance when every scenario is an `async def`.
-SHARED_CAPACITY = 64
+SHARED_CAPACITY = 128
 
 
 class Driver(exports.Driver):

@@ -3,7 +3,7 @@
 
 use crate::support::*;
 
-/// 500 workers, 8 instances of about 63: every worker is sent only the
+/// 500 workers, 4 instances of 125 (on 2 cores): every worker is sent only the
 /// cookie it set, and sees its own id and steps after each `await`.
 #[test]
 fn five_hundred_workers_on_shared_instances_keep_their_own_cookies_and_ids() {

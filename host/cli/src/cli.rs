@@ -295,7 +295,7 @@ pub struct RunFlags {
     pub max_output: u32,
 
     /// Workers that share one instance of the component. A component
-    /// built by the Python, JavaScript or Go SDK runs up to 64 workers per
+    /// built by the Python, JavaScript or Go SDK runs up to 128 workers per
     /// instance by default (one language runtime for many workers); 1 gives
     /// every worker a sandbox of its own, as for Rust components.
     #[arg(long = "workers-per-instance", value_parser = clap::value_parser!(u32).range(1..=1024), value_name = "N")]

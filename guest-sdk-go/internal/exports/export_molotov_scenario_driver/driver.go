@@ -21,7 +21,7 @@ import (
 )
 
 // Workers per instance: goroutines never wait in place.
-const sharedCapacity = 64
+const sharedCapacity = 128
 
 // Outcome is a request's reply or error.
 type Outcome = witTypes.Result[http.Reply, http.HttpError]

@@ -14,7 +14,7 @@ use super::cores::WorkerThreads;
 use crate::cli::RunFlags;
 
 /// Workers per instance for a component that can share one, unless told.
-pub const DEFAULT_WORKERS_PER_INSTANCE: u32 = 64;
+pub const DEFAULT_WORKERS_PER_INSTANCE: u32 = 128;
 
 /// How many workers share each instance: the flag, or what the component
 /// says it runs well (`capacity`, from `global`), at most the default.
