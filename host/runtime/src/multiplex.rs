@@ -30,14 +30,13 @@ pub(crate) type Call = Box<
 
 /// What a worker asks of its shared instance.
 pub(crate) enum Command {
-    /// The worker joins the instance with its session and event queue.
+    /// The worker joins the instance with its session and event queue, for
+    /// the rest of the run (a run of it may outlive the worker's wait for
+    /// it, when cancelled, and still send requests).
     Attach {
         worker_id: u32,
         session: SharedSession,
         queue: EventQueue,
-    },
-    Detach {
-        worker_id: u32,
     },
     Run {
         worker_id: u32,
@@ -149,9 +148,6 @@ impl Router {
                     queue,
                 };
                 self.links.insert(worker_id, Arc::new(link));
-            }
-            Command::Detach { worker_id } => {
-                self.links.remove(&worker_id);
             }
             Command::Run {
                 worker_id,
@@ -298,9 +294,10 @@ impl WorkerState {
     /// worker's it was made for, else (and for `instance-session`) the store's own.
     pub(crate) fn link_of(&self, rep: u32) -> Result<Arc<WorkerLink>> {
         match &self.router {
-            Some(router) if rep != GLOBAL_WORKER => router.link(rep).cloned().ok_or_else(|| {
-                wasmtime::format_err!("the session of worker {rep}, who left this instance")
-            }),
+            Some(router) if rep != GLOBAL_WORKER => router
+                .link(rep)
+                .cloned()
+                .ok_or_else(|| wasmtime::format_err!("no worker {rep} on this instance")),
             _ => Ok(self.http.link()),
         }
     }

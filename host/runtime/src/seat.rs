@@ -151,13 +151,6 @@ pub struct Seat {
     recorder: Recorder,
 }
 
-impl Drop for Seat {
-    fn drop(&mut self) {
-        let worker_id = self.worker_id;
-        let _ = self.commands.send(Command::Detach { worker_id });
-    }
-}
-
 /// The instance's task ended: it could not be replaced.
 fn gone() -> GuestError {
     GuestError::Trap {
