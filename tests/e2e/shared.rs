@@ -77,3 +77,32 @@ fn workers_per_instance_follows_the_component() {
     assert_eq!(js.code, Some(0), "{}", js.stderr);
     assert_eq!(js.json()["scenarios"]["ok"], 20, "{}", js.json());
 }
+
+/// Ctrl+C stops a run of shared instances as it stops any other: the runs
+/// in flight end, the results say `interrupted`, well before `-d`.
+#[test]
+fn ctrl_c_stops_workers_on_shared_instances() {
+    let server = Server::start();
+    let guest = build(
+        &workspace().join("tests/guests/shared/own_cookies.py"),
+        "shared-own-cookies",
+    );
+    // Compiled (and cached) first: the interrupt must find the run going.
+    let warm = run_against(&server, &guest, &["-r", "1", "-q"]);
+    assert_eq!(warm.code, Some(0), "{}", warm.stderr);
+    let target = format!("--target={}", server.url);
+    let run = run_interrupted(
+        &guest,
+        &["-w", "100", "-d", "60", "-q", &target],
+        std::time::Duration::from_secs(4),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["stopped_by"], "interrupted", "{json}");
+    assert!(
+        json["duration_s"].as_f64().expect("duration") < 30.0,
+        "{json}"
+    );
+    assert!(count(&json["scenarios"]["ok"]) > 0, "{json}");
+    assert_eq!(json["scenarios"]["failed"], 0, "{json}");
+}
