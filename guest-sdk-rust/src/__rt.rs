@@ -1,9 +1,11 @@
 //! Glue called by the code that `#[molotov::scenarios]` generates; not a public API.
 
+pub use crate::bindings::exports::molotov::scenario::driver::Guest as DriverGuest;
 pub use crate::bindings::exports::molotov::scenario::scenarios::{
     Description, EventKinds, Fixtures, Guest, ScenarioInfo,
 };
 pub use crate::bindings::molotov::scenario::http::Session as HostSession;
+pub use crate::driver::{Task, block_on, capacity, drive, task};
 
 use crate::error::Result;
 

@@ -1,6 +1,9 @@
 //! Thin, typed access to the host's imports other than HTTP.
 
+use std::time::Duration;
+
 use crate::bindings::molotov::scenario::{context, log as host_log, metrics, vars};
+use crate::driver;
 
 pub use host_log::Level;
 
@@ -18,17 +21,29 @@ pub fn shard() -> Option<(u32, u32)> {
 
 /// This worker's id, from 0.
 pub fn worker_id() -> u32 {
-    context::worker_id()
+    driver::running().map_or_else(context::worker_id, |run| run.worker_id)
 }
 
 /// How many scenarios this worker has started, counting the current one.
 pub fn step() -> u64 {
-    context::step()
+    driver::running().map_or_else(context::step, |run| run.step)
 }
 
-/// Suspends this worker for `ms` milliseconds; other workers go on.
+/// Suspends this worker for `ms` milliseconds; other workers go on. In an
+/// `async fn` scenario, use [`sleep_async`]: this one would hold up the
+/// other workers of a shared instance too.
 pub fn sleep(ms: u32) {
     context::sleep(ms)
+}
+
+/// Suspends this `async fn` scenario's worker for `ms` milliseconds; the
+/// other workers of its instance go on.
+pub async fn sleep_async(ms: u32) {
+    if driver::driving() {
+        driver::Sleep::new(Duration::from_millis(ms.into())).await
+    } else {
+        context::sleep(ms)
+    }
 }
 
 /// A shared variable, as set by any worker.

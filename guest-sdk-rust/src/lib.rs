@@ -14,9 +14,14 @@
 //! }
 //! ```
 //!
+//! A scenario may be an `async fn` taking an [`AsyncSession`]: its requests
+//! are awaited, and one instance then runs up to 128 workers (see the README).
+//!
 //! Build with `cargo build --target wasm32-wasip2 --release`: the `.wasm` in
 //! `target/wasm32-wasip2/release/` is the component that `molotov run` takes.
 
+mod async_session;
+mod driver;
 mod error;
 mod host;
 mod session;
@@ -28,7 +33,7 @@ pub mod __rt;
 pub mod bindings {
     wit_bindgen::generate!({
         path: "../wit",
-        world: "scenario",
+        world: "shared-scenario",
         pub_export_macro: true,
         export_macro_name: "__export_component",
         default_bindings_module: "::molotov::bindings",
@@ -38,12 +43,14 @@ pub mod bindings {
     });
 }
 
+pub use async_session::AsyncSession;
 pub use bindings::exports::molotov::scenario::scenarios::Event;
 pub use bindings::molotov::scenario::context::RunArgs;
 pub use bindings::molotov::scenario::http::SessionOptions;
 pub use error::{Error, Result};
 pub use host::{
-    env, gauge, get_var, incr, log, print, set_var, shard, sleep, step, timing, worker_id,
+    env, gauge, get_var, incr, log, print, set_var, shard, sleep, sleep_async, step, timing,
+    worker_id,
 };
 pub use molotov_macros::scenarios;
 pub use session::{Request, Response, Session};
@@ -51,6 +58,7 @@ pub use session::{Request, Response, Session};
 /// Everything a scenario module usually needs.
 pub mod prelude {
     pub use crate::{
-        Error, Event, Request, Response, Result, RunArgs, Session, SessionOptions, bail, ensure,
+        AsyncSession, Error, Event, Request, Response, Result, RunArgs, Session, SessionOptions,
+        bail, ensure,
     };
 }

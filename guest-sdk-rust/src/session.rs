@@ -42,28 +42,14 @@ impl<'a> Session<'a> {
 
     /// Sends a request built with [`Request`].
     pub fn send(&self, request: Request) -> Result<Response> {
-        let headers: Vec<(&str, &str)> = request
-            .headers
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str()))
-            .collect();
-        self.send_param(wit::RequestParam {
-            headers: &headers,
-            timeout_ms: request.timeout_ms,
-            name: request.name.as_deref(),
-            max_redirects: request.max_redirects,
-            ..Request::param(&request.method, &request.url, request.body.as_deref())
-        })
+        request.with_param(|param| self.send_param(param))
     }
 
     /// Sends a request that borrows all it holds: the host copies it out of
     /// the component's memory, so nothing is copied inside it.
     fn send_param(&self, request: wit::RequestParam) -> Result<Response> {
         let (method, url) = (request.method, request.url);
-        self.0
-            .send(request)
-            .map(Response::new)
-            .map_err(|e| Error::msg(describe(&e, method, url)))
+        answer(self.0.send(request), method, url)
     }
 
     /// Sets a default header for every later request of this session.
@@ -78,8 +64,15 @@ impl<'a> Session<'a> {
     }
 }
 
-fn describe(error: &HttpError, method: &str, url: &str) -> String {
-    format!("{method} {url}: {}", what(error))
+/// The host's reply as the scenario sees it: an error names the request.
+pub(crate) fn answer(
+    reply: std::result::Result<wit::Reply, HttpError>,
+    method: &str,
+    url: &str,
+) -> Result<Response> {
+    reply
+        .map(Response::new)
+        .map_err(|e| Error::msg(format!("{method} {url}: {}", what(&e))))
 }
 
 /// What went wrong, in words.
@@ -100,8 +93,8 @@ fn what(error: &HttpError) -> String {
 
 /// A request under construction.
 pub struct Request {
-    method: String,
-    url: String,
+    pub(crate) method: String,
+    pub(crate) url: String,
     headers: Vec<(String, String)>,
     body: Option<Vec<u8>>,
     timeout_ms: Option<u32>,
@@ -160,8 +153,28 @@ impl Request {
         self
     }
 
+    /// Calls `send` with this request as the contract takes it, borrowed.
+    pub(crate) fn with_param<T>(&self, send: impl FnOnce(wit::RequestParam) -> T) -> T {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        send(wit::RequestParam {
+            headers: &headers,
+            timeout_ms: self.timeout_ms,
+            name: self.name.as_deref(),
+            max_redirects: self.max_redirects,
+            ..Request::param(&self.method, &self.url, self.body.as_deref())
+        })
+    }
+
     /// A request with no headers, as the contract takes it.
-    fn param<'a>(method: &'a str, url: &'a str, body: Option<&'a [u8]>) -> wit::RequestParam<'a> {
+    pub(crate) fn param<'a>(
+        method: &'a str,
+        url: &'a str,
+        body: Option<&'a [u8]>,
+    ) -> wit::RequestParam<'a> {
         wit::RequestParam {
             method,
             url,

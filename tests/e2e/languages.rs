@@ -6,15 +6,12 @@ use crate::support::*;
 const LANGUAGES: [&str; 4] = ["rust", "go", "js", "python"];
 
 /// Each language with each way of running workers: an instance of its own,
-/// and instances shared (`--workers-per-instance 2`; not Rust, whose SDK
-/// has no driver).
+/// and instances shared (`--workers-per-instance 2`).
 fn cases() -> Vec<(&'static str, [&'static str; 2])> {
     let mut cases = Vec::new();
     for language in LANGUAGES {
         cases.push((language, ["--workers-per-instance", "1"]));
-        if language != "rust" {
-            cases.push((language, ["--workers-per-instance", "2"]));
-        }
+        cases.push((language, ["--workers-per-instance", "2"]));
     }
     cases
 }

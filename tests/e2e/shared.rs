@@ -57,25 +57,30 @@ fn a_trap_in_one_worker_of_a_shared_instance_fails_only_the_runs_in_flight() {
     );
 }
 
-/// A component whose scenarios wait in place (plain functions) keeps an
-/// instance per worker unless told; one that cannot share refuses the flag.
+/// A component whose scenarios are all async shares instances unless told;
+/// one whose scenarios wait in place (plain functions) keeps an instance
+/// per worker unless told, and forced to share still runs. The results say
+/// which.
 #[test]
 fn workers_per_instance_follows_the_component() {
     let server = Server::start();
-    let rust = run_against(
-        &server,
-        &example("rust", "hello"),
-        &["-r", "1", "--workers-per-instance", "4"],
-    );
-    rust.assert_cannot_run("--workers-per-instance 4: this component runs one worker per instance");
+    let shares = |language, name, flags: &[&str], expected: u32| {
+        let run = run_against(
+            &server,
+            &example(language, name),
+            &[&["-w", "4", "-r", "5"], flags].concat(),
+        );
+        assert_eq!(run.code, Some(0), "{language} {name}: {}", run.stderr);
+        let json = run.json();
+        assert_eq!(json["scenarios"]["ok"], 20, "{language} {name}: {json}");
+        assert_eq!(json["workers_per_instance"], expected, "{language} {name}");
+    };
+    shares("rust", "hello", &[], 128);
+    shares("rust", "read-write", &[], 1);
+    shares("js", "hello", &[], 64);
     // Forced to share, plain-function scenarios still run, one at a time.
-    let js = run_against(
-        &server,
-        &example("js", "read-write"),
-        &["-w", "4", "-r", "5", "--workers-per-instance", "4"],
-    );
-    assert_eq!(js.code, Some(0), "{}", js.stderr);
-    assert_eq!(js.json()["scenarios"]["ok"], 20, "{}", js.json());
+    shares("js", "read-write", &["--workers-per-instance", "4"], 4);
+    shares("rust", "read-write", &["--workers-per-instance", "4"], 4);
 }
 
 /// Ctrl+C stops a run of shared instances as it stops any other: the runs

@@ -54,6 +54,8 @@ pub fn scenarios(args: TokenStream, input: TokenStream) -> TokenStream {
 
 struct Scenario {
     function: Ident,
+    /// An `async fn` taking an `AsyncSession`, rather than a plain `fn`.
+    is_async: bool,
     name: String,
     weight: u32,
     delay_ms: u32,
@@ -99,18 +101,19 @@ fn collect(function: &mut ItemFn, found: &mut Found) -> syn::Result<()> {
             continue;
         };
         let ident = function.sig.ident.clone();
-        let marked = role == "scenario" || role == "events" || FIXTURES.contains(&role.as_str());
+        let marked = role == "events" || FIXTURES.contains(&role.as_str());
         if marked && let Some(asyncness) = function.sig.asyncness {
-            // Its future would be dropped unpolled: a run that did nothing.
+            // Its future would be dropped unpolled: a call that did nothing.
             return Err(syn::Error::new_spanned(
                 asyncness,
                 format!(
-                    "a #[{role}] function cannot be `async`: the host sends each request while the worker waits, so write a plain `fn`"
+                    "a #[{role}] function cannot be `async` (only a #[scenario] can): write a plain `fn`"
                 ),
             ));
         }
         if role == "scenario" {
-            found.scenarios.push(scenario_args(&attr, ident)?);
+            let is_async = function.sig.asyncness.is_some();
+            found.scenarios.push(scenario_args(&attr, ident, is_async)?);
         } else if role == "events" {
             let mut kinds = Vec::new();
             if !matches!(attr.meta, syn::Meta::Path(_)) {
@@ -151,10 +154,11 @@ fn collect(function: &mut ItemFn, found: &mut Found) -> syn::Result<()> {
     Ok(())
 }
 
-fn scenario_args(attr: &Attribute, function: Ident) -> syn::Result<Scenario> {
+fn scenario_args(attr: &Attribute, function: Ident, is_async: bool) -> syn::Result<Scenario> {
     let mut scenario = Scenario {
         name: function.to_string(),
         function,
+        is_async,
         weight: 1,
         delay_ms: 0,
     };
@@ -186,8 +190,24 @@ fn component(found: &Found) -> Tokens {
     // The host names a scenario by its index in `describe`'s list.
     let arms = found.scenarios.iter().zip(0u32..).map(|(s, index)| {
         let function = &s.function;
-        quote! { #index => ::molotov::__rt::outcome(#function(&::molotov::Session::from_host(session))), }
+        let run = if s.is_async {
+            quote! { ::molotov::__rt::block_on(#function(&::molotov::AsyncSession::from_host(session))) }
+        } else {
+            quote! { #function(&::molotov::Session::from_host(session)) }
+        };
+        quote! { #index => ::molotov::__rt::outcome(#run), }
     });
+    // On a shared instance each run is a task of the SDK's executor.
+    let tasks = found.scenarios.iter().zip(0u32..).map(|(s, index)| {
+        let function = &s.function;
+        let run = if s.is_async {
+            quote! { #function(&::molotov::AsyncSession::from_host(&session)).await }
+        } else {
+            quote! { #function(&::molotov::Session::from_host(&session)) }
+        };
+        quote! { #index => ::core::option::Option::Some(::molotov::__rt::task(async move { #run })), }
+    });
+    let every_scenario_is_async = found.scenarios.iter().all(|s| s.is_async);
     let fixture = |role: &str| {
         found
             .fixtures
@@ -288,6 +308,18 @@ fn component(found: &Found) -> Tokens {
                 #on_events
             }
         }
+
+        impl ::molotov::__rt::DriverGuest for __MolotovComponent {
+            fn capacity() -> u32 {
+                ::molotov::__rt::capacity(#every_scenario_is_async)
+            }
+            fn drive() -> ::core::result::Result<(), ::std::string::String> {
+                ::molotov::__rt::drive(|index, session| match index {
+                    #(#tasks)*
+                    _ => ::core::option::Option::None,
+                })
+            }
+        }
     }
 }
 
@@ -296,11 +328,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_async_scenario_is_refused_with_a_reason() {
+    fn an_async_fixture_is_refused_with_a_reason() {
         let mut module: ItemMod = syn::parse_quote! {
             mod scenarios {
                 #[scenario]
-                async fn forgot(session: &Session) -> Result<()> { Ok(()) }
+                async fn read(session: &AsyncSession) -> Result<()> { Ok(()) }
+                #[setup]
+                async fn forgot(worker_id: u32, args: &RunArgs) -> Result<()> { Ok(()) }
             }
         };
         let error = expand(&mut module).expect_err("refused");

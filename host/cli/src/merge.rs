@@ -61,6 +61,10 @@ pub fn merge(args: &MergeArgs) -> anyhow::Result<Outcome> {
         shard: None,
         workers: parts.iter().map(|(_, p)| p.workers).sum(),
         processes: 1,
+        workers_per_instance: parts
+            .iter()
+            .filter_map(|(_, p)| p.workers_per_instance)
+            .max(),
         duration_s: (ended_at_ms - started_at_ms) as f64 / 1000.0,
         stopped_by: merged_reason(parts.iter().map(|(_, p)| p.stopped_by)),
         sizing: None,

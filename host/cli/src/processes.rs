@@ -224,6 +224,7 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
             .map(|s| format!("{}/{}", s.index, s.count)),
         workers: flags.workers(),
         processes: flags.processes,
+        workers_per_instance: results.iter().filter_map(|r| r.workers_per_instance).max(),
         duration_s: started.elapsed().as_secs_f64(),
         stopped_by: merged_reason(results.iter().map(|r| r.stopped_by)),
         // The process that passed the tolerance (and so stopped the others).

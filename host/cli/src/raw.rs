@@ -23,6 +23,9 @@ pub struct RawResults {
     pub plan: String,
     pub shard: Option<Shard>,
     pub workers: u32,
+    /// Workers that shared each instance (absent in results of older runs).
+    #[serde(default)]
+    pub workers_per_instance: Option<u32>,
     /// When the run started, in milliseconds since the Unix epoch: the
     /// merge aligns timelines by it.
     pub started_at_ms: u64,
@@ -46,6 +49,7 @@ impl RawResults {
             plan: outcome.plan.clone(),
             shard: outcome.shard,
             workers: report.workers,
+            workers_per_instance: report.workers_per_instance,
             started_at_ms: report.started_at_ms,
             duration_s: report.duration_s,
             late_s: report.late_s,

@@ -71,6 +71,8 @@ pub struct RunFacts {
     /// Workers per process.
     pub workers: u32,
     pub processes: u32,
+    /// Workers that shared each instance (1: an instance per worker).
+    pub workers_per_instance: Option<u32>,
     pub duration_s: f64,
     pub stopped_by: StopReason,
     pub sizing: Option<SizingReport>,
@@ -124,6 +126,10 @@ pub struct Report {
     /// Workers in all, over every process.
     pub workers: u32,
     pub processes: u32,
+    /// Workers that shared each instance of the component (1: an instance
+    /// per worker, `--workers-per-instance`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers_per_instance: Option<u32>,
     pub stopped_by: StopReason,
     /// With `--sizing`: the worker count and failure ratio reached.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -229,6 +235,7 @@ impl Report {
             duration_s,
             workers: facts.workers * facts.processes,
             processes: facts.processes,
+            workers_per_instance: facts.workers_per_instance,
             stopped_by: facts.stopped_by,
             sizing: facts.sizing,
             scenarios: Scenarios {

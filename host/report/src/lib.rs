@@ -51,6 +51,7 @@ mod tests {
             shard: None,
             workers: 1,
             processes: 1,
+            workers_per_instance: None,
             duration_s: intervals as f64,
             stopped_by: StopReason::Duration,
             sizing: None,

@@ -102,7 +102,7 @@ fn facts(report: &Report, live: bool) -> Markup {
                 }
                 tr { th { "started" } td { (humantime::format_rfc3339_seconds(started)) } }
                 tr { th { "duration" } td #duration data-value=(report.duration_s) { (format!("{:.1} s", report.duration_s)) } }
-                tr { th { "workers" } td { (report.workers) @if report.processes > 1 { " in " (report.processes) " processes" } } }
+                tr { th { "workers" } td { (report.workers) @if report.processes > 1 { " in " (report.processes) " processes" } @if let Some(n) = report.workers_per_instance.filter(|&n| n > 1) { ", up to " (n) " per instance" } } }
                 @if let Some(shard) = &report.shard { tr { th { "shard" } td { (shard) } } }
                 @if let Some(late) = report.late_s { tr { th { "late" } td { (format!("{late:.1} s after --start-at")) } } }
                 tr { th { "stopped by" } td #stopped-by { (if live { "still running".to_string() } else { report.stopped_by.name() }) } }

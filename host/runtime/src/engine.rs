@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use wasmtime::component::{HasSelf, InstancePre, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ProfilingStrategy,
+};
 
 use crate::bindings::SharedScenario;
 use crate::bindings::exports::molotov::scenario::{driver, scenarios};
@@ -74,6 +76,9 @@ impl Loaded {
 /// and of yielding a busy guest to other workers.
 pub const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(10);
 
+/// Set (to anything) to have the engine write a perf map of guest code.
+const PERF_MAP_VARIABLE: &str = "MOLOTOV_PERF_MAP";
+
 /// One engine for the run: pooled instances with copy-on-write memory images,
 /// epoch interruption for deadlines.
 pub fn engine(limits: &EngineLimits) -> anyhow::Result<Engine> {
@@ -95,6 +100,11 @@ pub fn engine(limits: &EngineLimits) -> anyhow::Result<Engine> {
         .wasm_component_model(true)
         .wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    // For profiling a guest with `perf record`: names its compiled functions
+    // in /tmp/perf-PID.map (see the README's "Profiling a scenario").
+    if std::env::var_os(PERF_MAP_VARIABLE).is_some() {
+        config.profiler(ProfilingStrategy::PerfMap);
+    }
     Engine::new(&config)
         .map_err(|e| anyhow::anyhow!("cannot configure the WebAssembly engine: {e}"))
 }

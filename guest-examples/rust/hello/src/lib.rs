@@ -1,4 +1,5 @@
 //! The seed's hello world: one scenario that reads `/` and checks the answer.
+//! An `async fn`: workers then share an instance (see the README).
 
 #[molotov::scenarios]
 mod hello {
@@ -13,8 +14,8 @@ mod hello {
     }
 
     #[scenario]
-    fn my_scenario_one(s: &Session) -> Result {
-        let res = s.get(api())?.expect_status(200)?;
+    async fn my_scenario_one(s: &AsyncSession) -> Result {
+        let res = s.get(api()).await?.expect_status(200)?;
         ensure!(
             res.json()?["result"] == "OK",
             "unexpected body: {}",

@@ -85,6 +85,7 @@ fn snapshot(shared: &Shared, started: Instant) -> Report {
         shard: (shared.flags.resolved_shard).map(|s| format!("{}/{}", s.index, s.count)),
         workers: shared.workers,
         processes: 1,
+        workers_per_instance: Some(shared.per_instance),
         duration_s: elapsed.as_secs_f64(),
         stopped_by: StopReason::Completed,
         sizing: None,

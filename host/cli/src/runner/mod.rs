@@ -229,6 +229,7 @@ async fn run_loaded(
         deadline: std::sync::OnceLock::new(),
         stop: Stopper::new(),
         instances,
+        per_instance,
         global: tokio::sync::Mutex::new(global),
         arrivals: flags.rate.map(|_| Arrivals::new()),
         active_workers: (flags.stages.is_some() && flags.rate.is_none())
@@ -299,6 +300,7 @@ async fn run_loaded(
         shard: (shared.flags.resolved_shard).map(|s| format!("{}/{}", s.index, s.count)),
         workers: shared.workers,
         processes: 1,
+        workers_per_instance: Some(shared.per_instance),
         duration_s: started.elapsed().as_secs_f64(),
         stopped_by,
         sizing,

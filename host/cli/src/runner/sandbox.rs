@@ -25,7 +25,7 @@ pub async fn workers_per_instance(
 ) -> anyhow::Result<u32> {
     match flags.workers_per_instance {
         Some(n) if n > 1 && !loaded.can_share_instances() => bail!(
-            "--workers-per-instance {n}: this component runs one worker per instance (it does not export molotov:scenario/driver; the Python, JavaScript and Go SDKs build components that do)"
+            "--workers-per-instance {n}: this component runs one worker per instance (it does not export molotov:scenario/driver; rebuild it with a current molotov SDK)"
         ),
         Some(n) => Ok(n),
         None => {

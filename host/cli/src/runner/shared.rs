@@ -32,6 +32,8 @@ pub struct Shared {
     pub stop: Stopper,
     /// The instances workers share (none when each has its own).
     pub instances: SharedInstances,
+    /// Workers per instance: 1 when each has its own.
+    pub per_instance: u32,
     /// The instance for global fixtures and run-wide events (`current-workers`).
     pub global: tokio::sync::Mutex<Instance>,
     /// The open model (`--rate`): the runs' intended starts.

@@ -17,18 +17,21 @@ mod scenarios {
         }))
     }
 
+    // `async fn` scenarios: one instance runs many workers, each `await`
+    // letting the others go on while the host performs the request.
+
     /// 90% of the runs: read, and check the answer.
     #[scenario(weight = 90)]
-    fn read(s: &Session) -> Result {
-        let res = s.get("/")?.expect_status(200)?;
+    async fn read(s: &AsyncSession) -> Result {
+        let res = s.get("/").await?.expect_status(200)?;
         ensure!(res.json()?["result"] == "OK", "unexpected body: {}", res.text());
         Ok(())
     }
 
     /// 10% of the runs: write.
     #[scenario(weight = 10)]
-    fn write(s: &Session) -> Result {
-        s.post_json("/echo", &json!({"OK": 1}))?.expect_status(200)?;
+    async fn write(s: &AsyncSession) -> Result {
+        s.post_json("/echo", &json!({"OK": 1})).await?.expect_status(200)?;
         Ok(())
     }
 }

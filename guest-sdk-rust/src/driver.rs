@@ -1,0 +1,302 @@
+//! Many workers in one instance: `async fn` scenarios run as tasks on a small
+//! executor, between the host's turns (`multiplex.next`).
+//!
+//! Each run order becomes a task. A request started by an [`AsyncSession`]
+//! returns its ticket at once and parks the task until `next` brings the
+//! reply; meanwhile the other workers' tasks run. Everything is on the
+//! instance's one thread, so the state lives in a thread-local.
+//!
+//! [`AsyncSession`]: crate::AsyncSession
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+use crate::bindings::molotov::scenario::http::{HttpError, Reply, Session as HostSession};
+use crate::bindings::molotov::scenario::multiplex::{self, Turn, Wakeup};
+use crate::error::{Error, Result};
+
+/// Workers per instance when every scenario is an `async fn`: the host's
+/// own ceiling (a task costs a few hundred bytes).
+const SHARED_CAPACITY: u32 = 128;
+
+/// A scenario's run, as the executor holds it.
+pub type Task = Pin<Box<dyn Future<Output = Result>>>;
+
+/// The worker and step of the run being polled: what `worker_id()` and
+/// `step()` answer inside an async run.
+#[derive(Clone, Copy)]
+pub(crate) struct Running {
+    pub worker_id: u32,
+    pub step: u64,
+}
+
+struct Job {
+    task: Task,
+    running: Running,
+    waker: Waker,
+}
+
+/// A request's reply: awaited, or arrived before the task looked.
+enum Slot {
+    Waiting(Waker),
+    Arrived(Outcome),
+}
+
+#[derive(Default)]
+struct Executor {
+    jobs: HashMap<u32, Job>,
+    sessions: HashMap<u32, Rc<HostSession>>,
+    tickets: HashMap<u32, Slot>,
+    timers: Vec<(Instant, Waker)>,
+}
+
+thread_local! {
+    static EXECUTOR: RefCell<Executor> = RefCell::default();
+    /// Jobs whose wakers fired since they were last polled.
+    static READY: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+    static RUNNING: Cell<Option<Running>> = const { Cell::new(None) };
+    static DRIVING: Cell<bool> = const { Cell::new(false) };
+}
+
+struct JobWaker(u32);
+
+impl Wake for JobWaker {
+    fn wake(self: Arc<Self>) {
+        READY.with_borrow_mut(|ready| ready.push(self.0));
+    }
+}
+
+/// Whether the caller runs on the executor (so requests can be started
+/// without waiting), rather than in a plain call of its own instance.
+pub(crate) fn driving() -> bool {
+    DRIVING.get()
+}
+
+/// The async run being polled now, if any.
+pub(crate) fn running() -> Option<Running> {
+    RUNNING.get()
+}
+
+/// The component's `capacity`: sharing pays only when no scenario waits in place.
+pub fn capacity(every_scenario_is_async: bool) -> u32 {
+    if every_scenario_is_async {
+        SHARED_CAPACITY
+    } else {
+        1
+    }
+}
+
+/// Boxes a scenario's run for the executor.
+pub fn task(run: impl Future<Output = Result> + 'static) -> Task {
+    Box::pin(run)
+}
+
+/// The component's `drive`: starts runs as `start(index, session)` makes
+/// them (`None`: no such scenario), polls what is ready, and returns when
+/// the host asks for the instance back. Unfinished runs wait for the next call.
+pub fn drive(
+    start: impl Fn(u32, Rc<HostSession>) -> Option<Task>,
+) -> std::result::Result<(), String> {
+    DRIVING.set(true);
+    loop {
+        poll_ready();
+        match multiplex::next(next_timer()) {
+            Turn::HandBack => break,
+            Turn::Wakeups(wakeups) => {
+                for wakeup in wakeups {
+                    match wakeup {
+                        Wakeup::Run(order) => {
+                            let session = session_of(order.worker_id);
+                            let running = Running {
+                                worker_id: order.worker_id,
+                                step: order.step,
+                            };
+                            match start(order.index, session) {
+                                Some(task) => spawn(order.job, task, running),
+                                None => {
+                                    finish(order.job, crate::__rt::unknown_scenario(order.index))
+                                }
+                            }
+                        }
+                        Wakeup::Replied(replied) => arrived(replied.ticket, replied.outcome),
+                    }
+                }
+            }
+        }
+        fire_due_timers();
+    }
+    DRIVING.set(false);
+    Ok(())
+}
+
+/// Runs a scenario's future in a plain call (an instance of its own): its
+/// requests and sleeps complete in place, so one poll ends it.
+pub fn block_on(run: impl Future<Output = Result>) -> Result {
+    let mut run = std::pin::pin!(run);
+    match run.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(result) => result,
+        Poll::Pending => Err(Error::msg(
+            "the scenario awaited something other than molotov's requests and sleep_async, which nothing would wake",
+        )),
+    }
+}
+
+/// Tells the host that `job` ended.
+fn finish(job: u32, outcome: std::result::Result<(), String>) {
+    multiplex::finished(job, outcome.as_ref().map(|_| ()).map_err(String::as_str));
+}
+
+fn session_of(worker_id: u32) -> Rc<HostSession> {
+    let known = EXECUTOR.with_borrow(|e| e.sessions.get(&worker_id).cloned());
+    known.unwrap_or_else(|| {
+        let session = Rc::new(multiplex::session_of(worker_id));
+        EXECUTOR.with_borrow_mut(|e| e.sessions.insert(worker_id, session.clone()));
+        session
+    })
+}
+
+fn spawn(job: u32, task: Task, running: Running) {
+    let waker = Waker::from(Arc::new(JobWaker(job)));
+    EXECUTOR.with_borrow_mut(|e| {
+        e.jobs.insert(
+            job,
+            Job {
+                task,
+                running,
+                waker,
+            },
+        )
+    });
+    READY.with_borrow_mut(|ready| ready.push(job));
+}
+
+/// Polls every woken job until none is left; a finished one is reported.
+fn poll_ready() {
+    while let Some(job) = READY.with_borrow_mut(Vec::pop) {
+        // Taken out while it runs: it may start requests, which borrow the executor.
+        let Some(mut entry) = EXECUTOR.with_borrow_mut(|e| e.jobs.remove(&job)) else {
+            continue;
+        };
+        RUNNING.set(Some(entry.running));
+        let polled = entry
+            .task
+            .as_mut()
+            .poll(&mut Context::from_waker(&entry.waker));
+        RUNNING.set(None);
+        match polled {
+            Poll::Ready(result) => finish(job, crate::__rt::outcome(result)),
+            Poll::Pending => {
+                EXECUTOR.with_borrow_mut(|e| e.jobs.insert(job, entry));
+            }
+        }
+    }
+}
+
+/// A request's reply: performed in place, or the ticket of one that `next`
+/// will bring.
+pub(crate) enum Pending {
+    Done(Option<Outcome>),
+    Ticket(u32),
+}
+
+type Outcome = std::result::Result<Reply, HttpError>;
+
+impl Future for Pending {
+    type Output = Outcome;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
+        let ticket = match &mut *self {
+            Pending::Done(outcome) => {
+                return Poll::Ready(outcome.take().expect("polled once done"));
+            }
+            Pending::Ticket(ticket) => *ticket,
+        };
+        EXECUTOR.with_borrow_mut(|e| match e.tickets.remove(&ticket) {
+            Some(Slot::Arrived(outcome)) => Poll::Ready(outcome),
+            _ => {
+                e.tickets.insert(ticket, Slot::Waiting(cx.waker().clone()));
+                Poll::Pending
+            }
+        })
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if let Pending::Ticket(ticket) = self {
+            EXECUTOR.with_borrow_mut(|e| e.tickets.remove(ticket));
+        }
+    }
+}
+
+fn arrived(ticket: u32, outcome: Outcome) {
+    let waiting = EXECUTOR.with_borrow_mut(|e| match e.tickets.remove(&ticket) {
+        Some(Slot::Waiting(waker)) => {
+            e.tickets.insert(ticket, Slot::Arrived(outcome));
+            Some(waker)
+        }
+        // Its future was dropped: nobody wants the reply.
+        _ => None,
+    });
+    if let Some(waker) = waiting {
+        waker.wake();
+    }
+}
+
+/// Completes `ms` milliseconds after its first poll, without holding up
+/// the instance's other workers.
+pub(crate) struct Sleep {
+    duration: Duration,
+    until: Option<Instant>,
+}
+
+impl Sleep {
+    pub(crate) fn new(duration: Duration) -> Self {
+        Self {
+            duration,
+            until: None,
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let duration = self.duration;
+        let until = *self.until.get_or_insert_with(|| Instant::now() + duration);
+        if Instant::now() >= until {
+            return Poll::Ready(());
+        }
+        EXECUTOR.with_borrow_mut(|e| e.timers.push((until, cx.waker().clone())));
+        Poll::Pending
+    }
+}
+
+/// Milliseconds until the earliest timer, for `next`'s timeout.
+fn next_timer() -> Option<u32> {
+    let now = Instant::now();
+    EXECUTOR
+        .with_borrow(|e| e.timers.iter().map(|(at, _)| *at).min())
+        .map(|at| {
+            // Rounded up: a timer not yet due would otherwise spin the turn.
+            let ms = at.saturating_duration_since(now).as_micros().div_ceil(1000);
+            u32::try_from(ms).unwrap_or(u32::MAX)
+        })
+}
+
+fn fire_due_timers() {
+    let now = Instant::now();
+    let due: Vec<Waker> = EXECUTOR.with_borrow_mut(|e| {
+        let (due, later) = e.timers.drain(..).partition(|(at, _)| *at <= now);
+        e.timers = later;
+        due.into_iter().map(|(_, waker)| waker).collect()
+    });
+    due.into_iter().for_each(Waker::wake);
+}
