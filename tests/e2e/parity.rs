@@ -56,6 +56,8 @@ fn a_new_project_builds_and_its_config_tests_run() {
     assert_eq!(small.code, Some(0), "stderr: {}", small.stderr);
     assert_eq!(count(&small.json()["workers"]), 2, "-w overrides the file");
     assert_eq!(count(&small.json()["scenarios"]["ok"]), 6);
+    // Its scenarios are async: its workers share instances.
+    assert_eq!(count(&small.json()["workers_per_instance"]), 128);
 }
 
 /// `molotov new --lang go|js|python`: each project builds with `molotov

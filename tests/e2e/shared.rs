@@ -22,6 +22,45 @@ fn five_hundred_workers_on_shared_instances_keep_their_own_cookies_and_ids() {
     }
 }
 
+/// The same in Rust: `async fn` runs, with a `sleep_async` among their
+/// requests, on instances of 100 workers.
+#[test]
+fn async_rust_runs_on_shared_instances_keep_their_own_cookies_and_ids() {
+    let server = Server::start();
+    let flags = ["-s", "async_own_cookie", "-w", "300", "-r", "3", "-q"];
+    let run = run_against(
+        &server,
+        &guests().suite,
+        &[&flags[..], &["--workers-per-instance", "100"]].concat(),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["workers_per_instance"], 100);
+    assert_eq!(json["scenarios"]["failed"], 0, "{}", json["scenarios"]);
+    assert_eq!(json["scenarios"]["ok"], 900);
+    assert_eq!(json["requests"]["count"], 1200);
+    let counters = json["custom"]["counters"].as_object().expect("counters");
+    for worker in 0..300 {
+        assert_eq!(counters[&format!("runs.{worker}")], 3, "worker {worker}");
+        assert_eq!(counters[&format!("steps.{worker}")], 6, "worker {worker}");
+    }
+}
+
+/// On an instance of its own, an async run that awaits what nothing wakes
+/// fails, saying so, rather than hanging.
+#[test]
+fn an_async_rust_run_awaiting_nothing_fails_with_a_reason() {
+    let run = run(&guests().suite, &["-s", "async_awaits_nothing", "-r", "2"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["scenarios"]["failed"], 2, "{}", json["scenarios"]);
+    let failures = json["scenarios"]["by_name"]["async_awaits_nothing"]["failures"].to_string();
+    assert!(
+        failures.contains("awaited something other than"),
+        "{failures}"
+    );
+}
+
 /// Worker 0's second run breaks its instance (past `--max-memory`): the
 /// runs in flight on it fail with the reason, the instance is replaced, and
 /// every worker still makes its runs.

@@ -231,4 +231,36 @@ mod suite {
         molotov::incr("session-checks", 1);
         Ok(())
     }
+
+    /// For shared instances: the worker keeps its cookie jar, id and step
+    /// across awaits among the other workers' runs.
+    #[scenario(weight = 0)]
+    async fn async_own_cookie(s: &AsyncSession) -> Result {
+        let (me, step) = (molotov::worker_id(), molotov::step());
+        if step == 1 {
+            let set = format!("/cookies/set?worker={me}");
+            s.get(&set).await?.expect_status(200)?;
+        }
+        molotov::sleep_async(2).await;
+        let cookies = s.get("/cookies").await?.json()?;
+        ensure!(
+            cookies["worker"] == me.to_string(),
+            "worker {me} was sent {cookies}"
+        );
+        let (now, now_step) = (molotov::worker_id(), molotov::step());
+        ensure!(
+            (now, now_step) == (me, step),
+            "worker {me} at step {step} became {now} at {now_step}"
+        );
+        molotov::incr(&format!("runs.{me}"), 1);
+        molotov::incr(&format!("steps.{me}"), step as i64);
+        Ok(())
+    }
+
+    /// Awaits a future that nothing will wake.
+    #[scenario(weight = 0)]
+    async fn async_awaits_nothing(_s: &AsyncSession) -> Result {
+        std::future::pending::<()>().await;
+        Ok(())
+    }
 }
