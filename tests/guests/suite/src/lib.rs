@@ -243,8 +243,9 @@ mod suite {
         }
         molotov::sleep_async(2).await;
         let cookies = s.get("/cookies").await?.json()?;
+        let mine = me.to_string();
         ensure!(
-            cookies["worker"] == me.to_string(),
+            cookies["worker"] == mine.as_str(),
             "worker {me} was sent {cookies}"
         );
         let (now, now_step) = (molotov::worker_id(), molotov::step());
