@@ -11,7 +11,7 @@ the same server in the same run. Server and client are pinned to different
 cores; compare ratios, not absolute figures (the machines are noisy).
 
 Every language runs twice: "shared" (the default for these examples, whose
-scenarios are async: up to 128 workers per instance, 64 for JavaScript) and
+scenarios are async: up to 128 workers per instance) and
 "own" (--workers-per-instance 1, one sandbox per worker).
 
 Needs what bench/run.py needs, the guest toolchains (tests/toolchains.sh),

@@ -6,10 +6,11 @@
 import * as mx from "molotov:scenario/multiplex@0.4.0";
 import { HttpError, Response, Session, errorMessage, release, scenarioAt, scenarioCount } from "./molotov.js";
 
-/** Workers per instance when every scenario is an async function: fewer
- * than the host's 128, as measured (bench/languages.py, 200 workers): 64 per
- * SpiderMonkey gave 1.3 times the requests per CPU-second of 100. */
-const SHARED_CAPACITY = 64;
+/** Workers per instance when every scenario is an async function: the
+ * host's ceiling. At 200 workers, 128 per SpiderMonkey did as many requests
+ * per CPU-second as 64 (9,612 and 8,773, noisy) in 129 KiB per worker
+ * against 210. */
+const SHARED_CAPACITY = 128;
 const AsyncFunction = (async () => {}).constructor;
 
 // The run whose synchronous part runs now (set around the scenario's first

@@ -116,7 +116,7 @@ fn workers_per_instance_follows_the_component() {
     };
     shares("rust", "hello", &[], 128);
     shares("rust", "read-write", &[], 1);
-    shares("js", "hello", &[], 64);
+    shares("js", "hello", &[], 128);
     // Forced to share, plain-function scenarios still run, one at a time.
     shares("js", "read-write", &["--workers-per-instance", "4"], 4);
     shares("rust", "read-write", &["--workers-per-instance", "4"], 4);
