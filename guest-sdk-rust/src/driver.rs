@@ -18,7 +18,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use crate::bindings::molotov::scenario::http::{HttpError, Reply, Session as HostSession};
-use crate::bindings::molotov::scenario::multiplex::{self, Turn, Wakeup};
+use crate::bindings::molotov::scenario::multiplex::{self, RunOrder, Turn, Wakeup};
 use crate::error::{Error, Result};
 
 /// Workers per instance when every scenario is an `async fn`: the host's
@@ -106,33 +106,30 @@ pub fn drive(
     DRIVING.set(true);
     loop {
         poll_ready();
-        match multiplex::next(next_timer()) {
-            Turn::HandBack => break,
-            Turn::Wakeups(wakeups) => {
-                for wakeup in wakeups {
-                    match wakeup {
-                        Wakeup::Run(order) => {
-                            let session = session_of(order.worker_id);
-                            let running = Running {
-                                worker_id: order.worker_id,
-                                step: order.step,
-                            };
-                            match start(order.index, session) {
-                                Some(task) => spawn(order.job, task, running),
-                                None => {
-                                    finish(order.job, crate::__rt::unknown_scenario(order.index))
-                                }
-                            }
-                        }
-                        Wakeup::Replied(replied) => arrived(replied.ticket, replied.outcome),
-                    }
-                }
+        let Turn::Wakeups(wakeups) = multiplex::next(next_timer()) else {
+            break;
+        };
+        for wakeup in wakeups {
+            match wakeup {
+                Wakeup::Run(order) => start_run(order, &start),
+                Wakeup::Replied(replied) => arrived(replied.ticket, replied.outcome),
             }
         }
         fire_due_timers();
     }
     DRIVING.set(false);
     Ok(())
+}
+
+fn start_run(order: RunOrder, start: &impl Fn(u32, Rc<HostSession>) -> Option<Task>) {
+    let running = Running {
+        worker_id: order.worker_id,
+        step: order.step,
+    };
+    match start(order.index, session_of(order.worker_id)) {
+        Some(task) => spawn(order.job, task, running),
+        None => finish(order.job, crate::__rt::unknown_scenario(order.index)),
+    }
 }
 
 /// Runs a scenario's future in a plain call (an instance of its own): its
