@@ -294,10 +294,10 @@ pub struct RunFlags {
     #[arg(long = "max-output", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..), value_name = "LINES")]
     pub max_output: u32,
 
-    /// Workers that share one instance of the component. A component
-    /// built by the Python, JavaScript or Go SDK runs up to 128 workers per
-    /// instance by default (one language runtime for many workers); 1 gives
-    /// every worker a sandbox of its own, as for Rust components.
+    /// Workers that share one instance of the component. Go components,
+    /// and Rust, JavaScript and Python ones whose scenarios are all async,
+    /// run up to 128 workers per instance by default (one language runtime
+    /// for many workers); 1 gives every worker a sandbox of its own.
     #[arg(long = "workers-per-instance", value_parser = clap::value_parser!(u32).range(1..=1024), value_name = "N")]
     pub workers_per_instance: Option<u32>,
 
