@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
-# Installs, at pinned versions, every toolchain that building the guests in
-# Rust, Go, JavaScript and Python needs. Safe to rerun: it skips what is there.
+# Installs every toolchain and program the tests need: the guest toolchains in
+# Rust, Go, JavaScript and Python at pinned versions, and Debian's Slurm,
+# munge, Chromium and Prometheus by major version. Safe to rerun: it skips
+# what is there.
+#
+# Debian packages are named without a revision: security updates replace
+# revisions (chromium 156.0.8078.114-1~deb12u1 vanished from the archive
+# that way), so a revision pin breaks fresh machines. Each package is resolved
+# against the archive before anything is installed, and the version installed
+# is checked against the major version the tests were written for.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+fail() {
+    echo "tests/toolchains.sh: $*" >&2
+    exit 1
+}
 
 rustup target add wasm32-wasip2
 
@@ -29,20 +42,56 @@ for module in "$root/guest-sdk-go" "$root"/guest-examples/go/*/; do
     (cd "$module" && go mod download)
 done
 
-# A real scheduler for the sharding test: Debian's Slurm and munge (the test
-# starts its own daemons on 127.0.0.1 and stops them).
-if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
+# Debian packages as `name:version-pattern`: the pattern is an extended
+# regular expression that the archive's candidate version must match at its
+# start (a major version, or a major and minor where the tests depend on it).
+# Chromium's major moves with every security update to Debian stable, so it
+# is held to a floor instead: the headless flags the tests use need 112+.
+debian_packages=(
+    'slurmctld:22\.05\.'
+    'slurmd:22\.05\.'
+    'slurm-client:22\.05\.'
+    'munge:0\.5\.'
+    'chromium:(1[1-9][0-9]|[2-9][0-9][0-9])\.'
+    'prometheus:2\.'
+)
+
+# The candidate version of a package in the archive, or nothing.
+candidate() {
+    apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { if ($2 != "(none)") print $2 }'
+}
+
+# The installed version of a package, or nothing.
+installed() {
+    dpkg-query --show --showformat='${db:Status-Abbrev}${Version}' "$1" 2>/dev/null |
+        awk '/^ii/ { print $2 }'
+}
+
+missing=()
+for spec in "${debian_packages[@]}"; do
+    package="${spec%%:*}"
+    if [ -z "$(installed "$package")" ]; then missing+=("$spec"); fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
-    packages=(slurmctld='22.05.8*' slurmd='22.05.8*' slurm-client='22.05.8*' munge)
-    apt-get install -y -q "${packages[@]}" >/dev/null ||
-        { apt-get update -q >/dev/null && apt-get install -y -q "${packages[@]}" >/dev/null; }
+    apt-get update -q >/dev/null || fail "apt-get update failed (run as root)"
+    names=()
+    for spec in "${missing[@]}"; do
+        package="${spec%%:*}" pattern="${spec#*:}"
+        version="$(candidate "$package")"
+        [ -n "$version" ] || fail "Debian package '$package' is not in the archive"
+        [[ "$version" =~ ^$pattern ]] ||
+            fail "Debian package '$package': the archive offers $version, the tests need a version matching '$pattern'"
+        names+=("$package")
+    done
+    apt-get install -y -q --no-install-recommends "${names[@]}" >/dev/null ||
+        fail "apt-get install ${names[*]} failed"
 fi
 
-# A real browser for the HTML report and the dashboard, and a real Prometheus
-# for remote write (the tests start and stop their own, on 127.0.0.1).
-if [ ! -x /usr/lib/chromium/chromium ] || ! command -v prometheus >/dev/null; then
-    export DEBIAN_FRONTEND=noninteractive
-    packages=(chromium='156.0.8078.114-1~deb12u1' prometheus='2.42.0+ds-5+deb12u1')
-    apt-get install -y -q --no-install-recommends "${packages[@]}" >/dev/null ||
-        { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${packages[@]}" >/dev/null; }
-fi
+for spec in "${debian_packages[@]}"; do
+    package="${spec%%:*}" pattern="${spec#*:}"
+    version="$(installed "$package")"
+    [[ "$version" =~ ^$pattern ]] ||
+        fail "Debian package '$package' ${version:-is not installed}; the tests need a version matching '$pattern'"
+done
