@@ -42,7 +42,8 @@ for module in "$root/guest-sdk-go" "$root"/guest-examples/go/*/; do
     (cd "$module" && go mod download)
 done
 
-# Debian packages as `name:version-pattern`: the pattern is an extended
+# Debian packages as `name:version-pattern` (iproute2's `ip` builds the
+# network namespace of the egress tests): the pattern is an extended
 # regular expression that the archive's candidate version must match at its
 # start (a major version, or a major and minor where the tests depend on it).
 # Chromium's major moves with every security update to Debian stable, so it
@@ -54,6 +55,7 @@ debian_packages=(
     'munge:0\.5\.'
     'chromium:(1[1-9][0-9]|[2-9][0-9][0-9])\.'
     'prometheus:2\.'
+    'iproute2:6\.'
 )
 
 # The candidate version of a package in the archive, or nothing.

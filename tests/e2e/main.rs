@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `molotov` binary, guest components compiled from
 //! source, and a real HTTP server on 127.0.0.1.
 
+mod egress;
 mod engine;
 mod footprint;
 mod languages;

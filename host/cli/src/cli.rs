@@ -248,6 +248,26 @@ pub struct RunFlags {
     #[arg(long = "allow-host", value_name = "HOST")]
     pub allow_host: Vec<String>,
 
+    /// Allow connections to this address range (`10.1.0.0/16`, or one
+    /// address), repeatable: lifts the default refusals (cloud metadata,
+    /// link-local, unspecified, multicast, broadcast) and those of
+    /// `--egress-strict` for it. Judged on the address connected to.
+    #[arg(long = "egress-allow", value_name = "CIDR")]
+    pub egress_allow: Vec<molotov_http::Cidr>,
+
+    /// Refuse connections to this address range, repeatable; wins over
+    /// `--egress-allow`.
+    #[arg(long = "egress-deny", value_name = "CIDR")]
+    pub egress_deny: Vec<molotov_http::Cidr>,
+
+    /// For running others' scenarios (shared CI): contact only the target's
+    /// host and the `--allow-host` hosts, and refuse loopback and private
+    /// addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) unless
+    /// they are named as literals there (or `localhost`) or allowed with
+    /// `--egress-allow`.
+    #[arg(long = "egress-strict")]
+    pub egress_strict: bool,
+
     /// A pass/fail criterion, repeatable: `p99 < 300ms`, `GET /items: p95 <
     /// 120ms`, `errors < 0.1%`, `rps > 450`, `scenario checkout: failed <
     /// 1%`, `custom cart: value > 2`; `… abort [after S]` also checks it

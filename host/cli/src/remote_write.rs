@@ -112,7 +112,9 @@ impl RemoteWrite {
             PUSH_TIMEOUT,
             1024 * 1024,
             molotov_http::tls_config(&flags.ca_cert)?,
-        );
+        )
+        // The operator's destination, not a scenario's: reachable wherever it is.
+        .with_egress(molotov_http::EgressPolicy::operator(), 1);
         let (newest, pushes) = watch::channel(None);
         let sender = tokio::spawn(send(client, url.clone(), headers, pushes, console.clone()));
         Ok(Self {

@@ -12,25 +12,28 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use tokio::time::Sleep;
 use url::Url;
 
-use crate::dial::ConnectTo;
+use crate::dial::{ConnectTo, Dial};
+use crate::egress::EgressPolicy;
 use crate::error::Error;
 use crate::headers::ResponseHead;
+use crate::manifest::EgressLog;
 use crate::message::{HopOutcome, Observer, Request, Response};
 use crate::policy;
 use crate::round_trip::{AttemptError, Outgoing};
 use crate::session::{Resolved, Session};
 
-/// What every session of the run shares: TLS settings (HTTP/2 by ALPN), the
-/// `--target` base URL, the `--allow-host` list and the default timeout.
+/// What every session of the run shares: the `--target` base URL, the
+/// `--allow-host` list, the default timeout, and how connections are opened
+/// (TLS, HTTP/2 by ALPN, `--connect-to`, the egress policy and manifest).
 pub struct HttpClient {
-    tls: Arc<rustls::ClientConfig>,
     target: Option<Url>,
     allowed_hosts: Vec<String>,
     timeout: Duration,
-    /// The largest response body accepted, in bytes.
-    max_body: usize,
-    connect_to: Vec<ConnectTo>,
+    dial: Dial,
 }
+
+/// Distinct destinations the egress manifest keeps unless told otherwise.
+const DEFAULT_MANIFEST_LIMIT: usize = 1000;
 
 impl HttpClient {
     /// A client for `target` (relative URLs resolve against it), to the
@@ -48,19 +51,36 @@ impl HttpClient {
             .map(|h| h.to_ascii_lowercase())
             .collect();
         Self {
-            tls,
             target,
             allowed_hosts,
             timeout,
-            max_body,
-            connect_to: Vec::new(),
+            dial: Dial {
+                connect_to: Vec::new(),
+                egress: EgressPolicy::default(),
+                log: EgressLog::new(DEFAULT_MANIFEST_LIMIT),
+                tls,
+                max_body,
+            },
         }
     }
 
     /// Sends the connections of origins that `rules` match elsewhere.
     pub fn with_connect_to(mut self, rules: Vec<ConnectTo>) -> Self {
-        self.connect_to = rules;
+        self.dial.connect_to = rules;
         self
+    }
+
+    /// Connects only where `policy` allows; the manifest keeps at most
+    /// `manifest_limit` distinct destinations in each of its lists.
+    pub fn with_egress(mut self, policy: EgressPolicy, manifest_limit: usize) -> Self {
+        self.dial.egress = policy;
+        self.dial.log = EgressLog::new(manifest_limit);
+        self
+    }
+
+    /// What the run's connections touched, and what the policy refused.
+    pub fn egress_log(&self) -> &EgressLog {
+        &self.dial.log
     }
 
     /// Sends `req` on `session`, following redirects; `observer` sees each hop.
@@ -294,9 +314,7 @@ impl HttpClient {
     ) -> Result<(ResponseHead, Bytes), Error> {
         let mut last = AttemptError::Stale;
         for _attempt in 0..2 {
-            let connection = session
-                .connection(url, &self.connect_to, &self.tls, self.max_body)
-                .await?;
+            let connection = session.connection(url, &self.dial).await?;
             match connection.round_trip(&request).await {
                 Ok(trip) => return Ok(trip),
                 Err(error) => {

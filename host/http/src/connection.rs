@@ -18,18 +18,19 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use url::Url;
 
-use crate::dial::ConnectTo;
+use crate::dial::Dial;
 use crate::error::{Error, one_line};
 use crate::headers::{ResponseHead, ResponseHeaders};
 use crate::http1::{Http1, ReadReady};
+use crate::manifest::Contacted;
 use crate::round_trip::{AttemptError, Outgoing};
 
 /// Where a connection goes: scheme, host and port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
-    https: bool,
+    pub https: bool,
     host: String,
-    port: u16,
+    pub port: u16,
 }
 
 impl Origin {
@@ -46,10 +47,25 @@ impl Origin {
             && self.port == url.port_or_known_default().unwrap_or(80)
             && url.host_str() == Some(self.host.as_str())
     }
+
+    /// The host, an IPv6 literal without its brackets.
+    pub fn bare_host(&self) -> &str {
+        self.host.trim_start_matches('[').trim_end_matches(']')
+    }
+
+    pub fn connect_error(&self, error: impl std::fmt::Display) -> Error {
+        Error::Connect(format!("{}:{}: {error}", self.host, self.port))
+    }
 }
 
-/// An open connection to one origin.
-pub enum Connection {
+/// An open connection to one origin, and its destination's counts in the
+/// egress manifest.
+pub struct Connection {
+    wire: Wire,
+    contacted: Arc<Contacted>,
+}
+
+enum Wire {
     Http1(Http1<Io>),
     /// HTTP/2 multiplexes on its own task, as hyper requires.
     Http2 {
@@ -58,51 +74,50 @@ pub enum Connection {
     },
 }
 
-fn connect_error(origin: &Origin, error: impl std::fmt::Display) -> Error {
-    Error::Connect(format!("{}:{}: {error}", origin.host, origin.port))
-}
-
 impl Connection {
-    /// Connects to `origin` (at the address `connect_to` gives it); responses
-    /// with a body over `max_body` bytes fail.
-    pub async fn open(
+    /// Connects to `origin` as `dial` says.
+    pub async fn open(origin: &Origin, dial: &Dial) -> Result<Self, Error> {
+        let (tcp, contacted) = dial.tcp(origin).await?;
+        let wire = Self::handshake(origin, tcp, &dial.tls, dial.max_body).await?;
+        Ok(Self { wire, contacted })
+    }
+
+    /// HTTP/1.1 on `tcp`, or TLS and then HTTP/1.1 or HTTP/2 as ALPN says;
+    /// responses with a body over `max_body` bytes fail.
+    async fn handshake(
         origin: &Origin,
-        connect_to: &[ConnectTo],
+        tcp: TcpStream,
         tls: &Arc<rustls::ClientConfig>,
         max_body: usize,
-    ) -> Result<Self, Error> {
-        let host = origin.host.trim_start_matches('[').trim_end_matches(']');
-        let tcp = TcpStream::connect(ConnectTo::address(connect_to, host, origin.port))
-            .await
-            .map_err(|e| connect_error(origin, e))?;
+    ) -> Result<Wire, Error> {
         // Requests are small and latency is measured: do not wait to coalesce.
-        tcp.set_nodelay(true)
-            .map_err(|e| connect_error(origin, e))?;
+        tcp.set_nodelay(true).map_err(|e| origin.connect_error(e))?;
         if !origin.https {
-            return Ok(Self::Http1(Http1::new(Io::Plain(tcp), max_body)));
+            return Ok(Wire::Http1(Http1::new(Io::Plain(tcp), max_body)));
         }
-        let name = ServerName::try_from(host.to_string()).map_err(|e| connect_error(origin, e))?;
+        let name = ServerName::try_from(origin.bare_host().to_string())
+            .map_err(|e| origin.connect_error(e))?;
         let stream = TlsConnector::from(Arc::clone(tls))
             .connect(name, tcp)
             .await
-            .map_err(|e| connect_error(origin, format!("TLS: {e}")))?;
+            .map_err(|e| origin.connect_error(format!("TLS: {e}")))?;
         let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
         let io = Io::Tls(Box::new(stream));
         if !h2 {
-            return Ok(Self::Http1(Http1::new(io, max_body)));
+            return Ok(Wire::Http1(Http1::new(io, max_body)));
         }
         let (sender, driver) = http2::handshake(TokioExecutor::new(), TokioIo::new(io))
             .await
-            .map_err(|e| connect_error(origin, e))?;
+            .map_err(|e| origin.connect_error(e))?;
         tokio::spawn(driver);
-        Ok(Self::Http2 { sender, max_body })
+        Ok(Wire::Http2 { sender, max_body })
     }
 
     /// Whether the connection may still carry requests.
     pub fn is_open(&mut self) -> bool {
-        match self {
-            Self::Http1(connection) => connection.is_open(),
-            Self::Http2 { sender, .. } => !sender.is_closed(),
+        match &mut self.wire {
+            Wire::Http1(connection) => connection.is_open(),
+            Wire::Http2 { sender, .. } => !sender.is_closed(),
         }
     }
 
@@ -111,11 +126,12 @@ impl Connection {
         &mut self,
         request: &Outgoing<'_>,
     ) -> Result<(ResponseHead, Bytes), AttemptError> {
-        match self {
-            Self::Http1(connection) => connection.round_trip(request).await,
+        self.contacted.count_request();
+        match &mut self.wire {
+            Wire::Http1(connection) => connection.round_trip(request).await,
             // Boxed: its state is large, and inline it would make every
             // request's future (HTTP/1.1 too) that much larger.
-            Self::Http2 { sender, max_body } => {
+            Wire::Http2 { sender, max_body } => {
                 Box::pin(round_trip_h2(sender, request, *max_body)).await
             }
         }
@@ -141,6 +157,7 @@ async fn round_trip_h2(
         }
     })?;
     let (parts, body) = response.into_parts();
+    crate::policy::check_status(parts.status.as_u16()).map_err(Error::Protocol)?;
     let bytes = Limited::new(body, max_body).collect().await.map_err(|e| {
         if e.is::<LengthLimitError>() {
             Error::BodyTooLarge { limit: max_body }

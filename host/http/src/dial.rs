@@ -1,9 +1,75 @@
 //! Where a connection really goes: `--connect-to` rules, as curl has them,
 //! send an origin's connections to another address while the URL, the `Host`
 //! header, cookies and the TLS server name stay the origin's (a scenario
-//! written for `http://example.com` run against a local server).
+//! written for `http://example.com` run against a local server); then each
+//! address the name resolves to is judged by the egress policy before any
+//! packet is sent to it, and the manifest records what was contacted.
 
 use std::str::FromStr;
+use std::sync::Arc;
+
+use tokio::net::TcpStream;
+
+use crate::connection::Origin;
+use crate::egress::{EgressPolicy, Refusal};
+use crate::error::Error;
+use crate::manifest::{Contacted, Destination, EgressLog};
+
+/// How the client opens connections: the same for every session of a run.
+pub struct Dial {
+    pub connect_to: Vec<ConnectTo>,
+    pub egress: EgressPolicy,
+    pub log: EgressLog,
+    pub tls: Arc<rustls::ClientConfig>,
+    /// The largest response body accepted, in bytes.
+    pub max_body: usize,
+}
+
+impl Dial {
+    /// A TCP connection for `origin`: to the first address, in the order the
+    /// name resolves, that the policy allows and that accepts. Refused
+    /// addresses are never tried; when all are refused, the error says why.
+    pub async fn tcp(&self, origin: &Origin) -> Result<(TcpStream, Arc<Contacted>), Error> {
+        let host = origin.bare_host();
+        let (to_host, to_port) = ConnectTo::address(&self.connect_to, host, origin.port);
+        let addresses = tokio::net::lookup_host((to_host, to_port))
+            .await
+            .map_err(|e| origin.connect_error(e))?;
+        let mut refused: Option<Refusal> = None;
+        let mut failed = None;
+        for address in addresses {
+            let destination = || Destination::new(origin.https, host, address);
+            if let Err(refusal) = self.egress.check(address.ip()) {
+                self.log.refused(destination(), refusal.rule);
+                refused.get_or_insert(refusal);
+                continue;
+            }
+            match TcpStream::connect(address).await {
+                Ok(tcp) => return Ok((tcp, self.log.connected(destination()))),
+                Err(error) => failed = Some((address, error)),
+            }
+        }
+        let failed = failed.map(|(address, error)| format!("{address}: {error}"));
+        Err(match (refused, failed) {
+            // The policy decided the outcome when it refused the address
+            // that could have been tried after a failed one.
+            (Some(refusal), failed) => {
+                let also = failed.map(|f| format!(" (and {f})")).unwrap_or_default();
+                Error::EgressDenied(format!("{}: {refusal}{also}", host_port(to_host, to_port)))
+            }
+            (None, Some(failed)) => origin.connect_error(failed),
+            (None, None) => origin.connect_error("the name has no address"),
+        })
+    }
+}
+
+/// An address as `host:port`, bracketing an IPv6 literal.
+fn host_port(host: &str, port: u16) -> String {
+    match host.contains(':') {
+        true => format!("[{host}]:{port}"),
+        false => format!("{host}:{port}"),
+    }
+}
 
 /// `HOST:PORT:TO_HOST:TO_PORT`; an empty `HOST` or `PORT` matches any, an
 /// empty `TO_HOST` or `TO_PORT` keeps the origin's.
@@ -16,6 +82,11 @@ pub struct ConnectTo {
 }
 
 impl ConnectTo {
+    /// The host this rule sends connections to, if it names one.
+    pub fn to_host(&self) -> Option<&str> {
+        self.to_host.as_deref()
+    }
+
     /// The address to connect to for `host:port`: the first rule's that
     /// matches, else the origin itself.
     pub fn address<'a>(rules: &'a [ConnectTo], host: &'a str, port: u16) -> (&'a str, u16) {

@@ -13,6 +13,10 @@ pub enum Error {
     /// The method or a header name or value is not valid HTTP.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// The egress policy refused every address of the destination: nothing
+    /// was sent to it.
+    #[error("egress denied: {0}")]
+    EgressDenied(String),
     /// No connection could be made (refused, DNS, TLS handshake).
     #[error("cannot connect to {0}")]
     Connect(String),
@@ -37,6 +41,7 @@ impl Error {
             Self::InvalidUrl(_) => "invalid-url",
             Self::HostNotAllowed(_) => "host-not-allowed",
             Self::InvalidRequest(_) => "invalid-request",
+            Self::EgressDenied(_) => "egress-denied",
             Self::Connect(_) => "connect",
             Self::Timeout => "timeout",
             Self::TooManyRedirects => "too-many-redirects",

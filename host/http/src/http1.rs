@@ -148,7 +148,7 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
                 return Ok(None);
             };
             // An interim response (100 Continue, 103 Early Hints) precedes the real one.
-            if head.status.is_informational() && head.status != StatusCode::SWITCHING_PROTOCOLS {
+            if head.status.is_informational() {
                 continue;
             }
             let body = match framing {
@@ -160,10 +160,8 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
                 Framing::Chunked => self.read_chunked_body().await?,
                 Framing::UntilClose => self.read_until_close().await?,
             };
-            self.reusable = keep_alive
-                && !matches!(framing, Framing::UntilClose)
-                && head.status != StatusCode::SWITCHING_PROTOCOLS
-                && self.buffer.is_empty();
+            self.reusable =
+                keep_alive && !matches!(framing, Framing::UntilClose) && self.buffer.is_empty();
             return Ok(Some((head, body)));
         }
         Err(protocol(format!(
@@ -352,10 +350,8 @@ fn parse_head(buffer: &mut BytesMut, method: &Method) -> Result<Option<Head>, At
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(error) => return Err(protocol(format!("invalid response head: {error}"))),
     };
-    let status = response
-        .code
-        .and_then(|code| StatusCode::from_u16(code).ok())
-        .ok_or_else(|| protocol("invalid status code"))?;
+    let code = response.code.ok_or_else(|| protocol("no status code"))?;
+    let status = crate::policy::check_status(code).map_err(protocol)?;
     let version = if response.version == Some(0) {
         Version::HTTP_10
     } else {

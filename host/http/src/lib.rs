@@ -1,6 +1,7 @@
 //! molotov's HTTP client: per-worker sessions with keep-alive connections,
-//! our own HTTP/1.1, hyper's HTTP/2, rustls, cookies, redirects, timeouts and
-//! the `--allow-host` list.
+//! our own HTTP/1.1, hyper's HTTP/2, rustls, cookies, redirects, timeouts,
+//! the `--allow-host` list and the egress policy (which addresses a
+//! connection may go to) with its manifest (what the run touched).
 //!
 //! It knows nothing of WebAssembly: requests, responses and errors are this
 //! crate's own types, and what each hop on the wire did is told to an
@@ -8,14 +9,17 @@
 //!
 //! A request flows [`HttpClient::send`] (resolve, redirects, timeout, one
 //! [`Observer::hop`] per hop) → a [`Session`]'s connection to the origin,
-//! reused or opened → one round trip on it (`connection`, `http1`).
+//! reused or opened (`dial`: `--connect-to`, resolution, the egress policy on
+//! each address) → one round trip on it (`connection`, `http1`).
 
 mod client;
 mod connection;
 mod dial;
+mod egress;
 mod error;
 mod headers;
 mod http1;
+mod manifest;
 mod message;
 mod policy;
 mod round_trip;
@@ -24,8 +28,10 @@ mod tls;
 
 pub use client::HttpClient;
 pub use dial::ConnectTo;
+pub use egress::{Cidr, EgressPolicy, Refusal, Rule};
 pub use error::{Error, one_line};
 pub use headers::ResponseHeaders;
+pub use manifest::{ContactedEntry, Destination, EgressLog, OTHER_DESTINATIONS, RefusedEntry};
 pub use message::{HopOutcome, Observer, Request, Response, SessionOptions};
 pub use policy::client_owned;
 pub use session::{Session, SharedSession};

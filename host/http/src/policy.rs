@@ -1,12 +1,12 @@
 //! What the client decides for every request, whatever a scenario asks: it
-//! frames requests itself, speaks only HTTP(S), and credentials do not follow
-//! a redirect to another origin.
+//! frames requests itself, speaks only HTTP(S), accepts only the statuses
+//! HTTP defines, and credentials do not follow a redirect to another origin.
 
-use http::HeaderName;
 use http::header::{
     AUTHORIZATION, CONNECTION, CONTENT_LENGTH, COOKIE, PROXY_AUTHORIZATION, TE, TRAILER,
     TRANSFER_ENCODING, UPGRADE,
 };
+use http::{HeaderName, StatusCode};
 use url::Url;
 
 use crate::error::Error;
@@ -48,6 +48,16 @@ pub fn same_origin(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme()
         && a.host_str() == b.host_str()
         && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// A response's status, if HTTP defines it as one: 100 to 599, and not
+/// `101 Switching Protocols`, since the client never asks to upgrade.
+pub fn check_status(code: u16) -> Result<StatusCode, String> {
+    match code {
+        101 => Err("101 Switching Protocols to a request that did not ask to upgrade".into()),
+        100..=599 => StatusCode::from_u16(code).map_err(|e| e.to_string()),
+        _ => Err(format!("status {code} is outside 100-599")),
+    }
 }
 
 /// Refuses any scheme but `http` and `https`; `given` is what the scenario

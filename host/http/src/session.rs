@@ -12,7 +12,7 @@ use tokio::time::Sleep;
 use url::Url;
 
 use crate::connection::{Connection, Origin};
-use crate::dial::ConnectTo;
+use crate::dial::Dial;
 use crate::error::Error;
 use crate::headers::ResponseHeaders;
 use crate::message::{Request, SessionOptions};
@@ -108,9 +108,7 @@ impl Session {
     pub(crate) async fn connection(
         &mut self,
         url: &Url,
-        connect_to: &[ConnectTo],
-        tls: &Arc<rustls::ClientConfig>,
-        max_body: usize,
+        dial: &Dial,
     ) -> Result<&mut Connection, Error> {
         if let Some(index) = self
             .connections
@@ -125,7 +123,7 @@ impl Session {
         let origin = Origin::of(url);
         // Boxed: opening (TCP, TLS, handshake) is rare, and inline it would make
         // every request's future several kilobytes to move.
-        let connection = Box::pin(Connection::open(&origin, connect_to, tls, max_body)).await?;
+        let connection = Box::pin(Connection::open(&origin, dial)).await?;
         self.connections.push((origin, connection));
         Ok(&mut self.connections.last_mut().expect("just pushed").1)
     }

@@ -5,7 +5,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::Method;
-use molotov_http::{Error, HopOutcome, HttpClient, Observer, Request, Session, SessionOptions};
+use molotov_http::{
+    Cidr, EgressPolicy, Error, HopOutcome, HttpClient, Observer, Request, Session, SessionOptions,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use url::Url;
@@ -474,4 +476,70 @@ async fn a_redirect_loop_fails_on_its_last_hop_and_following_off_returns_the_red
         .await
         .unwrap();
     assert_eq!((response.status, response.url.path()), (302, "/loop"));
+}
+
+#[tokio::test]
+async fn a_status_http_does_not_define_is_a_protocol_error() {
+    let (target, _) = serve(|head| {
+        let status = head
+            .split(' ')
+            .nth(1)
+            .unwrap_or_default()
+            .trim_start_matches('/');
+        Answer::Send(format!(
+            "HTTP/1.1 {status} Whatever\r\ncontent-length: 0\r\n\r\n"
+        ))
+    })
+    .await;
+    let (client, hops) = (client(&target, &[]), Hops::default());
+    let mut session = Session::default();
+    for (status, expected) in [
+        ("600", "outside 100-599"),
+        ("999", "outside 100-599"),
+        ("101", "did not ask to upgrade"),
+    ] {
+        let outcome = client
+            .send(&mut session, &get(&format!("/{status}")), &hops)
+            .await;
+        assert!(
+            matches!(outcome.as_ref().err(), Some(Error::Protocol(m)) if m.contains(expected)),
+            "{status}: {:?}",
+            outcome.err()
+        );
+    }
+    let fine = client.send(&mut session, &get("/599"), &hops).await;
+    assert_eq!(fine.map(|r| r.status).ok(), Some(599));
+}
+
+#[tokio::test]
+async fn a_denied_address_gets_no_connection_and_the_manifest_says_so() {
+    let (target, connections) = serve(|_| Answer::Send(ok("fine", ""))).await;
+    let deny = vec!["127.0.0.0/8".parse::<Cidr>().unwrap().0];
+    let denying = client(&target, &[])
+        .with_egress(EgressPolicy::new(Vec::new(), deny, false, Vec::new()), 10);
+    let (hops, mut session) = (Hops::default(), Session::default());
+    let outcome = denying.send(&mut session, &get("/"), &hops).await;
+    assert!(
+        matches!(outcome.as_ref().err(), Some(Error::EgressDenied(m)) if m.contains("--egress-deny 127.0.0.0/8")),
+        "{:?}",
+        outcome.err()
+    );
+    assert_eq!(hops.taken()[0].2, HopOutcome::Failed("egress-denied"));
+    assert!(
+        connections.lock().unwrap().is_empty(),
+        "a connection was made"
+    );
+    let refused = denying.egress_log().refused_entries();
+    assert_eq!((refused.len(), refused[0].count), (1, 1));
+    assert!(denying.egress_log().contacted().is_empty());
+
+    // The default policy reaches loopback.
+    let allowed = client(&target, &[]);
+    for _ in 0..3 {
+        allowed.send(&mut session, &get("/"), &hops).await.unwrap();
+    }
+    let contacted = allowed.egress_log().contacted();
+    assert_eq!(contacted.len(), 1);
+    assert_eq!((contacted[0].connections, contacted[0].requests), (1, 3));
+    assert_eq!(contacted[0].destination.address.to_string(), "127.0.0.1");
 }

@@ -6,6 +6,7 @@
 //! worker's [`Recorder`] what happened, the CLI reads [`Metrics`] and makes a
 //! [`Report`].
 
+mod egress;
 pub mod histogram;
 mod names;
 mod recorder;
@@ -15,6 +16,7 @@ mod tally;
 mod threshold;
 mod timeline;
 
+pub use egress::{Contacted, Destination, Egress, Refused};
 pub use names::OTHER;
 pub use recorder::{Live, Metrics, NameLimits, Progress, Recorder};
 pub use report::{NamedRequests, Percentiles, Report, RunFacts, SizingReport, StopReason};

@@ -7,7 +7,7 @@ use std::path::Path;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::{Gauge, Tally, Threshold, Timeline, Verdict, histogram};
+use crate::{Egress, Gauge, Tally, Threshold, Timeline, Verdict, histogram};
 
 /// What sizing found, for the summary and the JSON.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -151,6 +151,9 @@ pub struct Report {
     pub timeline: Timeline,
     /// Limits the run reached (names counted under `(other)`).
     pub warnings: Vec<String>,
+    /// Every destination contacted and every refusal of the egress policy.
+    #[serde(default)]
+    pub egress: Egress,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -286,6 +289,7 @@ impl Report {
             thresholds: Vec::new(),
             timeline: Timeline::default(),
             warnings: tally.warnings.iter().cloned().collect(),
+            egress: tally.egress.clone(),
         }
     }
 
@@ -407,6 +411,9 @@ impl Report {
                 .map(|(k, v)| format!("{k}: {v}"))
                 .collect();
             let _ = writeln!(out, "ERRORS BY KIND: {}", kinds.join(" | "));
+        }
+        for line in self.egress.summary_lines() {
+            let _ = writeln!(out, "{line}");
         }
         if !r.by_name.is_empty() {
             let width = r.by_name.keys().map(String::len).max().unwrap_or(0).max(12);

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+use crate::egress::Egress;
 use crate::histogram::{self, Hdr, add};
 use crate::names::cut;
 
@@ -115,6 +116,9 @@ pub struct Tally {
     /// Limits the run reached, for the report.
     #[serde(default)]
     pub warnings: BTreeSet<String>,
+    /// What the run's connections touched; set once, at the end of a run.
+    #[serde(default)]
+    pub egress: Egress,
 }
 
 impl Tally {
@@ -164,6 +168,7 @@ impl Tally {
         self.dropped_runs += other.dropped_runs;
         add(&mut self.response_us.0, &other.response_us.0);
         self.warnings.extend(other.warnings.iter().cloned());
+        self.egress.merge(&other.egress);
         for (name, timing) in &other.timings_us {
             add(
                 self.timings_us

@@ -184,7 +184,7 @@ fn wasi_error(error: molotov_http::Error) -> Error {
     use molotov_http::Error as E;
     match error {
         E::InvalidUrl(_) => Error::HttpRequestUriInvalid,
-        E::HostNotAllowed(_) => Error::HttpRequestDenied,
+        E::HostNotAllowed(_) | E::EgressDenied(_) => Error::HttpRequestDenied,
         E::InvalidRequest(message) => Error::InternalError(Some(message)),
         E::Connect(_) => Error::ConnectionRefused,
         E::Timeout => Error::HttpResponseTimeout,

@@ -125,6 +125,9 @@ impl From<&molotov_http::Error> for HttpError {
         match error.clone() {
             E::InvalidUrl(message) => Self::InvalidUrl(message),
             E::HostNotAllowed(host) => Self::HostNotAllowed(host),
+            // The contract's closest kind: the operator's rules refused the
+            // destination; the message says which rule and which address.
+            E::EgressDenied(message) => Self::HostNotAllowed(format!("egress denied: {message}")),
             E::InvalidRequest(message) => Self::InvalidRequest(message),
             E::Connect(message) => Self::Connect(message),
             E::Timeout => Self::Timeout,

@@ -2,6 +2,7 @@
 
 mod arrivals;
 mod cores;
+mod egress;
 mod live;
 mod picker;
 mod sandbox;
@@ -64,6 +65,7 @@ pub async fn run(flags: RunFlags) -> anyhow::Result<Outcome> {
     let loaded = load(&flags).await?;
     let target = target(&flags, &console).await?;
     let max_memory_bytes = flags.max_memory_mib as usize * 1024 * 1024;
+    let (allowed_hosts, egress_policy) = egress::rules(&flags, &target);
 
     let args = RunArgs {
         workers: flags.workers(),
@@ -84,12 +86,13 @@ pub async fn run(flags: RunFlags) -> anyhow::Result<Outcome> {
         vars: SharedVars::new(flags.max_vars_mib as usize * 1024 * 1024),
         client: HttpClient::new(
             Some(target),
-            flags.allow_host.clone(),
+            allowed_hosts,
             flags.timeout,
             flags.max_body_mib as usize * 1024 * 1024,
             molotov_http::tls_config(&flags.ca_cert).context("--ca-cert")?,
         )
-        .with_connect_to(flags.connect_to.clone()),
+        .with_connect_to(flags.connect_to.clone())
+        .with_egress(egress_policy, flags.max_request_names as usize),
         metrics: Metrics::new(
             shards,
             statsd,
@@ -306,7 +309,8 @@ async fn run_loaded(
         sizing,
     };
     stop::sample_timeline(&shared, started);
-    let tally = context.metrics.snapshot();
+    let mut tally = context.metrics.snapshot();
+    tally.egress = egress::manifest(context.client.egress_log());
     let mut report = Report::new(facts, &tally);
     if shared.flags.tally_out.is_none() {
         // A `-p` child's share is judged by its parent, on the whole.

@@ -192,6 +192,24 @@ mod suite {
         Ok(())
     }
 
+    /// Requests each URL of `PROBES` (space-separated), as a scenario
+    /// looking for what it can reach would, and prints what came back.
+    #[scenario(weight = 0)]
+    fn probe(s: &Session) -> Result {
+        for url in molotov::env("PROBES")
+            .unwrap_or_default()
+            .split_whitespace()
+        {
+            match s.get(url) {
+                Ok(res) => {
+                    molotov::print(&format!("PROBE {url} -> {} {}", res.status(), res.text()))
+                }
+                Err(error) => molotov::print(&format!("PROBE {url} -> error {error}")),
+            }
+        }
+        Ok(())
+    }
+
     #[scenario(weight = 0)]
     fn elsewhere(s: &Session) -> Result {
         s.get("http://127.0.0.2:9/")?;
