@@ -147,3 +147,43 @@ fn resolve(
     args.env = merged;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn list_and_switch_options_become_flag_defaults() {
+        let dir = std::env::temp_dir().join(format!("molotov-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("molotov.json");
+        std::fs::write(
+            &path,
+            r#"{"molotov": {"tests": {"shared-ci": {"scenario": "s.wasm", "egress_strict": true,
+                "egress_allow": ["10.1.0.0/16", "192.0.2.7"], "egress_deny": ["10.1.2.0/24"]}}}}"#,
+        )
+        .unwrap();
+        let argv: Vec<OsString> = [
+            "molotov",
+            "run",
+            "--config",
+            path.to_str().unwrap(),
+            "shared-ci",
+        ]
+        .iter()
+        .map(OsString::from)
+        .collect();
+        let cli = apply(Cli::parse_from(argv.clone()), argv).unwrap();
+        let Command::Run(flags) = cli.command else {
+            panic!("not a run")
+        };
+        assert!(flags.egress_strict);
+        let ranges = |cidrs: &[molotov_http::Cidr]| -> Vec<String> {
+            cidrs.iter().map(|c| c.0.to_string()).collect()
+        };
+        assert_eq!(ranges(&flags.egress_allow), ["10.1.0.0/16", "192.0.2.7/32"]);
+        assert_eq!(ranges(&flags.egress_deny), ["10.1.2.0/24"]);
+    }
+}

@@ -365,7 +365,7 @@ fn name_of(method: &str, url: &Url) -> Arc<str> {
 }
 
 /// Where a redirect goes; an error if it leaves HTTP(S).
-fn redirect_target(head: &ResponseHead, url: &Url) -> Result<Option<Url>, Error> {
+pub(crate) fn redirect_target(head: &ResponseHead, url: &Url) -> Result<Option<Url>, Error> {
     if !head.status.is_redirection() || head.status == StatusCode::NOT_MODIFIED {
         return Ok(None);
     }

@@ -17,6 +17,8 @@ mod connection;
 mod dial;
 mod egress;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod headers;
 mod http1;
 mod manifest;

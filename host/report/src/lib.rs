@@ -1,6 +1,6 @@
 //! molotov's HTML report: one self-contained page from a run's results, with
 //! the run's facts, charts over time, tables per request name and scenario,
-//! failures and custom metrics.
+//! failures, custom metrics and what the run's connections touched.
 //!
 //! The page fetches nothing when viewed: the charts are SVG drawn in Rust by
 //! `plotters` and inlined, the style is inlined, and a Content-Security-Policy
@@ -11,6 +11,7 @@
 
 mod charts;
 mod compare;
+mod egress;
 mod page;
 
 pub use page::{Live, render, render_compared};
@@ -24,7 +25,8 @@ pub const DISTRIBUTED_NAMES: usize = 6;
 #[cfg(test)]
 mod tests {
     use molotov_metrics::{
-        Report, RequestStats, RunFacts, Slice, StopReason, Tally, Timeline, histogram,
+        Contacted, Destination, Refused, Report, RequestStats, RunFacts, Slice, StopReason, Tally,
+        Timeline, histogram,
     };
 
     use super::*;
@@ -77,6 +79,32 @@ mod tests {
         assert!(page.len() < 1_000_000, "{} bytes", page.len());
         assert_eq!(page.matches("<svg").count(), 4);
         assert_eq!(page.matches("data-name=").count(), 1000);
+    }
+
+    #[test]
+    fn the_egress_manifest_is_shown_with_hostile_host_names_escaped() {
+        let mut report = report_of(1, 1);
+        let destination = |host: &str, address: &str| Destination {
+            scheme: "http".into(),
+            host: host.into(),
+            address: address.into(),
+            port: 80,
+        };
+        assert!(!render(&report, None).contains("Egress"));
+        report.egress.contacted.push(Contacted {
+            destination: destination("api.test", "10.1.2.3"),
+            connections: 2,
+            requests: 1234,
+        });
+        report.egress.refused.push(Refused {
+            destination: destination("<i>m</i>.test", "169.254.169.254"),
+            rule: "cloud-metadata".into(),
+            count: 3,
+        });
+        let page = render(&report, None);
+        assert!(page.contains("Refused by the egress policy"));
+        assert!(page.contains("1,234") && page.contains("10.1.2.3"));
+        assert!(page.contains("cloud-metadata") && page.contains("&lt;i&gt;m"));
     }
 
     #[test]

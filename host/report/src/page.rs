@@ -8,8 +8,8 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use molotov_metrics::{Interval, Percentiles, Report, histogram};
 
 use crate::charts::{Chart, Line, PALETTE};
-use crate::compare;
 use crate::{DISTRIBUTED_NAMES, MAX_POINTS};
+use crate::{compare, egress};
 
 const STYLE: &str = include_str!("style.css");
 
@@ -61,6 +61,7 @@ fn page(report: &Report, live: Option<Live>, baseline: Option<&Report>) -> Strin
                     (requests(report))
                     (scenarios(report))
                     (custom(report))
+                    (egress::section(report))
                 }
                 @if let Some(live) = live {
                     script { (PreEscaped(LIVE_SCRIPT.replace("EVERY_MS", &live.every_ms.to_string()))) }

@@ -1,0 +1,68 @@
+//! The fuzz targets' corpus (`host/http/fuzz/corpus/`), replayed as ordinary
+//! tests: every input found interesting once stays checked, without nightly.
+
+use std::path::{Path, PathBuf};
+
+use molotov_http::fuzzing;
+
+fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
+    let mut inputs: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.expect("a corpus entry").path())
+        .map(|path| {
+            let bytes = std::fs::read(&path).expect("a corpus file");
+            (path, bytes)
+        })
+        .collect();
+    inputs.sort();
+    assert!(!inputs.is_empty(), "no corpus in {}", dir.display());
+    inputs
+}
+
+#[test]
+fn the_http1_response_corpus_is_answered_or_refused() {
+    for (path, bytes) in corpus("http1_response") {
+        let exchanges = fuzzing::http1_responses(&bytes);
+        assert!(!exchanges.is_empty(), "{}", path.display());
+    }
+    let named = |name: &str| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/corpus/http1_response")
+            .join(name);
+        fuzzing::http1_responses(&std::fs::read(path).unwrap())
+    };
+    let kept_alive = named("keep-alive");
+    assert_eq!(kept_alive[..2], [Ok((200, 5)), Ok((204, 0))]);
+    assert!(matches!(&named("status-999")[0], Err(e) if e.contains("outside 100-599")));
+    assert!(matches!(&named("unasked-101")[0], Err(e) if e.contains("upgrade")));
+    assert!(matches!(&named("claims-a-gigabyte")[0], Err(e) if e.contains("over the limit")));
+}
+
+#[test]
+fn the_chunked_body_corpus_is_decoded_or_refused() {
+    for (path, bytes) in corpus("chunked_body") {
+        let exchanges = fuzzing::chunked_body(&bytes);
+        assert!(!exchanges.is_empty(), "{}", path.display());
+    }
+}
+
+#[test]
+fn the_redirect_corpus_never_reaches_a_denied_address() {
+    for (path, bytes) in corpus("redirect") {
+        if let Some(Ok((url, allowed))) = fuzzing::redirect(&bytes) {
+            let metadata = url.contains("169.254.169.254") || url.contains("a9fe:a9fe");
+            assert!(!(metadata && allowed), "{}: {url}", path.display());
+        }
+    }
+    assert!(matches!(
+        fuzzing::redirect(b"file:///etc/passwd"),
+        Some(Err(_))
+    ));
+    assert_eq!(
+        fuzzing::redirect(b"/next"),
+        Some(Ok(("http://example.test/next".to_string(), true)))
+    );
+}
