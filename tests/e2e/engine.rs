@@ -470,7 +470,7 @@ fn hosts_outside_the_allow_list_are_refused() {
         &guests().suite,
         &["-s", "elsewhere", "-r", "2", "--allow-host", "127.0.0.1"],
     );
-    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!(run.code, Some(3), "stderr: {}", run.stderr);
     let json = run.json();
     assert_eq!(
         count(&json["requests"]["errors_by_kind"]["host-not-allowed"]),
@@ -522,7 +522,20 @@ fn an_unreachable_server_is_a_connect_error_not_a_hang() {
             "5",
         ],
     );
-    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    // Not a green run: nothing reached a server.
+    assert_eq!(run.code, Some(3), "stderr: {}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("NO SERVER REACHED: not one of the 2 requests"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("no request of the run reached a server"),
+        "{}",
+        run.stderr
+    );
     let json = run.json();
     assert_eq!(count(&json["scenarios"]["failed"]), 2);
     assert_eq!(count(&json["requests"]["errors_by_kind"]["connect"]), 2);
@@ -595,7 +608,7 @@ fn ctrl_c_stops_the_run_and_still_writes_the_results() {
         ],
         std::time::Duration::from_secs(2),
     );
-    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!(run.code, Some(130), "stderr: {}", run.stderr);
     assert!(
         run.stdout.contains("SUCCESSES:"),
         "summary printed: {}",

@@ -3,6 +3,7 @@
 
 mod egress;
 mod engine;
+mod fail_fast;
 mod footprint;
 mod languages;
 mod lifecycle;

@@ -315,7 +315,7 @@ fn ctrl_c_stops_every_process_and_still_writes_the_results() {
         &["-p", "2", "-w", "2", "-d", "60", "-c"],
         std::time::Duration::from_secs(2),
     );
-    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!(run.code, Some(130), "stderr: {}", run.stderr);
     let json = run.json();
     assert_eq!(json["stopped_by"], "interrupted");
     assert_eq!(count(&json["processes"]), 2);

@@ -140,7 +140,7 @@ fn ctrl_c_stops_workers_on_shared_instances() {
         &["-w", "100", "-d", "60", "-q", &target],
         std::time::Duration::from_secs(4),
     );
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.code, Some(130), "{}", run.stderr);
     let json = run.json();
     assert_eq!(json["stopped_by"], "interrupted", "{json}");
     assert!(

@@ -22,7 +22,7 @@ pub enum Command {
     Run(Box<RunFlags>),
     /// Serve the built-in target: a small, fast HTTP service for demos and tests.
     Serve(ServeArgs),
-    /// Create a ready-to-build Rust scenario project, with a `molotov.json`.
+    /// Create a ready-to-build scenario project (Rust, or `--lang go|js|python`), with a `molotov.json`.
     New(NewArgs),
     /// Build a scenario project (Rust, Go, JavaScript or Python) into a component.
     Build(BuildArgs),
@@ -90,7 +90,8 @@ pub struct RunFlags {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Concurrent workers per process; each has its own instance and HTTP session
+    /// Concurrent workers per process, each with its own HTTP session; up to
+    /// `--workers-per-instance` of them share one sandboxed instance
     /// [default: 1, or 500 with --sizing].
     #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..))]
     pub workers: Option<u32>,
@@ -99,8 +100,9 @@ pub struct RunFlags {
     #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub processes: u32,
 
-    /// Run for this many seconds (runs in progress get `--graceful-stop`).
-    #[arg(short, long, value_parser = seconds)]
+    /// Run for this many seconds (runs in progress get `--graceful-stop`);
+    /// 86400 (24 hours) unless `-r` or `--single-run` end the run.
+    #[arg(short, long, value_parser = positive_seconds, allow_negative_numbers = true)]
     pub duration: Option<Duration>,
 
     /// Stop each worker after this many runs (`-w 2 -r 3` runs 6 scenarios).
@@ -196,7 +198,7 @@ pub struct RunFlags {
 
     /// Base URL that relative URLs in scenarios resolve against. Without it,
     /// molotov serves its built-in target on 127.0.0.1 and uses that.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = target_url)]
     pub target: Option<String>,
 
     /// A variable the scenario can read (`molotov::env`), repeatable.
@@ -621,6 +623,7 @@ const MAX_SECONDS: f64 = 10.0 * 365.0 * 86_400.0;
 /// A number of seconds (`1.5`): the one place where flags become durations.
 fn seconds(text: &str) -> Result<Duration, String> {
     match text.parse::<f64>() {
+        Ok(s) if s < 0.0 => Err(format!("`{text}` is negative: seconds count from 0")),
         Ok(s) if s > MAX_SECONDS => Err(format!(
             "`{text}` seconds is too long (at most {MAX_SECONDS} s, ten years)"
         )),
@@ -711,6 +714,24 @@ fn remote_write_url(text: &str) -> Result<url::Url, String> {
     Ok(url)
 }
 
+/// `--target`: an http or https URL with a host, refused before the run
+/// rather than failing every request.
+fn target_url(text: &str) -> Result<String, String> {
+    match url::Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
+            Ok(text.to_string())
+        }
+        _ if !text.contains("://") => Err(format!(
+            "`{text}` has no scheme: write http://{text} or https://{text}"
+        )),
+        Ok(url) if !matches!(url.scheme(), "http" | "https") => Err(format!(
+            "`{text}`: only http:// and https:// targets can be load-tested"
+        )),
+        Ok(_) => Err(format!("`{text}` names no host")),
+        Err(error) => Err(format!("`{text}` is not a URL: {error}")),
+    }
+}
+
 fn key_value(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
@@ -721,6 +742,30 @@ fn key_value(text: &str) -> Result<(String, String), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_target_is_an_http_url_with_a_host() {
+        assert!(target_url("http://localhost:18080").is_ok());
+        assert!(target_url("https://[::1]/base/").is_ok());
+        let refused = |text: &str| target_url(text).unwrap_err();
+        assert!(refused("localhost:18080").contains("write http://localhost:18080"));
+        assert!(refused("ftp://example.com/").contains("only http:// and https://"));
+        assert!(refused("http://").contains("not a URL"));
+    }
+
+    #[test]
+    fn a_duration_is_positive() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(args)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        for (value, expected) in [("0", "more than 0"), ("-1", "negative")] {
+            let error = parse(&["molotov", "run", "x.wasm", "-d", value]).unwrap_err();
+            assert!(error.contains(expected), "{value}: {error}");
+        }
+        assert!(parse(&["molotov", "run", "x.wasm", "-d", "0.5"]).is_ok());
+    }
 
     #[test]
     fn prometheus_labels_are_valid_names_that_molotov_does_not_use() {

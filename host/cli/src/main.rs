@@ -15,6 +15,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const EXIT_FAILED: u8 = 1;
 /// The run could not happen: bad flags, an unusable component, a failed global setup.
 const EXIT_CANNOT_RUN: u8 = 2;
+/// The run sent requests and not one got a response.
+const EXIT_NO_SERVER_REACHED: u8 = 3;
+/// Ctrl+C cut the run short (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let argv: Vec<_> = std::env::args_os().collect();
@@ -88,6 +92,13 @@ fn run(runtime: &tokio::runtime::Runtime, mut args: RunFlags, argv: &[OsString])
     let json = args.json.clone();
     let html = args.html.clone();
     let tally_out = args.tally_out.clone();
+    for (flag, path) in [("--json", &json), ("--html", &html), ("--raw", &raw)] {
+        if let Some(path) = path
+            && let Err(error) = check_writable(path)
+        {
+            return cannot_run(&anyhow::anyhow!("{flag} {}: {error}", path.display()));
+        }
+    }
     runtime.block_on(async { molotov::interrupts::subscribe() });
     if tally_out.is_some() {
         // A child of `-p`: its parent may interrupt it from now on.
@@ -129,6 +140,20 @@ fn run(runtime: &tokio::runtime::Runtime, mut args: RunFlags, argv: &[OsString])
     }
 }
 
+/// Whether a results file can be written at `path`, found before the run
+/// rather than after it: an existing file is opened without being changed, a
+/// new one is created and removed again.
+fn check_writable(path: &std::path::Path) -> std::io::Result<()> {
+    if path.exists() {
+        return std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map(drop);
+    }
+    std::fs::File::create(path)?;
+    std::fs::remove_file(path)
+}
+
 /// Merges shards' raw results, and reports as `run` does.
 fn merge(args: &molotov::cli::MergeArgs) -> ExitCode {
     match molotov::merge::merge(args) {
@@ -152,11 +177,18 @@ fn merge(args: &molotov::cli::MergeArgs) -> ExitCode {
     }
 }
 
-/// 2 when a threshold could not be judged, 1 when the run failed, else 0.
+/// 2 when a threshold could not be judged, 3 when no request got a response,
+/// 130 when Ctrl+C cut the run short, 1 when the run failed, else 0.
 fn exit_code(outcome: &molotov::runner::Outcome) -> ExitCode {
-    if outcome.report.has_unjudged_threshold() {
+    let report = &outcome.report;
+    if report.has_unjudged_threshold() {
         eprintln!("error: a threshold names what never appeared in the run (see the summary)");
         ExitCode::from(EXIT_CANNOT_RUN)
+    } else if report.reached_no_server() {
+        eprintln!("error: no request of the run reached a server (see the summary)");
+        ExitCode::from(EXIT_NO_SERVER_REACHED)
+    } else if report.stopped_by == molotov_metrics::StopReason::Interrupted {
+        ExitCode::from(EXIT_INTERRUPTED)
     } else if outcome.failed {
         ExitCode::from(EXIT_FAILED)
     } else {

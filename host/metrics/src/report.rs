@@ -301,6 +301,12 @@ impl Report {
             .collect();
     }
 
+    /// Whether the run sent requests and not one of them got a response:
+    /// the target is down, unreachable, or refused by the run's own rules.
+    pub fn reached_no_server(&self) -> bool {
+        self.requests.count > 0 && self.requests.by_status.is_empty()
+    }
+
     /// A threshold named what never appeared in the run: it cannot be judged.
     pub fn has_unjudged_threshold(&self) -> bool {
         self.thresholds.iter().any(|v| v.error.is_some())
@@ -411,6 +417,13 @@ impl Report {
                 .map(|(k, v)| format!("{k}: {v}"))
                 .collect();
             let _ = writeln!(out, "ERRORS BY KIND: {}", kinds.join(" | "));
+        }
+        if self.reached_no_server() {
+            let _ = writeln!(
+                out,
+                "NO SERVER REACHED: not one of the {} requests got a response (errors by kind above)",
+                r.count
+            );
         }
         for line in self.egress.summary_lines() {
             let _ = writeln!(out, "{line}");
