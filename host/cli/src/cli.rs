@@ -717,14 +717,17 @@ fn remote_write_url(text: &str) -> Result<url::Url, String> {
 /// `--target`: an http or https URL with a host, refused before the run
 /// rather than failing every request.
 fn target_url(text: &str) -> Result<String, String> {
+    let web = |url: &url::Url| matches!(url.scheme(), "http" | "https");
     match url::Url::parse(text) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
-            Ok(text.to_string())
-        }
-        _ if !text.contains("://") => Err(format!(
-            "`{text}` has no scheme: write http://{text} or https://{text}"
-        )),
-        Ok(url) if !matches!(url.scheme(), "http" | "https") => Err(format!(
+        Ok(url) if web(&url) && url.has_host() => Ok(text.to_string()),
+        // `localhost:8080` parses, as the scheme `localhost`.
+        _ if !text.contains("://") => match url::Url::parse(&format!("http://{text}")) {
+            Ok(url) if url.has_host() => Err(format!(
+                "`{text}` has no scheme: write http://{text} or https://{text}"
+            )),
+            _ => Err(format!("`{text}` is not a URL")),
+        },
+        Ok(url) if !web(&url) => Err(format!(
             "`{text}`: only http:// and https:// targets can be load-tested"
         )),
         Ok(_) => Err(format!("`{text}` names no host")),
@@ -751,6 +754,7 @@ mod tests {
         assert!(refused("localhost:18080").contains("write http://localhost:18080"));
         assert!(refused("ftp://example.com/").contains("only http:// and https://"));
         assert!(refused("http://").contains("not a URL"));
+        assert!(refused("not a url").ends_with("is not a URL"));
     }
 
     #[test]

@@ -15,7 +15,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const EXIT_FAILED: u8 = 1;
 /// The run could not happen: bad flags, an unusable component, a failed global setup.
 const EXIT_CANNOT_RUN: u8 = 2;
-/// The run sent requests and not one got a response.
+/// The run sent requests and not one reached a server.
 const EXIT_NO_SERVER_REACHED: u8 = 3;
 /// Ctrl+C cut the run short (128 + SIGINT, as shells report it).
 const EXIT_INTERRUPTED: u8 = 130;

@@ -301,10 +301,22 @@ impl Report {
             .collect();
     }
 
-    /// Whether the run sent requests and not one of them got a response:
-    /// the target is down, unreachable, or refused by the run's own rules.
+    /// Whether the run sent requests and not one of them reached a server:
+    /// each failed before a server could answer (the target is down or
+    /// unreachable, or the run's own rules refused it). A timeout, a
+    /// protocol error or a body over the limit came from a server.
     pub fn reached_no_server(&self) -> bool {
-        self.requests.count > 0 && self.requests.by_status.is_empty()
+        const BEFORE_ANY_SERVER: [&str; 5] = [
+            "connect",
+            "egress-denied",
+            "host-not-allowed",
+            "invalid-url",
+            "invalid-request",
+        ];
+        let r = &self.requests;
+        r.count > 0
+            && r.by_status.is_empty()
+            && (r.errors_by_kind.keys()).all(|kind| BEFORE_ANY_SERVER.contains(&kind.as_str()))
     }
 
     /// A threshold named what never appeared in the run: it cannot be judged.
@@ -421,7 +433,7 @@ impl Report {
         if self.reached_no_server() {
             let _ = writeln!(
                 out,
-                "NO SERVER REACHED: not one of the {} requests got a response (errors by kind above)",
+                "NO SERVER REACHED: not one of the {} requests reached a server (errors by kind above)",
                 r.count
             );
         }
