@@ -159,6 +159,45 @@ fn the_shard_is_read_from_a_slurm_array_when_not_given() {
     );
 }
 
+/// An AWS Batch array job gives the index; `--raw DIR` names the file.
+#[test]
+fn an_aws_batch_shard_writes_its_raw_results_into_a_directory() {
+    let server = Server::start();
+    let dir = scratch("batch-results");
+    std::fs::create_dir_all(&dir).unwrap();
+    let status = molotov()
+        .args([
+            "run",
+            guests().suite.to_str().unwrap(),
+            "--target",
+            &server.url,
+        ])
+        .args([
+            "-s",
+            "ok",
+            "-w",
+            "4",
+            "-r",
+            "1",
+            "-q",
+            "--shard-count",
+            "4",
+            "--raw",
+        ])
+        .arg(&dir)
+        .env("AWS_BATCH_JOB_ARRAY_INDEX", "2")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let written = merge(&[dir.join("shard-2.json")], &["--allow-partial"]);
+    assert_eq!(
+        count(&written.json()["requests"]["count"]),
+        1,
+        "{}",
+        written.stderr
+    );
+}
+
 #[test]
 fn merge_refuses_missing_shards_and_parts_of_other_runs() {
     let server = Server::start();
@@ -236,6 +275,27 @@ fn the_deployment_files_have_what_a_load_test_needs_of_its_scheduler() {
         "{args}"
     );
     assert!(args.contains("${NOMAD_ALLOC_INDEX}"), "{args}");
+
+    let text = std::fs::read_to_string(deploy.join("ecs/job-definition.json")).unwrap();
+    let batch: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        batch["retryStrategy"]["attempts"], 1,
+        "a load test is never retried"
+    );
+    let container = &batch["containerProperties"];
+    let command: Vec<&str> = (container["command"].as_array().unwrap().iter())
+        .filter_map(|a| a.as_str())
+        .collect();
+    let after = |flag: &str| command[command.iter().position(|a| *a == flag).unwrap() + 1];
+    assert_eq!(after("--shard-count"), "4");
+    // Each shard writes shard-I.json into the shared volume's directory.
+    assert_eq!(
+        after("--raw"),
+        container["mountPoints"][0]["containerPath"]
+            .as_str()
+            .unwrap()
+    );
+    assert!(command.contains(&"--egress-strict"), "{command:?}");
 
     let sbatch = std::fs::read_to_string(deploy.join("slurm/molotov.sbatch")).unwrap();
     assert!(sbatch.contains("#SBATCH --array=0-3") && sbatch.contains("#SBATCH --no-requeue"));

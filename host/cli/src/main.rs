@@ -92,7 +92,9 @@ fn run(runtime: &tokio::runtime::Runtime, mut args: RunFlags, argv: &[OsString])
     let json = args.json.clone();
     let html = args.html.clone();
     let tally_out = args.tally_out.clone();
-    for (flag, path) in [("--json", &json), ("--html", &html), ("--raw", &raw)] {
+    // A child of `-p` writes none of them: its parent does, and checks them.
+    let outputs = [("--json", &json), ("--html", &html), ("--raw", &raw)];
+    for (flag, path) in outputs.into_iter().filter(|_| tally_out.is_none()) {
         if let Some(path) = path
             && let Err(error) = check_writable(path)
         {
@@ -142,8 +144,11 @@ fn run(runtime: &tokio::runtime::Runtime, mut args: RunFlags, argv: &[OsString])
 
 /// Whether a results file can be written at `path`, found before the run
 /// rather than after it: an existing file is opened without being changed, a
-/// new one is created and removed again.
+/// new one is created and removed again (in a directory, one of its own).
 fn check_writable(path: &std::path::Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        return check_writable(&path.join(format!(".molotov-check-{}", std::process::id())));
+    }
     if path.exists() {
         return std::fs::OpenOptions::new()
             .append(true)

@@ -61,9 +61,17 @@ impl RawResults {
         }
     }
 
+    /// Writes them to `path`; into a directory, as `shard-I.json` there
+    /// (`raw.json` unsharded), so that every shard writes a file of its own
+    /// where a scheduler cannot put the shard's index in a path (AWS Batch).
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+        let path = match (path.is_dir(), self.shard) {
+            (false, _) => path.to_path_buf(),
+            (true, Some(shard)) => path.join(format!("shard-{}.json", shard.index)),
+            (true, None) => path.join("raw.json"),
+        };
         let text = serde_json::to_string(self)?;
-        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
     }
 
     pub fn read(path: &Path) -> anyhow::Result<Self> {

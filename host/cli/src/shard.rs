@@ -64,6 +64,9 @@ impl Shard {
             (index, count, "JOB_COMPLETION_INDEX")
         } else if let Some(index) = number("NOMAD_ALLOC_INDEX")? {
             (index, count, "NOMAD_ALLOC_INDEX")
+        } else if let Some(index) = number("AWS_BATCH_JOB_ARRAY_INDEX")? {
+            // AWS Batch array jobs, which run on Amazon ECS.
+            (index, count, "AWS_BATCH_JOB_ARRAY_INDEX")
         } else {
             return match count {
                 Some(_) => bail!(
@@ -129,6 +132,11 @@ mod tests {
             Some(Shard { index: 1, count: 2 })
         );
         assert!(Shard::detect(None, None, env(&[("NOMAD_ALLOC_INDEX", "0")])).is_err());
+        let batch = env(&[("AWS_BATCH_JOB_ARRAY_INDEX", "3")]);
+        assert_eq!(
+            Shard::detect(None, Some(4), batch).unwrap(),
+            Some(Shard { index: 3, count: 4 })
+        );
         assert_eq!(
             Shard::detect(Some("1/2".parse().unwrap()), None, slurm).unwrap(),
             Some(Shard { index: 1, count: 2 })
