@@ -43,10 +43,7 @@ pub fn apply(cli: Cli, argv: Vec<OsString>) -> anyhow::Result<Cli> {
         return Ok(cli);
     };
     let test = args.component.to_string_lossy().into_owned();
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read --config {}", path.display()))?;
-    let file: File = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a Molotov config file", path.display()))?;
+    let file = read(&path)?;
     let Some(options) = file.molotov.tests.get(&test) else {
         let names: Vec<&str> = file.molotov.tests.keys().map(String::as_str).collect();
         bail!(
@@ -100,6 +97,39 @@ pub fn apply(cli: Cli, argv: Vec<OsString>) -> anyhow::Result<Cli> {
     };
     resolve(args, &path, component, &file.molotov.env)?;
     Ok(cli)
+}
+
+fn read(path: &Path) -> anyhow::Result<File> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read --config {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a Molotov config file", path.display()))
+}
+
+/// For `run --config FILE` without a test name (which clap reports as a
+/// missing component): the tests the file has, to name one of.
+pub fn missing_test(error: &clap::Error, argv: &[OsString]) -> Option<anyhow::Error> {
+    if error.kind() != clap::error::ErrorKind::MissingRequiredArgument {
+        return None;
+    }
+    let args: Vec<&str> = argv.iter().filter_map(|a| a.to_str()).collect();
+    let path = args
+        .iter()
+        .enumerate()
+        .find_map(|(i, arg)| match arg.strip_prefix("--config") {
+            Some("") => args.get(i + 1).copied(),
+            Some(value) => value.strip_prefix('='),
+            None => None,
+        })?;
+    let file = match read(Path::new(path)) {
+        Ok(file) => file,
+        Err(error) => return Some(error),
+    };
+    let names: Vec<&str> = file.molotov.tests.keys().map(String::as_str).collect();
+    Some(anyhow::anyhow!(
+        "{path}: name the test to run (`molotov run --config {path} TEST`); it has: {}",
+        names.join(", ")
+    ))
 }
 
 /// A JSON option value as clap default values; `false` leaves the default.
@@ -175,7 +205,7 @@ mod tests {
         .iter()
         .map(OsString::from)
         .collect();
-        let cli = apply(Cli::parse_from(argv.clone()), argv).unwrap();
+        let cli = apply(Cli::parse_from(argv.clone()), argv.clone()).unwrap();
         let Command::Run(flags) = cli.command else {
             panic!("not a run")
         };
@@ -185,5 +215,13 @@ mod tests {
         };
         assert_eq!(ranges(&flags.egress_allow), ["10.1.0.0/16", "192.0.2.7/32"]);
         assert_eq!(ranges(&flags.egress_deny), ["10.1.2.0/24"]);
+
+        let without_test = &argv[..argv.len() - 1];
+        let error = Cli::try_parse_from(without_test).unwrap_err();
+        let listed = missing_test(&error, without_test).unwrap().to_string();
+        assert!(
+            listed.contains("name the test to run") && listed.ends_with("it has: shared-ci"),
+            "{listed}"
+        );
     }
 }

@@ -22,7 +22,14 @@ const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let argv: Vec<_> = std::env::args_os().collect();
-    let cli = match molotov::config::apply(Cli::parse_from(&argv), argv.clone()) {
+    let parsed = match Cli::try_parse_from(&argv) {
+        Ok(parsed) => parsed,
+        Err(error) => match molotov::config::missing_test(&error, &argv) {
+            Some(problem) => return cannot_run(&problem),
+            None => error.exit(),
+        },
+    };
+    let cli = match molotov::config::apply(parsed, argv.clone()) {
         Ok(cli) => cli,
         Err(error) => return cannot_run(&error),
     };
