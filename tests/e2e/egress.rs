@@ -264,16 +264,19 @@ struct Standins {
 impl Standins {
     fn start() -> Self {
         let seen = Arc::new(Mutex::new(BTreeMap::new()));
-        for address in [METADATA_V4, ALIBABA, STAGING, "127.0.0.1", "::1"] {
+        for address in [
+            METADATA_V4,
+            ALIBABA,
+            METADATA_V6,
+            STAGING,
+            "127.0.0.1",
+            "::1",
+        ] {
             let ip: std::net::IpAddr = address.parse().unwrap();
             let listener = TcpListener::bind(SocketAddr::new(ip, 80)).expect("bind a stand-in");
             let seen = Arc::clone(&seen);
             std::thread::spawn(move || serve(listener, address, &seen));
         }
-        let ip: std::net::IpAddr = METADATA_V6.parse().unwrap();
-        let listener = TcpListener::bind(SocketAddr::new(ip, 80)).expect("bind a stand-in");
-        let seen_v6 = Arc::clone(&seen);
-        std::thread::spawn(move || serve(listener, METADATA_V6, &seen_v6));
         Self { seen }
     }
 
