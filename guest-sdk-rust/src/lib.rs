@@ -32,7 +32,7 @@ pub mod __rt;
 #[doc(hidden)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../wit",
+        path: "wit",
         world: "shared-scenario",
         pub_export_macro: true,
         export_macro_name: "__export_component",

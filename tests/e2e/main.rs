@@ -10,6 +10,7 @@ mod lifecycle;
 mod load_models;
 mod molotov_files;
 mod parity;
+mod projects;
 mod reports;
 mod shards;
 mod shared;

@@ -1,109 +1,6 @@
 //! Molotov parity around the run: `molotov new`, `--config`, sizing, statsd, processes.
 
-use std::process::Command;
-
-use crate::support::{
-    Run, Server, count, guests, molotov, run_against, run_args, scratch, workspace,
-};
-
-/// `molotov new` writes a project that builds as it is and whose
-/// `molotov.json` tests run; flags override the file.
-#[test]
-fn a_new_project_builds_and_its_config_tests_run() {
-    let dir = scratch("new-project").join("shop-load");
-    let created = molotov()
-        .arg("new")
-        .arg(&dir)
-        .output()
-        .expect("molotov new");
-    assert!(created.status.success(), "{created:?}");
-    let again = molotov()
-        .arg("new")
-        .arg(&dir)
-        .output()
-        .expect("molotov new");
-    assert_eq!(
-        again.status.code(),
-        Some(2),
-        "refuses a non-empty directory"
-    );
-
-    let target = workspace().join("target").join("e2e-guests");
-    let built = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .current_dir(&dir)
-        .args(["build", "--release", "--target", "wasm32-wasip2"])
-        .env("CARGO_TARGET_DIR", &target)
-        .status()
-        .expect("cargo runs");
-    assert!(built.success(), "the new project builds");
-    let release = dir.join("target").join("wasm32-wasip2").join("release");
-    std::fs::create_dir_all(&release).expect("release dir");
-    std::fs::copy(
-        target.join("wasm32-wasip2/release/shop_load.wasm"),
-        release.join("shop_load.wasm"),
-    )
-    .expect("component built");
-
-    let config = dir.join("molotov.json");
-    let config = config.to_str().expect("utf-8 path");
-    let smoke = run_config(&[config, "smoke"]);
-    assert_eq!(smoke.code, Some(0), "stderr: {}", smoke.stderr);
-    let json = smoke.json();
-    assert_eq!(count(&json["scenarios"]["by_name"]["read"]["ok"]), 1);
-    assert_eq!(count(&json["scenarios"]["by_name"]["write"]["ok"]), 1);
-
-    let small = run_config(&[config, "small", "-w", "2", "-r", "3"]);
-    assert_eq!(small.code, Some(0), "stderr: {}", small.stderr);
-    assert_eq!(count(&small.json()["workers"]), 2, "-w overrides the file");
-    assert_eq!(count(&small.json()["scenarios"]["ok"]), 6);
-    // Its scenarios are async: its workers share instances.
-    assert_eq!(count(&small.json()["workers_per_instance"]), 128);
-}
-
-/// `molotov new --lang go|js|python`: each project builds with `molotov
-/// build` (JavaScript after `npm install`) and passes its own smoke test.
-#[test]
-fn new_projects_in_go_javascript_and_python_build_and_pass_their_smoke_test() {
-    for lang in ["go", "js", "python"] {
-        let dir = scratch(&format!("new-{lang}")).join("shop-load");
-        let created = molotov()
-            .args(["new", "--lang", lang])
-            .arg(&dir)
-            .output()
-            .expect("molotov new");
-        assert!(created.status.success(), "{lang}: {created:?}");
-        if lang == "js" {
-            let installed = Command::new("npm")
-                .args(["install", "--no-audit", "--no-fund", "--offline"])
-                .current_dir(&dir)
-                .output()
-                .expect("npm runs");
-            assert!(installed.status.success(), "npm install: {installed:?}");
-        }
-        let built = molotov()
-            .arg("build")
-            .arg(&dir)
-            .output()
-            .expect("molotov build");
-        assert!(built.status.success(), "{lang} builds: {built:?}");
-        assert!(dir.join("shop-load.wasm").is_file(), "{lang}");
-
-        let config = dir.join("molotov.json");
-        let smoke = run_config(&[config.to_str().expect("utf-8 path"), "smoke"]);
-        assert_eq!(smoke.code, Some(0), "{lang}: {}", smoke.stderr);
-        let json = smoke.json();
-        assert_eq!(
-            count(&json["scenarios"]["by_name"]["read"]["ok"]),
-            1,
-            "{lang}: {json}"
-        );
-        assert_eq!(
-            count(&json["scenarios"]["by_name"]["write"]["ok"]),
-            1,
-            "{lang}: {json}"
-        );
-    }
-}
+use crate::support::{Run, Server, count, guests, run_against, run_args, scratch};
 
 /// `molotov run --config FILE TEST ARGS…`.
 fn run_config(args: &[&str]) -> Run {
@@ -127,6 +24,8 @@ fn config_env_reaches_the_scenario_and_bad_configs_are_named() {
                 "target": server.url,
             },
             "typo": {"scenario": guests().suite, "wokers": 3},
+            "wrong-type": {"scenario": guests().suite, "workers": "ten", "duration": 5},
+            "wrong-switch": {"scenario": guests().suite, "single_run": 5},
         }
     }});
     std::fs::write(&config, text.to_string()).expect("write config");
@@ -136,9 +35,22 @@ fn config_env_reaches_the_scenario_and_bad_configs_are_named() {
     assert_eq!(state.code, Some(0), "stderr: {}", state.stderr);
     assert_eq!(count(&state.json()["scenarios"]["ok"]), 2);
 
-    run_config(&[config, "missing"])
-        .assert_cannot_run("no test named `missing`; it has: state, typo");
+    run_config(&[config, "missing"]).assert_cannot_run(
+        "no test named `missing`; it has: state, typo, wrong-switch, wrong-type",
+    );
     run_config(&[config, "typo"]).assert_cannot_run("test `typo`: unknown option `wokers`");
+    let wrong_type = run_config(&[config, "wrong-type"]);
+    wrong_type.assert_cannot_run(&format!(
+        "{config}: test `wrong-type`: option `workers`: invalid value 'ten'"
+    ));
+    assert_eq!(
+        wrong_type.stderr.lines().count(),
+        1,
+        "{}",
+        wrong_type.stderr
+    );
+    run_config(&[config, "wrong-switch"])
+        .assert_cannot_run("test `wrong-switch`: option `single_run`: invalid value '5'");
 }
 
 /// Workers beyond the service's capacity of 6 get 503s: with a tolerance of

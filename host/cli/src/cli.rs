@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
+use crate::build::Language;
 use crate::shard::Shard;
 
 #[derive(Debug, Parser)]
@@ -24,6 +25,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Create a ready-to-build scenario project (Rust, or `--lang go|js|python`), with a `molotov.json`.
     New(NewArgs),
+    /// Write this binary's SDK into a project's `molotov-sdk/` (after an upgrade of molotov, say).
+    Vendor(VendorArgs),
     /// Build a scenario project (Rust, Go, JavaScript or Python) into a component.
     Build(BuildArgs),
     /// Merge the raw results (`run --raw`) of a run's shards into one report.
@@ -382,6 +385,21 @@ pub struct RunFlags {
     /// The command line, as the reports show it (`--env` values hidden).
     #[arg(skip)]
     pub command_line: String,
+
+    /// The source the component was built from, as the command line named it.
+    #[arg(skip)]
+    pub source: Option<PathBuf>,
+}
+
+impl RunFlags {
+    /// The scenarios as the user named them: the source a run built, else the component.
+    pub fn shown_component(&self) -> String {
+        self.source
+            .as_ref()
+            .unwrap_or(&self.component)
+            .display()
+            .to_string()
+    }
 }
 
 /// The command line as a report shows it: arguments joined by spaces, the
@@ -582,27 +600,30 @@ pub struct ServeArgs {
     pub port: u16,
 }
 
-/// A language `molotov new` writes scenarios in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Lang {
-    Rust,
-    Go,
-    Js,
-    Python,
-}
-
 #[derive(Debug, Clone, Args)]
 pub struct NewArgs {
     /// The project directory to create (it must not exist, or be empty).
     pub dir: PathBuf,
 
     /// The language of the scenarios.
-    #[arg(long, value_enum, default_value_t = Lang::Rust)]
-    pub lang: Lang,
+    #[arg(long, value_enum, default_value_t = Language::Rust)]
+    pub lang: Language,
 
-    /// Use the molotov SDK from this directory [default: the one this binary was built with].
+    /// Refer to the SDK in this directory (an SDK checkout) instead of
+    /// vendoring this binary's copy into `molotov-sdk/`.
     #[arg(long, value_name = "DIR")]
     pub sdk: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VendorArgs {
+    /// The project whose `molotov-sdk/` to write (or refresh after an upgrade of molotov).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+
+    /// The SDK's language [default: the project's, told by its files].
+    #[arg(long, value_enum)]
+    pub lang: Option<Language>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -78,6 +78,18 @@ pub fn apply(cli: Cli, argv: Vec<OsString>) -> anyhow::Result<Cli> {
         let id = arg.get_id().clone();
         let values = default_values(value)
             .with_context(|| format!("{}: test `{test}`: option `{key}`", path.display()))?;
+        // Checked here, where the file and the test can be named: clap would
+        // only name the flag, as if the command line were wrong.
+        let check = clap::Command::new("molotov")
+            .arg(arg.clone().required(false).default_values(&values))
+            .try_get_matches_from(["molotov"]);
+        if let Err(error) = check {
+            bail!(
+                "{}: test `{test}`: option `{key}`: {}",
+                path.display(),
+                clap_reason(&error)
+            );
+        }
         if !values.is_empty() {
             *run = std::mem::take(run).mut_arg(id, |arg| arg.default_values(values));
         }
@@ -97,6 +109,13 @@ pub fn apply(cli: Cli, argv: Vec<OsString>) -> anyhow::Result<Cli> {
     };
     resolve(args, &path, component, &file.molotov.env)?;
     Ok(cli)
+}
+
+/// What clap says is wrong with a value, without its `error:` and advice.
+fn clap_reason(error: &clap::Error) -> String {
+    let text = error.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    first.strip_prefix("error: ").unwrap_or(first).to_string()
 }
 
 fn read(path: &Path) -> anyhow::Result<File> {

@@ -30,3 +30,14 @@ pub fn subscribe() -> watch::Receiver<u32> {
         })
         .clone()
 }
+
+/// The interrupts so far (0 before [`subscribe`] took over SIGINT), for the
+/// code that waits without the async runtime: a toolchain step, say.
+pub fn count() -> u32 {
+    COUNT.get().map_or(0, |count| *count.borrow())
+}
+
+/// Ctrl+C stopped molotov before the run began (during a build or compile).
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted before the run began: nothing was sent")]
+pub struct Interrupted;

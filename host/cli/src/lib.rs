@@ -4,7 +4,7 @@
 //! ([`raw`], [`merge`]), the HTML report and live dashboard ([`report`],
 //! [`dashboard`]), the metrics pushed to Prometheus ([`remote_write`]), the
 //! built-in target ([`serve`]), and the project
-//! tools ([`build`], [`scaffold`]).
+//! tools ([`build`], [`scaffold`], [`sdk`]).
 //!
 //! The runner drives the sandbox of `molotov-runtime`, which sends requests
 //! with `molotov-http` and records them in `molotov-metrics`; the report at
@@ -24,5 +24,6 @@ pub mod remote_write;
 pub mod report;
 pub mod runner;
 pub mod scaffold;
+pub mod sdk;
 pub mod serve;
 pub mod shard;

@@ -53,18 +53,34 @@ fn main() -> ExitCode {
             match molotov::scaffold::create(&args.dir, args.lang, args.sdk.as_deref()) {
                 Ok(created) => {
                     println!(
-                        "created {dir}: cd {dir} && {build} && molotov run --config molotov.json smoke   (builds {component})",
+                        "created {dir}: cd {dir} && {first_run}   (the first run builds it)",
                         dir = args.dir.display(),
-                        build = created.build,
-                        component = created.component,
+                        first_run = created.first_run,
                     );
                     ExitCode::SUCCESS
                 }
                 Err(error) => cannot_run(&error),
             }
         }
+        Command::Vendor(args) => match vendor(&args) {
+            Ok(dir) => {
+                println!(
+                    "wrote molotov {} SDK into {}",
+                    env!("CARGO_PKG_VERSION"),
+                    dir.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(error) => cannot_run(&error),
+        },
         Command::Build(args) => {
-            match molotov::build::build(&args.project, args.output.as_deref()) {
+            runtime.block_on(async { molotov::interrupts::subscribe() });
+            let built = molotov::build::build(
+                &args.project,
+                args.output.as_deref(),
+                molotov::build::Chatter::Shown,
+            );
+            match built {
                 Ok(component) => {
                     println!("built {}", component.display());
                     ExitCode::SUCCESS
@@ -81,10 +97,31 @@ fn main() -> ExitCode {
     }
 }
 
+/// `molotov vendor`: the SDK of the project's language (or `--lang`'s).
+fn vendor(args: &molotov::cli::VendorArgs) -> anyhow::Result<std::path::PathBuf> {
+    let language = match args.lang {
+        Some(language) => language,
+        None => molotov::build::Project::detect(&args.dir)?.language,
+    };
+    molotov::sdk::vendor(&args.dir, language)
+}
+
 fn run(runtime: &tokio::runtime::Runtime, mut args: RunFlags, argv: &[OsString]) -> ExitCode {
     let cache_dir = (args.cache_dir.clone()).or_else(molotov_runtime::default_cache_dir);
-    match molotov::build::component_for(&args.component, cache_dir.as_deref()) {
-        Ok(component) => args.component = component,
+    // Ctrl+C is ours from here: it stops a build or compile at once too.
+    runtime.block_on(async { molotov::interrupts::subscribe() });
+    let chatter = if args.verbose > 0 {
+        molotov::build::Chatter::Shown
+    } else {
+        molotov::build::Chatter::Hidden
+    };
+    match molotov::build::component_for(&args.component, cache_dir.as_deref(), chatter, args.quiet)
+    {
+        Ok(component) if component != args.component => {
+            args.source = Some(molotov::build::shown_name(&args.component));
+            args.component = component;
+        }
+        Ok(_) => {}
         Err(error) => return cannot_run(&error),
     }
     if let Err(error) = args.apply_shard() {
@@ -108,7 +145,6 @@ fn run(runtime: &tokio::runtime::Runtime, mut args: RunFlags, argv: &[OsString])
             return cannot_run(&anyhow::anyhow!("{flag} {}: {error}", path.display()));
         }
     }
-    runtime.block_on(async { molotov::interrupts::subscribe() });
     if tally_out.is_some() {
         // A child of `-p`: its parent may interrupt it from now on.
         println!("{}", molotov::processes::READY);
@@ -211,5 +247,12 @@ fn exit_code(outcome: &molotov::runner::Outcome) -> ExitCode {
 fn cannot_run(error: &anyhow::Error) -> ExitCode {
     // Guest text can reach it (a failed global-setup, a trap in describe).
     eprintln!("error: {}", terminal_safe(&format!("{error:#}")));
-    ExitCode::from(EXIT_CANNOT_RUN)
+    let interrupted = error
+        .chain()
+        .any(|e| e.is::<molotov::interrupts::Interrupted>());
+    ExitCode::from(if interrupted {
+        EXIT_INTERRUPTED
+    } else {
+        EXIT_CANNOT_RUN
+    })
 }

@@ -210,7 +210,7 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
         timeline.merge(&result.timeline, 0.0);
     }
     let facts = RunFacts {
-        component: flags.component.display().to_string(),
+        component: flags.shown_component(),
         component_sha256: runner::sha256_of(&flags.component)?,
         flags: flags.command_line.clone(),
         started_at_ms: results

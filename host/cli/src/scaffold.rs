@@ -1,19 +1,17 @@
 //! `molotov new DIR [--lang L]`: a ready-to-build scenario project in Rust,
-//! Go, JavaScript or Python, with a `molotov.json` of three tests.
+//! Go, JavaScript or Python, with a `molotov.json` of three tests and, but
+//! for Python (whose SDK `molotov build` brings), a vendored copy of the SDK.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, bail};
 
-use crate::cli::Lang;
+use crate::build::Language as Lang;
+use crate::sdk::{self, VENDORED_DIR};
 
-/// Where this binary's own SDKs were, when it was built from the repository.
-const REPOSITORY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-
-/// What was created: the component the project builds, and how.
+/// What was created: the command that runs its smoke test.
 pub struct Created {
-    pub component: String,
-    pub build: &'static str,
+    pub first_run: String,
 }
 
 /// Writes the project into `dir` (which must not exist or be empty).
@@ -25,34 +23,32 @@ pub fn create(dir: &Path, lang: Lang, sdk: Option<&Path>) -> anyhow::Result<Crea
         bail!("{} already exists and is not empty", dir.display());
     }
     let crate_name = crate_name(dir)?;
-    let artifact = crate_name.replace('-', "_");
-    let sdk = sdk_dir(lang, sdk)?;
-    let (component, build, source) = match lang {
-        Lang::Rust => (
-            format!("target/wasm32-wasip2/release/{artifact}.wasm"),
-            "cargo build --release --target wasm32-wasip2",
-            "src/lib.rs",
+    let sdk = match sdk {
+        Some(path) => Some(
+            path.canonicalize()
+                .with_context(|| format!("--sdk {}: no such directory", path.display()))?,
         ),
-        // `molotov build DIR` writes `DIR/<dir name>.wasm`.
-        _ => (
-            format!("{}.wasm", dir_name(dir)?),
-            if lang == Lang::Js {
-                "npm install && molotov build ."
-            } else {
-                "molotov build ."
-            },
-            match lang {
-                Lang::Go => "main.go",
-                Lang::Js => "scenarios.js",
-                _ => "scenarios.py",
-            },
-        ),
+        None => None,
     };
+    let source = match lang {
+        Lang::Rust => "src/lib.rs",
+        Lang::Go => "main.go",
+        Lang::JavaScript => "scenarios.js",
+        Lang::Python => "scenarios.py",
+    };
+    // The tests name the project itself: `molotov run` builds it on first use.
+    let first_run = format!(
+        "{}molotov run --config molotov.json smoke",
+        if lang == Lang::JavaScript {
+            "npm install && "
+        } else {
+            ""
+        }
+    );
     let fill = |template: &str| {
         template
             .replace("{{crate}}", &crate_name)
-            .replace("{{component}}", &component)
-            .replace("{{build}}", build)
+            .replace("{{first_run}}", &first_run)
             .replace("{{source}}", source)
             .replace("{{sdk}}", &sdk_reference(lang, sdk.as_deref()))
             .replace("{{replace}}", &go_replace(sdk.as_deref()))
@@ -93,7 +89,7 @@ pub fn create(dir: &Path, lang: Lang, sdk: Option<&Path>) -> anyhow::Result<Crea
                 include_str!("../templates/new/go/main.go").into(),
             ),
         ]),
-        Lang::Js => files.extend([
+        Lang::JavaScript => files.extend([
             (
                 "package.json",
                 fill(include_str!("../templates/new/js/package.json.in")),
@@ -116,7 +112,10 @@ pub fn create(dir: &Path, lang: Lang, sdk: Option<&Path>) -> anyhow::Result<Crea
         }
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    Ok(Created { component, build })
+    if sdk.is_none() && lang != Lang::Python {
+        sdk::vendor(dir, lang)?;
+    }
+    Ok(Created { first_run })
 }
 
 fn dir_name(dir: &Path) -> anyhow::Result<&str> {
@@ -147,41 +146,18 @@ fn crate_name(dir: &Path) -> anyhow::Result<String> {
     })
 }
 
-/// The language's SDK sources: `--sdk`, else those this binary was built
-/// from, else none (the published SDK). Python's is in this binary.
-fn sdk_dir(lang: Lang, sdk: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
-    if let Some(path) = sdk {
-        return path
-            .canonicalize()
-            .map(Some)
-            .with_context(|| format!("--sdk {}: no such directory", path.display()));
-    }
-    let name = match lang {
-        Lang::Rust => "guest-sdk-rust",
-        Lang::Go => "guest-sdk-go",
-        Lang::Js => "guest-sdk-js",
-        Lang::Python => return Ok(None),
-    };
-    Ok(Path::new(REPOSITORY).join(name).canonicalize().ok())
-}
-
-/// How the project's manifest names the SDK.
+/// How the project's manifest names the SDK: `--sdk`'s directory, else the
+/// vendored copy.
 fn sdk_reference(lang: Lang, sdk: Option<&Path>) -> String {
-    let version = env!("CARGO_PKG_VERSION");
-    match (lang, sdk) {
-        (Lang::Rust, Some(path)) => format!("path = {:?}", path.display().to_string()),
-        (Lang::Rust, None) => format!("version = \"{version}\""),
-        (_, Some(path)) => format!("file:{}", path.display()),
-        (_, None) => format!("^{version}"),
+    let path = sdk.map_or_else(|| VENDORED_DIR.to_string(), |p| p.display().to_string());
+    match lang {
+        Lang::Rust => format!("path = {path:?}"),
+        _ => format!("file:{path}"),
     }
 }
 
-/// Go's `replace` of the SDK module by local sources, if any.
+/// Go's `replace` of the SDK module by its local sources.
 fn go_replace(sdk: Option<&Path>) -> String {
-    sdk.map_or_else(String::new, |path| {
-        format!(
-            "\nreplace github.com/molotov-wasm/molotov/guest-sdk-go => {}\n",
-            path.display()
-        )
-    })
+    let path = sdk.map_or_else(|| format!("./{VENDORED_DIR}"), |p| p.display().to_string());
+    format!("\nreplace github.com/molotov-wasm/molotov/guest-sdk-go => {path}\n")
 }

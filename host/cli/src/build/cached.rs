@@ -1,11 +1,12 @@
 //! `molotov run loadtest.py`: a run given source builds it first, once per
 //! distinct content, as a Molotov user runs a `.py` file in one command.
 //!
-//! The component is kept under the cache directory by a SHA-256 of every
-//! source file of the project (names and bytes), of the SDK it builds with
-//! (Python's, compiled into this binary; the project's installed JS SDK), of
-//! the contract and of this binary's version, so an edit rebuilds and an
-//! unchanged project starts at once.
+//! The component is kept under the cache directory by a SHA-256 of the
+//! project's sources in its language (names relative to the project, and
+//! bytes), of the SDK it builds with (Python's, compiled into this binary;
+//! the project's installed JS SDK), of the contract and of this binary's
+//! version: an edit rebuilds, while an unchanged project starts at once
+//! however it is named and whatever else (a run's `--json`) lands beside it.
 
 use std::path::{Path, PathBuf};
 
@@ -13,12 +14,22 @@ use anyhow::Context;
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
-use super::{Project, WIT, build, scripted};
+use super::{Chatter, Language, Project, WIT, build, scripted};
 
-/// The files a build reads: sources, manifests and lock files.
-const SOURCE_EXTENSIONS: [&str; 11] = [
-    "py", "js", "mjs", "json", "go", "mod", "sum", "rs", "toml", "lock", "wit",
-];
+/// The files of each language a build reads: sources, manifests, lock files.
+fn is_source(language: Language, name: &str) -> bool {
+    let extension = name.rsplit_once('.').map_or("", |(_, e)| e);
+    match language {
+        Language::Rust => matches!(extension, "rs" | "toml" | "wit") || name == "Cargo.lock",
+        Language::Go => matches!(extension, "go" | "s" | "mod" | "sum" | "wit"),
+        // Other JSON (a run's results, say) is data the scripts do not import.
+        Language::JavaScript => {
+            matches!(extension, "js" | "mjs" | "cjs")
+                || matches!(name, "package.json" | "package-lock.json")
+        }
+        Language::Python => matches!(extension, "py" | "pyi"),
+    }
+}
 
 /// Directories that hold outputs, caches or installed packages, not sources
 /// (a JS project's dependencies are pinned by its lock file, hashed instead).
@@ -28,7 +39,7 @@ const SKIPPED_DIRS: [&str; 5] = ["target", "node_modules", "__pycache__", "venv"
 const MAX_FILES: usize = 20_000;
 
 /// Whether `path` is source to build rather than a component to run.
-pub fn is_source(path: &Path) -> bool {
+pub fn is_project(path: &Path) -> bool {
     path.is_dir()
         || path
             .extension()
@@ -38,8 +49,23 @@ pub fn is_source(path: &Path) -> bool {
 
 /// The component for `path`: `path` itself when it is one, else the cached
 /// build of the project it names, built now if its sources changed.
-pub fn component_for(path: &Path, cache_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
-    if !is_source(path) {
+/// How messages and reports name a project: a directory by its full path
+/// (`.` says little), a file as the command line named it.
+pub fn shown_name(path: &Path) -> PathBuf {
+    match path.is_dir() {
+        true => path.canonicalize().unwrap_or_else(|_| path.to_path_buf()),
+        false => path.to_path_buf(),
+    }
+}
+
+/// Says what it builds on stderr unless `quiet`.
+pub fn component_for(
+    path: &Path,
+    cache_dir: Option<&Path>,
+    chatter: Chatter,
+    quiet: bool,
+) -> anyhow::Result<PathBuf> {
+    if !is_project(path) {
         return Ok(path.to_path_buf());
     }
     let project = Project::detect(path)?;
@@ -55,14 +81,16 @@ pub fn component_for(path: &Path, cache_dir: Option<&Path>) -> anyhow::Result<Pa
     if component.is_file() {
         return Ok(component);
     }
-    eprintln!(
-        "building {} (once: the component is cached by the sources' hash)",
-        path.display()
-    );
+    if !quiet {
+        eprintln!(
+            "building {} (first run only: kept until its sources change)…",
+            shown_name(path).display()
+        );
+    }
     // Built beside its final name, then renamed: a run interrupted during the
     // build, or `-p` children starting together, never see half a file.
     let partial = tempfile::NamedTempFile::new_in(&dir)?;
-    build(path, Some(partial.path()))?;
+    build(path, Some(partial.path()), chatter)?;
     partial
         .persist(&component)
         .with_context(|| format!("cannot write {}", component.display()))?;
@@ -73,7 +101,9 @@ fn sources_hash(project: &Project, path: &Path) -> anyhow::Result<String> {
     let mut hash = Sha256::new();
     hash.update(env!("CARGO_PKG_VERSION"));
     hash.update(WIT);
-    hash.update(format!("{:?} {:?}", project.language, project.entry));
+    // The entry by its name in the project, not by how the command line named it.
+    let entry = project.entry.as_deref().and_then(Path::file_name);
+    hash.update(format!("{:?} {entry:?}", project.language));
     for sdk in scripted::sdk_sources(project) {
         hash.update((sdk.len() as u64).to_le_bytes());
         hash.update(sdk);
@@ -90,12 +120,8 @@ fn sources_hash(project: &Project, path: &Path) -> anyhow::Result<String> {
         });
     for entry in walk {
         let entry = entry.with_context(|| format!("cannot read {}", project.dir.display()))?;
-        let is_source = entry
-            .path()
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| SOURCE_EXTENSIONS.contains(&e));
-        if !entry.file_type().is_file() || !is_source {
+        let name = entry.file_name().to_string_lossy();
+        if !entry.file_type().is_file() || !is_source(project.language, &name) {
             continue;
         }
         files += 1;

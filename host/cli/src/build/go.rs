@@ -11,11 +11,20 @@ use wasi_preview1_component_adapter_provider::{
 use wit_component::{ComponentEncoder, StringEncoding};
 use wit_parser::Resolve;
 
-use super::{Project, WIT, run_tool};
+use super::{Chatter, Project, Tool, WIT};
 
-pub fn build(project: &Project, work: &Path, output: &Path) -> anyhow::Result<()> {
+pub fn build(
+    project: &Project,
+    work: &Path,
+    output: &Path,
+    chatter: Chatter,
+) -> anyhow::Result<()> {
     let module_path = work.join("module.wasm");
-    run_tool(
+    let tool = Tool {
+        what: "go build",
+        hint: "is Go 1.25 or newer installed?",
+    };
+    tool.run(
         Command::new("go")
             .current_dir(&project.dir)
             .env("GOOS", "wasip1")
@@ -30,8 +39,8 @@ pub fn build(project: &Project, work: &Path, output: &Path) -> anyhow::Result<()
             ])
             .arg(&module_path)
             .arg("."),
-        "go build",
-        "is Go 1.25 or newer installed?",
+        chatter,
+        false,
     )?;
     let mut module = std::fs::read(&module_path).context("go build wrote no module")?;
     let component = componentize(&mut module)?;

@@ -5,26 +5,42 @@
 //! runs, written out from the copy compiled into it.
 
 mod cached;
+mod foreign;
 mod go;
 mod scripted;
+mod tool;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
 
-pub use cached::component_for;
+pub use cached::{component_for, shown_name};
+pub use tool::Chatter;
+use tool::Tool;
 
 /// The contract every guest is built against: the host's own copy.
 pub const WIT: &str = include_str!("../../../../wit/scenario.wit");
 
-/// A scenario project's language, told by the files it has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A scenario project's language: told by the files it has, or chosen with `--lang`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Language {
     Rust,
     Go,
+    #[value(name = "js")]
     JavaScript,
     Python,
+}
+
+impl std::fmt::Display for Language {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Rust => "Rust",
+            Self::Go => "Go",
+            Self::JavaScript => "JavaScript",
+            Self::Python => "Python",
+        })
+    }
 }
 
 /// What to build: the project's directory, and for scripts their entry file.
@@ -36,8 +52,15 @@ pub struct Project {
 }
 
 impl Project {
-    /// Recognises a project directory, or a `.js`/`.py` entry file.
+    /// Recognises a project directory, or a `.js`/`.py` entry file; one
+    /// written for another tool (k6, say) is refused with what to do.
     pub fn detect(path: &Path) -> anyhow::Result<Self> {
+        let project = Self::recognise(path)?;
+        foreign::refuse(&project)?;
+        Ok(project)
+    }
+
+    fn recognise(path: &Path) -> anyhow::Result<Self> {
         if path.is_file() {
             let language = match path.extension().and_then(|e| e.to_str()) {
                 Some("js" | "mjs") => Language::JavaScript,
@@ -97,10 +120,10 @@ impl Project {
 }
 
 /// Builds the project at `path` and returns the component's path.
-pub fn build(path: &Path, output: Option<&Path>) -> anyhow::Result<PathBuf> {
+pub fn build(path: &Path, output: Option<&Path>, chatter: Chatter) -> anyhow::Result<PathBuf> {
     let project = Project::detect(path)?;
     if project.language == Language::Rust {
-        return rust(&project, output);
+        return rust(&project, output, chatter);
     }
     let output = match output {
         Some(path) => path.to_path_buf(),
@@ -111,33 +134,33 @@ pub fn build(path: &Path, output: Option<&Path>) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(&wit_dir)?;
     std::fs::write(wit_dir.join("scenario.wit"), WIT)?;
     match project.language {
-        Language::Go => go::build(&project, work.path(), &output)?,
-        Language::JavaScript => scripted::javascript(&project, &wit_dir, &output)?,
-        Language::Python => scripted::python(&project, work.path(), &output)?,
+        Language::Go => go::build(&project, work.path(), &output, chatter)?,
+        Language::JavaScript => scripted::javascript(&project, &wit_dir, &output, chatter)?,
+        Language::Python => scripted::python(&project, work.path(), &output, chatter)?,
         Language::Rust => unreachable!("built above"),
     }
     Ok(output)
 }
 
 /// Rust guests are ordinary crates: cargo builds the component directly.
-fn rust(project: &Project, output: Option<&Path>) -> anyhow::Result<PathBuf> {
-    let out = Command::new("cargo")
-        .current_dir(&project.dir)
-        .args([
+fn rust(project: &Project, output: Option<&Path>, chatter: Chatter) -> anyhow::Result<PathBuf> {
+    let tool = Tool {
+        what: "cargo build",
+        hint: "is Rust installed, with `rustup target add wasm32-wasip2`?",
+    };
+    let messages = tool.run(
+        Command::new("cargo").current_dir(&project.dir).args([
             "build",
             "--release",
             "--target",
             "wasm32-wasip2",
             "--message-format=json-render-diagnostics",
-        ])
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .context("cannot run cargo (is Rust installed?)")?;
-    if !out.status.success() {
-        bail!("cargo build failed in {}", project.dir.display());
-    }
+        ]),
+        chatter,
+        true,
+    )?;
     // The last artifact with a .wasm file is the component.
-    let built = String::from_utf8_lossy(&out.stdout)
+    let built = String::from_utf8_lossy(&messages)
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter(|message| message["reason"] == "compiler-artifact")
@@ -159,18 +182,4 @@ fn rust(project: &Project, output: Option<&Path>) -> anyhow::Result<PathBuf> {
         }
         None => Ok(built),
     }
-}
-
-/// Runs a toolchain step; its own output explains a failure, we name the step.
-fn run_tool(command: &mut Command, what: &str, hint: &str) -> anyhow::Result<()> {
-    // The tools' chatter goes to stderr: `molotov run x.py` builds first, and
-    // its standard output is the run's.
-    let status = command
-        .stdout(std::io::stderr())
-        .status()
-        .with_context(|| format!("cannot run {what}: {hint}"))?;
-    if !status.success() {
-        bail!("{what} failed ({status})");
-    }
-    Ok(())
 }

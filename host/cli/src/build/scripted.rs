@@ -6,32 +6,16 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
-use super::{Language, Project, run_tool};
+use super::{Chatter, Language, Project, Tool};
+use crate::sdk;
 
-/// The Python SDK, compiled into this binary so that the SDK a guest is
+/// The Python SDK's package, as this binary carries it: the SDK a guest is
 /// built with always matches the host that runs it.
-const PYTHON_SDK: [(&str, &str); 5] = [
-    (
-        "__init__.py",
-        include_str!("../../../../guest-sdk-python/molotov/__init__.py"),
-    ),
-    (
-        "_aio.py",
-        include_str!("../../../../guest-sdk-python/molotov/_aio.py"),
-    ),
-    (
-        "_session.py",
-        include_str!("../../../../guest-sdk-python/molotov/_session.py"),
-    ),
-    (
-        "_component.py",
-        include_str!("../../../../guest-sdk-python/molotov/_component.py"),
-    ),
-    (
-        "_driver.py",
-        include_str!("../../../../guest-sdk-python/molotov/_driver.py"),
-    ),
-];
+fn python_sdk() -> impl Iterator<Item = (&'static str, &'static [u8])> {
+    sdk::files(Language::Python)
+        .iter()
+        .filter_map(|(name, bytes)| Some((name.strip_prefix("molotov/")?, *bytes)))
+}
 
 /// The JS SDK's build script, installed with the SDK in the project's
 /// `node_modules` (it brings componentize-js and the bundler).
@@ -41,10 +25,7 @@ const JS_BUILD_SCRIPT: &str = "node_modules/molotov-sdk/build.mjs";
 /// compiled into this binary (Python), or the project's installed JS SDK.
 pub fn sdk_sources(project: &Project) -> Vec<Vec<u8>> {
     match project.language {
-        Language::Python => PYTHON_SDK
-            .iter()
-            .map(|(_, text)| text.as_bytes().to_vec())
-            .collect(),
+        Language::Python => python_sdk().map(|(_, bytes)| bytes.to_vec()).collect(),
         Language::JavaScript => js_build_script(project)
             .ok()
             .and_then(|script| script.parent().map(Path::to_path_buf))
@@ -71,21 +52,36 @@ fn js_build_script(project: &Project) -> anyhow::Result<PathBuf> {
         })
 }
 
-pub fn javascript(project: &Project, wit_dir: &Path, output: &Path) -> anyhow::Result<()> {
+pub fn javascript(
+    project: &Project,
+    wit_dir: &Path,
+    output: &Path,
+    chatter: Chatter,
+) -> anyhow::Result<()> {
     let entry = entry(project)?;
     let script = js_build_script(project)?;
-    run_tool(
+    let tool = Tool {
+        what: "the JavaScript build (node)",
+        hint: "is Node.js 20 or newer installed?",
+    };
+    tool.run(
         Command::new("node")
             .arg(script)
             .arg(entry)
             .arg(wit_dir)
             .arg(output),
-        "the JavaScript build (node)",
-        "is Node.js 20 or newer installed?",
+        chatter,
+        false,
     )
+    .map(drop)
 }
 
-pub fn python(project: &Project, work: &Path, output: &Path) -> anyhow::Result<()> {
+pub fn python(
+    project: &Project,
+    work: &Path,
+    output: &Path,
+    chatter: Chatter,
+) -> anyhow::Result<()> {
     let entry = entry(project)?;
     let module = entry
         .file_stem()
@@ -94,7 +90,7 @@ pub fn python(project: &Project, work: &Path, output: &Path) -> anyhow::Result<(
         .with_context(|| format!("{}: not a Python module name", entry.display()))?;
     let sdk = work.join("sdk");
     std::fs::create_dir_all(sdk.join("molotov"))?;
-    for (name, source) in PYTHON_SDK {
+    for (name, source) in python_sdk() {
         std::fs::write(sdk.join("molotov").join(name), source)?;
     }
     // componentize-py looks for the exports in one module: this one imports
@@ -105,7 +101,11 @@ pub fn python(project: &Project, work: &Path, output: &Path) -> anyhow::Result<(
             "import {module}  # noqa: F401\nfrom molotov._component import Driver, Scenarios  # noqa: F401\n"
         ),
     )?;
-    run_tool(
+    let tool = Tool {
+        what: "componentize-py",
+        hint: "install it with `pip install componentize-py==0.25.1`",
+    };
+    tool.run(
         Command::new("componentize-py")
             .arg("-d")
             .arg(work.join("wit"))
@@ -118,9 +118,10 @@ pub fn python(project: &Project, work: &Path, output: &Path) -> anyhow::Result<(
             .arg(entry.parent().unwrap_or(Path::new(".")))
             .arg("-o")
             .arg(output),
-        "componentize-py",
-        "install it with `pip install componentize-py==0.25.1`",
+        chatter,
+        false,
     )
+    .map(drop)
 }
 
 fn entry(project: &Project) -> anyhow::Result<PathBuf> {

@@ -77,7 +77,7 @@ impl Watchers {
 fn snapshot(shared: &Shared, started: Instant) -> Report {
     let elapsed = started.elapsed();
     let facts = RunFacts {
-        component: shared.flags.component.display().to_string(),
+        component: shared.flags.shown_component(),
         component_sha256: String::new(),
         flags: shared.flags.command_line.clone(),
         started_at_ms: unix_ms(SystemTime::now()).saturating_sub(elapsed.as_millis() as u64),

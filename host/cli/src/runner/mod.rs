@@ -55,6 +55,9 @@ pub struct Outcome {
 /// Molotov's default duration when neither `-d`, `-r` nor `--single-run` bound the run.
 const DEFAULT_DURATION: Duration = Duration::from_secs(86_400);
 
+/// How long loading a component may take before a line says it is compiling.
+const COMPILE_NOTICE: Duration = Duration::from_millis(500);
+
 /// Loads the component and runs the load test the flags describe.
 pub async fn run(flags: RunFlags) -> anyhow::Result<Outcome> {
     flags.check_load_model()?;
@@ -144,7 +147,8 @@ pub async fn target(flags: &RunFlags, console: &Console) -> anyhow::Result<Url> 
     }
 }
 
-/// Compiles the component (or loads it from the cache) for an engine sized for `-w`.
+/// Compiles the component (or loads it from the cache) for an engine sized for
+/// `-w`. A compile that takes a while says so (unless `-q`); Ctrl+C stops it.
 pub async fn load(flags: &RunFlags) -> anyhow::Result<Loaded> {
     let limits = EngineLimits {
         instances: flags.workers().saturating_add(2),
@@ -156,11 +160,28 @@ pub async fn load(flags: &RunFlags) -> anyhow::Result<Loaded> {
         .clone()
         .or_else(molotov_runtime::default_cache_dir);
     let path = flags.component.clone();
-    let loaded = tokio::task::spawn_blocking(move || {
+    let mut loading = tokio::task::spawn_blocking(move || {
         molotov_runtime::load(&engine, &path, cache_dir.as_deref())
-    })
-    .await??;
-    Ok(loaded)
+    });
+    let mut interrupts = crate::interrupts::subscribe();
+    let mut told = flags.quiet;
+    loop {
+        tokio::select! {
+            loaded = &mut loading => return Ok(loaded??),
+            // A compile cannot be cut short: the process leaves it behind.
+            _ = interrupts.wait_for(|count| *count > 0) => {
+                return Err(crate::interrupts::Interrupted.into());
+            }
+            // From the cache it takes milliseconds: only a compile lasts this long.
+            () = tokio::time::sleep(COMPILE_NOTICE), if !told => {
+                eprintln!(
+                    "compiling {} for this machine (first run only: the result is cached)…",
+                    flags.shown_component()
+                );
+                told = true;
+            }
+        }
+    }
 }
 
 async fn run_loaded(
@@ -295,7 +316,7 @@ async fn run_loaded(
         StopReason::Completed
     });
     let facts = RunFacts {
-        component: shared.flags.component.display().to_string(),
+        component: shared.flags.shown_component(),
         component_sha256: sha256_of(&shared.flags.component)?,
         flags: shared.flags.command_line.clone(),
         started_at_ms,

@@ -1,0 +1,109 @@
+//! Scripts written for another tool (a k6 script, a Molotov file that brings
+//! its own HTTP client): told in one line before a toolchain fails on them
+//! with a bundler error or a traceback.
+
+use anyhow::bail;
+
+use super::{Language, Project};
+
+/// Python HTTP clients: they cannot reach the network from the sandbox, and
+/// a scenario does not need them (the session it is given sends requests).
+const PYTHON_CLIENTS: [&str; 4] = ["aiohttp", "requests", "httpx", "urllib3"];
+
+/// Fails with what to do when the project's entry is written for another tool.
+pub fn refuse(project: &Project) -> anyhow::Result<()> {
+    let Some(entry) = &project.entry else {
+        return Ok(());
+    };
+    let Ok(source) = std::fs::read_to_string(entry) else {
+        return Ok(());
+    };
+    let name = entry.display();
+    match project.language {
+        Language::JavaScript => {
+            if let Some(module) = imported(&source, &["k6"], js_import) {
+                bail!(
+                    "{name} is a k6 script (it imports `{module}`): molotov does not run k6 scripts; \
+                     write the scenarios against its SDK (`molotov new --lang js DIR` writes an example)"
+                );
+            }
+        }
+        Language::Python => {
+            if let Some(module) = imported(&source, &PYTHON_CLIENTS, python_import) {
+                bail!(
+                    "{name} imports {module}, which cannot run in molotov's sandbox: \
+                     send requests with the session each scenario is given (`await session.get(url)`) and remove the import"
+                );
+            }
+        }
+        Language::Rust | Language::Go => {}
+    }
+    Ok(())
+}
+
+/// The first module of `packages` (or below one) that a line of `source` imports.
+fn imported<'a>(
+    source: &'a str,
+    packages: &[&str],
+    import_of: fn(&str) -> Option<&str>,
+) -> Option<&'a str> {
+    source
+        .lines()
+        .filter_map(|line| import_of(line.trim()))
+        .find(|module| {
+            packages.iter().any(|package| {
+                module
+                    .strip_prefix(package)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '.']))
+            })
+        })
+}
+
+/// The module of `import … from "m"`, `import "m"` or `require("m")`.
+fn js_import(line: &str) -> Option<&str> {
+    let quoted = if line.starts_with("import") {
+        line.rsplit_once("from").map_or(line, |(_, module)| module)
+    } else {
+        line.split_once("require(")?.1
+    };
+    let quote = quoted.find(['"', '\''])?;
+    let rest = &quoted[quote + 1..];
+    Some(&rest[..rest.find(['"', '\''])?])
+}
+
+/// The module of `import m`, `import m as n` or `from m import …`.
+fn python_import(line: &str) -> Option<&str> {
+    let rest = line
+        .strip_prefix("import ")
+        .or_else(|| line.strip_prefix("from "))?;
+    rest.split([' ', ',', ';']).next().filter(|m| !m.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn k6_scripts_and_python_clients_are_recognised() {
+        let k6 = "import http from 'k6/http';\nimport { sleep } from \"k6\";\nexport default function () {}\n";
+        assert_eq!(imported(k6, &["k6"], js_import), Some("k6/http"));
+        let required = "const http = require(\"k6/http\");";
+        assert_eq!(imported(required, &["k6"], js_import), Some("k6/http"));
+        let ours = "import { scenario } from \"molotov\";\nimport k6ish from './k6ish.js';\n";
+        assert_eq!(imported(ours, &["k6"], js_import), None);
+
+        let molotov = "import asyncio\nimport aiohttp\nfrom molotov import scenario\n";
+        assert_eq!(
+            imported(molotov, &PYTHON_CLIENTS, python_import),
+            Some("aiohttp")
+        );
+        let from = "from requests.adapters import HTTPAdapter";
+        assert_eq!(
+            imported(from, &PYTHON_CLIENTS, python_import),
+            Some("requests.adapters")
+        );
+        let fine =
+            "# import aiohttp\nimport requests_toolbelt_like\nfrom molotov import scenario\n";
+        assert_eq!(imported(fine, &PYTHON_CLIENTS, python_import), None);
+    }
+}
