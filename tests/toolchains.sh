@@ -43,7 +43,8 @@ for module in "$root/guest-sdk-go" "$root"/guest-examples/go/*/; do
 done
 
 # Debian packages as `name:version-pattern` (iproute2's `ip` builds the
-# network namespace of the egress tests): the pattern is an extended
+# network namespace of the egress tests; libxml2-utils' `xmllint` validates
+# `--junit` reports): the pattern is an extended
 # regular expression that the archive's candidate version must match at its
 # start (a major version, or a major and minor where the tests depend on it).
 # Chromium's major moves with every security update to Debian stable, so it
@@ -56,6 +57,7 @@ debian_packages=(
     'chromium:(1[1-9][0-9]|[2-9][0-9][0-9])\.'
     'prometheus:2\.'
     'iproute2:6\.'
+    'libxml2-utils:2\.'
 )
 
 # The candidate version of a package in the archive, or nothing.
@@ -97,3 +99,20 @@ for spec in "${debian_packages[@]}"; do
     [[ "$version" =~ ^$pattern ]] ||
         fail "Debian package '$package' ${version:-is not installed}; the tests need a version matching '$pattern'"
 done
+
+# The JUnit schema of Jenkins' xunit plugin (junit-10.xsd, MIT), which
+# `--junit` reports are validated against, as pytest's source distribution
+# ships it for its own tests: pinned by version and by the schema's hash.
+junit_xsd="${XDG_CACHE_HOME:-$HOME/.cache}/molotov-tests/junit-10.xsd"
+junit_xsd_sha256=a1a816f58d1bf95ebabf371994df0b9246dee66ea9572fbec4f9296f1b2c0ff6
+if ! echo "$junit_xsd_sha256  $junit_xsd" | sha256sum --check --status 2>/dev/null; then
+    sdist="$(mktemp -d)"
+    python3 -m pip download --quiet --disable-pip-version-check --no-deps \
+        --no-binary :all: pytest==8.3.5 -d "$sdist" || fail "cannot download pytest 8.3.5's sources"
+    tar -xzf "$sdist"/pytest-8.3.5.tar.gz -C "$sdist" pytest-8.3.5/testing/example_scripts/junit-10.xsd
+    mkdir -p "$(dirname "$junit_xsd")"
+    mv "$sdist"/pytest-8.3.5/testing/example_scripts/junit-10.xsd "$junit_xsd"
+    rm -rf "$sdist"
+    echo "$junit_xsd_sha256  $junit_xsd" | sha256sum --check --status ||
+        fail "$junit_xsd is not the schema the tests were written for"
+fi

@@ -5,6 +5,7 @@ mod egress;
 mod engine;
 mod fail_fast;
 mod footprint;
+mod junit;
 mod languages;
 mod lifecycle;
 mod load_models;

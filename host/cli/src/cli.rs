@@ -70,6 +70,10 @@ pub struct MergeArgs {
     #[arg(long, value_name = "PATH")]
     pub html: Option<PathBuf>,
 
+    /// Write the merged verdicts as JUnit XML here (as `run --junit`).
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+
     /// A pass/fail criterion, judged on the merged results (as `run`'s).
     #[arg(long = "threshold", value_name = "EXPR")]
     pub threshold: Vec<molotov_metrics::Threshold>,
@@ -215,6 +219,11 @@ pub struct RunFlags {
     /// Write the results as a self-contained HTML report (charts, tables) to this file.
     #[arg(long, value_name = "PATH")]
     pub html: Option<PathBuf>,
+
+    /// Write the run's verdicts as JUnit XML to this file (for the test
+    /// reporters of Jenkins, GitLab, GitHub): the run, each threshold and each scenario.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
 
     /// Serve a live dashboard of the run (the HTML report, updated every
     /// second) at `--dashboard=ADDR` [default: 127.0.0.1:5680].

@@ -16,6 +16,7 @@ pub mod config;
 pub mod console;
 pub mod dashboard;
 pub mod interrupts;
+pub mod junit;
 pub mod live_view;
 pub mod merge;
 pub mod processes;

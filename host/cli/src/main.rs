@@ -135,9 +135,15 @@ fn run(runtime: &tokio::runtime::Runtime, mut args: RunFlags, argv: &[OsString])
     let quiet = args.quiet;
     let json = args.json.clone();
     let html = args.html.clone();
+    let junit = args.junit.clone();
     let tally_out = args.tally_out.clone();
     // A child of `-p` writes none of them: its parent does, and checks them.
-    let outputs = [("--json", &json), ("--html", &html), ("--raw", &raw)];
+    let outputs = [
+        ("--json", &json),
+        ("--html", &html),
+        ("--junit", &junit),
+        ("--raw", &raw),
+    ];
     for (flag, path) in outputs.into_iter().filter(|_| tally_out.is_none()) {
         if let Some(path) = path
             && let Err(error) = check_writable(path)
@@ -171,6 +177,11 @@ fn run(runtime: &tokio::runtime::Runtime, mut args: RunFlags, argv: &[OsString])
             }
             if let Some(path) = html.filter(|_| tally_out.is_none())
                 && let Err(error) = molotov::report::write_html(&outcome.report, &path)
+            {
+                return cannot_run(&error);
+            }
+            if let Some(path) = junit.filter(|_| tally_out.is_none())
+                && let Err(error) = molotov::junit::write(&outcome.report, outcome.failed, &path)
             {
                 return cannot_run(&error);
             }
@@ -216,6 +227,11 @@ fn merge(args: &molotov::cli::MergeArgs) -> ExitCode {
             }
             if let Some(path) = &args.html
                 && let Err(error) = molotov::report::write_html(&outcome.report, path)
+            {
+                return cannot_run(&error);
+            }
+            if let Some(path) = &args.junit
+                && let Err(error) = molotov::junit::write(&outcome.report, outcome.failed, path)
             {
                 return cannot_run(&error);
             }

@@ -59,6 +59,7 @@ fn read(files: &[PathBuf], allow_partial: bool) -> anyhow::Result<Report> {
         files: files.to_vec(),
         json: None,
         html: None,
+        junit: None,
         threshold: Vec::new(),
         allow_partial,
         quiet: true,
