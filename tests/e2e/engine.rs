@@ -187,11 +187,18 @@ fn fail_limit_stops_after_n_failures_and_exits_1() {
 #[test]
 fn fail_limit_not_reached_exits_0() {
     let server = Server::start();
-    let run = run(
+    let failing_twice = ["-s", "server_error", "-r", "2", "--target", &server.url];
+    let under = run(
         &guests().suite,
-        &["-f", "3", "-s", "ok", "-r", "5", "--target", &server.url],
+        &[&["-f", "3"], &failing_twice[..]].concat(),
     );
-    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!(under.code, Some(0), "stderr: {}", under.stderr);
+    assert_eq!(count(&under.json()["scenarios"]["failed"]), 2);
+    let reached = run(
+        &guests().suite,
+        &[&["-f", "2"], &failing_twice[..]].concat(),
+    );
+    assert_eq!(reached.code, Some(1), "stderr: {}", reached.stderr);
 }
 
 #[test]

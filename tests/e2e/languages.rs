@@ -89,10 +89,15 @@ fn a_failed_check_fails_the_run_with_its_message_in_every_language() {
         let json = run.json();
         assert_eq!(json["scenarios"]["failed"], 3, "{language}: {json}");
         assert_eq!(json["requests"]["by_status"]["404"], 3, "{language}");
+        let messages: Vec<&String> = (json["scenarios"]["by_name"].as_object())
+            .into_iter()
+            .flat_map(|by_name| by_name.values())
+            .filter_map(|scenario| scenario["failures"].as_object())
+            .flat_map(|failures| failures.keys())
+            .collect();
         assert!(
-            run.stdout.contains("404"),
-            "{language}: the failure names the status: {}",
-            run.stdout
+            !messages.is_empty() && messages.iter().all(|m| m.contains("404")),
+            "{language}: each failure message names the status: {messages:?}"
         );
     }
 }

@@ -776,6 +776,22 @@ fn key_value(text: &str) -> Result<(String, String), String> {
 mod tests {
     use super::*;
 
+    /// `docs/cli.md` is generated from these definitions: this test fails
+    /// when it is stale, and rewrites it with `MOLOTOV_UPDATE_DOCS=1`.
+    #[test]
+    fn the_cli_reference_in_docs_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/cli.md");
+        let generated = clap_markdown::help_markdown::<Cli>();
+        if std::env::var_os("MOLOTOV_UPDATE_DOCS").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "docs/cli.md is stale: run `MOLOTOV_UPDATE_DOCS=1 cargo test -p molotov --lib cli_reference`"
+        );
+    }
+
     #[test]
     fn a_target_is_an_http_url_with_a_host() {
         assert!(target_url("http://localhost:18080").is_ok());

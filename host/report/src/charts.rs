@@ -24,11 +24,23 @@ pub const PALETTE: [RGBColor; 7] = [
 
 const SIZE: (u32, u32) = (900, 260);
 
-/// A chart of `lines` over a linear or logarithmic x axis.
+/// What a chart's x axis measures.
+#[derive(Clone, Copy)]
+pub enum XAxis {
+    /// Seconds since the run started, linear.
+    Seconds,
+    /// Latency in milliseconds, logarithmic.
+    LogMs,
+}
+
+/// A chart of `lines`. Its legend is not drawn in the SVG, where it would
+/// hide the lines: the page shows it in a row under the chart ([`Chart::labels`]).
 pub struct Chart<'a> {
-    pub x_label: &'a str,
+    pub x: XAxis,
     pub y_label: &'a str,
-    pub log_x: bool,
+    /// The x axis's span, to align charts over the same time; by default,
+    /// from the first point to the last.
+    pub x_range: Option<(f64, f64)>,
     pub lines: Vec<Line>,
 }
 
@@ -45,18 +57,29 @@ impl Chart<'_> {
         Ok(svg)
     }
 
+    /// The lines' labels with their colours, for the legend under the chart.
+    pub fn labels(&self) -> impl Iterator<Item = (&str, RGBColor)> {
+        (self.lines.iter().enumerate())
+            .map(|(index, line)| (line.label.as_str(), PALETTE[index % PALETTE.len()]))
+    }
+
     fn draw(
         &self,
         root: &DrawingArea<SVGBackend<'_>, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
         let all = || self.lines.iter().flat_map(|line| line.points.iter());
-        let x_min = all().map(|p| p.0).fold(f64::INFINITY, f64::min);
-        let x_max = all().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+        let (x_min, x_max) = self.x_range.unwrap_or_else(|| {
+            let x_min = all().map(|p| p.0).fold(f64::INFINITY, f64::min);
+            let x_max = all().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+            (x_min, x_max)
+        });
         let y_max = all().map(|p| p.1).fold(0.0, f64::max);
-        let (x_min, x_max) = match (x_min.is_finite(), self.log_x) {
+        // The axis starts where the data starts, not at 0 before the first
+        // interval has ended.
+        let (x_min, x_max) = match (x_min.is_finite() && x_max.is_finite(), self.x) {
             (false, _) => (0.0, 1.0),
-            (true, true) => (x_min.max(1e-3), x_max.max(x_min * 10.0)),
-            (true, false) => (x_min.min(0.0), x_max.max(x_min + 1.0)),
+            (true, XAxis::LogMs) => (x_min.max(1e-3), x_max.max(x_min * 10.0)),
+            (true, XAxis::Seconds) => (x_min, x_max.max(x_min + 1.0)),
         };
         let y_max = if y_max > 0.0 { y_max * 1.1 } else { 1.0 };
         let mut builder = ChartBuilder::on(root);
@@ -64,10 +87,11 @@ impl Chart<'_> {
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(64);
-        if self.log_x {
-            self.draw_on(builder.build_cartesian_2d((x_min..x_max).log_scale(), 0.0..y_max)?)
-        } else {
-            self.draw_on(builder.build_cartesian_2d(x_min..x_max, 0.0..y_max)?)
+        match self.x {
+            XAxis::LogMs => {
+                self.draw_on(builder.build_cartesian_2d((x_min..x_max).log_scale(), 0.0..y_max)?)
+            }
+            XAxis::Seconds => self.draw_on(builder.build_cartesian_2d(x_min..x_max, 0.0..y_max)?),
         }
     }
 
@@ -79,37 +103,78 @@ impl Chart<'_> {
         X: Ranged<ValueType = f64> + ValueFormatter<f64>,
         Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
     {
+        let (x_label, x_tick): (_, fn(f64) -> String) = match self.x {
+            XAxis::Seconds => ("time (s)", plain),
+            XAxis::LogMs => ("latency (ms)", |v| tick(v, v)),
+        };
+        let y_max = chart.y_range().end;
         chart
             .configure_mesh()
-            .x_desc(self.x_label)
+            .x_desc(x_label)
             .y_desc(self.y_label)
+            .x_label_formatter(&|v| x_tick(*v))
+            .y_label_formatter(&|v| tick(*v, y_max))
             .light_line_style(WHITE)
             .draw()?;
-        for (index, line) in self.lines.iter().enumerate() {
-            let style = PALETTE[index % PALETTE.len()].stroke_width(2);
-            chart
-                .draw_series(LineSeries::new(line.points.iter().copied(), style))?
-                .label(svg_text(&line.label))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
-        }
-        if self.lines.len() > 1 {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.3))
-                .draw()?;
+        for (line, (_, colour)) in self.lines.iter().zip(self.labels()) {
+            let style = colour.stroke_width(2);
+            chart.draw_series(LineSeries::new(line.points.iter().copied(), style))?;
         }
         Ok(())
     }
 }
 
-/// A label safe to place in SVG text whatever plotters escapes: guest-chosen
-/// request names reach the legend.
-fn svg_text(label: &str) -> String {
-    let safe = label.replace('&', "+").replace(['<', '>', '"', '\''], "_");
-    match safe.char_indices().nth(40) {
-        Some((cut, _)) => format!("{}…", &safe[..cut]),
-        None => safe,
+/// A tick label as people write numbers: `70k`, `2.5`, `0.05`, never
+/// `70000.0`; in thousands or millions from `unit_of` on (the axis's
+/// largest value, so that all its ticks share a unit).
+pub fn tick(value: f64, unit_of: f64) -> String {
+    let magnitude = unit_of.abs();
+    if value == 0.0 {
+        "0".to_string()
+    } else if magnitude >= 1e7 {
+        format!("{}M", plain(value / 1e6))
+    } else if magnitude >= 1e4 {
+        format!("{}k", plain(value / 1e3))
+    } else {
+        plain(value)
+    }
+}
+
+/// `value` to four significant digits at most, without trailing zeros.
+pub fn plain(value: f64) -> String {
+    let decimals = if value == 0.0 || !value.is_finite() {
+        0
+    } else {
+        (3 - value.abs().log10().floor() as i32).clamp(0, 6) as usize
+    };
+    let text = format!("{value:.decimals$}");
+    let text = match text.contains('.') {
+        true => text.trim_end_matches('0').trim_end_matches('.'),
+        false => &text,
+    };
+    match text {
+        "-0" => "0".to_string(),
+        text => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_read_as_people_write_numbers() {
+        let shown: Vec<_> = [0.0, 0.5, 0.3000000000000001, 2.0, 12.5, 2000.0, 0.0005]
+            .into_iter()
+            .map(|v| tick(v, 9000.0))
+            .collect();
+        assert_eq!(shown, ["0", "0.5", "0.3", "2", "12.5", "2000", "0.0005"]);
+        let shown: Vec<_> = [0.0, 2000.0, 12500.0, 70000.0]
+            .into_iter()
+            .map(|v| tick(v, 77000.0))
+            .collect();
+        assert_eq!(shown, ["0", "2k", "12.5k", "70k"]);
+        assert_eq!(tick(25e6, 25e6), "25M");
+        assert_eq!(plain(86400.0), "86400");
     }
 }

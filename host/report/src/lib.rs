@@ -120,4 +120,173 @@ mod tests {
             "only the page's own poller"
         );
     }
+
+    /// The page's figures: caption, SVG and the labels of the legend row under it.
+    fn figures(page: &str) -> Vec<(&str, &str, Vec<&str>)> {
+        (page.split("<figure>").skip(1))
+            .map(|figure| {
+                let figure = &figure[..figure.find("</figure>").unwrap()];
+                let caption = between(figure, "<figcaption>", "</figcaption>")[0];
+                let svg = between(figure, "<svg", "</svg>")[0];
+                let after = &figure[figure.find("</svg>").unwrap()..];
+                (caption, svg, between(after, "<code>", "</code>"))
+            })
+            .collect()
+    }
+
+    fn between<'a>(text: &'a str, open: &str, close: &str) -> Vec<&'a str> {
+        (text.split(open).skip(1))
+            .map(|part| &part[..part.find(close).unwrap()])
+            .collect()
+    }
+
+    /// The text an SVG shows (tick labels, axis descriptions, any legend).
+    fn texts(svg: &str) -> Vec<&str> {
+        (between(svg, "<text", "</text>").into_iter())
+            .map(|text| text[text.find('>').unwrap() + 1..].trim())
+            .collect()
+    }
+
+    /// The chart's lines (drawn 2 px wide, the axes 1 px), as points.
+    fn series(svg: &str) -> Vec<Vec<(f64, f64)>> {
+        polylines(svg, "stroke-width=\"2\"")
+    }
+
+    fn polylines(svg: &str, with: &str) -> Vec<Vec<(f64, f64)>> {
+        (between(svg, "<polyline", "/>").into_iter())
+            .filter(|polyline| polyline.contains(with))
+            .map(|polyline| {
+                let points = between(polyline, "points=\"", "\"")[0];
+                (points.split_whitespace())
+                    .map(|point| {
+                        let (x, y) = point.split_once(',').unwrap();
+                        (x.parse().unwrap(), y.parse().unwrap())
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn chart<'a>(page: &'a str, caption: &str) -> &'a str {
+        let figures = figures(page);
+        (figures.iter().find(|f| f.0.starts_with(caption)))
+            .unwrap_or_else(|| panic!("no {caption} chart"))
+            .1
+    }
+
+    #[test]
+    fn legends_sit_in_a_row_under_every_chart_not_over_its_lines() {
+        let page = render(&report_of(3, 5), None);
+        let figures = figures(&page);
+        assert_eq!(figures.len(), 4);
+        for (caption, svg, legend) in &figures {
+            assert!(!legend.is_empty(), "{caption}: no legend");
+            let texts = texts(svg);
+            for label in legend
+                .iter()
+                .filter(|l| !l.starts_with("requests") && **l != "workers")
+            {
+                let label = label.replace("&lt;", "_").replace("&gt;", "_");
+                assert!(
+                    !texts
+                        .iter()
+                        .any(|t| label.starts_with(t.trim_end_matches('…'))),
+                    "{caption}: {label} drawn in the chart"
+                );
+            }
+        }
+        let legends = |caption: &str| figures.iter().find(|f| f.0 == caption).unwrap().2.clone();
+        assert_eq!(
+            legends("Requests per second"),
+            ["requests/s", "errors/s", "failed runs/s"]
+        );
+        assert_eq!(legends("Latency"), ["p50", "p90", "p99"]);
+    }
+
+    #[test]
+    fn the_distribution_legend_is_shown_once() {
+        let page = render(&report_of(2, 3), None);
+        let figure = figures(&page).into_iter().last().unwrap();
+        assert!(figure.0.starts_with("Latency distribution"));
+        assert_eq!(figure.2.len(), 2);
+        let whole = &page[page.rfind("<figure>").unwrap()..];
+        assert_eq!(whole.matches("GET /users/0").count(), 1, "{whole}");
+        assert_eq!(whole.matches("GET /users/1").count(), 1);
+    }
+
+    /// The last sample of a run is taken once its workers stopped.
+    fn with_closing_interval(report: &mut Report, requests: u64) {
+        let slice = Slice {
+            requests,
+            ..Slice::default()
+        };
+        let end_s = report.timeline.intervals.last().unwrap().end_s + 1.0;
+        report.timeline.push(end_s, 1.0, slice, 0);
+    }
+
+    #[test]
+    fn the_closing_interval_shows_the_workers_active_in_it_not_a_ramp_down() {
+        let mut report = report_of(1, 4);
+        with_closing_interval(&mut report, 3);
+        let page = render(&report, None);
+        let workers = &series(chart(&page, "Active workers"))[0];
+        assert_eq!(workers.len(), 5);
+        assert!(workers.iter().all(|p| p.1 == workers[0].1), "{workers:?}");
+        // A last interval without a request or a run had no worker: 0 stays.
+        let mut report = report_of(1, 4);
+        with_closing_interval(&mut report, 0);
+        let page = render(&report, None);
+        let workers = &series(chart(&page, "Active workers"))[0];
+        assert!(
+            workers[4].1 > workers[3].1,
+            "{workers:?} (y grows downwards)"
+        );
+    }
+
+    #[test]
+    fn time_charts_start_with_their_first_interval() {
+        let page = render(&report_of(1, 5), None);
+        for caption in ["Requests per second", "Latency", "Active workers"] {
+            let svg = chart(&page, caption);
+            // The x axis: the longest horizontal 1 px line.
+            let axis = (polylines(svg, "stroke-width=\"1\"").into_iter())
+                .filter(|l| l.len() == 2 && l[0].1 == l[1].1)
+                .max_by(|a, b| (a[1].0 - a[0].0).total_cmp(&(b[1].0 - b[0].0)))
+                .unwrap();
+            for line in series(svg) {
+                assert!(
+                    (line[0].0 - axis[0].0).abs() <= 1.0,
+                    "{caption}: {line:?} {axis:?}"
+                );
+            }
+            assert!(texts(svg).contains(&"1"), "{caption}: no tick at the start");
+        }
+    }
+
+    #[test]
+    fn tick_labels_read_as_people_write_numbers() {
+        let mut report = report_of(1, 5);
+        for interval in &mut report.timeline.intervals {
+            interval.requests = 70_000;
+        }
+        let page = render(&report, None);
+        let rates = texts(chart(&page, "Requests per second"));
+        assert!(rates.contains(&"70k") && rates.contains(&"0"), "{rates:?}");
+        for (caption, svg, _) in figures(&page) {
+            for text in texts(svg) {
+                assert!(!text.ends_with(".0"), "{caption}: {text}");
+            }
+        }
+        assert!(texts(chart(&page, "Latency")).contains(&"latency (ms)"));
+        assert!(texts(chart(&page, "Active workers")).contains(&"time (s)"));
+    }
+
+    #[test]
+    fn a_report_without_the_components_hash_has_no_blank_row() {
+        let mut report = report_of(1, 1);
+        assert!(render(&report, None).contains(&"0".repeat(64)));
+        report.component_sha256.clear();
+        let live = render(&report, Some(Live { every_ms: 1000 }));
+        assert!(!live.contains("SHA-256"), "a blank SHA-256 row");
+    }
 }

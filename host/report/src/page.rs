@@ -7,7 +7,7 @@ use hdrhistogram::Histogram;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use molotov_metrics::{Interval, Percentiles, Report, histogram};
 
-use crate::charts::{Chart, Line, PALETTE};
+use crate::charts::{Chart, Line, XAxis};
 use crate::{DISTRIBUTED_NAMES, MAX_POINTS};
 use crate::{compare, egress};
 
@@ -97,7 +97,9 @@ fn facts(report: &Report, live: bool) -> Markup {
             h1 { "molotov " @if live { span.badge { "live" } } }
             table.facts {
                 tr { th { "component" } td { code { (report.component) } } }
-                tr { th { "SHA-256" } td { code { (report.component_sha256) } } }
+                @if !report.component_sha256.is_empty() {
+                    tr { th { "SHA-256" } td { code { (report.component_sha256) } } }
+                }
                 @if !report.flags.is_empty() {
                     tr { th { "flags" } td { code { (report.flags) } } }
                 }
@@ -172,6 +174,16 @@ fn over_time(report: &Report) -> Markup {
     {
         intervals.pop();
     }
+    // The run's closing sample is taken once its workers have stopped: it
+    // reads 0 for an interval they worked in, a ramp-down that did not
+    // happen. Such an interval shows the workers it started with (the most
+    // active in it, as for merged intervals).
+    if let [.., before, last] = intervals.as_mut_slice()
+        && last.workers == 0
+        && last.requests + last.ok + last.failed + last.dropped > 0
+    {
+        last.workers = before.workers;
+    }
     if intervals.is_empty() {
         return html! { section { h2 { "Over time" } p { "No interval ended: the run was too short." } } };
     }
@@ -190,6 +202,14 @@ fn over_time(report: &Report) -> Markup {
     let rate = |count: fn(&Interval) -> u64| {
         move |i: &Interval| count(i) as f64 / (i.end_s - i.start_s).max(1e-3)
     };
+    // Every chart over the same span, from the first interval's end (on a
+    // whole second when that is as good as there, for a label at the start).
+    let (first, last) = (intervals[0].end_s, intervals[intervals.len() - 1].end_s);
+    let from = match first - first.floor() < (last - first) / 100.0 {
+        true => first.floor(),
+        false => first,
+    };
+    let x_range = Some((from, last));
     let mut charts = vec![
         (
             "Requests per second",
@@ -202,7 +222,7 @@ fn over_time(report: &Report) -> Markup {
         ),
         (
             "Latency",
-            "ms",
+            "latency (ms)",
             vec![
                 latency("p50", |i| i.p50_ms),
                 latency("p90", |i| i.p90_ms),
@@ -226,19 +246,28 @@ fn over_time(report: &Report) -> Markup {
         section {
             h2 { "Over time" }
             @for (title, unit, lines) in charts {
-                figure {
-                    figcaption { (title) }
-                    (svg(Chart { x_label: "seconds", y_label: unit, log_x: false, lines }))
-                }
+                (figure(title, Chart { x: XAxis::Seconds, y_label: unit, x_range, lines }))
             }
         }
     }
 }
 
-fn svg(chart: Chart) -> Markup {
-    match chart.svg() {
-        Ok(svg) => html! { div.chart { (PreEscaped(svg)) } },
-        Err(why) => html! { p.error { "chart not drawn: " (why) } },
+/// A chart under its caption, with its legend in a row below it, where it
+/// hides no line.
+fn figure(caption: &str, chart: Chart) -> Markup {
+    html! {
+        figure {
+            figcaption { (caption) }
+            @match chart.svg() {
+                Ok(svg) => div.chart { (PreEscaped(svg)) },
+                Err(why) => p.error { "chart not drawn: " (why) },
+            }
+            ul.legend {
+                @for (label, c) in chart.labels() {
+                    li { span.swatch style=(format!("background: rgb({}, {}, {})", c.0, c.1, c.2)) {} code { (label) } }
+                }
+            }
+        }
     }
 }
 
@@ -345,22 +374,13 @@ pub(crate) fn distribution_chart(caption: &str, histograms: &[(String, Histogram
             }
         })
         .collect();
-    html! {
-        figure {
-            figcaption { (caption) }
-            (svg(Chart { x_label: "ms", y_label: "% of requests", log_x: true, lines }))
-            ul.legend {
-                @for (index, (name, _)) in histograms.iter().enumerate() {
-                    li { span.swatch style=(swatch(index)) {} code { (name) } }
-                }
-            }
-        }
-    }
-}
-
-fn swatch(index: usize) -> String {
-    let c = PALETTE[index % PALETTE.len()];
-    format!("background: rgb({}, {}, {})", c.0, c.1, c.2)
+    let chart = Chart {
+        x: XAxis::LogMs,
+        y_label: "% of requests",
+        x_range: None,
+        lines,
+    };
+    figure(caption, chart)
 }
 
 fn scenarios(report: &Report) -> Markup {

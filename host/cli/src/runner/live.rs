@@ -17,12 +17,18 @@ use crate::remote_write::RemoteWrite;
 pub struct Watchers {
     pub dashboard: Option<Dashboard>,
     pub remote_write: Option<RemoteWrite>,
+    /// The component's, for the dashboard's page (hashed once, not per page).
+    component_sha256: String,
 }
 
 impl Watchers {
     /// Binds the dashboard (a taken address fails the run before it starts)
     /// and starts the pusher.
     pub async fn start(flags: &RunFlags, console: &Console) -> anyhow::Result<Self> {
+        let component_sha256 = match flags.dashboard {
+            Some(_) => super::sha256_of(&flags.component)?,
+            None => String::new(),
+        };
         let dashboard = match flags.dashboard {
             Some(address) => {
                 let dashboard = Dashboard::bind(address).await?;
@@ -37,12 +43,13 @@ impl Watchers {
         Ok(Self {
             dashboard,
             remote_write,
+            component_sha256,
         })
     }
 
     pub fn publish_page(&self, shared: &Shared, started: Instant) {
         if let Some(dashboard) = &self.dashboard {
-            dashboard.publish(&snapshot(shared, started));
+            dashboard.publish(&snapshot(shared, started, &self.component_sha256));
         }
     }
 
@@ -74,11 +81,11 @@ impl Watchers {
 }
 
 /// The run so far, as a report (its timeline already coarsened for charts).
-fn snapshot(shared: &Shared, started: Instant) -> Report {
+fn snapshot(shared: &Shared, started: Instant, component_sha256: &str) -> Report {
     let elapsed = started.elapsed();
     let facts = RunFacts {
         component: shared.flags.shown_component(),
-        component_sha256: String::new(),
+        component_sha256: component_sha256.to_string(),
         flags: shared.flags.command_line.clone(),
         started_at_ms: unix_ms(SystemTime::now()).saturating_sub(elapsed.as_millis() as u64),
         late_s: None,
