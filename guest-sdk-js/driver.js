@@ -117,8 +117,11 @@ async function settle() {
   if (waits < live) await new Promise((resolve) => setTimeout(resolve, 0));
 }
 
+// A run waiting on neither the host nor a timer of ours (a fetch() body
+// being read, after its headers came back) waits on the runtime's event
+// loop, which runs only between host calls: keep the host's waits short.
 function timeoutMs() {
-  if (fetches > 0) return 1;
+  if (fetches > 0 || waits < live) return 1;
   return timers.length ? Math.max(0, timers[0].at - Date.now()) : undefined;
 }
 
