@@ -7,10 +7,9 @@ use std::process::Command;
 use crate::support::{Server, guests, run_against, scratch};
 
 fn schema() -> PathBuf {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-        .expect("HOME is set");
+    // Beside molotov's own cache, where tests/toolchains.sh puts it.
+    let molotov_cache = molotov_runtime::default_cache_dir().expect("HOME is set");
+    let cache = molotov_cache.parent().expect("a cache directory");
     let schema = cache.join("molotov-tests").join("junit-10.xsd");
     assert!(
         schema.is_file(),

@@ -170,25 +170,13 @@ fn run(runtime: &tokio::runtime::Runtime, mut args: RunFlags, argv: &[OsString])
             } else if !quiet {
                 print!("{}", terminal_safe(&outcome.report.summary()));
             }
-            if let Some(path) = json.filter(|_| tally_out.is_none())
-                && let Err(error) = outcome.report.write_json(&path)
-            {
-                return cannot_run(&error);
-            }
-            if let Some(path) = html.filter(|_| tally_out.is_none())
-                && let Err(error) = molotov::report::write_html(&outcome.report, &path)
-            {
-                return cannot_run(&error);
-            }
-            if let Some(path) = junit.filter(|_| tally_out.is_none())
-                && let Err(error) = molotov::junit::write(&outcome.report, outcome.failed, &path)
-            {
-                return cannot_run(&error);
-            }
-            if let Some(path) = raw.filter(|_| tally_out.is_none())
-                && let Err(error) = RawResults::of(&outcome).write(&path)
-            {
-                return cannot_run(&error);
+            if tally_out.is_none() {
+                let written = write_results(&outcome, [&json, &html, &junit]).and_then(|()| {
+                    raw.map_or(Ok(()), |path| RawResults::of(&outcome).write(&path))
+                });
+                if let Err(error) = written {
+                    return cannot_run(&error);
+                }
             }
             exit_code(&outcome)
         }
@@ -213,6 +201,24 @@ fn check_writable(path: &std::path::Path) -> std::io::Result<()> {
     std::fs::remove_file(path)
 }
 
+/// Writes the results files asked for, `[--json, --html, --junit]`, as
+/// `run` and `merge` both do.
+fn write_results(
+    outcome: &molotov::runner::Outcome,
+    [json, html, junit]: [&Option<std::path::PathBuf>; 3],
+) -> anyhow::Result<()> {
+    if let Some(path) = json {
+        outcome.report.write_json(path)?;
+    }
+    if let Some(path) = html {
+        molotov::report::write_html(&outcome.report, path)?;
+    }
+    if let Some(path) = junit {
+        molotov::junit::write(&outcome.report, outcome.failed, path)?;
+    }
+    Ok(())
+}
+
 /// Merges shards' raw results, and reports as `run` does.
 fn merge(args: &molotov::cli::MergeArgs) -> ExitCode {
     match molotov::merge::merge(args) {
@@ -220,19 +226,7 @@ fn merge(args: &molotov::cli::MergeArgs) -> ExitCode {
             if !args.quiet {
                 print!("{}", terminal_safe(&outcome.report.summary()));
             }
-            if let Some(path) = &args.json
-                && let Err(error) = outcome.report.write_json(path)
-            {
-                return cannot_run(&error);
-            }
-            if let Some(path) = &args.html
-                && let Err(error) = molotov::report::write_html(&outcome.report, path)
-            {
-                return cannot_run(&error);
-            }
-            if let Some(path) = &args.junit
-                && let Err(error) = molotov::junit::write(&outcome.report, outcome.failed, path)
-            {
+            if let Err(error) = write_results(&outcome, [&args.json, &args.html, &args.junit]) {
                 return cannot_run(&error);
             }
             exit_code(&outcome)

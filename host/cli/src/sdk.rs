@@ -44,11 +44,12 @@ pub fn vendor(project: &Path, language: Language) -> anyhow::Result<PathBuf> {
     let dir = project.join(VENDORED_DIR);
     if dir.exists() {
         // Only a copy we wrote is replaced: it has the SDK's manifest.
-        let manifest = files(language)
-            .iter()
-            .map(|(name, _)| *name)
-            .find(|name| !name.contains('/') && *name != "README.md")
-            .unwrap_or("README.md");
+        let manifest = match language {
+            Language::Rust => "Cargo.toml",
+            Language::Go => "go.mod",
+            Language::JavaScript => "package.json",
+            Language::Python => "molotov/__init__.py",
+        };
         if !dir.join(manifest).is_file() {
             bail!(
                 "{} exists and is not a {language} SDK that molotov vendored (no {manifest}): move it away first",
