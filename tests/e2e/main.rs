@@ -7,6 +7,7 @@ mod fail_fast;
 mod footprint;
 mod junit;
 mod languages;
+mod library;
 mod lifecycle;
 mod load_models;
 mod molotov_files;

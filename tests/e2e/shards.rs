@@ -213,7 +213,7 @@ fn merge_refuses_missing_shards_and_parts_of_other_runs() {
     assert_eq!(partial.code, Some(0), "{}", partial.stderr);
     let twice = merge(&[raws[0].clone(), raws[0].clone()], &[]);
     assert!(twice.stderr.contains("given twice"), "{}", twice.stderr);
-    // A shard of another plan (other flags) is not a part of this run.
+    // A shard of another run (another --delay) is not a part of this run.
     let other = scratch("other.raw.json");
     let mut child = shard(&server, 3, 4, &other, &["--delay", "0.01"]);
     assert!(child.wait().unwrap().success());
@@ -223,9 +223,27 @@ fn merge_refuses_missing_shards_and_parts_of_other_runs() {
     );
     assert_eq!(mixed.code, Some(2));
     assert!(
-        mixed.stderr.contains("with other flags"),
+        mixed
+            .stderr
+            .contains("ran with other settings: not parts of one run: delay_s: 0.01 / 0.0"),
         "{}",
         mixed.stderr
+    );
+    // Raw results of another version are named as such, not as garbage.
+    let older = scratch("older.raw.json");
+    std::fs::write(
+        &older,
+        r#"{"molotov_version": "0.0.1", "plan": "workers=None"}"#,
+    )
+    .unwrap();
+    let refused = merge(&[raws[0].clone(), older], &[]);
+    assert_eq!(refused.code, Some(2));
+    assert!(
+        refused
+            .stderr
+            .contains("raw results of molotov 0.0.1, which this molotov"),
+        "{}",
+        refused.stderr
     );
 }
 

@@ -19,6 +19,8 @@ pub mod interrupts;
 pub mod junit;
 pub mod live_view;
 pub mod merge;
+pub mod plan;
+pub mod planning;
 pub mod processes;
 pub mod raw;
 pub mod remote_write;

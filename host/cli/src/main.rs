@@ -17,8 +17,6 @@ const EXIT_FAILED: u8 = 1;
 const EXIT_CANNOT_RUN: u8 = 2;
 /// The run sent requests and not one reached a server.
 const EXIT_NO_SERVER_REACHED: u8 = 3;
-/// Ctrl+C cut the run short (128 + SIGINT, as shells report it).
-const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let argv: Vec<_> = std::env::args_os().collect();
@@ -106,82 +104,82 @@ fn vendor(args: &molotov::cli::VendorArgs) -> anyhow::Result<std::path::PathBuf>
     molotov::sdk::vendor(&args.dir, language)
 }
 
-fn run(runtime: &tokio::runtime::Runtime, mut args: RunFlags, argv: &[OsString]) -> ExitCode {
-    let cache_dir = (args.cache_dir.clone()).or_else(molotov_runtime::default_cache_dir);
+fn run(runtime: &tokio::runtime::Runtime, flags: RunFlags, argv: &[OsString]) -> ExitCode {
     // Ctrl+C is ours from here: it stops a build or compile at once too.
     runtime.block_on(async { molotov::interrupts::subscribe() });
-    let chatter = if args.verbose > 0 {
-        molotov::build::Chatter::Shown
-    } else {
-        molotov::build::Chatter::Hidden
-    };
-    match molotov::build::component_for(&args.component, cache_dir.as_deref(), chatter, args.quiet)
-    {
-        Ok(component) if component != args.component => {
-            args.source = Some(molotov::build::shown_name(&args.component));
-            args.component = component;
-        }
-        Ok(_) => {}
+    let plan = match plan(flags, argv) {
+        Ok(plan) => plan,
         Err(error) => return cannot_run(&error),
+    };
+    let files = plan.output.files.clone();
+    let (quiet, child_results) = (plan.output.quiet, plan.part.child_results.clone());
+    if let Some(path) = &child_results {
+        // A child of `-p`: its parent checks the results files, and may
+        // interrupt it from now on.
+        println!("{}", molotov::processes::READY);
+        return match runtime.block_on(molotov::runner::run(plan)) {
+            Ok(outcome) => match RawResults::of(&outcome).write(path) {
+                Ok(()) => exit_code(&outcome),
+                Err(error) => cannot_run(&error),
+            },
+            Err(error) => cannot_run(&error),
+        };
     }
-    if let Err(error) = args.apply_shard() {
-        return cannot_run(&error);
-    }
-    args.command_line = molotov::cli::shown_command_line(argv);
-    if args.run_id.is_empty() {
-        args.run_id = format!("{:016x}", rand::random::<u64>());
-    }
-    let raw = args.raw.clone();
-    let quiet = args.quiet;
-    let json = args.json.clone();
-    let html = args.html.clone();
-    let junit = args.junit.clone();
-    let tally_out = args.tally_out.clone();
-    // A child of `-p` writes none of them: its parent does, and checks them.
     let outputs = [
-        ("--json", &json),
-        ("--html", &html),
-        ("--junit", &junit),
-        ("--raw", &raw),
+        ("--json", &files.json),
+        ("--html", &files.html),
+        ("--junit", &files.junit),
+        ("--raw", &files.raw),
     ];
-    for (flag, path) in outputs.into_iter().filter(|_| tally_out.is_none()) {
+    for (flag, path) in outputs {
         if let Some(path) = path
             && let Err(error) = check_writable(path)
         {
             return cannot_run(&anyhow::anyhow!("{flag} {}: {error}", path.display()));
         }
     }
-    if tally_out.is_some() {
-        // A child of `-p`: its parent may interrupt it from now on.
-        println!("{}", molotov::processes::READY);
-    }
-    let outcome = if args.processes > 1 && tally_out.is_none() {
-        runtime.block_on(molotov::processes::run(args, argv))
+    let outcome = if plan.part.processes > 1 {
+        runtime.block_on(molotov::processes::run(plan, argv))
     } else {
-        runtime.block_on(molotov::runner::run(args))
+        runtime.block_on(molotov::runner::run(plan))
     };
     match outcome {
         Ok(outcome) => {
-            if let Some(path) = &tally_out {
-                // A child of `-p`: its parent reports.
-                if let Err(error) = RawResults::of(&outcome).write(path) {
-                    return cannot_run(&error);
-                }
-            } else if !quiet {
+            if !quiet {
                 print!("{}", terminal_safe(&outcome.report.summary()));
             }
-            if tally_out.is_none() {
-                let written = write_results(&outcome, [&json, &html, &junit]).and_then(|()| {
-                    raw.map_or(Ok(()), |path| RawResults::of(&outcome).write(&path))
+            let written = write_results(&outcome, [&files.json, &files.html, &files.junit])
+                .and_then(|()| {
+                    (files.raw.as_ref()).map_or(Ok(()), |path| RawResults::of(&outcome).write(path))
                 });
-                if let Err(error) = written {
-                    return cannot_run(&error);
-                }
+            match written {
+                Ok(()) => exit_code(&outcome),
+                Err(error) => cannot_run(&error),
             }
-            exit_code(&outcome)
         }
         Err(error) => cannot_run(&error),
     }
+}
+
+/// The run's plan: its component built first when a source was named.
+fn plan(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<molotov::plan::RunPlan> {
+    let cache_dir = (flags.cache_dir.clone()).or_else(molotov_runtime::default_cache_dir);
+    let chatter = if flags.verbose > 0 {
+        molotov::build::Chatter::Shown
+    } else {
+        molotov::build::Chatter::Hidden
+    };
+    let named = &flags.component;
+    let built = molotov::build::component_for(named, cache_dir.as_deref(), chatter, flags.quiet)?;
+    let shown = match built == *named {
+        true => named.display().to_string(),
+        false => molotov::build::shown_name(named).display().to_string(),
+    };
+    let component = molotov::planning::component(built, shown)?;
+    let command_line = molotov::planning::shown_command_line(argv);
+    molotov::planning::plan(flags, component, command_line, |name| {
+        std::env::var(name).ok()
+    })
 }
 
 /// Whether a results file can be written at `path`, found before the run
@@ -246,7 +244,7 @@ fn exit_code(outcome: &molotov::runner::Outcome) -> ExitCode {
         eprintln!("error: no request of the run reached a server (see the summary)");
         ExitCode::from(EXIT_NO_SERVER_REACHED)
     } else if report.stopped_by == molotov_metrics::StopReason::Interrupted {
-        ExitCode::from(EXIT_INTERRUPTED)
+        ExitCode::from(molotov::interrupts::EXIT_INTERRUPTED)
     } else if outcome.failed {
         ExitCode::from(EXIT_FAILED)
     } else {
@@ -261,7 +259,7 @@ fn cannot_run(error: &anyhow::Error) -> ExitCode {
         .chain()
         .any(|e| e.is::<molotov::interrupts::Interrupted>());
     ExitCode::from(if interrupted {
-        EXIT_INTERRUPTED
+        molotov::interrupts::EXIT_INTERRUPTED
     } else {
         EXIT_CANNOT_RUN
     })

@@ -26,12 +26,8 @@ pub fn merge(args: &MergeArgs) -> anyhow::Result<Outcome> {
                 short(&first.component_sha256)
             );
         }
-        if part.plan != first.plan {
-            bail!(
-                "{name} ran with other flags than {first_name}: not parts of one run ({} / {})",
-                part.plan,
-                first.plan
-            );
+        if let Err(mismatch) = part.identity.check_same(&first.identity) {
+            bail!("{name} and {first_name} ran with other settings: {mismatch}");
         }
     }
     check_shards(&parts, args.allow_partial)?;
@@ -55,7 +51,7 @@ pub fn merge(args: &MergeArgs) -> anyhow::Result<Outcome> {
     let facts = RunFacts {
         component: first.component.clone(),
         component_sha256: first.component_sha256.clone(),
-        flags: first.plan.clone(),
+        flags: first.command_line.clone(),
         started_at_ms,
         late_s: parts.iter().filter_map(|(_, p)| p.late_s).reduce(f64::max),
         shard: None,
@@ -77,7 +73,7 @@ pub fn merge(args: &MergeArgs) -> anyhow::Result<Outcome> {
         report,
         tally,
         failed,
-        plan: first.plan.clone(),
+        identity: first.identity.clone(),
         shard: None,
     })
 }

@@ -14,10 +14,11 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
 use tokio::task::JoinSet;
 
-use crate::cli::RunFlags;
 use crate::console::Console;
+use crate::interrupts::EXIT_INTERRUPTED;
 use crate::live_view::Plan;
 use crate::merge::merged_reason;
+use crate::plan::{LoadModel, RunPlan};
 use crate::raw::RawResults;
 use crate::runner::{self, Outcome};
 use molotov_metrics::{Progress, Report, RunFacts, StopReason, Tally, Timeline};
@@ -107,17 +108,15 @@ impl Signalable {
     }
 }
 
-/// Runs `flags.processes` children with the command line `argv` (the
-/// parent's own) and merges what they measured.
-pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> {
-    if flags.dashboard.is_some() {
-        anyhow::bail!("--dashboard shows one process's run: it cannot go with -p");
-    }
-    flags.check_load_model()?;
-    let console = Console::new(flags.quiet, flags.verbose, flags.console);
+/// Runs `-p` children with the command line `argv` (the parent's own) and
+/// merges what they measured.
+pub async fn run(plan: RunPlan, argv: &[OsString]) -> anyhow::Result<Outcome> {
+    let output = &plan.output;
+    let console = Console::new(output.quiet, output.verbose, output.plain_console);
     // Compiled once here, every child then loads the component from the cache.
-    runner::load(&flags).await?;
-    let target = runner::target(&flags, &console).await?;
+    runner::load(&plan).await?;
+    let target = runner::target(&plan, &console).await?;
+    let processes = plan.part.processes;
     // A directory of our own, made with a name no other user can predict,
     // and removed when dropped.
     let scratch = tempfile::Builder::new()
@@ -128,20 +127,17 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
     let started = Instant::now();
     let mut children = Vec::new();
     let mut outs = Vec::new();
-    let progress = Arc::new(Mutex::new(vec![
-        Progress::default();
-        flags.processes as usize
-    ]));
+    let progress = Arc::new(Mutex::new(vec![Progress::default(); processes as usize]));
     let mut handshakes = Vec::new();
-    for process in 0..flags.processes {
+    for process in 0..processes {
         let out = scratch.path().join(format!("{process}.json"));
         let mut child = Command::new(&exe)
             .args(&argv[1..])
             .args(["--processes", "1", "--target", target.as_str()])
-            .args(flags.child_overrides())
+            .args(child_overrides(&plan))
             .arg("--env")
             .arg(format!("MOLOTOV_PROCESS={process}"))
-            .args(["--run-id", &flags.run_id])
+            .args(["--run-id", &plan.part.run_id])
             .arg("--tally-out")
             .arg(&out)
             .stdin(Stdio::null())
@@ -167,18 +163,16 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
     }
     console.note(&format!(
         "running {} processes of {} workers each",
-        flags.processes,
-        flags.workers()
+        processes, plan.load.workers
     ));
-    let plan = Plan {
-        duration: flags.duration.map(|d| d + flags.ramp_up()),
-        runs: (flags.max_runs).map(|runs| {
-            runs.saturating_mul(u64::from(flags.workers()) * u64::from(flags.processes))
-        }),
+    let progress_plan = Plan {
+        duration: plan.load.duration.map(|d| d + plan.load.ramp_up()),
+        runs: (plan.load.max_runs)
+            .map(|runs| runs.saturating_mul(u64::from(plan.load.workers) * u64::from(processes))),
     };
     let show = {
         let (console, progress) = (console.clone(), Arc::clone(&progress));
-        let every = console.update_every(flags.console_update);
+        let every = console.update_every(plan.output.console_update);
         tokio::spawn(async move {
             let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
             loop {
@@ -187,43 +181,50 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
                 for part in progress.lock().expect("progress").iter() {
                     total.add(part);
                 }
-                console.progress(&total, started.elapsed(), plan);
+                console.progress(&total, started.elapsed(), progress_plan);
             }
         })
     };
     let waited = wait_for_children(children, handshakes, &console).await;
     show.abort();
     console.finish_progress();
+    let exit_codes = waited.as_deref().unwrap_or_default();
     let results = outs
         .iter()
         .enumerate()
+        // Stopped before its run began (another's stop rule, Ctrl+C), a
+        // child ran nothing, and leaves nothing to merge.
+        .filter(|(process, out)| {
+            out.exists() || exit_codes.get(*process) != Some(&Some(EXIT_INTERRUPTED.into()))
+        })
         .map(|(process, out)| read_result(process, out))
         .collect::<anyhow::Result<Vec<RawResults>>>();
     drop(scratch);
     waited?;
     let results = results?;
+    if results.is_empty() {
+        return Err(crate::interrupts::Interrupted.into());
+    }
 
     let mut tally = Tally::default();
-    let mut timeline = Timeline::new(flags.timeline_every.as_secs_f64());
+    let mut timeline = Timeline::new(plan.output.timeline_every.as_secs_f64());
     for result in &results {
         tally.merge(&result.tally);
         timeline.merge(&result.timeline, 0.0);
     }
     let facts = RunFacts {
-        component: flags.shown_component(),
-        component_sha256: runner::sha256_of(&flags.component)?,
-        flags: flags.command_line.clone(),
+        component: plan.component.shown.clone(),
+        component_sha256: plan.component.sha256.clone(),
+        flags: plan.command_line.clone(),
         started_at_ms: results
             .iter()
             .map(|r| r.started_at_ms)
             .min()
             .unwrap_or_default(),
         late_s: results.iter().filter_map(|r| r.late_s).reduce(f64::max),
-        shard: flags
-            .resolved_shard
-            .map(|s| format!("{}/{}", s.index, s.count)),
-        workers: flags.workers(),
-        processes: flags.processes,
+        shard: plan.part.shown_shard(),
+        workers: plan.load.workers,
+        processes,
         workers_per_instance: results.iter().filter_map(|r| r.workers_per_instance).max(),
         duration_s: started.elapsed().as_secs_f64(),
         stopped_by: merged_reason(results.iter().map(|r| r.stopped_by)),
@@ -236,31 +237,59 @@ pub async fn run(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<Outcome> 
     };
     let mut report = Report::new(facts, &tally);
     // Judged on the whole: a child's share of the rate is not the rate.
-    report.judge(&flags.threshold, &tally);
+    report.judge(&plan.stop.thresholds, &tally);
     report.timeline = timeline;
-    let failed = results.iter().any(|r| r.failed) || report.fails_run(flags.exception, flags.fail);
+    let failed =
+        results.iter().any(|r| r.failed) || report.fails_run(plan.stop.exception, plan.stop.fail);
     Ok(Outcome {
         report,
         tally,
         failed,
-        plan: flags.plan.clone(),
-        shard: flags.resolved_shard,
+        identity: plan.identity,
+        shard: plan.part.shard,
     })
+}
+
+/// What a child is told beyond the parent's command line: an equal share
+/// of the open model's rate and rate stages (the shares sum to the rate
+/// asked), and, in a shard, the shard's workers (or stages) and variables.
+fn child_overrides(plan: &RunPlan) -> Vec<String> {
+    let mut flags = Vec::new();
+    if let LoadModel::Open { rate, stages } = &plan.load.model {
+        let share = 1.0 / f64::from(plan.part.processes);
+        flags.extend(["--rate".to_string(), (rate * share).to_string()]);
+        if let Some(stages) = stages {
+            flags.extend(["--stages".to_string(), stages.scaled(share).to_string()]);
+        }
+    }
+    if let Some(shard) = plan.part.shard {
+        // The plan holds the shard's share already.
+        match &plan.load.model {
+            LoadModel::Staged(stages) => flags.extend(["--stages".to_string(), stages.to_string()]),
+            _ => flags.extend(["-w".to_string(), plan.load.workers.to_string()]),
+        }
+        for (key, value) in shard.variables() {
+            flags.extend(["--env".to_string(), format!("{key}={value}")]);
+        }
+    }
+    flags
 }
 
 /// Waits for every child, passing each Ctrl+C on to all of them; when one
 /// stops on a rule (`-x`, `-f`, sizing, a failed setup), the others stop too.
+/// Returns their exit codes, by process.
 async fn wait_for_children(
     children: Vec<(Child, PathBuf)>,
     handshakes: Vec<Arc<Interruptible>>,
     console: &Console,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<Option<i32>>> {
     let interrupt_all = || {
         for handshake in &handshakes {
             handshake.interrupt();
         }
     };
     let mut interrupts = crate::interrupts::subscribe();
+    let mut exit_codes = vec![None; children.len()];
     let mut waiting = JoinSet::new();
     for (process, (mut child, out)) in children.into_iter().enumerate() {
         waiting.spawn(async move { (process, child.wait().await, out) });
@@ -268,9 +297,10 @@ async fn wait_for_children(
     loop {
         tokio::select! {
             finished = waiting.join_next() => {
-                let Some(finished) = finished else { return Ok(()) };
+                let Some(finished) = finished else { return Ok(exit_codes) };
                 let (process, status, out) = finished?;
-                if status?.code() == Some(2) {
+                exit_codes[process] = status?.code();
+                if exit_codes[process] == Some(2) {
                     interrupt_all();
                     bail!("process {process} could not run (its error is above)");
                 }

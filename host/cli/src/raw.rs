@@ -8,6 +8,7 @@ use std::path::Path;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use crate::plan::RunIdentity;
 use crate::runner::Outcome;
 use crate::shard::Shard;
 use molotov_metrics::{SizingReport, StopReason, Tally, Timeline};
@@ -18,9 +19,11 @@ pub struct RawResults {
     pub component: String,
     /// SHA-256 of the component's bytes.
     pub component_sha256: String,
-    /// The run's flags that parts of one run share (not the shard, the
-    /// output files, the start time or the verbosity).
-    pub plan: String,
+    /// What parts of one run share (not the shard, the output files, the
+    /// start time or the verbosity).
+    pub identity: RunIdentity,
+    /// The command line, as the reports show it.
+    pub command_line: String,
     pub shard: Option<Shard>,
     pub workers: u32,
     /// Workers that shared each instance (absent in results of older runs).
@@ -46,7 +49,8 @@ impl RawResults {
             molotov_version: env!("CARGO_PKG_VERSION").to_string(),
             component: report.component.clone(),
             component_sha256: report.component_sha256.clone(),
-            plan: outcome.plan.clone(),
+            identity: outcome.identity.clone(),
+            command_line: report.flags.clone(),
             shard: outcome.shard,
             workers: report.workers,
             workers_per_instance: report.workers_per_instance,
@@ -78,10 +82,20 @@ impl RawResults {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         serde_json::from_str(&text).with_context(|| {
-            format!(
-                "{} is not molotov's raw results (`run --raw`)",
-                path.display()
-            )
+            let ours = env!("CARGO_PKG_VERSION");
+            let version = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|raw| Some(raw.get("molotov_version")?.as_str()?.to_string()));
+            match version {
+                Some(theirs) if theirs != ours => format!(
+                    "{} holds raw results of molotov {theirs}, which this molotov ({ours}) cannot read: merge them with the version that wrote them",
+                    path.display()
+                ),
+                _ => format!(
+                    "{} is not molotov's raw results (`run --raw`)",
+                    path.display()
+                ),
+            }
         })
     }
 }

@@ -20,8 +20,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use url::Url;
 
-use crate::cli::RunFlags;
 use crate::console::Console;
+use crate::plan::{RemoteWritePlan, RunPlan};
 
 /// Classic histogram buckets, in seconds.
 const BUCKETS_S: [f64; 14] = [
@@ -70,22 +70,23 @@ pub struct RemoteWrite {
 }
 
 impl RemoteWrite {
-    pub fn start(flags: &RunFlags, url: &Url, console: &Console) -> anyhow::Result<Self> {
-        let process = (flags.env.iter())
+    pub fn start(
+        push: &RemoteWritePlan,
+        plan: &RunPlan,
+        console: &Console,
+    ) -> anyhow::Result<Self> {
+        let process = (plan.env.iter())
             .find(|(key, _)| key == "MOLOTOV_PROCESS")
             .map_or("0".to_string(), |(_, value)| value.clone());
         let mut labels = vec![
             ("job".to_string(), "molotov".to_string()),
-            ("run_id".to_string(), flags.run_id.clone()),
+            ("run_id".to_string(), plan.part.run_id.clone()),
             ("process".to_string(), process),
         ];
-        if let Some(shard) = flags.resolved_shard {
-            labels.push((
-                "shard".to_string(),
-                format!("{}/{}", shard.index, shard.count),
-            ));
+        if let Some(shard) = plan.part.shown_shard() {
+            labels.push(("shard".to_string(), shard));
         }
-        for (key, value) in &flags.prometheus_label {
+        for (key, value) in &push.labels {
             labels.retain(|(k, _)| k != key);
             labels.push((key.clone(), value.clone()));
         }
@@ -100,7 +101,7 @@ impl RemoteWrite {
                 "0.1.0".to_string(),
             ),
         ];
-        if let Some(user) = &flags.prometheus_rw_user {
+        if let Some(user) = &push.user {
             let password = std::env::var("MOLOTOV_PROMETHEUS_RW_PASSWORD").unwrap_or_default();
             let token =
                 ::base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
@@ -111,12 +112,18 @@ impl RemoteWrite {
             Vec::new(),
             PUSH_TIMEOUT,
             1024 * 1024,
-            molotov_http::tls_config(&flags.ca_cert)?,
+            molotov_http::tls_config(&plan.http.ca_certs)?,
         )
         // The operator's destination, not a scenario's: reachable wherever it is.
         .with_egress(molotov_http::EgressPolicy::operator(), 1);
         let (newest, pushes) = watch::channel(None);
-        let sender = tokio::spawn(send(client, url.clone(), headers, pushes, console.clone()));
+        let sender = tokio::spawn(send(
+            client,
+            push.url.clone(),
+            headers,
+            pushes,
+            console.clone(),
+        ));
         Ok(Self {
             labels,
             newest,

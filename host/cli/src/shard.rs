@@ -92,6 +92,14 @@ impl Shard {
         let first = self.index * base + self.index.min(extra);
         (first, base + u32::from(self.index < extra))
     }
+
+    /// What the shard's scenarios read with `env`: `MOLOTOV_SHARD`, `MOLOTOV_SHARD_COUNT`.
+    pub fn variables(&self) -> [(String, String); 2] {
+        [
+            ("MOLOTOV_SHARD".to_string(), self.index.to_string()),
+            ("MOLOTOV_SHARD_COUNT".to_string(), self.count.to_string()),
+        ]
+    }
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, watch};
 
-use super::stages::Stages;
 use super::stopper::Stopper;
+use crate::plan::Stages;
 use molotov_metrics::Recorder;
 
 /// How often the workers' readiness is looked at before the schedule starts.

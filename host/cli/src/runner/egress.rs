@@ -1,4 +1,4 @@
-//! The run's egress rules from its flags (which hosts and addresses its
+//! The run's egress rules from its plan (which hosts and addresses its
 //! scenarios may reach), and the manifest of what they reached, for the results.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -7,25 +7,25 @@ use molotov_http::{EgressLog, EgressPolicy};
 use molotov_metrics::{Contacted, Destination, Egress, Refused};
 use url::Url;
 
-use crate::cli::RunFlags;
+use crate::plan::HttpPlan;
 
 /// The hosts requests may go to (all when empty) and the address policy.
-pub fn rules(flags: &RunFlags, target: &Url) -> (Vec<String>, EgressPolicy) {
-    let mut allowed_hosts = flags.allow_host.clone();
+pub fn rules(http: &HttpPlan, target: &Url) -> (Vec<String>, EgressPolicy) {
+    let mut allowed_hosts = http.allow_hosts.clone();
     let target_host = target.host_str().unwrap_or_default();
-    if flags.egress_strict {
+    if http.egress_strict {
         allowed_hosts.push(target_host.to_string());
     }
     // What the operator wrote as addresses, not names: strict mode does not
     // refuse those for being loopback or private.
-    let hosts = (flags.allow_host.iter().map(|h| without_port(h)))
+    let hosts = (http.allow_hosts.iter().map(|h| without_port(h)))
         .chain([target_host])
-        .chain(flags.connect_to.iter().filter_map(|rule| rule.to_host()));
+        .chain(http.connect_to.iter().filter_map(|rule| rule.to_host()));
     let named = hosts.flat_map(literal_addresses).collect();
     let policy = EgressPolicy::new(
-        flags.egress_allow.iter().map(|cidr| cidr.0).collect(),
-        flags.egress_deny.iter().map(|cidr| cidr.0).collect(),
-        flags.egress_strict,
+        http.egress_allow.iter().map(|cidr| cidr.0).collect(),
+        http.egress_deny.iter().map(|cidr| cidr.0).collect(),
+        http.egress_strict,
         named,
     );
     (allowed_hosts, policy)

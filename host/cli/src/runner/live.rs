@@ -9,27 +9,21 @@ use molotov_metrics::{Report, RunFacts, StopReason, Tally, Timeline};
 
 use super::shared::Shared;
 use super::unix_ms;
-use crate::cli::RunFlags;
 use crate::console::Console;
 use crate::dashboard::Dashboard;
+use crate::plan::RunPlan;
 use crate::remote_write::RemoteWrite;
 
 pub struct Watchers {
     pub dashboard: Option<Dashboard>,
     pub remote_write: Option<RemoteWrite>,
-    /// The component's, for the dashboard's page (hashed once, not per page).
-    component_sha256: String,
 }
 
 impl Watchers {
     /// Binds the dashboard (a taken address fails the run before it starts)
     /// and starts the pusher.
-    pub async fn start(flags: &RunFlags, console: &Console) -> anyhow::Result<Self> {
-        let component_sha256 = match flags.dashboard {
-            Some(_) => super::sha256_of(&flags.component)?,
-            None => String::new(),
-        };
-        let dashboard = match flags.dashboard {
+    pub async fn start(plan: &RunPlan, console: &Console) -> anyhow::Result<Self> {
+        let dashboard = match plan.output.dashboard {
             Some(address) => {
                 let dashboard = Dashboard::bind(address).await?;
                 console.note(&format!("dashboard: http://{}/", dashboard.address));
@@ -37,19 +31,18 @@ impl Watchers {
             }
             None => None,
         };
-        let remote_write = (flags.prometheus_rw.as_ref())
-            .map(|url| RemoteWrite::start(flags, url, console))
+        let remote_write = (plan.output.remote_write.as_ref())
+            .map(|push| RemoteWrite::start(push, plan, console))
             .transpose()?;
         Ok(Self {
             dashboard,
             remote_write,
-            component_sha256,
         })
     }
 
     pub fn publish_page(&self, shared: &Shared, started: Instant) {
         if let Some(dashboard) = &self.dashboard {
-            dashboard.publish(&snapshot(shared, started, &self.component_sha256));
+            dashboard.publish(&snapshot(shared, started));
         }
     }
 
@@ -81,15 +74,15 @@ impl Watchers {
 }
 
 /// The run so far, as a report (its timeline already coarsened for charts).
-fn snapshot(shared: &Shared, started: Instant, component_sha256: &str) -> Report {
+fn snapshot(shared: &Shared, started: Instant) -> Report {
     let elapsed = started.elapsed();
     let facts = RunFacts {
-        component: shared.flags.shown_component(),
-        component_sha256: component_sha256.to_string(),
-        flags: shared.flags.command_line.clone(),
+        component: shared.plan.component.shown.clone(),
+        component_sha256: shared.plan.component.sha256.clone(),
+        flags: shared.plan.command_line.clone(),
         started_at_ms: unix_ms(SystemTime::now()).saturating_sub(elapsed.as_millis() as u64),
         late_s: None,
-        shard: (shared.flags.resolved_shard).map(|s| format!("{}/{}", s.index, s.count)),
+        shard: shared.plan.part.shown_shard(),
         workers: shared.workers,
         processes: 1,
         workers_per_instance: Some(shared.per_instance),

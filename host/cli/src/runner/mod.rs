@@ -8,12 +8,9 @@ mod picker;
 mod sandbox;
 mod shared;
 mod sizing;
-mod stages;
 mod stop;
 mod stopper;
 mod worker;
-
-pub use stages::Stages;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -31,8 +28,8 @@ use self::sandbox::SharedInstances;
 use self::shared::Shared;
 use self::stopper::Stopper;
 use self::worker::fixture;
-use crate::cli::RunFlags;
 use crate::console::Console;
+use crate::plan::{LoadModel, RunIdentity, RunPlan};
 use crate::shard::Shard;
 use molotov_http::{HttpClient, SharedSession};
 use molotov_metrics::{Metrics, NameLimits, Report, RunFacts, StopReason, Tally, Timeline, statsd};
@@ -45,70 +42,67 @@ pub struct Outcome {
     pub report: Report,
     /// What the report was made from, for `-p` to merge.
     pub tally: Tally,
-    /// The flags that parts of one run share (see `RawResults`).
-    pub plan: String,
+    /// What parts of one run share (see `RawResults`).
+    pub identity: RunIdentity,
     pub shard: Option<Shard>,
     /// `-x`, `-f` or a failed `setup` failed the run (exit code 1).
     pub failed: bool,
 }
 
-/// Molotov's default duration when neither `-d`, `-r` nor `--single-run` bound the run.
-const DEFAULT_DURATION: Duration = Duration::from_secs(86_400);
-
 /// How long loading a component may take before a line says it is compiling.
 const COMPILE_NOTICE: Duration = Duration::from_millis(500);
 
-/// Loads the component and runs the load test the flags describe.
-pub async fn run(flags: RunFlags) -> anyhow::Result<Outcome> {
-    flags.check_load_model()?;
-    let mut console = Console::new(flags.quiet, flags.verbose, flags.console);
-    if flags.tally_out.is_some() {
+/// Loads the component and runs the load test the plan describes.
+pub async fn run(plan: RunPlan) -> anyhow::Result<Outcome> {
+    let output = &plan.output;
+    let mut console = Console::new(output.quiet, output.verbose, output.plain_console);
+    if plan.part.is_child() {
         console.report_to_parent();
     }
-    let loaded = load(&flags).await?;
-    let target = target(&flags, &console).await?;
-    let max_memory_bytes = flags.max_memory_mib as usize * 1024 * 1024;
-    let (allowed_hosts, egress_policy) = egress::rules(&flags, &target);
+    let loaded = load(&plan).await?;
+    let target = target(&plan, &console).await?;
+    let (allowed_hosts, egress_policy) = egress::rules(&plan.http, &target);
+    let limits = &plan.limits;
 
     let args = RunArgs {
-        workers: flags.workers(),
-        duration_s: flags.duration.map(|d| d.as_secs_f64().ceil() as u64),
-        max_runs: flags.max_runs,
-        target: flags.target.clone(),
-        single_run: flags.single_run,
-        statsd: flags.statsd,
+        workers: plan.load.workers,
+        duration_s: plan.load.duration.map(|d| d.as_secs_f64().ceil() as u64),
+        max_runs: plan.load.max_runs,
+        target: plan.http.target.clone(),
+        single_run: plan.load.single_run,
+        statsd: plan.output.statsd.is_some(),
     };
     let shards = std::thread::available_parallelism().map_or(2, |n| n.get()) * 4;
-    let statsd = match flags.statsd {
-        true => Some(statsd::Statsd::connect(&flags.statsd_address)?),
-        false => None,
+    let statsd = match &plan.output.statsd {
+        Some(address) => Some(statsd::Statsd::connect(address)?),
+        None => None,
     };
     let context = Arc::new(RunContext {
         args,
-        env: flags.env.iter().cloned().collect(),
-        vars: SharedVars::new(flags.max_vars_mib as usize * 1024 * 1024),
+        env: plan.env.iter().cloned().collect(),
+        vars: SharedVars::new(limits.max_vars_bytes),
         client: HttpClient::new(
             Some(target),
             allowed_hosts,
-            flags.timeout,
-            flags.max_body_mib as usize * 1024 * 1024,
-            molotov_http::tls_config(&flags.ca_cert).context("--ca-cert")?,
+            plan.http.timeout,
+            limits.max_body_bytes,
+            molotov_http::tls_config(&plan.http.ca_certs).context("--ca-cert")?,
         )
-        .with_connect_to(flags.connect_to.clone())
-        .with_egress(egress_policy, flags.max_request_names as usize),
+        .with_connect_to(plan.http.connect_to.clone())
+        .with_egress(egress_policy, limits.max_request_names),
         metrics: Metrics::new(
             shards,
             statsd,
             NameLimits {
-                requests: flags.max_request_names as usize,
-                custom_metrics: flags.max_metric_names as usize,
+                requests: limits.max_request_names,
+                custom_metrics: limits.max_metric_names,
             },
         ),
         output: Arc::new(console.clone()),
-        output_budget: OutputBudget::new(flags.max_output),
-        dump_exchanges: flags.verbose >= 2,
-        guest_deadline: flags.guest_deadline,
-        max_memory_bytes,
+        output_budget: OutputBudget::new(limits.max_output_lines),
+        dump_exchanges: plan.output.verbose >= 2,
+        guest_deadline: limits.guest_deadline,
+        max_memory_bytes: limits.max_memory_bytes,
     });
 
     let ticker = loaded.tick_epochs();
@@ -122,7 +116,7 @@ pub async fn run(flags: RunFlags) -> anyhow::Result<Outcome> {
             }
         })
     });
-    let result = run_loaded(loaded, Arc::clone(&context), console, flags).await;
+    let result = run_loaded(loaded, Arc::clone(&context), console, plan).await;
     ticker.abort();
     if let Some(flusher) = flusher {
         flusher.abort();
@@ -134,8 +128,8 @@ pub async fn run(flags: RunFlags) -> anyhow::Result<Outcome> {
 }
 
 /// `--target`, or the built-in target served in-process on 127.0.0.1.
-pub async fn target(flags: &RunFlags, console: &Console) -> anyhow::Result<Url> {
-    match &flags.target {
+pub async fn target(plan: &RunPlan, console: &Console) -> anyhow::Result<Url> {
+    match &plan.http.target {
         Some(url) => Url::parse(url).with_context(|| format!("--target {url} is not a URL")),
         None => {
             let address = crate::serve::spawn(([127, 0, 0, 1], 0).into()).await?;
@@ -149,22 +143,19 @@ pub async fn target(flags: &RunFlags, console: &Console) -> anyhow::Result<Url> 
 
 /// Compiles the component (or loads it from the cache) for an engine sized for
 /// `-w`. A compile that takes a while says so (unless `-q`); Ctrl+C stops it.
-pub async fn load(flags: &RunFlags) -> anyhow::Result<Loaded> {
+pub async fn load(plan: &RunPlan) -> anyhow::Result<Loaded> {
     let limits = EngineLimits {
-        instances: flags.workers().saturating_add(2),
-        max_memory_bytes: flags.max_memory_mib as usize * 1024 * 1024,
+        instances: plan.load.workers.saturating_add(2),
+        max_memory_bytes: plan.limits.max_memory_bytes,
     };
     let engine = molotov_runtime::engine(&limits)?;
-    let cache_dir = flags
-        .cache_dir
-        .clone()
-        .or_else(molotov_runtime::default_cache_dir);
-    let path = flags.component.clone();
+    let cache_dir = plan.cache_dir.clone();
+    let path = plan.component.path.clone();
     let mut loading = tokio::task::spawn_blocking(move || {
         molotov_runtime::load(&engine, &path, cache_dir.as_deref())
     });
     let mut interrupts = crate::interrupts::subscribe();
-    let mut told = flags.quiet;
+    let mut told = plan.output.quiet;
     loop {
         tokio::select! {
             loaded = &mut loading => return Ok(loaded??),
@@ -176,7 +167,7 @@ pub async fn load(flags: &RunFlags) -> anyhow::Result<Loaded> {
             () = tokio::time::sleep(COMPILE_NOTICE), if !told => {
                 eprintln!(
                     "compiling {} for this machine (first run only: the result is cached)…",
-                    flags.shown_component()
+                    plan.component.shown
                 );
                 told = true;
             }
@@ -188,9 +179,9 @@ async fn run_loaded(
     loaded: Loaded,
     context: Arc<RunContext>,
     console: Console,
-    flags: RunFlags,
+    plan: RunPlan,
 ) -> anyhow::Result<Outcome> {
-    let watchers = Watchers::start(&flags, &console).await?;
+    let watchers = Watchers::start(&plan, &console).await?;
     let mut global = Instance::new(
         &loaded,
         Arc::clone(&context),
@@ -203,37 +194,30 @@ async fn run_loaded(
         .await
         .context("the component failed to describe itself")?;
     global.subscribe(&description);
-    let picker = Picker::new(&description, &flags)?;
+    let picker = Picker::new(&description, &plan.load)?;
     if description.fixtures.global_setup
         && let Err(message) = fixture(global.global_setup().await)
     {
         bail!("global-setup failed: {message}");
     }
 
-    let late_s = match flags.start_at {
+    let late_s = match plan.load.start_at {
         Some(at) => wait_until(at).await,
         None => None,
     };
     let mut started = Instant::now();
     let mut started_at_ms = unix_ms(SystemTime::now());
-    let stages_last = flags.stages.as_ref().map(Stages::total);
-    let duration = match (
-        flags.duration.or(stages_last),
-        flags.max_runs,
-        flags.single_run,
-    ) {
-        (Some(duration), _, _) => Some(duration),
-        (None, None, false) => Some(DEFAULT_DURATION),
-        _ => None,
-    };
-    let ramp_up = flags.ramp_up();
-    let threads = WorkerThreads::start(flags.workers())?;
-    let per_instance = sandbox::workers_per_instance(&flags, &loaded, &mut global).await?;
+    let duration = plan.load.length();
+    let ramp_up = plan.load.ramp_up();
+    let threads = WorkerThreads::start(plan.load.workers)?;
+    let per_instance =
+        sandbox::workers_per_instance(plan.limits.workers_per_instance, &loaded, &mut global)
+            .await?;
     let instances = SharedInstances::start(
         &loaded,
         &context,
         &description,
-        &flags,
+        (plan.load.first_worker, plan.load.workers),
         per_instance,
         &threads,
     )
@@ -242,24 +226,24 @@ async fn run_loaded(
         delays: description
             .scenarios
             .iter()
-            .map(|s| s.delay + flags.delay)
+            .map(|s| s.delay + plan.load.delay)
             .collect(),
         loaded,
         context: Arc::clone(&context),
         description,
         picker,
-        workers: flags.workers(),
+        workers: plan.load.workers,
         ramp_up,
         deadline: std::sync::OnceLock::new(),
         stop: Stopper::new(),
         instances,
         per_instance,
         global: tokio::sync::Mutex::new(global),
-        arrivals: flags.rate.map(|_| Arrivals::new()),
-        active_workers: (flags.stages.is_some() && flags.rate.is_none())
+        arrivals: matches!(plan.load.model, LoadModel::Open { .. }).then(Arrivals::new),
+        active_workers: matches!(plan.load.model, LoadModel::Staged(_))
             .then(|| watch::channel(0).0),
-        timeline: std::sync::Mutex::new(Timeline::new(flags.timeline_every.as_secs_f64())),
-        flags,
+        timeline: std::sync::Mutex::new(Timeline::new(plan.output.timeline_every.as_secs_f64())),
+        plan,
         console,
     });
 
@@ -268,7 +252,7 @@ async fn run_loaded(
         let _ = shared.deadline.set(duration.map(|d| started + ramp_up + d));
     }
     let mut workers = JoinSet::new();
-    let first_worker = shared.flags.first_worker;
+    let first_worker = shared.plan.load.first_worker;
     for worker_id in first_worker..first_worker + shared.workers {
         workers.spawn_on(
             worker::worker(worker_id, Arc::clone(&shared)),
@@ -316,12 +300,12 @@ async fn run_loaded(
         StopReason::Completed
     });
     let facts = RunFacts {
-        component: shared.flags.shown_component(),
-        component_sha256: sha256_of(&shared.flags.component)?,
-        flags: shared.flags.command_line.clone(),
+        component: shared.plan.component.shown.clone(),
+        component_sha256: shared.plan.component.sha256.clone(),
+        flags: shared.plan.command_line.clone(),
         started_at_ms,
         late_s,
-        shard: (shared.flags.resolved_shard).map(|s| format!("{}/{}", s.index, s.count)),
+        shard: shared.plan.part.shown_shard(),
         workers: shared.workers,
         processes: 1,
         workers_per_instance: Some(shared.per_instance),
@@ -333,19 +317,19 @@ async fn run_loaded(
     let mut tally = context.metrics.snapshot();
     tally.egress = egress::manifest(context.client.egress_log());
     let mut report = Report::new(facts, &tally);
-    if shared.flags.tally_out.is_none() {
+    if !shared.plan.part.is_child() {
         // A `-p` child's share is judged by its parent, on the whole.
-        report.judge(&shared.flags.threshold, &tally);
+        report.judge(&shared.plan.stop.thresholds, &tally);
     }
     report.timeline = std::mem::take(&mut *shared.timeline.lock().expect("timeline"));
-    let failed = report.fails_run(shared.flags.exception, shared.flags.fail);
+    let failed = report.fails_run(shared.plan.stop.exception, shared.plan.stop.fail);
     watchers.finish(&report, &tally).await;
     Ok(Outcome {
         report,
         tally,
         failed,
-        plan: shared.flags.plan.clone(),
-        shard: shared.flags.resolved_shard,
+        identity: shared.plan.identity.clone(),
+        shard: shared.plan.part.shard,
     })
 }
 
@@ -354,9 +338,12 @@ async fn start_arrivals(shared: &Shared, started: Instant) {
     let Some(arrivals) = &shared.arrivals else {
         return;
     };
+    let LoadModel::Open { rate, stages } = &shared.plan.load.model else {
+        return;
+    };
     let schedule = arrivals::Schedule {
-        start: shared.flags.rate.unwrap_or_default(),
-        stages: shared.flags.stages.clone(),
+        start: *rate,
+        stages: stages.clone(),
     };
     let recorder = shared
         .context
@@ -388,12 +375,4 @@ async fn wait_until(at: SystemTime) -> Option<f64> {
 fn unix_ms(time: SystemTime) -> u64 {
     time.duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
-}
-
-/// The component's SHA-256, naming it in the results (parts of one run
-/// must have run the same).
-pub fn sha256_of(path: &std::path::Path) -> anyhow::Result<String> {
-    use sha2::{Digest, Sha256};
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(format!("{:x}", Sha256::digest(bytes)))
 }

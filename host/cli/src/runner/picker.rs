@@ -5,7 +5,7 @@ use rand::distr::Distribution;
 use rand::distr::weighted::WeightedIndex;
 use rand::rngs::SmallRng;
 
-use crate::cli::RunFlags;
+use crate::plan::LoadPlan;
 use molotov_runtime::Description;
 
 /// How scenarios are picked; a pick is an index into the description's list.
@@ -28,12 +28,12 @@ pub enum Pick {
 }
 
 impl Picker {
-    pub fn new(description: &Description, flags: &RunFlags) -> anyhow::Result<Self> {
+    pub fn new(description: &Description, load: &LoadPlan) -> anyhow::Result<Self> {
         let scenarios = &description.scenarios;
         if scenarios.is_empty() {
             bail!("the component has no scenario");
         }
-        if let Some(name) = &flags.single_mode {
+        if let Some(name) = &load.single_mode {
             let Some(index) = description.index_of(name) else {
                 let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
                 bail!(
@@ -43,7 +43,7 @@ impl Picker {
             };
             return Ok(Self::Single(index));
         }
-        if flags.single_run {
+        if load.single_run {
             let mut in_name_order: Vec<usize> = (0..scenarios.len()).collect();
             in_name_order.sort_by_key(|&index| &scenarios[index].name);
             return Ok(Self::EachOnce(in_name_order));

@@ -11,7 +11,6 @@ use molotov_runtime::{
 };
 
 use super::cores::WorkerThreads;
-use crate::cli::RunFlags;
 
 /// Workers per instance for a component that can share one, unless told.
 pub const DEFAULT_WORKERS_PER_INSTANCE: u32 = 128;
@@ -19,11 +18,11 @@ pub const DEFAULT_WORKERS_PER_INSTANCE: u32 = 128;
 /// How many workers share each instance: the flag, or what the component
 /// says it runs well (`capacity`, from `global`), at most the default.
 pub async fn workers_per_instance(
-    flags: &RunFlags,
+    asked: Option<u32>,
     loaded: &Loaded,
     global: &mut Instance,
 ) -> anyhow::Result<u32> {
-    match flags.workers_per_instance {
+    match asked {
         Some(n) if n > 1 && !loaded.can_share_instances() => bail!(
             "--workers-per-instance {n}: this component runs one worker per instance (it does not export molotov:scenario/driver; rebuild it with a current molotov SDK)"
         ),
@@ -53,12 +52,10 @@ impl SharedInstances {
         loaded: &Loaded,
         context: &Arc<RunContext>,
         description: &Description,
-        flags: &RunFlags,
+        (first_worker, workers): (u32, u32),
         per_instance: u32,
         threads: &WorkerThreads,
     ) -> anyhow::Result<Self> {
-        let first_worker = flags.first_worker;
-        let workers = flags.workers();
         let mut instances = Vec::new();
         if per_instance > 1 {
             let count = workers

@@ -12,8 +12,8 @@ use super::sandbox::SharedInstances;
 
 use super::picker::Picker;
 use super::stopper::Stopper;
-use crate::cli::RunFlags;
 use crate::console::Console;
+use crate::plan::RunPlan;
 
 pub struct Shared {
     pub loaded: Loaded,
@@ -22,7 +22,7 @@ pub struct Shared {
     /// The pause after each run, by scenario index.
     pub delays: Vec<Duration>,
     pub picker: Picker,
-    pub flags: RunFlags,
+    pub plan: RunPlan,
     pub console: Console,
     pub workers: u32,
     pub ramp_up: Duration,

@@ -43,29 +43,25 @@ pub async fn watch_run(
         ticks
     };
     let console = &shared.console;
-    let mut progress = every(console.update_every(shared.flags.console_update));
+    let mut progress = every(console.update_every(shared.plan.output.console_update));
     let plan = Plan {
         duration: (shared.deadline()).map(|d| d.saturating_duration_since(started)),
-        runs: (shared.flags.max_runs).map(|runs| runs.saturating_mul(u64::from(shared.workers))),
+        runs: (shared.plan.load.max_runs)
+            .map(|runs| runs.saturating_mul(u64::from(shared.workers))),
     };
     let mut busiest_tick = every(BUSIEST_EVERY);
     let mut current_workers = every(CURRENT_WORKERS_EVERY);
     let mut sizing_check = every(sizing::CHECK_EVERY);
-    let mut sizing = shared
-        .flags
-        .sizing
-        .then(|| Sizing::new(shared.flags.sizing_tolerance));
+    let mut sizing = shared.plan.load.sizing_tolerance().map(Sizing::new);
     let wants_workers = shared.description.wants_worker_counts();
     let mut threshold_check = every(THRESHOLD_CHECK_EVERY);
-    let mut timeline_tick = every(shared.flags.timeline_every);
+    let mut timeline_tick = every(shared.plan.output.timeline_every);
     let mut stage_tick = every(STAGE_UPDATE_EVERY);
     let mut page_tick = every(crate::dashboard::EVERY);
-    let mut push_tick = every(shared.flags.prometheus_rw_every);
-    let aborting = shared
-        .flags
-        .threshold
-        .iter()
-        .any(|t| t.abort_after.is_some());
+    let push_every = (shared.plan.output.remote_write.as_ref()).map(|push| push.every);
+    // Without `--prometheus-rw` the branch is off, and the period unused.
+    let mut push_tick = every(push_every.unwrap_or(CURRENT_WORKERS_EVERY));
+    let aborting = (shared.plan.stop.thresholds.iter()).any(|t| t.abort_after.is_some());
     let mut deadline = shared.deadline();
     // After the deadline, when the runs still in flight get cancelled.
     let mut grace_ends: Option<Instant> = None;
@@ -75,18 +71,18 @@ pub async fn watch_run(
         let now = Instant::now();
         if deadline.is_some_and(|d| now >= d) {
             deadline = None;
-            if shared.flags.force_shutdown {
+            if shared.plan.stop.force_shutdown {
                 shared.stop.cancel(StopReason::Duration);
             } else {
                 shared.stop.stop(StopReason::Duration);
-                grace_ends = Some(now + shared.flags.graceful_stop);
+                grace_ends = Some(now + shared.plan.stop.graceful_stop);
             }
         }
         if grace_ends.is_some_and(|end| now >= end) {
             grace_ends = None;
             console.note(&format!(
                 "cancelling the runs still in flight {}s after the end of -d (--graceful-stop)",
-                shared.flags.graceful_stop.as_secs_f64()
+                shared.plan.stop.graceful_stop.as_secs_f64()
             ));
             shared.stop.cancel(StopReason::Duration);
         }
@@ -112,7 +108,7 @@ pub async fn watch_run(
             _ = page_tick.tick(), if watchers.dashboard.is_some() => watchers.publish_page(shared, started),
             _ = push_tick.tick(), if watchers.remote_write.is_some() => watchers.push_metrics(shared),
             _ = stage_tick.tick(), if shared.active_workers.is_some() => {
-                let (active, stages) = (shared.active_workers.as_ref(), shared.flags.stages.as_ref());
+                let (active, stages) = (shared.active_workers.as_ref(), shared.plan.load.stages());
                 if let (Some(active), Some(stages)) = (active, stages) {
                     let target = stages.target_at(0.0, started.elapsed()).round() as u32;
                     active.send_if_modified(|now| std::mem::replace(now, target) != target);
@@ -135,7 +131,7 @@ pub async fn watch_run(
 pub fn sample_timeline(shared: &Shared, started: Instant) {
     let slice = shared.context.metrics.take_slice();
     let workers = shared.context.metrics.live.workers.load(Ordering::Relaxed);
-    let every = shared.flags.timeline_every.as_secs_f64();
+    let every = shared.plan.output.timeline_every.as_secs_f64();
     let mut timeline = shared.timeline.lock().expect("timeline");
     timeline.push(started.elapsed().as_secs_f64(), every, slice, workers);
 }
@@ -143,7 +139,7 @@ pub fn sample_timeline(shared: &Shared, started: Instant) {
 /// The first `abort` threshold, past its delay, that the run so far fails
 /// (one whose name has not appeared yet is not judged until the end).
 fn failed_abort_threshold(shared: &Shared, elapsed: Duration) -> Option<molotov_metrics::Verdict> {
-    let due: Vec<_> = (shared.flags.threshold.iter())
+    let due: Vec<_> = (shared.plan.stop.thresholds.iter())
         .filter(|t| t.abort_after.is_some_and(|after| elapsed >= after))
         .collect();
     if due.is_empty() {
@@ -224,10 +220,10 @@ pub fn apply_stop_rules(shared: &Shared) {
     if failed == 0 {
         return;
     }
-    if shared.flags.exception {
+    if shared.plan.stop.exception {
         shared.stop.stop(StopReason::Exception);
     }
-    if shared.flags.fail.is_some_and(|limit| failed >= limit) {
+    if shared.plan.stop.fail.is_some_and(|limit| failed >= limit) {
         shared.stop.stop(StopReason::FailLimit);
     }
 }

@@ -21,7 +21,7 @@ const SESSION_RELEASE: Duration = Duration::from_secs(1);
 
 pub async fn worker(worker_id: u32, shared: Arc<Shared>) {
     let mut stop = shared.stop.stopped.subscribe();
-    let index = worker_id - shared.flags.first_worker;
+    let index = worker_id - shared.plan.load.first_worker;
     let offset = shared
         .ramp_up
         .mul_f64(f64::from(index) / f64::from(shared.workers));
@@ -141,11 +141,11 @@ async fn run_scenarios(
         if *stop.borrow() || shared.deadline().is_some_and(|d| now >= d) {
             break;
         }
-        if shared.flags.max_runs.is_some_and(|max| step >= max) {
+        if shared.plan.load.max_runs.is_some_and(|max| step >= max) {
             break;
         }
         // Closed-model stages run the workers below their current target.
-        let index = worker_id - shared.flags.first_worker;
+        let index = worker_id - shared.plan.load.first_worker;
         if let Some(active) = &mut active
             && index >= *active.borrow()
         {
@@ -393,7 +393,7 @@ pub async fn bounded_teardown<T>(
     shared: &Shared,
     call: impl Future<Output = Result<Result<T, String>, GuestError>>,
 ) -> Result<T, Teardown> {
-    let limit = shared.flags.graceful_stop;
+    let limit = shared.plan.stop.graceful_stop;
     match tokio::time::timeout(limit, call).await {
         Ok(result) => fixture(result).map_err(Teardown::Failed),
         Err(_) => Err(Teardown::Abandoned(format!(
