@@ -94,12 +94,15 @@ pub struct RunFlags {
     pub component: PathBuf,
 
     /// Read options from this Molotov-style JSON file (`molotov.json`); flags given here override it.
+    ///
+    /// Each test's options are the long flag names (`max_runs` or
+    /// `max-runs`); `molotov new` writes such a file.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
     /// Concurrent workers per process, each with its own HTTP session; up to
     /// `--workers-per-instance` of them share one sandboxed instance
-    /// [default: 1, or 500 with --sizing].
+    /// [default: 1; 500 with --sizing, 100 with --rate].
     #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..))]
     pub workers: Option<u32>,
 
@@ -107,8 +110,9 @@ pub struct RunFlags {
     #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub processes: u32,
 
-    /// Run for this many seconds (runs in progress get `--graceful-stop`);
-    /// 86400 (24 hours) unless `-r` or `--single-run` end the run.
+    /// Run for this many seconds (runs in progress get `--graceful-stop`)
+    /// [default: the stages' total, else 86400 (24 hours) unless `-r` or
+    /// `--single-run` end the run].
     #[arg(short, long, value_parser = positive_seconds, allow_negative_numbers = true)]
     pub duration: Option<Duration>,
 
@@ -128,11 +132,14 @@ pub struct RunFlags {
     #[arg(long, value_name = "STAGES")]
     pub stages: Option<crate::plan::Stages>,
 
-    /// The length of the timeline's intervals in the JSON results.
+    /// The length of the timeline's intervals in the JSON results, in seconds.
     #[arg(long = "timeline-every", default_value = "1", value_parser = positive_seconds, value_name = "S")]
     pub timeline_every: Duration,
 
     /// Start workers linearly over this many seconds [default: 0, or 300 with --sizing].
+    ///
+    /// Worker i of N starts at i × RAMP_UP / N; a stop (Ctrl+C, `-x`, `-f`,
+    /// sizing) cancels the starts still to come.
     #[arg(long = "ramp-up", value_parser = seconds)]
     pub ramp_up: Option<Duration>,
 
@@ -150,8 +157,10 @@ pub struct RunFlags {
     pub force_shutdown: bool,
 
     /// At the end of `-d`, the runs in flight have this many seconds to
-    /// finish; then they are cancelled (counted as cancelled), so that `-d`
-    /// bounds the run's time whatever a scenario or a server does.
+    /// finish; then they are cancelled (counted as cancelled).
+    ///
+    /// Each teardown fixture gets as long, then is abandoned: `-d` bounds
+    /// the run's time whatever a scenario or a server does.
     #[arg(long = "graceful-stop", default_value = "30", value_parser = seconds, value_name = "S")]
     pub graceful_stop: Duration,
 
@@ -171,19 +180,28 @@ pub struct RunFlags {
     #[arg(long = "single-run")]
     pub single_run: bool,
 
-    /// Run only this scenario.
+    /// Run only this scenario; an unknown name is refused, with the names
+    /// the component has.
     #[arg(short = 's', long = "single-mode", value_name = "NAME")]
     pub single_mode: Option<String>,
 
-    /// Print nothing.
+    /// Print nothing (the results files are still written).
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
 
-    /// Show each failure (-v); also log the guest's debug lines (-vv).
+    /// Show each failure (`-v`), and also each request and response (`-vv`).
+    ///
+    /// `-v`: each failed run with its message, the guest's info logs, and a
+    /// failed build's toolchain output.
+    ///
+    /// `-vv`: also each request and response (binary bodies as a
+    /// placeholder), a trapped guest's wasm backtrace, and the guest's debug
+    /// logs.
     #[arg(short, long, action = ArgAction::Count)]
     pub verbose: u8,
 
-    /// Plain progress lines (for CI logs) instead of the live view.
+    /// Plain progress lines (for CI logs) instead of the live view; the
+    /// default when stderr is not a terminal.
     #[arg(short, long)]
     pub console: bool,
 
@@ -212,21 +230,30 @@ pub struct RunFlags {
     #[arg(long = "env", value_name = "KEY=VALUE", value_parser = key_value)]
     pub env: Vec<(String, String)>,
 
-    /// Write the complete results as JSON to this file.
+    /// Write the complete results as JSON to this file, however the run
+    /// ends (also after Ctrl+C, `-x` or `-f`).
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
 
-    /// Write the results as a self-contained HTML report (charts, tables) to this file.
+    /// Write the results as a self-contained HTML report (charts, tables) to
+    /// this file, whenever `--json` would be written.
     #[arg(long, value_name = "PATH")]
     pub html: Option<PathBuf>,
 
-    /// Write the run's verdicts as JUnit XML to this file (for the test
-    /// reporters of Jenkins, GitLab, GitHub): the run, each threshold and each scenario.
+    /// Write the run's verdicts as JUnit XML to this file, for the test
+    /// reporters of CI (Jenkins, GitLab, GitHub).
+    ///
+    /// The run, each threshold and each scenario is a test case, and a
+    /// failure says why; valid against Jenkins' `junit-10.xsd`. Written
+    /// whenever `--json` would be.
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
 
     /// Serve a live dashboard of the run (the HTML report, updated every
     /// second) at `--dashboard=ADDR` [default: 127.0.0.1:5680].
+    ///
+    /// `--dashboard=127.0.0.1:0` picks a free port, printed at the start.
+    /// It shows one process's run, so it cannot go with `-p`.
     #[arg(
         long,
         value_name = "ADDR",
@@ -238,6 +265,9 @@ pub struct RunFlags {
 
     /// Push metrics to this Prometheus remote-write endpoint
     /// (`http://host:9090/api/v1/write`) every `--prometheus-rw-every` and at the end.
+    ///
+    /// http or https, with no credentials in the URL (reports show it): use
+    /// `--prometheus-rw-user`.
     #[arg(long = "prometheus-rw", value_name = "URL", value_parser = remote_write_url)]
     pub prometheus_rw: Option<url::Url>,
 
@@ -251,6 +281,10 @@ pub struct RunFlags {
     pub prometheus_rw_user: Option<String>,
 
     /// A label added to every series pushed, repeatable: `env=staging`.
+    ///
+    /// A valid Prometheus label name, but none that molotov's series use
+    /// (`name`, `status`, `kind`, `scenario`, `outcome`, `metric`, `le`);
+    /// `job`, `run_id`, `process` and `shard` may be overridden.
     #[arg(long = "prometheus-label", value_name = "KEY=VALUE", value_parser = prometheus_label, requires = "prometheus_rw")]
     pub prometheus_label: Vec<(String, String)>,
 
@@ -258,12 +292,18 @@ pub struct RunFlags {
     #[arg(long = "prometheus-rw-every", default_value = "5", value_parser = positive_seconds, value_name = "S")]
     pub prometheus_rw_every: Duration,
 
-    /// Allow requests only to this host (`name` or `name:port`), repeatable.
+    /// Allow requests only to this host (`name` or `name:port`), repeatable
+    /// [default: any host].
+    ///
+    /// Requests to other hosts fail with `host-not-allowed`. The addresses
+    /// behind an allowed name still pass the egress policy.
     #[arg(long = "allow-host", value_name = "HOST")]
     pub allow_host: Vec<String>,
 
     /// Allow connections to this address range (`10.1.0.0/16`, or one
-    /// address), repeatable: lifts the default refusals (cloud metadata,
+    /// address), repeatable.
+    ///
+    /// Lifts the default refusals (cloud metadata,
     /// link-local, unspecified, multicast, broadcast) and those of
     /// `--egress-strict` for it. Judged on the address connected to.
     #[arg(long = "egress-allow", value_name = "CIDR")]
@@ -274,7 +314,9 @@ pub struct RunFlags {
     #[arg(long = "egress-deny", value_name = "CIDR")]
     pub egress_deny: Vec<molotov_http::Cidr>,
 
-    /// For running others' scenarios (shared CI): contact only the target's
+    /// For running others' scenarios (shared CI): a strict egress policy.
+    ///
+    /// Contact only the target's
     /// host and the `--allow-host` hosts, and refuse loopback and private
     /// addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) unless
     /// they are named as literals there (or `localhost`) or allowed with
@@ -282,24 +324,31 @@ pub struct RunFlags {
     #[arg(long = "egress-strict")]
     pub egress_strict: bool,
 
-    /// A pass/fail criterion, repeatable: `p99 < 300ms`, `GET /items: p95 <
-    /// 120ms`, `errors < 0.1%`, `rps > 450`, `scenario checkout: failed <
-    /// 1%`, `custom cart: value > 2`; `… abort [after S]` also checks it
-    /// during the run and stops it on failure. A failed threshold exits 1.
+    /// A pass/fail criterion, repeatable; a failed threshold exits 1.
+    ///
+    /// `p99 < 300ms`, `GET /items: p95 < 120ms`, `errors < 0.1%`, `rps >
+    /// 450`, `scenario checkout: failed < 1%`, `custom cart: value > 2`;
+    /// `… abort [after S]` also checks it during the run and stops it on
+    /// failure.
     #[arg(long = "threshold", value_name = "EXPR")]
     pub threshold: Vec<molotov_metrics::Threshold>,
 
-    /// Connect to TO_HOST:TO_PORT for requests to HOST:PORT, the URL, Host
-    /// header and TLS name unchanged (curl's rule; an empty part matches
-    /// any or keeps the original), repeatable: `example.com:80:127.0.0.1:8080`.
+    /// Connect to TO_HOST:TO_PORT for requests to HOST:PORT, repeatable:
+    /// `example.com:80:127.0.0.1:8080`.
+    ///
+    /// The URL, Host header, cookies and TLS name are unchanged (curl's
+    /// rule; an empty part matches any or keeps the original): a scenario
+    /// written for `http://example.com` runs against a local server.
     #[arg(long = "connect-to", value_name = "HOST:PORT:TO_HOST:TO_PORT")]
     pub connect_to: Vec<molotov_http::ConnectTo>,
 
-    /// Also trust the CA certificates in this PEM file (staging, internal services), repeatable.
+    /// Also trust the CA certificates in this PEM file (staging, internal
+    /// services), beside webpki's roots; repeatable.
     #[arg(long = "ca-cert", value_name = "PEM")]
     pub ca_cert: Vec<PathBuf>,
 
-    /// Default timeout of each HTTP request, in seconds.
+    /// Default timeout of each HTTP request, in seconds: the whole exchange,
+    /// redirects included.
     #[arg(long, default_value = "30", value_parser = seconds)]
     pub timeout: Duration,
 
@@ -309,12 +358,13 @@ pub struct RunFlags {
     pub max_body_mib: u32,
 
     /// Distinct request names kept in the results; past it, requests are
-    /// counted under `(other)` (a name per id in `/users/{id}` would
-    /// otherwise cost a histogram each).
+    /// counted under `(other)`, with a warning in the results (a name per id
+    /// in `/users/{id}` would otherwise cost a histogram each).
     #[arg(long = "max-request-names", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
     pub max_request_names: u32,
 
-    /// Distinct custom metric names (`incr`, `timing`) kept; past it, `(other)`.
+    /// Distinct custom metric names (`incr`, `timing`, `gauge`) kept; past
+    /// it, `(other)`, with a warning in the results.
     #[arg(long = "max-metric-names", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
     pub max_metric_names: u32,
 
@@ -328,23 +378,34 @@ pub struct RunFlags {
     #[arg(long = "max-output", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..), value_name = "LINES")]
     pub max_output: u32,
 
-    /// Workers that share one instance of the component. Go components,
-    /// and Rust, JavaScript and Python ones whose scenarios are all async,
-    /// run up to 128 workers per instance by default (one language runtime
-    /// for many workers); 1 gives every worker a sandbox of its own.
+    /// Workers that share one instance of the component [default: what the
+    /// component says, at most 128].
+    ///
+    /// Go components, and Rust, JavaScript and Python ones whose scenarios
+    /// are all async, say 128 (one language runtime for many workers); the
+    /// others say 1. 1 gives every worker a sandbox of its own.
     #[arg(long = "workers-per-instance", value_parser = clap::value_parser!(u32).range(1..=1024), value_name = "N")]
     pub workers_per_instance: Option<u32>,
 
-    /// Memory limit of each instance, in MiB.
+    /// Memory limit of each instance, in MiB: its linear memory plus the
+    /// responses the host holds for it.
+    ///
+    /// Past it, the runs in flight on the instance fail (`guest exceeded its
+    /// memory limit`) and the instance is replaced.
     #[arg(long = "max-memory", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub max_memory_mib: u32,
 
-    /// CPU time the guest may spend in one call (time waiting on the host's
-    /// I/O does not count), in seconds.
+    /// CPU time the guest may spend in one call, in seconds (waiting on HTTP
+    /// or `sleep` does not count).
+    ///
+    /// In an instance shared by several workers, a call is one turn of its
+    /// scheduler. Past it, the runs in flight on the instance fail and the
+    /// instance is replaced.
     #[arg(long = "guest-deadline", default_value = "10", value_parser = seconds)]
     pub guest_deadline: Duration,
 
-    /// Where compiled components are cached [default: $XDG_CACHE_HOME/molotov].
+    /// Where compiled components are cached (or set MOLOTOV_CACHE_DIR)
+    /// [default: $XDG_CACHE_HOME/molotov, or ~/.cache/molotov].
     #[arg(long = "cache-dir", env = "MOLOTOV_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 
