@@ -24,6 +24,11 @@ if [ "$(componentize-py --version 2>/dev/null)" != "componentize-py 0.25.1" ]; t
     if command -v pyenv >/dev/null; then pyenv rehash; fi
 fi
 
+# A WebSocket client no one here wrote, to check the built-in target's sockets.
+if ! python3 -c 'import websockets, sys; sys.exit(websockets.__version__ != "15.0.1")' 2>/dev/null; then
+    python3 -m pip install --quiet --disable-pip-version-check websockets==15.0.1
+fi
+
 # The JS SDK carries componentize-js and the bundler; examples link to it.
 npm_ci() {
     if [ ! -f "$1/node_modules/.package-lock.json" ] ||

@@ -18,3 +18,4 @@ mod shards;
 mod shared;
 mod slurm;
 mod support;
+mod target;

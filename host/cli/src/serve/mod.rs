@@ -1,35 +1,27 @@
-//! The built-in target: a small, fast HTTP service for the demo, the examples and the tests.
-//!
-//! | route | answer |
-//! |---|---|
-//! | `/` (any method) | `200 {"result":"OK"}` |
-//! | `/echo` | the request body, with its content type |
-//! | `/status/{code}` | that status |
-//! | `/slow?ms=N` | `{"result":"OK"}` after N milliseconds |
-//! | `/redirect?to=PATH` | `302` to PATH (default `/`) |
-//! | `/cookies/set?NAME=VALUE` | sets that cookie |
-//! | `/cookies` | the cookies received, as a JSON object |
-//! | `/headers` | the request headers, as a JSON object |
-//! | `/stats` | `{"requests":N}`: requests served so far, for exact counts |
-//! | `/version` | `{"version":"HTTP/1.1"}` (or `HTTP/2.0`): the protocol the request came in |
+//! The built-in target: a small, fast HTTP service for the demo, the
+//! examples and the tests. Its routes are listed in `docs/running.md`.
+
+mod streams;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use http::{Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
+
+use self::streams::{Body, Socket, Stats};
 
 const OK_BODY: &[u8] = br#"{"result":"OK"}"#;
 
@@ -74,24 +66,30 @@ pub async fn serve(address: SocketAddr) -> anyhow::Result<()> {
 }
 
 async fn accept(listener: TcpListener, tls: Option<TlsAcceptor>) {
-    let served = Arc::new(AtomicU64::new(0));
+    let stats = Arc::new(Stats::default());
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let served = Arc::clone(&served);
+        let stats = Arc::clone(&stats);
         let tls = tls.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| {
-                let count = served.fetch_add(1, Ordering::Relaxed) + 1;
-                answer(request, count)
+                stats.requests.fetch_add(1, Ordering::Relaxed);
+                answer(request, Arc::clone(&stats))
             });
             let server = auto::Builder::new(TokioExecutor::new());
             let _ = match tls {
-                None => server.serve_connection(TokioIo::new(stream), service).await,
+                None => {
+                    let io = TokioIo::new(stream);
+                    server.serve_connection_with_upgrades(io, service).await
+                }
                 Some(tls) => match tls.accept(stream).await {
-                    Ok(stream) => server.serve_connection(TokioIo::new(stream), service).await,
+                    Ok(stream) => {
+                        let io = TokioIo::new(stream);
+                        server.serve_connection_with_upgrades(io, service).await
+                    }
                     Err(_) => return,
                 },
             };
@@ -99,12 +97,8 @@ async fn accept(listener: TcpListener, tls: Option<TlsAcceptor>) {
     }
 }
 
-fn respond(
-    status: StatusCode,
-    content_type: &str,
-    body: impl Into<Bytes>,
-) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(body.into()));
+fn respond(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Body> {
+    let mut response = Response::new(Either::Left(Full::new(body.into())));
     *response.status_mut() = status;
     if let Ok(value) = content_type.parse() {
         response.headers_mut().insert(CONTENT_TYPE, value);
@@ -112,7 +106,7 @@ fn respond(
     response
 }
 
-fn json(value: serde_json::Value) -> Response<Full<Bytes>> {
+fn json(value: serde_json::Value) -> Response<Body> {
     respond(StatusCode::OK, "application/json", value.to_string())
 }
 
@@ -124,10 +118,14 @@ fn query(request: &Request<Incoming>) -> Vec<(String, String)> {
 
 async fn answer(
     request: Request<Incoming>,
-    served: u64,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+    stats: Arc<Stats>,
+) -> Result<Response<Body>, Infallible> {
     let path = request.uri().path().to_string();
+    if let Some(socket) = Socket::route(&path, &query(&request)) {
+        return Ok(streams::upgrade(request, socket, stats));
+    }
     let response = match path.as_str() {
+        "/sse" => streams::events(&query(&request), stats),
         "/" => {
             // Drain the body so the connection stays reusable.
             let _ = request.into_body().collect().await;
@@ -202,7 +200,7 @@ async fn answer(
                 .collect();
             json(serde_json::json!(headers))
         }
-        "/stats" => json(serde_json::json!({ "requests": served })),
+        "/stats" => json(stats.json()),
         "/version" => json(serde_json::json!({ "version": format!("{:?}", request.version()) })),
         other => match other
             .strip_prefix("/status/")
