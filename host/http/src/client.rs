@@ -21,6 +21,7 @@ use crate::message::{HopOutcome, Observer, Request, Response};
 use crate::policy;
 use crate::round_trip::{AttemptError, Outgoing};
 use crate::session::{Resolved, Session};
+use crate::websocket::WsLimits;
 
 /// What every session of the run shares: the `--target` base URL, the
 /// `--allow-host` list, the default timeout, and how connections are opened
@@ -28,8 +29,9 @@ use crate::session::{Resolved, Session};
 pub struct HttpClient {
     target: Option<Url>,
     allowed_hosts: Vec<String>,
-    timeout: Duration,
-    dial: Dial,
+    pub(crate) timeout: Duration,
+    pub(crate) dial: Dial,
+    pub(crate) websocket_limits: WsLimits,
 }
 
 /// Distinct destinations the egress manifest keeps unless told otherwise.
@@ -50,6 +52,8 @@ impl HttpClient {
             .into_iter()
             .map(|h| h.to_ascii_lowercase())
             .collect();
+        let mut tls_http1 = (*tls).clone();
+        tls_http1.alpn_protocols = vec![b"http/1.1".to_vec()];
         Self {
             target,
             allowed_hosts,
@@ -59,9 +63,18 @@ impl HttpClient {
                 egress: EgressPolicy::default(),
                 log: EgressLog::new(DEFAULT_MANIFEST_LIMIT),
                 tls,
+                tls_http1: Arc::new(tls_http1),
                 max_body,
             },
+            websocket_limits: WsLimits::for_max_body(max_body),
         }
+    }
+
+    /// Bounds what a WebSocket's server may send (by default, messages and
+    /// frames of at most `max_body` bytes, 100 000 frames a second).
+    pub fn with_websocket_limits(mut self, limits: WsLimits) -> Self {
+        self.websocket_limits = limits;
+        self
     }
 
     /// Sends the connections of origins that `rules` match elsewhere.
@@ -91,19 +104,7 @@ impl HttpClient {
         observer: &impl Observer,
     ) -> Result<Response, Error> {
         let timeout = req.timeout.or(session.timeout).unwrap_or(self.timeout);
-        // Refused before any hop: counted as an error of the request all the same.
-        let refused = |error: Error| {
-            let name = req.name.unwrap_or(req.url);
-            observer.hop(name, None, HopOutcome::of_error(&error), Duration::ZERO);
-            error
-        };
-        let (mut url, mut default_name) = self.resolve_cached(session, req).map_err(refused)?;
-        let mut method = Method::from_bytes(req.method.as_bytes()).map_err(|_| {
-            refused(Error::InvalidRequest(format!(
-                "invalid method {:?}",
-                req.method
-            )))
-        })?;
+        let (mut url, mut default_name, mut method) = self.prepare(session, req, observer)?;
         let mut body = req.body.map(Bytes::copy_from_slice);
         // Cleared for good once a redirect leaves the first request's origin.
         let mut credentials = true;
@@ -184,6 +185,22 @@ impl HttpClient {
         }
     }
 
+    /// `req`'s URL resolved, its default name and its method; an error
+    /// refused before any hop is observed all the same.
+    pub(crate) fn prepare(
+        &self,
+        session: &mut Session,
+        req: &Request,
+        observer: &impl Observer,
+    ) -> Result<(Arc<Url>, Arc<str>, Method), Error> {
+        let prepared = self.resolve_cached(session, req).and_then(|(url, name)| {
+            let method = Method::from_bytes(req.method.as_bytes())
+                .map_err(|_| Error::InvalidRequest(format!("invalid method {:?}", req.method)))?;
+            Ok((url, name, method))
+        });
+        prepared.map_err(|error| refused(observer, req.name.unwrap_or(req.url), error))
+    }
+
     /// `req`'s URL resolved and its default name, from the session's last
     /// request when it was the same.
     fn resolve_cached(
@@ -221,22 +238,46 @@ impl HttpClient {
     /// Parses `url`, resolving a relative one against `--target`. (The
     /// allow-list is checked where each hop's request is built.)
     fn resolve(&self, url: &str) -> Result<Url, Error> {
-        let parsed = match Url::parse(url) {
-            Ok(absolute) => absolute,
+        let (parsed, _) = self.join_target(url)?;
+        policy::check_scheme(&parsed, url)?;
+        Ok(parsed)
+    }
+
+    /// Parses a WebSocket's `url`: `ws` or `wss`, or relative to `--target`
+    /// with `http` made `ws` and `https` made `wss`.
+    pub(crate) fn resolve_websocket(&self, url: &str) -> Result<Url, Error> {
+        let (mut parsed, relative) = self.join_target(url)?;
+        let scheme = match parsed.scheme() {
+            "http" if relative => "ws",
+            "https" if relative => "wss",
+            "ws" | "wss" => return Ok(parsed),
+            _ => {
+                return Err(Error::InvalidUrl(format!(
+                    "{url}: a WebSocket's URL is ws, wss or relative to --target"
+                )));
+            }
+        };
+        parsed
+            .set_scheme(scheme)
+            .map_err(|()| Error::InvalidUrl(format!("{url}: cannot be made {scheme}")))?;
+        Ok(parsed)
+    }
+
+    /// `url` parsed, and whether it was relative to `--target`.
+    fn join_target(&self, url: &str) -> Result<(Url, bool), Error> {
+        match Url::parse(url) {
+            Ok(absolute) => Ok((absolute, false)),
             Err(url::ParseError::RelativeUrlWithoutBase) => match &self.target {
                 Some(base) => base
                     .join(url)
-                    .map_err(|e| Error::InvalidUrl(format!("{url}: {e}")))?,
-                None => {
-                    return Err(Error::InvalidUrl(format!(
-                        "{url} is relative and no --target is set"
-                    )));
-                }
+                    .map(|joined| (joined, true))
+                    .map_err(|e| Error::InvalidUrl(format!("{url}: {e}"))),
+                None => Err(Error::InvalidUrl(format!(
+                    "{url} is relative and no --target is set"
+                ))),
             },
-            Err(e) => return Err(Error::InvalidUrl(format!("{url}: {e}"))),
-        };
-        policy::check_scheme(&parsed, url)?;
-        Ok(parsed)
+            Err(e) => Err(Error::InvalidUrl(format!("{url}: {e}"))),
+        }
     }
 
     fn check_allowed(&self, url: &Url) -> Result<(), Error> {
@@ -256,7 +297,9 @@ impl HttpClient {
         }
     }
 
-    fn build<'a>(
+    /// The request of one hop: the allow-list checked, the session's headers
+    /// (credentials only while `credentials`), `req`'s, and the jar's cookies.
+    pub(crate) fn build<'a>(
         &self,
         session: &Session,
         req: &Request,
@@ -330,6 +373,13 @@ impl HttpClient {
     }
 }
 
+/// Observes `error` as a request refused before any hop, under `name`, and
+/// returns it: counted as an error of the request all the same.
+pub(crate) fn refused(observer: &impl Observer, name: &str, error: Error) -> Error {
+    observer.hop(name, None, HopOutcome::of_error(&error), Duration::ZERO);
+    error
+}
+
 /// Runs `future` until `deadline`; `None` if the deadline came first.
 ///
 /// A session keeps one timer, moved only when it fires before the current
@@ -360,7 +410,7 @@ async fn within<F: Future>(
 }
 
 /// The name a request is reported under unless the scenario names it.
-fn name_of(method: &str, url: &Url) -> Arc<str> {
+pub(crate) fn name_of(method: &str, url: &Url) -> Arc<str> {
     Arc::from(format!("{method} {}", url.path()))
 }
 

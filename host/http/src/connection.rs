@@ -36,14 +36,14 @@ pub struct Origin {
 impl Origin {
     pub fn of(url: &Url) -> Self {
         Self {
-            https: url.scheme() == "https",
+            https: is_tls(url),
             host: url.host_str().unwrap_or_default().to_string(),
             port: url.port_or_known_default().unwrap_or(80),
         }
     }
 
     pub fn matches(&self, url: &Url) -> bool {
-        self.https == (url.scheme() == "https")
+        self.https == is_tls(url)
             && self.port == url.port_or_known_default().unwrap_or(80)
             && url.host_str() == Some(self.host.as_str())
     }
@@ -56,6 +56,39 @@ impl Origin {
     pub fn connect_error(&self, error: impl std::fmt::Display) -> Error {
         Error::Connect(format!("{}:{}: {error}", self.host, self.port))
     }
+}
+
+/// Whether `url` goes over TLS: `https`, or a WebSocket's `wss`.
+fn is_tls(url: &Url) -> bool {
+    matches!(url.scheme(), "https" | "wss")
+}
+
+/// A connection of its own for one exchange in HTTP/1.1 (a WebSocket, a
+/// streamed response), dialled as `dial` says, its TLS offering `http/1.1`
+/// only; counted as one request to its destination.
+pub async fn open_http1(origin: &Origin, dial: &Dial) -> Result<Io, Error> {
+    let (tcp, contacted) = dial.tcp(origin).await?;
+    tcp.set_nodelay(true).map_err(|e| origin.connect_error(e))?;
+    let io = match origin.https {
+        true => Io::Tls(Box::new(tls(origin, tcp, &dial.tls_http1).await?)),
+        false => Io::Plain(tcp),
+    };
+    contacted.count_request();
+    Ok(io)
+}
+
+/// TLS on `tcp` to `origin`, with `config`.
+async fn tls(
+    origin: &Origin,
+    tcp: TcpStream,
+    config: &Arc<rustls::ClientConfig>,
+) -> Result<TlsStream<TcpStream>, Error> {
+    let name = ServerName::try_from(origin.bare_host().to_string())
+        .map_err(|e| origin.connect_error(e))?;
+    TlsConnector::from(Arc::clone(config))
+        .connect(name, tcp)
+        .await
+        .map_err(|e| origin.connect_error(format!("TLS: {e}")))
 }
 
 /// An open connection to one origin, and its destination's counts in the
@@ -95,12 +128,7 @@ impl Connection {
         if !origin.https {
             return Ok(Wire::Http1(Http1::new(Io::Plain(tcp), max_body)));
         }
-        let name = ServerName::try_from(origin.bare_host().to_string())
-            .map_err(|e| origin.connect_error(e))?;
-        let stream = TlsConnector::from(Arc::clone(tls))
-            .connect(name, tcp)
-            .await
-            .map_err(|e| origin.connect_error(format!("TLS: {e}")))?;
+        let stream = self::tls(origin, tcp, tls).await?;
         let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
         let io = Io::Tls(Box::new(stream));
         if !h2 {

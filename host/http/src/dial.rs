@@ -21,6 +21,9 @@ pub struct Dial {
     pub egress: EgressPolicy,
     pub log: EgressLog,
     pub tls: Arc<rustls::ClientConfig>,
+    /// The same, offering only HTTP/1.1 by ALPN: for WebSockets and streamed
+    /// responses, which have a connection of their own in HTTP/1.1.
+    pub tls_http1: Arc<rustls::ClientConfig>,
     /// The largest response body accepted, in bytes.
     pub max_body: usize,
 }

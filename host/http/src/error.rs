@@ -32,6 +32,17 @@ pub enum Error {
     /// The response's body was larger than the client accepts.
     #[error("response body over the limit of {limit} bytes")]
     BodyTooLarge { limit: usize },
+    /// A WebSocket peer broke the protocol (a masked frame, text that is not
+    /// UTF-8, a malformed close, a connection dropped without a close) or
+    /// refused the handshake.
+    #[error("websocket: {0}")]
+    WebSocket(String),
+    /// A WebSocket frame or message was larger than the client accepts.
+    #[error("websocket message over the limit of {limit} bytes")]
+    MessageTooLarge { limit: usize },
+    /// A WebSocket server sent more frames in a second than the client accepts.
+    #[error("websocket server sent over {limit} frames in a second")]
+    FrameRate { limit: u32 },
 }
 
 impl Error {
@@ -47,6 +58,9 @@ impl Error {
             Self::TooManyRedirects => "too-many-redirects",
             Self::Protocol(_) => "protocol",
             Self::BodyTooLarge { .. } => "body-too-large",
+            Self::WebSocket(_) => "websocket",
+            Self::MessageTooLarge { .. } => "message-too-large",
+            Self::FrameRate { .. } => "frame-rate",
         }
     }
 }

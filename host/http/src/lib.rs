@@ -11,6 +11,11 @@
 //! [`Observer::hop`] per hop) → a [`Session`]'s connection to the origin,
 //! reused or opened (`dial`: `--connect-to`, resolution, the egress policy on
 //! each address) → one round trip on it (`connection`, `http1`).
+//!
+//! A WebSocket ([`HttpClient::websocket`], `websocket`) and a streamed
+//! response ([`HttpClient::open_stream`], `stream`, its server-sent events
+//! parsed by `sse`) go through the same resolution, allow-list, session
+//! headers and cookies, dial and TLS, each on a connection of its own.
 
 mod client;
 mod connection;
@@ -26,7 +31,10 @@ mod message;
 mod policy;
 mod round_trip;
 mod session;
+mod sse;
+mod stream;
 mod tls;
+mod websocket;
 
 pub use client::HttpClient;
 pub use dial::ConnectTo;
@@ -37,4 +45,7 @@ pub use manifest::{ContactedEntry, Destination, EgressLog, OTHER_DESTINATIONS, R
 pub use message::{HopOutcome, Observer, Request, Response, SessionOptions};
 pub use policy::client_owned;
 pub use session::{Session, SharedSession};
+pub use sse::SseEvent;
+pub use stream::StreamingResponse;
 pub use tls::{TlsError, tls_config};
+pub use websocket::{WebSocket, WsClose, WsConnect, WsLimits, WsMessage};

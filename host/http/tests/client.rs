@@ -12,8 +12,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use url::Url;
 
-/// The largest response body the tests' clients accept.
-const MAX_BODY: usize = 64 * 1024;
+mod common;
+use common::{MAX_BODY, client, get};
 
 /// Every hop the client reported: its name, the path it went to (none when
 /// refused before the wire), and its outcome.
@@ -108,30 +108,6 @@ fn ok(body: &str, extra: &str) -> String {
         "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n{extra}\r\n{body}",
         body.len()
     )
-}
-
-fn client(target: &Url, allowed: &[&str]) -> HttpClient {
-    let tls = molotov_http::tls_config(&[]).unwrap();
-    let allowed = allowed.iter().map(|h| h.to_string()).collect();
-    HttpClient::new(
-        Some(target.clone()),
-        allowed,
-        Duration::from_secs(5),
-        MAX_BODY,
-        tls,
-    )
-}
-
-fn get(url: &str) -> Request<'_> {
-    Request {
-        method: "GET",
-        url,
-        headers: &[],
-        body: None,
-        timeout: None,
-        name: None,
-        max_redirects: None,
-    }
 }
 
 #[tokio::test]

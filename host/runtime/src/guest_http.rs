@@ -191,5 +191,9 @@ fn wasi_error(error: molotov_http::Error) -> Error {
         E::TooManyRedirects => Error::LoopDetected,
         E::Protocol(_) => Error::HttpProtocolError,
         E::BodyTooLarge { limit } => Error::HttpResponseBodySize(Some(limit as u64)),
+        // A WebSocket's errors: a request never fails so.
+        E::WebSocket(_) | E::MessageTooLarge { .. } | E::FrameRate { .. } => {
+            Error::HttpProtocolError
+        }
     }
 }

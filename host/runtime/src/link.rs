@@ -134,6 +134,10 @@ impl From<&molotov_http::Error> for HttpError {
             E::TooManyRedirects => Self::TooManyRedirects,
             E::Protocol(message) => Self::Protocol(message),
             E::BodyTooLarge { limit } => Self::BodyTooLarge(limit as u64),
+            // A WebSocket's errors: a request never fails so.
+            error @ (E::WebSocket(_) | E::MessageTooLarge { .. } | E::FrameRate { .. }) => {
+                Self::Protocol(error.to_string())
+            }
         }
     }
 }

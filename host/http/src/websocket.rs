@@ -1,0 +1,632 @@
+//! WebSockets through the same client as requests: the URL resolved against
+//! `--target`, the allow-list, the session's headers and cookies, `--connect-to`
+//! and the egress policy (`dial`), TLS with the run's roots, and the handshake
+//! observed as a hop (`WS /path`, its 101 or its error).
+//!
+//! The protocol is `tokio-tungstenite`'s (with its `handshake` feature only:
+//! the TLS is ours, as for requests). It was chosen over `fastwebsockets` for
+//! its handshake on any stream (fastwebsockets upgrades through hyper's
+//! client, a second HTTP/1.1 beside ours), its message limits checked on each
+//! frame's header before a byte of payload is held, its UTF-8 and close-code
+//! checks, and its far wider use and upkeep. fastwebsockets is faster per
+//! frame (it skips a copy); for a load generator whose sockets wait on
+//! servers that matters less than limits that hold against a hostile server.
+//! What tungstenite does not bound, the frames a server pushes per second, is
+//! counted here on the wire, from each frame's header (`FrameMeter`).
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use http::header::{HOST, SEC_WEBSOCKET_PROTOCOL};
+use http::{HeaderValue, Method};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
+use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{Message, WebSocketConfig};
+use url::Url;
+
+use crate::client::{HttpClient, refused};
+use crate::connection::{Io, Origin, open_http1};
+use crate::error::{Error, one_line};
+use crate::headers::ResponseHeaders;
+use crate::message::{HopOutcome, Observer, Request};
+use crate::session::Session;
+
+/// The frames a second a server may send unless the client is told otherwise.
+const DEFAULT_FRAMES_PER_SECOND: u32 = 100_000;
+/// Bytes read from a socket at once; tungstenite allocates them up front,
+/// for each socket (its default, 128 KiB, is a lot for thousands of sockets).
+const READ_BUFFER: usize = 16 * 1024;
+/// The longest close reason: a control frame's payload is at most 125 bytes,
+/// two of them the code.
+const MAX_CLOSE_REASON: usize = 123;
+
+/// What a WebSocket's server may send; a breach fails that socket only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WsLimits {
+    /// The largest message, its fragments joined, in bytes.
+    pub max_message: usize,
+    /// The largest frame's payload, in bytes: checked on its header.
+    pub max_frame: usize,
+    /// Frames (control frames and fragments included) a server may send
+    /// within one second.
+    pub max_frames_per_second: u32,
+}
+
+impl WsLimits {
+    /// Messages and frames as large as a response body may be.
+    pub fn for_max_body(max_body: usize) -> Self {
+        Self {
+            max_message: max_body,
+            max_frame: max_body,
+            max_frames_per_second: DEFAULT_FRAMES_PER_SECOND,
+        }
+    }
+}
+
+/// A WebSocket to open, as a scenario gives it.
+#[derive(Debug, Clone, Copy)]
+pub struct WsConnect<'a> {
+    /// `ws://` or `wss://`, or relative to the target (`http` made `ws`).
+    pub url: &'a str,
+    /// Added to (and overriding) the session's default headers.
+    pub headers: &'a [(String, String)],
+    /// Subprotocols offered, in order of preference.
+    pub protocols: &'a [String],
+    /// Bounds the connection and the handshake, and then each send; by
+    /// default the session's timeout.
+    pub timeout: Option<Duration>,
+    /// The name the handshake is reported under; by default `WS /path`.
+    pub name: Option<&'a str>,
+}
+
+/// A close frame's code and reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WsClose {
+    pub code: u16,
+    pub reason: String,
+}
+
+impl WsClose {
+    /// RFC 6455 7.1.5: a close frame without a code reports 1005.
+    const NO_STATUS: u16 = 1005;
+
+    fn of(frame: CloseFrame) -> Self {
+        Self {
+            code: frame.code.into(),
+            reason: frame.reason.as_str().to_owned(),
+        }
+    }
+}
+
+/// A message from the server. Pings are answered by the client and not
+/// returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WsMessage {
+    Text(String),
+    Binary(Bytes),
+    Pong(Bytes),
+    /// The server closed; `None` when its close frame had no code, which
+    /// RFC 6455 allows. The client has answered it.
+    Close(Option<WsClose>),
+}
+
+/// An open WebSocket. Once it fails (a breach of the limits, a protocol
+/// error, a send that timed out) or is closed, every call returns that error.
+pub struct WebSocket {
+    stream: WebSocketStream<FrameMeter<Io>>,
+    name: String,
+    protocol: Option<String>,
+    /// Bounds each send: a server that stops reading cannot block one for ever.
+    timeout: Duration,
+    server_close: Option<WsClose>,
+    ended: Option<Error>,
+    sent: u64,
+    received: u64,
+}
+
+impl HttpClient {
+    /// Opens a WebSocket on a connection of its own, as `session` sends
+    /// requests: its headers and cookies go in the handshake, and cookies
+    /// the handshake's response sets are kept. `observer` sees the handshake.
+    pub async fn websocket(
+        &self,
+        session: &mut Session,
+        connect: &WsConnect<'_>,
+        observer: &impl Observer,
+    ) -> Result<WebSocket, Error> {
+        let timeout = connect.timeout.or(session.timeout).unwrap_or(self.timeout);
+        let url = self
+            .resolve_websocket(connect.url)
+            .map_err(|error| refused(observer, connect.name.unwrap_or(connect.url), error))?;
+        let name = match connect.name {
+            Some(name) => name.to_string(),
+            None => format!("WS {}", url.path()),
+        };
+        let started = Instant::now();
+        let handshake = self.handshake(session, &url, connect);
+        let result = tokio::time::timeout(timeout, handshake)
+            .await
+            .unwrap_or(Err(Error::Timeout));
+        let wire = Some((&Method::GET, &url));
+        let (stream, protocol) = match result {
+            Ok(opened) => opened,
+            Err(error) => {
+                observer.hop(&name, wire, HopOutcome::of_error(&error), started.elapsed());
+                return Err(error);
+            }
+        };
+        observer.hop(&name, wire, HopOutcome::Status(101), started.elapsed());
+        Ok(WebSocket {
+            stream,
+            name,
+            protocol,
+            timeout,
+            server_close: None,
+            ended: None,
+            sent: 0,
+            received: 0,
+        })
+    }
+
+    /// Connects to `url` and makes the handshake: the socket, and the
+    /// subprotocol the server chose.
+    async fn handshake(
+        &self,
+        session: &mut Session,
+        url: &Url,
+        connect: &WsConnect<'_>,
+    ) -> Result<(WebSocketStream<FrameMeter<Io>>, Option<String>), Error> {
+        let request = Request {
+            method: "GET",
+            url: connect.url,
+            headers: connect.headers,
+            body: None,
+            timeout: None,
+            name: None,
+            max_redirects: None,
+        };
+        let outgoing = self.build(session, &request, &Method::GET, url, None, true)?;
+        let mut without_fragment = url.clone();
+        without_fragment.set_fragment(None);
+        let mut handshake = without_fragment
+            .as_str()
+            .into_client_request()
+            .map_err(|e| Error::InvalidUrl(format!("{url}: {e}")))?;
+        let headers = handshake.headers_mut();
+        for (name, value) in &outgoing.headers {
+            if name.as_str().starts_with("sec-websocket-") {
+                return Err(Error::InvalidRequest(format!(
+                    "header {name} is the client's to write (subprotocols are given apart)"
+                )));
+            }
+            if *name == HOST {
+                headers.insert(name, value.clone());
+            } else {
+                headers.append(name, value.clone());
+            }
+        }
+        if !connect.protocols.is_empty() {
+            let offered = HeaderValue::try_from(connect.protocols.join(", "))
+                .map_err(|e| Error::InvalidRequest(format!("subprotocols: {e}")))?;
+            headers.insert(SEC_WEBSOCKET_PROTOCOL, offered);
+        }
+        let io = open_http1(&Origin::of(url), &self.dial).await?;
+        let limits = self.websocket_limits;
+        let config = WebSocketConfig::default()
+            .read_buffer_size(READ_BUFFER)
+            .write_buffer_size(0)
+            .max_message_size(Some(limits.max_message))
+            .max_frame_size(Some(limits.max_frame));
+        let meter = FrameMeter::new(io, limits.max_frames_per_second);
+        let outcome =
+            tokio_tungstenite::client_async_with_config(handshake, meter, Some(config)).await;
+        let (stream, response) = match outcome {
+            Ok(opened) => opened,
+            Err(WsError::Http(response)) => {
+                let headers = ResponseHeaders::Map(response.headers().clone());
+                session.store_cookies(&headers, url);
+                return Err(Error::WebSocket(format!(
+                    "handshake refused: {}",
+                    response.status()
+                )));
+            }
+            Err(error) => return Err(websocket_error(error)),
+        };
+        let protocol = (response.headers().get(SEC_WEBSOCKET_PROTOCOL))
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string);
+        session.store_cookies(&ResponseHeaders::Map(response.into_parts().0.headers), url);
+        Ok((stream, protocol))
+    }
+}
+
+impl WebSocket {
+    /// The name its handshake was reported under.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The subprotocol the server chose, if it chose one.
+    pub fn protocol(&self) -> Option<&str> {
+        self.protocol.as_deref()
+    }
+
+    /// The close the server started, if it did; a close frame without a
+    /// code reports 1005 (RFC 6455 7.1.5).
+    pub fn server_close(&self) -> Option<&WsClose> {
+        self.server_close.as_ref()
+    }
+
+    /// Text and binary messages sent.
+    pub fn messages_sent(&self) -> u64 {
+        self.sent
+    }
+
+    /// Text and binary messages received.
+    pub fn messages_received(&self) -> u64 {
+        self.received
+    }
+
+    pub async fn send_text(&mut self, text: &str) -> Result<(), Error> {
+        self.send(Message::text(text)).await?;
+        self.sent += 1;
+        Ok(())
+    }
+
+    pub async fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.send(Message::binary(Bytes::copy_from_slice(data)))
+            .await?;
+        self.sent += 1;
+        Ok(())
+    }
+
+    /// Sends a ping; its pong comes back through [`WebSocket::receive`].
+    pub async fn ping(&mut self, payload: &[u8]) -> Result<(), Error> {
+        if payload.len() > 125 {
+            return Err(Error::InvalidRequest(
+                "a ping's payload is at most 125 bytes".into(),
+            ));
+        }
+        self.send(Message::Ping(Bytes::copy_from_slice(payload)))
+            .await
+    }
+
+    /// Sends `message` within the socket's timeout; the socket fails if it
+    /// cannot, since part of a frame may have gone.
+    async fn send(&mut self, message: Message) -> Result<(), Error> {
+        self.usable()?;
+        let sent = tokio::time::timeout(self.timeout, self.stream.send(message)).await;
+        let result = match sent {
+            Ok(sent) => sent.map_err(websocket_error),
+            Err(_) => Err(Error::Timeout),
+        };
+        self.fail_on(result)
+    }
+
+    /// The next message from the server, waiting at most `timeout`: a
+    /// timeout leaves the socket usable, any other error fails it.
+    pub async fn receive(&mut self, timeout: Duration) -> Result<WsMessage, Error> {
+        self.usable()?;
+        let Ok(result) = tokio::time::timeout(timeout, self.next_message()).await else {
+            return Err(Error::Timeout);
+        };
+        self.fail_on(result)
+    }
+
+    async fn next_message(&mut self) -> Result<WsMessage, Error> {
+        loop {
+            let message = match self.stream.next().await {
+                Some(message) => message.map_err(websocket_error)?,
+                None => return Err(Error::WebSocket("the connection is closed".into())),
+            };
+            let message = match message {
+                Message::Text(text) => WsMessage::Text(text.as_str().to_owned()),
+                Message::Binary(data) => WsMessage::Binary(data),
+                Message::Pong(data) => return Ok(WsMessage::Pong(data)),
+                Message::Close(frame) => {
+                    let close = frame.map(WsClose::of);
+                    self.server_close = Some(close.clone().unwrap_or(WsClose {
+                        code: WsClose::NO_STATUS,
+                        reason: String::new(),
+                    }));
+                    // The answer tungstenite queued, sent now rather than
+                    // at a next call that may never come.
+                    let _ = tokio::time::timeout(self.timeout, self.stream.flush()).await;
+                    return Ok(WsMessage::Close(close));
+                }
+                // Answered by tungstenite at the next read, this one.
+                Message::Ping(_) | Message::Frame(_) => continue,
+            };
+            self.received += 1;
+            return Ok(message);
+        }
+    }
+
+    /// Closes with `code` and `reason` and waits, at most `timeout`, for the
+    /// server's close, which it returns (`None` when it had no code). Data
+    /// still in flight is dropped. If the server closed first, its close is
+    /// returned and nothing is sent.
+    pub async fn close(
+        &mut self,
+        code: u16,
+        reason: &str,
+        timeout: Duration,
+    ) -> Result<Option<WsClose>, Error> {
+        if let Some(close) = &self.server_close {
+            return Ok(Some(close.clone()).filter(|c| c.code != WsClose::NO_STATUS));
+        }
+        self.usable()?;
+        if !CloseCode::from(code).is_allowed() || reason.len() > MAX_CLOSE_REASON {
+            return Err(Error::InvalidRequest(format!(
+                "close code {code} may not be sent, or the reason is over {MAX_CLOSE_REASON} bytes"
+            )));
+        }
+        let frame = CloseFrame {
+            code: CloseCode::from(code),
+            reason: reason.into(),
+        };
+        let stream = &mut self.stream;
+        let exchange = async {
+            stream
+                .send(Message::Close(Some(frame)))
+                .await
+                .map_err(websocket_error)?;
+            loop {
+                match stream.next().await {
+                    Some(Ok(Message::Close(frame))) => return Ok(frame.map(WsClose::of)),
+                    Some(Ok(_)) => continue,
+                    Some(Err(error)) => return Err(websocket_error(error)),
+                    None => {
+                        return Err(Error::WebSocket(
+                            "the server closed the connection without a close frame".into(),
+                        ));
+                    }
+                }
+            }
+        };
+        let result = tokio::time::timeout(timeout, exchange)
+            .await
+            .unwrap_or(Err(Error::Timeout));
+        self.ended = Some(Error::WebSocket("the WebSocket is closed".into()));
+        result
+    }
+
+    fn usable(&self) -> Result<(), Error> {
+        self.ended.clone().map_or(Ok(()), Err)
+    }
+
+    /// `result`, the socket failed for good if it is an error.
+    fn fail_on<T>(&mut self, result: Result<T, Error>) -> Result<T, Error> {
+        if let Err(error) = &result {
+            self.ended = Some(error.clone());
+        }
+        result
+    }
+}
+
+/// The client's error for tungstenite's.
+fn websocket_error(error: WsError) -> Error {
+    match error {
+        WsError::Capacity(CapacityError::MessageTooLong { max_size, .. }) => {
+            Error::MessageTooLarge { limit: max_size }
+        }
+        WsError::Io(error) => match error.get_ref().and_then(|e| e.downcast_ref()) {
+            Some(TooManyFrames(limit)) => Error::FrameRate { limit: *limit },
+            None => Error::Protocol(one_line(&error)),
+        },
+        WsError::Tls(error) => Error::Connect(one_line(&error)),
+        WsError::Http(response) => {
+            Error::WebSocket(format!("handshake refused: {}", response.status()))
+        }
+        // Its messages include their sources already.
+        error => Error::WebSocket(error.to_string()),
+    }
+}
+
+/// A server sent more frames within a second than the limit.
+#[derive(Debug, thiserror::Error)]
+#[error("over {0} frames in a second")]
+struct TooManyFrames(u32);
+
+/// The server's side of a socket, its frames counted from their headers as
+/// they are read: past the handshake's response head, each frame's header
+/// gives its payload's length, skipped to the next header. A read that brings
+/// the frames of the current second over the limit fails, and with it the
+/// socket: the client stops reading a server that floods it.
+struct FrameMeter<S> {
+    io: S,
+    limit: u32,
+    scan: Scan,
+    window: Instant,
+    frames: u32,
+}
+
+/// Where the reader is in the server's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    /// In the handshake's response, `matched` bytes into a `\r\n\r\n`.
+    Head { matched: usize },
+    /// In a frame's header: its first `have` bytes.
+    Header { bytes: [u8; 14], have: usize },
+    /// In a frame's payload, `left` bytes to go.
+    Payload { left: u64 },
+}
+
+impl<S> FrameMeter<S> {
+    fn new(io: S, limit: u32) -> Self {
+        Self {
+            io,
+            limit,
+            scan: Scan::Head { matched: 0 },
+            window: Instant::now(),
+            frames: 0,
+        }
+    }
+
+    /// Counts the frames whose headers end in `bytes`, the next bytes read.
+    fn frames_in(&mut self, mut bytes: &[u8]) -> u32 {
+        let mut frames = 0;
+        while let Some((&byte, rest)) = bytes.split_first() {
+            match &mut self.scan {
+                Scan::Head { matched } => {
+                    *matched = match (byte, *matched) {
+                        (b'\r', 0 | 2) | (b'\n', 1 | 3) => *matched + 1,
+                        (b'\r', _) => 1,
+                        _ => 0,
+                    };
+                    if *matched == 4 {
+                        self.scan = EMPTY_HEADER;
+                    }
+                    bytes = rest;
+                }
+                Scan::Header {
+                    bytes: header,
+                    have,
+                } => {
+                    header[*have] = byte;
+                    *have += 1;
+                    bytes = rest;
+                    if let Some(left) = payload_length(&header[..*have]) {
+                        frames += 1;
+                        self.scan = match left {
+                            0 => EMPTY_HEADER,
+                            left => Scan::Payload { left },
+                        };
+                    }
+                }
+                Scan::Payload { left } => {
+                    let skipped = bytes
+                        .len()
+                        .min(usize::try_from(*left).unwrap_or(usize::MAX));
+                    *left -= skipped as u64;
+                    bytes = &bytes[skipped..];
+                    if *left == 0 {
+                        self.scan = EMPTY_HEADER;
+                    }
+                }
+            }
+        }
+        frames
+    }
+
+    /// Adds `frames` to the current second's; an error past the limit.
+    fn count(&mut self, frames: u32) -> io::Result<()> {
+        if frames == 0 {
+            return Ok(());
+        }
+        let now = Instant::now();
+        if now.duration_since(self.window) >= Duration::from_secs(1) {
+            self.window = now;
+            self.frames = 0;
+        }
+        self.frames = self.frames.saturating_add(frames);
+        if self.frames > self.limit {
+            return Err(io::Error::other(TooManyFrames(self.limit)));
+        }
+        Ok(())
+    }
+}
+
+const EMPTY_HEADER: Scan = Scan::Header {
+    bytes: [0; 14],
+    have: 0,
+};
+
+/// The payload length a complete frame header gives; `None` until `header`
+/// is complete (RFC 6455 5.2: 2 bytes, then 2 or 8 of length, then 4 of mask).
+fn payload_length(header: &[u8]) -> Option<u64> {
+    let [_, second, rest @ ..] = header else {
+        return None;
+    };
+    let length_bytes = match second & 0x7f {
+        126 => 2,
+        127 => 8,
+        _ => 0,
+    };
+    let mask_bytes = if second & 0x80 != 0 { 4 } else { 0 };
+    if rest.len() < length_bytes + mask_bytes {
+        return None;
+    }
+    let length = match length_bytes {
+        0 => u64::from(second & 0x7f),
+        _ => (rest[..length_bytes])
+            .iter()
+            .fold(0, |length, &byte| length << 8 | u64::from(byte)),
+    };
+    Some(length)
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for FrameMeter<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        std::task::ready!(Pin::new(&mut this.io).poll_read(cx, buf))?;
+        let frames = this.frames_in(&buf.filled()[before..]);
+        Poll::Ready(this.count(frames))
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for FrameMeter<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Frames are counted wherever the reads split them, past the head only.
+    #[test]
+    fn frames_are_counted_from_their_headers_across_reads() {
+        let mut wire = b"HTTP/1.1 101 Switching\r\nupgrade: websocket\r\n\r\n".to_vec();
+        // Text "hi", an empty ping, a 300-byte binary (16-bit length), a
+        // masked 1-byte frame, a 70 000-byte frame (64-bit length).
+        wire.extend_from_slice(&[0x81, 2, b'h', b'i', 0x89, 0]);
+        wire.extend_from_slice(&[0x82, 126, 0x01, 0x2c]);
+        wire.extend_from_slice(&[b'x'; 300]);
+        wire.extend_from_slice(&[0x82, 0x81, 1, 2, 3, 4, b'y']);
+        wire.extend_from_slice(&[0x82, 127, 0, 0, 0, 0, 0, 1, 0x11, 0x70]);
+        wire.extend_from_slice(&vec![b'z'; 70_000]);
+        for piece in [1, 3, 7, 1000, wire.len()] {
+            let mut meter = FrameMeter::new((), u32::MAX);
+            let frames: u32 = wire.chunks(piece).map(|c| meter.frames_in(c)).sum();
+            assert_eq!(frames, 5, "in pieces of {piece}");
+            assert_eq!(meter.scan, EMPTY_HEADER, "in pieces of {piece}");
+        }
+    }
+
+    #[test]
+    fn a_second_over_the_limit_is_an_error_and_the_next_second_starts_afresh() {
+        let mut meter = FrameMeter::new((), 10);
+        assert!(meter.count(10).is_ok());
+        let error = meter.count(1).unwrap_err();
+        assert!(error.get_ref().unwrap().is::<TooManyFrames>());
+        meter.window -= Duration::from_secs(1);
+        assert!(meter.count(10).is_ok());
+    }
+}
