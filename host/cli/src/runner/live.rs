@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime};
 use molotov_metrics::{Report, RunFacts, StopReason, Tally, Timeline};
 
 use super::shared::Shared;
-use super::unix_ms;
+use super::stamp::{sha256_of, unix_ms};
 use crate::cli::RunFlags;
 use crate::console::Console;
 use crate::dashboard::Dashboard;
@@ -26,7 +26,7 @@ impl Watchers {
     /// and starts the pusher.
     pub async fn start(flags: &RunFlags, console: &Console) -> anyhow::Result<Self> {
         let component_sha256 = match flags.dashboard {
-            Some(_) => super::sha256_of(&flags.component)?,
+            Some(_) => sha256_of(&flags.component)?,
             None => String::new(),
         };
         let dashboard = match flags.dashboard {

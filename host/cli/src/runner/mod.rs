@@ -9,11 +9,13 @@ mod sandbox;
 mod shared;
 mod sizing;
 mod stages;
+mod stamp;
 mod stop;
 mod stopper;
 mod worker;
 
 pub use stages::Stages;
+pub use stamp::sha256_of;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -27,8 +29,8 @@ use self::arrivals::Arrivals;
 use self::cores::WorkerThreads;
 use self::live::Watchers;
 use self::picker::Picker;
-use self::sandbox::SharedInstances;
 use self::shared::Shared;
+use self::stamp::unix_ms;
 use self::stopper::Stopper;
 use self::worker::fixture;
 use crate::cli::RunFlags;
@@ -38,6 +40,7 @@ use molotov_http::{HttpClient, SharedSession};
 use molotov_metrics::{Metrics, NameLimits, Report, RunFacts, StopReason, Tally, Timeline, statsd};
 use molotov_runtime::{
     EngineLimits, GLOBAL_WORKER, Instance, Loaded, OutputBudget, RunArgs, RunContext, SharedVars,
+    Threads,
 };
 
 /// The end of a run that could run.
@@ -229,7 +232,7 @@ async fn run_loaded(
     let ramp_up = flags.ramp_up();
     let threads = WorkerThreads::start(flags.workers())?;
     let per_instance = sandbox::workers_per_instance(&flags, &loaded, &mut global).await?;
-    let instances = SharedInstances::start(
+    let instances = sandbox::start_workers(
         &loaded,
         &context,
         &description,
@@ -383,17 +386,4 @@ async fn wait_until(at: SystemTime) -> Option<f64> {
         // Within a tenth of a second is on time.
         Err(late) => Some(late.duration().as_secs_f64()).filter(|late| *late > 0.1),
     }
-}
-
-fn unix_ms(time: SystemTime) -> u64 {
-    time.duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
-/// The component's SHA-256, naming it in the results (parts of one run
-/// must have run the same).
-pub fn sha256_of(path: &std::path::Path) -> anyhow::Result<String> {
-    use sha2::{Digest, Sha256};
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(format!("{:x}", Sha256::digest(bytes)))
 }
