@@ -23,6 +23,7 @@ mod headers;
 mod http1;
 mod manifest;
 mod message;
+mod origin;
 mod policy;
 mod round_trip;
 mod session;
