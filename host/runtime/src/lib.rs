@@ -1,5 +1,7 @@
-//! molotov's sandbox: the wasmtime engine, the compile cache, one instance
-//! per worker with its limits, and the imports a scenario gets.
+//! molotov's sandbox: the wasmtime engine, the compile cache, each worker's
+//! place to run ([`Worker`]: an instance of its own with its limits, or a
+//! seat on one it shares, as [`Workers`] decide), and the imports a scenario
+//! gets.
 //!
 //! `bindings` holds the types generated from `wit/`, private to the crate;
 //! `imports/`, `link.rs`, `guest_http.rs` and `contract.rs` are the only
