@@ -1,7 +1,6 @@
 //! What the operator sees while a run goes on: the live view or plain
 //! progress lines, failures, the guest's own lines, and `-vv` exchange dumps.
 
-use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
@@ -14,6 +13,7 @@ use molotov_metrics::{Progress, Tally};
 use molotov_runtime::{GLOBAL_WORKER, LogLevel, Output};
 
 use crate::live_view::{self, Busiest, Plan};
+use crate::terminal::terminal_safe;
 
 /// Failures kept for the live view.
 const RECENT_FAILURES: usize = 5;
@@ -230,25 +230,6 @@ impl Output for Console {
     }
 }
 
-/// `text` with every control character but newline and tab escaped
-/// (`\u{1b}`): what a guest or a server wrote must not drive the operator's
-/// terminal (ANSI and OSC sequences, carriage returns over other lines).
-pub fn terminal_safe(text: &str) -> Cow<'_, str> {
-    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
-    if !text.contains(unsafe_char) {
-        return Cow::Borrowed(text);
-    }
-    let mut safe = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if unsafe_char(c) {
-            safe.extend(c.escape_unicode());
-        } else {
-            safe.push(c);
-        }
-    }
-    Cow::Owned(safe)
-}
-
 /// A body as text when it is text, else a placeholder; long ones cut short.
 fn printable(body: &[u8]) -> String {
     match std::str::from_utf8(body) {
@@ -259,19 +240,5 @@ fn printable(body: &[u8]) -> String {
             }
         }
         _ => format!("<{} bytes of binary data>", body.len()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn guest_text_cannot_drive_the_terminal() {
-        assert_eq!(terminal_safe("plain\tline\nnext"), "plain\tline\nnext");
-        assert_eq!(
-            terminal_safe("\x1b]0;owned\x07red\x1b[31m\rover"),
-            "\\u{1b}]0;owned\\u{7}red\\u{1b}[31m\\u{d}over"
-        );
     }
 }

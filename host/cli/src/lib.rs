@@ -1,6 +1,7 @@
 //! The `molotov` command: its flags ([`cli`], [`config`]), the run
 //! ([`runner`], [`processes`] for `-p`, [`shard`] of a larger run), what the
-//! operator sees while it goes on ([`console`], [`live_view`]), the results other runs merge
+//! operator sees while it goes on ([`console`], [`live_view`], [`terminal`]),
+//! the results other runs merge
 //! ([`raw`], [`merge`]), the HTML report and live dashboard ([`report`],
 //! [`dashboard`]), the metrics pushed to Prometheus ([`remote_write`]), the
 //! built-in target ([`serve`]), and the project
@@ -30,3 +31,4 @@ pub mod scaffold;
 pub mod sdk;
 pub mod serve;
 pub mod shard;
+pub mod terminal;

@@ -156,7 +156,7 @@ pub fn render(
         );
         for name in busiest {
             // Guest-chosen: no control characters reach the terminal.
-            let safe = crate::console::terminal_safe(&name.name).replace('\n', " ");
+            let safe = crate::terminal::terminal_safe(&name.name).replace('\n', " ");
             let shown: String = safe.chars().take(width).collect();
             text += &format!(
                 "\n  {shown:width$}  {:>10.1}  {:>9.2}",

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use molotov::cli::{Cli, Command, RunFlags};
-use molotov::console::terminal_safe;
 use molotov::raw::RawResults;
+use molotov::terminal::terminal_safe;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -53,7 +53,7 @@ fn read(files: &[PathBuf], allow_partial: bool) -> anyhow::Result<Report> {
         }
     }
     if !raw {
-        return Report::read_json(&files[0]);
+        return Ok(Report::read_json(&files[0])?);
     }
     let merge = MergeArgs {
         files: files.to_vec(),

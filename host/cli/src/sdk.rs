@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use crate::build::Language;
+use crate::build::language::Language;
 
 /// An SDK's files: each path (relative, `/`-separated) and its bytes.
 pub type Files = &'static [(&'static str, &'static [u8])];

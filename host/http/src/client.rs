@@ -21,7 +21,7 @@ use crate::message::{HopOutcome, Observer, Request, Response};
 use crate::policy;
 use crate::round_trip::{AttemptError, Outgoing};
 use crate::session::{Resolved, Session};
-use crate::websocket::WsLimits;
+use crate::ws_limits::WsLimits;
 
 /// What every session of the run shares: the `--target` base URL, the
 /// `--allow-host` list, the default timeout, and how connections are opened

@@ -16,52 +16,14 @@ use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
-use url::Url;
 
 use crate::dial::Dial;
 use crate::error::{Error, one_line};
 use crate::headers::{ResponseHead, ResponseHeaders};
 use crate::http1::{Http1, ReadReady};
 use crate::manifest::Contacted;
+use crate::origin::Origin;
 use crate::round_trip::{AttemptError, Outgoing};
-
-/// Where a connection goes: scheme, host and port.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
-    pub https: bool,
-    host: String,
-    pub port: u16,
-}
-
-impl Origin {
-    pub fn of(url: &Url) -> Self {
-        Self {
-            https: is_tls(url),
-            host: url.host_str().unwrap_or_default().to_string(),
-            port: url.port_or_known_default().unwrap_or(80),
-        }
-    }
-
-    pub fn matches(&self, url: &Url) -> bool {
-        self.https == is_tls(url)
-            && self.port == url.port_or_known_default().unwrap_or(80)
-            && url.host_str() == Some(self.host.as_str())
-    }
-
-    /// The host, an IPv6 literal without its brackets.
-    pub fn bare_host(&self) -> &str {
-        self.host.trim_start_matches('[').trim_end_matches(']')
-    }
-
-    pub fn connect_error(&self, error: impl std::fmt::Display) -> Error {
-        Error::Connect(format!("{}:{}: {error}", self.host, self.port))
-    }
-}
-
-/// Whether `url` goes over TLS: `https`, or a WebSocket's `wss`.
-fn is_tls(url: &Url) -> bool {
-    matches!(url.scheme(), "https" | "wss")
-}
 
 /// A connection of its own for one exchange in HTTP/1.1 (a WebSocket, a
 /// streamed response), dialled as `dial` says, its TLS offering `http/1.1`

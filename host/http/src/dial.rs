@@ -10,10 +10,10 @@ use std::sync::Arc;
 
 use tokio::net::TcpStream;
 
-use crate::connection::Origin;
 use crate::egress::{EgressPolicy, Refusal};
 use crate::error::Error;
 use crate::manifest::{Contacted, Destination, EgressLog};
+use crate::origin::Origin;
 
 /// How the client opens connections: the same for every session of a run.
 pub struct Dial {

@@ -16,6 +16,7 @@ use http::{Method, StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use url::Position;
 
+use crate::error::Error;
 use crate::headers::{ResponseHead, ResponseHeaders, Span};
 use crate::round_trip::{AttemptError, Outgoing};
 
@@ -170,7 +171,7 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
     }
 
     fn body_too_large(&self) -> AttemptError {
-        AttemptError::Failed(crate::Error::BodyTooLarge {
+        AttemptError::Failed(Error::BodyTooLarge {
             limit: self.max_body,
         })
     }
@@ -591,7 +592,7 @@ mod tests {
             let outcome = send(&mut connection, method.clone(), "hello").await;
             match outcome {
                 Err(AttemptError::Stale) => assert!(stale, "{method}"),
-                Err(AttemptError::Failed(crate::Error::Protocol(message))) => {
+                Err(AttemptError::Failed(Error::Protocol(message))) => {
                     assert!(!stale, "{method}");
                     assert!(
                         message.contains("closed the kept-alive connection"),
@@ -639,7 +640,7 @@ mod tests {
             let (io, _server) = server(vec![answer], 64);
             let mut connection = Http1::new(io, usize::MAX);
             match send(&mut connection, Method::GET, "").await {
-                Err(AttemptError::Failed(crate::Error::Protocol(message))) => {
+                Err(AttemptError::Failed(Error::Protocol(message))) => {
                     assert_eq!(message, expected, "{answer:?}")
                 }
                 other => panic!("{answer:?}: {other:?}"),

@@ -11,11 +11,12 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use tokio::time::Sleep;
 use url::Url;
 
-use crate::connection::{Connection, Origin};
+use crate::connection::Connection;
 use crate::dial::Dial;
 use crate::error::Error;
 use crate::headers::ResponseHeaders;
 use crate::message::{Request, SessionOptions};
+use crate::origin::Origin;
 use crate::policy;
 
 /// Redirects a session follows unless its options say otherwise.

@@ -21,10 +21,11 @@ use tokio::task::JoinHandle;
 use url::{Position, Url};
 
 use crate::client::HttpClient;
-use crate::connection::{Origin, open_http1};
+use crate::connection::open_http1;
 use crate::error::{Error, one_line};
 use crate::headers::ResponseHeaders;
 use crate::message::{HopOutcome, Observer, Request};
+use crate::origin::Origin;
 use crate::round_trip::Outgoing;
 use crate::session::Session;
 use crate::sse::{SseEvent, SseParser};

@@ -33,43 +33,19 @@ use tokio_tungstenite::tungstenite::protocol::{Message, WebSocketConfig};
 use url::Url;
 
 use crate::client::{HttpClient, refused};
-use crate::connection::{Io, Origin, open_http1};
+use crate::connection::{Io, open_http1};
 use crate::error::{Error, one_line};
 use crate::headers::ResponseHeaders;
 use crate::message::{HopOutcome, Observer, Request};
+use crate::origin::Origin;
 use crate::session::Session;
 
-/// The frames a second a server may send unless the client is told otherwise.
-const DEFAULT_FRAMES_PER_SECOND: u32 = 100_000;
 /// Bytes read from a socket at once; tungstenite allocates them up front,
 /// for each socket (its default, 128 KiB, is a lot for thousands of sockets).
 const READ_BUFFER: usize = 16 * 1024;
 /// The longest close reason: a control frame's payload is at most 125 bytes,
 /// two of them the code.
 const MAX_CLOSE_REASON: usize = 123;
-
-/// What a WebSocket's server may send; a breach fails that socket only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WsLimits {
-    /// The largest message, its fragments joined, in bytes.
-    pub max_message: usize,
-    /// The largest frame's payload, in bytes: checked on its header.
-    pub max_frame: usize,
-    /// Frames (control frames and fragments included) a server may send
-    /// within one second.
-    pub max_frames_per_second: u32,
-}
-
-impl WsLimits {
-    /// Messages and frames as large as a response body may be.
-    pub fn for_max_body(max_body: usize) -> Self {
-        Self {
-            max_message: max_body,
-            max_frame: max_body,
-            max_frames_per_second: DEFAULT_FRAMES_PER_SECOND,
-        }
-    }
-}
 
 /// A WebSocket to open, as a scenario gives it.
 #[derive(Debug, Clone, Copy)]

@@ -1,6 +1,7 @@
 //! molotov's measurements: what every worker records (sharded, so workers
 //! never contend on one lock), HDR histograms that merge exactly, the
-//! end-of-run report (summary and JSON) and the statsd exporter.
+//! end-of-run results ([`Report`]: its summary text, its JSON file, the
+//! pass/fail rule) and the statsd exporter.
 //!
 //! It knows nothing of HTTP clients or WebAssembly: the runtime tells a
 //! worker's [`Recorder`] what happened, the CLI reads [`Metrics`] and makes a
@@ -9,9 +10,12 @@
 mod egress;
 pub mod histogram;
 mod names;
+mod pass_fail;
 mod recorder;
 mod report;
+mod results_file;
 pub mod statsd;
+mod summary;
 mod tally;
 mod threshold;
 mod timeline;
@@ -20,6 +24,7 @@ pub use egress::{Contacted, Destination, Egress, Refused};
 pub use names::OTHER;
 pub use recorder::{Live, Metrics, NameLimits, Progress, Recorder};
 pub use report::{NamedRequests, Percentiles, Report, RunFacts, SizingReport, StopReason};
+pub use results_file::ResultsFileError;
 pub use statsd::Statsd;
 pub use tally::{ByName, Gauge, RequestOutcome, RequestStats, ScenarioStats, Tally};
 pub use threshold::{Threshold, Verdict};

@@ -1,13 +1,17 @@
-//! The end-of-run results: the summary printed on the console and the JSON file.
+//! The end-of-run results model: what a run measured and what it was, as
+//! the JSON results hold it. The summary text (`summary`), the file
+//! (`results_file`) and the pass/fail rule (`pass_fail`) are its readers.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::path::Path;
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::{Egress, Gauge, Tally, Threshold, Timeline, Verdict, histogram};
+use crate::egress::Egress;
+use crate::histogram;
+use crate::tally::{Gauge, Tally};
+use crate::threshold::Verdict;
+use crate::timeline::Timeline;
 
 /// What sizing found, for the summary and the JSON.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -293,14 +297,6 @@ impl Report {
         }
     }
 
-    /// Measures `thresholds` on `tally`, the run this report is of.
-    pub fn judge(&mut self, thresholds: &[Threshold], tally: &Tally) {
-        let elapsed = std::time::Duration::from_secs_f64(self.duration_s);
-        self.thresholds = (thresholds.iter())
-            .map(|threshold| threshold.evaluate(tally, elapsed))
-            .collect();
-    }
-
     /// Whether the run sent requests and not one of them reached a server:
     /// each failed before a server could answer (the target is down or
     /// unreachable, or the run's own rules refused it). A timeout, a
@@ -317,207 +313,5 @@ impl Report {
         r.count > 0
             && r.by_status.is_empty()
             && (r.errors_by_kind.keys()).all(|kind| BEFORE_ANY_SERVER.contains(&kind.as_str()))
-    }
-
-    /// A threshold named what never appeared in the run: it cannot be judged.
-    pub fn has_unjudged_threshold(&self) -> bool {
-        self.thresholds.iter().any(|v| v.error.is_some())
-    }
-
-    /// `-x` (`exception`), `-f N` (`fail_limit`) or a failed `setup` fail
-    /// the run (exit code 1).
-    pub fn fails_run(&self, exception: bool, fail_limit: Option<u64>) -> bool {
-        let failures = self.scenarios.failed;
-        matches!(
-            self.stopped_by,
-            StopReason::Exception
-                | StopReason::FailLimit
-                | StopReason::SetupFailed
-                | StopReason::Threshold
-        ) || (exception && failures > 0)
-            || fail_limit.is_some_and(|limit| failures >= limit)
-            || self.thresholds.iter().any(|verdict| !verdict.ok)
-    }
-
-    pub fn write_json(&self, path: &Path) -> anyhow::Result<()> {
-        let text = serde_json::to_string_pretty(self)?;
-        std::fs::write(path, text + "\n").map_err(|e| {
-            anyhow::anyhow!("cannot write the JSON results to {}: {e}", path.display())
-        })
-    }
-
-    /// Reads the results a run wrote with `--json`.
-    pub fn read_json(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| {
-            anyhow::anyhow!(
-                "{} is not molotov's results (`run --json`): {e}",
-                path.display()
-            )
-        })
-    }
-
-    /// The human summary, as printed at the end of every run.
-    pub fn summary(&self) -> String {
-        let mut out = String::new();
-        let s = &self.scenarios;
-        let r = &self.requests;
-        let _ = writeln!(
-            out,
-            "SUCCESSES: {} | FAILURES: {} | WORKERS: {}{} | {:.1} s ({})",
-            s.ok,
-            s.failed,
-            self.workers,
-            match self.processes {
-                1 => String::new(),
-                n => format!(" in {n} processes"),
-            },
-            self.duration_s,
-            self.stopped_by.name()
-        );
-        if s.cancelled > 0 {
-            let _ = writeln!(out, "CANCELLED: {} runs in flight", s.cancelled);
-        }
-        if let Some(late) = self.late_s {
-            let _ = writeln!(out, "LATE: started {late:.1} s after --start-at");
-        }
-        if let Some(response) = &self.response_time_ms {
-            let service = &s.duration_ms;
-            let _ = writeln!(
-                out,
-                "OPEN MODEL: {} runs started, {} dropped (no free worker) | run time p50/p99 (ms): service {:.2}/{:.2}, from intended start {:.2}/{:.2}",
-                s.ok + s.failed + s.cancelled,
-                s.dropped,
-                service.p50,
-                service.p99,
-                response.p50,
-                response.p99
-            );
-        } else if s.dropped > 0 {
-            let _ = writeln!(out, "DROPPED: {} runs (no free worker)", s.dropped);
-        }
-        if let Some(sizing) = &self.sizing {
-            let verdict = if sizing.reached {
-                "passed"
-            } else {
-                "not passed"
-            };
-            let _ = writeln!(
-                out,
-                "SIZING: tolerance {}% {verdict} at {} workers (failure ratio {:.1}%)",
-                sizing.tolerance_percent, sizing.workers, sizing.failure_percent
-            );
-        }
-        let _ = writeln!(
-            out,
-            "REQUESTS: {} ({:.1}/s) | ERRORS: {}",
-            r.count, r.per_second, r.errors
-        );
-        if !r.by_status.is_empty() {
-            let statuses: Vec<String> = r
-                .by_status
-                .iter()
-                .map(|(k, v)| format!("{k}: {v}"))
-                .collect();
-            let _ = writeln!(out, "STATUS: {}", statuses.join(" | "));
-        }
-        if !r.errors_by_kind.is_empty() {
-            let kinds: Vec<String> = r
-                .errors_by_kind
-                .iter()
-                .map(|(k, v)| format!("{k}: {v}"))
-                .collect();
-            let _ = writeln!(out, "ERRORS BY KIND: {}", kinds.join(" | "));
-        }
-        if self.reached_no_server() {
-            let _ = writeln!(
-                out,
-                "NO SERVER REACHED: not one of the {} requests reached a server (errors by kind above)",
-                r.count
-            );
-        }
-        for line in self.egress.summary_lines() {
-            let _ = writeln!(out, "{line}");
-        }
-        if !r.by_name.is_empty() {
-            let width = r.by_name.keys().map(String::len).max().unwrap_or(0).max(12);
-            let _ = writeln!(
-                out,
-                "\n{:<width$} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9}",
-                "latency (ms)", "count", "errors", "p50", "p90", "p99", "max"
-            );
-            let mut row = |name: &str, count: u64, errors: u64, p: &Percentiles| {
-                let _ = writeln!(
-                    out,
-                    "{name:<width$} {count:>9} {errors:>7} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
-                    p.p50, p.p90, p.p99, p.max
-                );
-            };
-            for (name, named) in &r.by_name {
-                row(name, named.count, named.errors, &named.latency_ms);
-            }
-            if r.by_name.len() > 1 {
-                row("all", r.count, r.errors, &self.latency_ms);
-            }
-        }
-        if !s.by_name.is_empty() {
-            let width = s.by_name.keys().map(String::len).max().unwrap_or(0).max(8);
-            let _ = writeln!(
-                out,
-                "\n{:<width$} {:>9} {:>9} {:>12}",
-                "scenario", "ok", "failed", "p50 (ms)"
-            );
-            for (name, sc) in &s.by_name {
-                let _ = writeln!(
-                    out,
-                    "{name:<width$} {:>9} {:>9} {:>12.2}",
-                    sc.ok, sc.failed, sc.duration_ms.p50
-                );
-            }
-        }
-        let failures: Vec<(&String, &String, &u64)> = s
-            .by_name
-            .iter()
-            .flat_map(|(name, sc)| sc.failures.iter().map(move |(m, n)| (name, m, n)))
-            .collect();
-        if !failures.is_empty() {
-            let _ = writeln!(out, "\nfailures:");
-            for (name, message, count) in failures.iter().take(10) {
-                let _ = writeln!(out, "  {name}: {count} x {message}");
-            }
-            if failures.len() > 10 {
-                let _ = writeln!(
-                    out,
-                    "  ... {} more distinct messages in the JSON results",
-                    failures.len() - 10
-                );
-            }
-        }
-        if !self.custom.counters.is_empty() {
-            let counters: Vec<String> = self
-                .custom
-                .counters
-                .iter()
-                .map(|(k, v)| format!("{k}: {v}"))
-                .collect();
-            let _ = writeln!(out, "\ncounters: {}", counters.join(" | "));
-        }
-        if !self.custom.gauges.is_empty() {
-            let gauges: Vec<String> = (self.custom.gauges.iter())
-                .map(|(k, g)| format!("{k}: {} ({}..{})", g.last, g.min, g.max))
-                .collect();
-            let _ = writeln!(out, "gauges: {}", gauges.join(" | "));
-        }
-        if !self.thresholds.is_empty() {
-            let _ = writeln!(out, "\nthresholds:");
-            for verdict in &self.thresholds {
-                let _ = writeln!(out, "  {verdict}");
-            }
-        }
-        for warning in &self.warnings {
-            let _ = writeln!(out, "\nwarning: {warning}");
-        }
-        out
     }
 }

@@ -19,8 +19,8 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::Tally;
 use crate::histogram::{self, add};
+use crate::tally::Tally;
 
 /// What a threshold is about.
 #[derive(Debug, Clone, PartialEq)]

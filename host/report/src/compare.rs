@@ -4,7 +4,8 @@
 use maud::{Markup, html};
 use molotov_metrics::{Report, histogram};
 
-use crate::page::{distribution_chart, ms, thousands};
+use crate::figures::distribution_chart;
+use crate::format::{ms, thousands};
 
 /// Request names compared, the busiest of this run first.
 const MAX_NAMES: usize = 200;

@@ -5,7 +5,7 @@
 use maud::{Markup, html};
 use molotov_metrics::{Destination, Report};
 
-use crate::page::thousands;
+use crate::format::thousands;
 
 pub(crate) fn section(report: &Report) -> Markup {
     let egress = &report.egress;

@@ -12,15 +12,11 @@
 mod charts;
 mod compare;
 mod egress;
+mod figures;
+mod format;
 mod page;
 
-pub use page::{Live, render, render_compared};
-
-/// Points per chart line: a longer timeline is merged into fewer, wider intervals.
-pub const MAX_POINTS: usize = 1000;
-
-/// Request names drawn in the latency distribution chart (the busiest).
-pub const DISTRIBUTED_NAMES: usize = 6;
+pub use page::{DISTRIBUTED_NAMES, Live, MAX_POINTS, render, render_compared};
 
 #[cfg(test)]
 mod tests {

@@ -8,8 +8,15 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use molotov_metrics::{Interval, Percentiles, Report, histogram};
 
 use crate::charts::{Chart, Line, XAxis};
-use crate::{DISTRIBUTED_NAMES, MAX_POINTS};
+use crate::figures::{distribution_chart, figure};
+use crate::format::{ms, thousands};
 use crate::{compare, egress};
+
+/// Points per chart line: a longer timeline is merged into fewer, wider intervals.
+pub const MAX_POINTS: usize = 1000;
+
+/// Request names drawn in the latency distribution chart (the busiest).
+pub const DISTRIBUTED_NAMES: usize = 6;
 
 const STYLE: &str = include_str!("style.css");
 
@@ -252,25 +259,6 @@ fn over_time(report: &Report) -> Markup {
     }
 }
 
-/// A chart under its caption, with its legend in a row below it, where it
-/// hides no line.
-fn figure(caption: &str, chart: Chart) -> Markup {
-    html! {
-        figure {
-            figcaption { (caption) }
-            @match chart.svg() {
-                Ok(svg) => div.chart { (PreEscaped(svg)) },
-                Err(why) => p.error { "chart not drawn: " (why) },
-            }
-            ul.legend {
-                @for (label, c) in chart.labels() {
-                    li { span.swatch style=(format!("background: rgb({}, {}, {})", c.0, c.1, c.2)) {} code { (label) } }
-                }
-            }
-        }
-    }
-}
-
 fn requests(report: &Report) -> Markup {
     let r = &report.requests;
     let mut names: Vec<_> = r.by_name.iter().collect();
@@ -337,52 +325,6 @@ fn distribution(names: &[(&String, &molotov_metrics::NamedRequests)]) -> Markup 
     )
 }
 
-/// Latency distributions side by side: the share of requests in each of
-/// 40 buckets, spaced logarithmically from the fastest to the slowest.
-pub(crate) fn distribution_chart(caption: &str, histograms: &[(String, Histogram<u64>)]) -> Markup {
-    let histograms: Vec<_> = histograms.iter().filter(|(_, h)| !h.is_empty()).collect();
-    if histograms.is_empty() {
-        return html! {};
-    }
-    let low = histograms
-        .iter()
-        .map(|(_, h)| h.min())
-        .min()
-        .unwrap_or(1)
-        .max(1) as f64;
-    let high = histograms
-        .iter()
-        .map(|(_, h)| h.max())
-        .max()
-        .unwrap_or(1)
-        .max(2) as f64;
-    const BUCKETS: usize = 40;
-    let edge = |i: usize| low * (high / low).powf(i as f64 / BUCKETS as f64);
-    let lines = (histograms.iter())
-        .map(|(name, h)| {
-            let total = h.len() as f64;
-            let points = (1..=BUCKETS)
-                .map(|i| {
-                    let (from, to) = (edge(i - 1), edge(i));
-                    let inside = h.count_between(from as u64 + u64::from(i > 1), to as u64);
-                    (to / 1000.0, 100.0 * inside as f64 / total)
-                })
-                .collect();
-            Line {
-                label: name.clone(),
-                points,
-            }
-        })
-        .collect();
-    let chart = Chart {
-        x: XAxis::LogMs,
-        y_label: "% of requests",
-        x_range: None,
-        lines,
-    };
-    figure(caption, chart)
-}
-
 fn scenarios(report: &Report) -> Markup {
     let s = &report.scenarios;
     let mut failures: Vec<(&String, &String, u64)> = (s.by_name.iter())
@@ -443,20 +385,4 @@ fn custom(report: &Report) -> Markup {
             }
         }
     }
-}
-
-pub(crate) fn ms(value: f64) -> String {
-    format!("{value:.3}")
-}
-
-pub(crate) fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

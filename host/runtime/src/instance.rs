@@ -16,26 +16,11 @@ use crate::budget::MemoryLimitExceeded;
 use crate::contract::Description;
 use crate::engine::Loaded;
 use crate::link::EventQueue;
-use crate::multiplex::Router;
+use crate::outcome::{CallOutcome, GuestError, InstantiateError};
+use crate::router::Router;
 use crate::run::RunContext;
 use crate::state::WorkerState;
 use crate::worker_events::WorkerEvents;
-
-/// The worker id that the global fixtures' instance sees.
-pub const GLOBAL_WORKER: u32 = u32::MAX;
-
-/// A call into the guest that did not return: the guest is broken, not the
-/// scenario's check. The instance must be replaced.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum GuestError {
-    #[error("guest exceeded its deadline of {seconds}s of CPU time in one call")]
-    Deadline { seconds: f64 },
-    #[error("{0}")]
-    Memory(#[from] MemoryLimitExceeded),
-    /// `backtrace` is the guest's wasm frames, empty when wasmtime has none.
-    #[error("guest trapped: {message}")]
-    Trap { message: String, backtrace: String },
-}
 
 /// What a guest language runtime's dying words mean to a scenario's author.
 const RUNTIME_LAST_WORDS: [(&str, &str); 1] = [(
@@ -74,7 +59,7 @@ impl Instance {
         run: Arc<RunContext>,
         worker_id: u32,
         session: SharedSession,
-    ) -> anyhow::Result<Self> {
+    ) -> Result<Self, InstantiateError> {
         let state = WorkerState::new(run, worker_id, session);
         Self::instantiate(loaded, state, &format!("worker {worker_id}")).await
     }
@@ -86,13 +71,17 @@ impl Instance {
         run: Arc<RunContext>,
         first_worker: u32,
         router: Box<Router>,
-    ) -> anyhow::Result<Self> {
+    ) -> Result<Self, InstantiateError> {
         let mut state = WorkerState::new(run, first_worker, SharedSession::default());
         state.router = Some(router);
         Self::instantiate(loaded, state, "a shared instance").await
     }
 
-    async fn instantiate(loaded: &Loaded, state: WorkerState, what: &str) -> anyhow::Result<Self> {
+    async fn instantiate(
+        loaded: &Loaded,
+        state: WorkerState,
+        what: &str,
+    ) -> Result<Self, InstantiateError> {
         let mut store = Store::new(&loaded.engine, state);
         store.limiter(|state| state.limiter());
         store.epoch_deadline_callback(|mut context| {
@@ -106,8 +95,9 @@ impl Instance {
             Ok(UpdateDeadline::Yield(1))
         });
         store.set_epoch_deadline(1);
-        let cannot = |e: wasmtime::Error| {
-            anyhow::anyhow!("cannot instantiate the component for {what}: {e}")
+        let cannot = |e: wasmtime::Error| InstantiateError {
+            what: what.to_string(),
+            reason: e.to_string(),
         };
         let instance = loaded
             .pre
@@ -208,17 +198,17 @@ impl Instance {
     }
 
     /// Where the worker records its runs.
-    pub fn recorder(&self) -> &Recorder {
+    pub(crate) fn recorder(&self) -> &Recorder {
         self.state().recorder()
     }
 
     /// The worker's step, as `molotov::step()` tells the guest.
-    pub fn set_step(&mut self, step: u64) {
+    pub(crate) fn set_step(&mut self, step: u64) {
         self.store.data_mut().step = step;
     }
 
     /// The worker's HTTP session, to carry into a replacement instance.
-    pub fn session(&self) -> SharedSession {
+    pub(crate) fn session(&self) -> SharedSession {
         Arc::clone(&self.state().session)
     }
 
@@ -275,14 +265,14 @@ impl Instance {
 
     /// Runs the scenario at `index` in the description's list: `Ok(Err(message))`
     /// is a failed check, `Err` a broken guest.
-    pub async fn run(&mut self, index: u32) -> Result<Result<(), String>, GuestError> {
+    pub(crate) async fn run(&mut self, index: u32) -> CallOutcome {
         self.arm();
         let session = self.session_of(0);
         let result = self.guest.call_run(&mut self.store, index, session).await;
         result.map_err(|e| self.classify(e))
     }
 
-    pub async fn global_setup(&mut self) -> Result<Result<(), String>, GuestError> {
+    pub async fn global_setup(&mut self) -> CallOutcome {
         self.arm();
         let args = self.args();
         let result = self.guest.call_global_setup(&mut self.store, &args).await;
@@ -290,10 +280,7 @@ impl Instance {
     }
 
     /// The worker's `setup`: the session options it returned, if any.
-    pub async fn setup(
-        &mut self,
-        worker_id: u32,
-    ) -> Result<Result<Option<SessionOptions>, String>, GuestError> {
+    pub(crate) async fn setup(&mut self, worker_id: u32) -> CallOutcome<Option<SessionOptions>> {
         self.arm();
         let args = self.args();
         let result = self
@@ -307,11 +294,11 @@ impl Instance {
     }
 
     /// `setup-session` or `teardown-session`, on the worker's session.
-    pub async fn session_fixture(
+    pub(crate) async fn session_fixture(
         &mut self,
         fixture: SessionFixture,
         worker_id: u32,
-    ) -> Result<Result<(), String>, GuestError> {
+    ) -> CallOutcome {
         self.arm();
         let session = self.session_of(worker_id);
         let result = match fixture {
@@ -329,26 +316,26 @@ impl Instance {
         result.map_err(|e| self.classify(e))
     }
 
-    pub async fn teardown(&mut self, worker_id: u32) -> Result<Result<(), String>, GuestError> {
+    pub(crate) async fn teardown(&mut self, worker_id: u32) -> CallOutcome {
         self.arm();
         let result = self.guest.call_teardown(&mut self.store, worker_id).await;
         result.map_err(|e| self.classify(e))
     }
 
-    pub async fn global_teardown(&mut self) -> Result<Result<(), String>, GuestError> {
+    pub async fn global_teardown(&mut self) -> CallOutcome {
         self.arm();
         let result = self.guest.call_global_teardown(&mut self.store).await;
         result.map_err(|e| self.classify(e))
     }
 
-    pub async fn pick(&mut self, worker_id: u32, step: u64) -> Result<String, GuestError> {
+    pub(crate) async fn pick(&mut self, worker_id: u32, step: u64) -> Result<String, GuestError> {
         self.arm();
         let result = self.guest.call_pick(&mut self.store, worker_id, step).await;
         result.map_err(|e| self.classify(e))
     }
 
     /// Delivers the events queued since the last delivery, in one call.
-    pub async fn deliver_events(&mut self) -> Result<(), GuestError> {
+    pub(crate) async fn deliver_events(&mut self) -> Result<(), GuestError> {
         let queue = Arc::clone(&self.state().pending_events);
         let worker_id = self.state().worker_id;
         let events = self.events_of(worker_id, &queue);
@@ -359,6 +346,12 @@ impl Instance {
         let delivered = self.on_events(&batch).await;
         self.events_of(worker_id, &queue).recycle(batch);
         delivered
+    }
+
+    /// The queue of the worker whose instance this is, for its events.
+    pub(crate) fn events(&self) -> WorkerEvents<'_> {
+        let state = self.state();
+        self.events_of(state.worker_id, &state.pending_events)
     }
 
     /// `worker_id`'s queue as the events it subscribed to fill it.
@@ -383,20 +376,5 @@ impl Instance {
             return Ok(());
         }
         self.on_events(&[Event::CurrentWorkers(workers)]).await
-    }
-
-    /// Queues `scenario-start` for [`Self::deliver_events`], if subscribed.
-    pub fn scenario_started(&mut self, scenario: &str) {
-        let state = self.state();
-        self.events_of(state.worker_id, &state.pending_events)
-            .scenario_started(scenario);
-    }
-
-    /// Queues `scenario-success` or `scenario-failure` (with its message)
-    /// for [`Self::deliver_events`], if subscribed.
-    pub fn scenario_ended(&mut self, scenario: &str, failure: Option<String>) {
-        let state = self.state();
-        self.events_of(state.worker_id, &state.pending_events)
-            .scenario_ended(scenario, failure);
     }
 }

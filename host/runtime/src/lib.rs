@@ -1,5 +1,7 @@
-//! molotov's sandbox: the wasmtime engine, the compile cache, one instance
-//! per worker with its limits, and the imports a scenario gets.
+//! molotov's sandbox: the wasmtime engine, the compile cache, each worker's
+//! place to run ([`Worker`]: an instance of its own with its limits, or a
+//! seat on one it shares, as [`Workers`] decide), and the imports a scenario
+//! gets.
 //!
 //! `bindings` holds the types generated from `wit/`, private to the crate;
 //! `imports/`, `link.rs`, `guest_http.rs` and `contract.rs` are the only
@@ -16,20 +18,24 @@ mod imports;
 mod instance;
 mod link;
 mod multiplex;
+mod outcome;
 mod output;
+mod router;
 mod run;
 mod seat;
 mod state;
 mod stderr;
 mod vars;
+mod worker;
 mod worker_events;
 
 pub use budget::MemoryLimitExceeded;
 pub use cache::default_dir as default_cache_dir;
 pub use contract::{Description, Fixtures, RunArgs, ScenarioInfo};
 pub use engine::{EPOCH_TICK, EngineLimits, LoadError, Loaded, engine, load};
-pub use instance::{GLOBAL_WORKER, GuestError, Instance, SessionFixture};
+pub use instance::{Instance, SessionFixture};
+pub use outcome::{CallOutcome, GLOBAL_WORKER, GuestError, InstantiateError, WorkerError};
 pub use output::{LogLevel, Output, OutputBudget};
 pub use run::RunContext;
-pub use seat::{Seat, SharedInstance};
 pub use vars::{SharedVars, VarsLimitExceeded};
+pub use worker::{Threads, Worker, Workers};

@@ -1,30 +1,48 @@
 //! Workers sharing one instance: the task that owns it (running the
-//! component's scheduler, replacing the instance when it breaks), and each
-//! worker's seat on it, with the calls a worker's own instance offers.
+//! component's scheduler, and between its turns the calls that need the
+//! instance to themselves; replacing the instance when it breaks), and each
+//! worker's seat on it.
 
 use std::pin::Pin;
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use molotov_http::{SessionOptions, SharedSession};
+use molotov_http::SharedSession;
 use molotov_metrics::Recorder;
 
 use crate::bindings::EventKinds;
 use crate::contract::Description;
 use crate::engine::Loaded;
-use crate::instance::{GuestError, Instance, SessionFixture};
+use crate::instance::Instance;
 use crate::link::EventQueue;
-use crate::multiplex::{Call, Command, Router};
+use crate::outcome::{CallOutcome, GuestError, InstantiateError};
+use crate::router::{CallsWaiting, Command, Router};
 use crate::run::RunContext;
 use crate::worker_events::WorkerEvents;
 
-/// What a seat's call returns, borrowing the instance while it runs.
-type CallFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, GuestError>> + Send + 'a>>;
+/// What a call on the instance returns, borrowing the instance while it runs.
+pub(crate) type CallFuture<'a, T> =
+    Pin<Box<dyn Future<Output = Result<T, GuestError>> + Send + 'a>>;
+
+/// A call that needs the instance to itself, outside `drive` (a fixture,
+/// the picker, the event hook).
+type Call = Box<
+    dyn for<'a> FnOnce(&'a mut Instance) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> + Send,
+>;
+
+/// The ways to an instance's serving task: commands for its router, and
+/// calls that wait for the instance to be handed back.
+#[derive(Clone)]
+struct Channels {
+    commands: mpsc::UnboundedSender<Command>,
+    calls: mpsc::UnboundedSender<Call>,
+    waiting: Arc<CallsWaiting>,
+}
 
 /// One instance running many workers, served by a task of its own.
-pub struct SharedInstance {
-    commands: mpsc::UnboundedSender<Command>,
+pub(crate) struct SharedInstance {
+    channels: Channels,
     run: Arc<RunContext>,
     events: EventKinds,
 }
@@ -33,15 +51,21 @@ impl SharedInstance {
     /// Instantiates the component and starts serving seats on it, on the
     /// runtime `on` (its workers' thread). `first_worker` names the
     /// instance's own session and console lines.
-    pub async fn start(
+    pub(crate) async fn start(
         loaded: &Loaded,
         run: Arc<RunContext>,
         description: &Description,
         first_worker: u32,
         on: &tokio::runtime::Handle,
-    ) -> anyhow::Result<Self> {
+    ) -> Result<Self, InstantiateError> {
         let (commands, received) = mpsc::unbounded_channel();
-        let router = Box::new(Router::new(Arc::clone(&run), received));
+        let (calls, queued) = mpsc::unbounded_channel();
+        let waiting = Arc::new(CallsWaiting::default());
+        let router = Box::new(Router::new(
+            Arc::clone(&run),
+            received,
+            Arc::clone(&waiting),
+        ));
         let mut instance = Instance::shared(loaded, Arc::clone(&run), first_worker, router).await?;
         instance.subscribe(description);
         let host = Host {
@@ -49,19 +73,25 @@ impl SharedInstance {
             run: Arc::clone(&run),
             description: description.clone(),
             first_worker,
+            calls: queued,
+            waiting: Arc::clone(&waiting),
         };
         on.spawn(host.serve(instance));
         Ok(Self {
-            commands,
+            channels: Channels {
+                commands,
+                calls,
+                waiting,
+            },
             run,
             events: description.events,
         })
     }
 
     /// Seats `worker_id`, with its session, on this instance.
-    pub fn seat(&self, worker_id: u32, session: SharedSession) -> Seat {
+    pub(crate) fn seat(&self, worker_id: u32, session: SharedSession) -> Seat {
         let queue = EventQueue::default();
-        let _ = self.commands.send(Command::Attach {
+        let _ = self.channels.commands.send(Command::Attach {
             worker_id,
             session: Arc::clone(&session),
             queue: Arc::clone(&queue),
@@ -69,7 +99,7 @@ impl SharedInstance {
         Seat {
             worker_id,
             step: 0,
-            commands: self.commands.clone(),
+            channels: self.channels.clone(),
             session,
             queue,
             events: self.events,
@@ -84,14 +114,17 @@ struct Host {
     run: Arc<RunContext>,
     description: Description,
     first_worker: u32,
+    calls: mpsc::UnboundedReceiver<Call>,
+    waiting: Arc<CallsWaiting>,
 }
 
 impl Host {
     /// Runs the component's scheduler, and between its turns the calls that
     /// need the instance to themselves, until every worker has left.
-    async fn serve(self, mut instance: Instance) {
+    async fn serve(mut self, mut instance: Instance) {
         loop {
-            while let Some(call) = instance.router().and_then(|r| r.calls.pop_front()) {
+            while let Ok(call) = self.calls.try_recv() {
+                self.waiting.taken();
                 call(&mut instance).await;
                 if instance.is_broken() {
                     let error = GuestError::Trap {
@@ -141,10 +174,10 @@ impl Host {
 
 /// A worker's place on a shared instance: what the worker asks of its
 /// instance goes to the instance's task, and the answer comes back.
-pub struct Seat {
+pub(crate) struct Seat {
     worker_id: u32,
     step: u64,
-    commands: mpsc::UnboundedSender<Command>,
+    channels: Channels,
     session: SharedSession,
     queue: EventQueue,
     events: EventKinds,
@@ -161,23 +194,23 @@ fn gone() -> GuestError {
 
 impl Seat {
     /// Whether the instance's task ended (it could not be replaced).
-    pub fn is_gone(&self) -> bool {
-        self.commands.is_closed()
+    pub(crate) fn is_gone(&self) -> bool {
+        self.channels.commands.is_closed()
     }
 
-    pub fn recorder(&self) -> &Recorder {
+    pub(crate) fn recorder(&self) -> &Recorder {
         &self.recorder
     }
 
-    pub fn set_step(&mut self, step: u64) {
+    pub(crate) fn set_step(&mut self, step: u64) {
         self.step = step;
     }
 
-    pub fn session(&self) -> SharedSession {
+    pub(crate) fn session(&self) -> SharedSession {
         Arc::clone(&self.session)
     }
 
-    fn events(&self) -> WorkerEvents<'_> {
+    pub(crate) fn events(&self) -> WorkerEvents<'_> {
         WorkerEvents {
             kinds: self.events,
             worker_id: self.worker_id,
@@ -185,16 +218,8 @@ impl Seat {
         }
     }
 
-    pub fn scenario_started(&mut self, scenario: &str) {
-        self.events().scenario_started(scenario);
-    }
-
-    pub fn scenario_ended(&mut self, scenario: &str, failure: Option<String>) {
-        self.events().scenario_ended(scenario, failure);
-    }
-
     /// Runs the scenario at `index` among the instance's other runs.
-    pub async fn run(&mut self, index: u32) -> Result<Result<(), String>, GuestError> {
+    pub(crate) async fn run(&mut self, index: u32) -> CallOutcome {
         let (reply, outcome) = oneshot::channel();
         let command = Command::Run {
             worker_id: self.worker_id,
@@ -202,13 +227,13 @@ impl Seat {
             index,
             reply,
         };
-        self.commands.send(command).map_err(|_| gone())?;
+        self.channels.commands.send(command).map_err(|_| gone())?;
         outcome.await.map_err(|_| gone())?
     }
 
     /// Runs `call` on the instance when its scheduler hands it back, as
     /// this worker (its id and step).
-    async fn call<T: Send + 'static>(
+    pub(crate) async fn call<T: Send + 'static>(
         &self,
         call: impl for<'a> FnOnce(&'a mut Instance) -> CallFuture<'a, T> + Send + 'static,
     ) -> Result<T, GuestError> {
@@ -220,41 +245,17 @@ impl Seat {
                 let _ = reply.send(call(instance).await);
             })
         });
-        self.commands
-            .send(Command::Call(call))
-            .map_err(|_| gone())?;
+        // Counted first: the router hands the instance back once it sees it.
+        self.channels.waiting.queued();
+        if self.channels.calls.send(call).is_err() {
+            self.channels.waiting.taken();
+            return Err(gone());
+        }
         outcome.await.map_err(|_| gone())?
     }
 
-    pub async fn setup(
-        &mut self,
-        worker_id: u32,
-    ) -> Result<Result<Option<SessionOptions>, String>, GuestError> {
-        self.call(move |instance| Box::pin(instance.setup(worker_id)))
-            .await
-    }
-
-    pub async fn session_fixture(
-        &mut self,
-        fixture: SessionFixture,
-        worker_id: u32,
-    ) -> Result<Result<(), String>, GuestError> {
-        self.call(move |instance| Box::pin(instance.session_fixture(fixture, worker_id)))
-            .await
-    }
-
-    pub async fn teardown(&mut self, worker_id: u32) -> Result<Result<(), String>, GuestError> {
-        self.call(move |instance| Box::pin(instance.teardown(worker_id)))
-            .await
-    }
-
-    pub async fn pick(&mut self, worker_id: u32, step: u64) -> Result<String, GuestError> {
-        self.call(move |instance| Box::pin(instance.pick(worker_id, step)))
-            .await
-    }
-
     /// Delivers this worker's queued events to the hook.
-    pub async fn deliver_events(&mut self) -> Result<(), GuestError> {
+    pub(crate) async fn deliver_events(&mut self) -> Result<(), GuestError> {
         let batch = self.events().take();
         if batch.is_empty() {
             return Ok(());

@@ -15,7 +15,7 @@ use crate::bindings::EventKinds;
 use crate::budget::{Limiter, MemoryBudget};
 use crate::guest_http::GuestHttp;
 use crate::link::{EventQueue, WorkerLink};
-use crate::multiplex::Router;
+use crate::router::Router;
 use crate::run::RunContext;
 use crate::stderr::StderrTail;
 

@@ -14,7 +14,11 @@ use anyhow::Context;
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
-use super::{Chatter, Language, Project, WIT, build, scripted};
+use super::compile::build;
+use super::language::{Language, WIT};
+use super::project::Project;
+use super::scripted;
+use super::tool::Chatter;
 
 /// The files of each language a build reads: sources, manifests, lock files.
 fn is_source(language: Language, name: &str) -> bool {

@@ -2,24 +2,27 @@
 //! its own HTTP client): told in one line before a toolchain fails on them
 //! with a bundler error or a traceback.
 
+use std::path::Path;
+
 use anyhow::bail;
 
-use super::{Language, Project};
+use super::language::Language;
 
 /// Python HTTP clients: they cannot reach the network from the sandbox, and
 /// a scenario does not need them (the session it is given sends requests).
 const PYTHON_CLIENTS: [&str; 4] = ["aiohttp", "requests", "httpx", "urllib3"];
 
-/// Fails with what to do when the project's entry is written for another tool.
-pub fn refuse(project: &Project) -> anyhow::Result<()> {
-    let Some(entry) = &project.entry else {
+/// Fails with what to do when a project's entry, in `language`, is written
+/// for another tool.
+pub fn refuse(language: Language, entry: Option<&Path>) -> anyhow::Result<()> {
+    let Some(entry) = entry else {
         return Ok(());
     };
     let Ok(source) = std::fs::read_to_string(entry) else {
         return Ok(());
     };
     let name = entry.display();
-    match project.language {
+    match language {
         Language::JavaScript => {
             if let Some(module) = imported(&source, &["k6"], js_import) {
                 bail!(

@@ -11,7 +11,9 @@ use wasi_preview1_component_adapter_provider::{
 use wit_component::{ComponentEncoder, StringEncoding};
 use wit_parser::Resolve;
 
-use super::{Chatter, Project, Tool, WIT};
+use super::language::WIT;
+use super::project::Project;
+use super::tool::{Chatter, Tool};
 
 pub fn build(
     project: &Project,

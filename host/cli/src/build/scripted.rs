@@ -6,7 +6,9 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
-use super::{Chatter, Language, Project, Tool};
+use super::language::Language;
+use super::project::Project;
+use super::tool::{Chatter, Tool};
 use crate::sdk;
 
 /// The Python SDK's package, as this binary carries it: the SDK a guest is

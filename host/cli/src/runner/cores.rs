@@ -14,6 +14,7 @@
 use std::thread::JoinHandle;
 
 use anyhow::Context;
+use molotov_runtime::Threads;
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
@@ -64,14 +65,16 @@ impl WorkerThreads {
         }
         Ok(threads)
     }
+}
 
+impl Threads for WorkerThreads {
     /// How many threads (and runtimes) there are.
-    pub fn count(&self) -> u32 {
+    fn count(&self) -> u32 {
         self.handles.len() as u32
     }
 
     /// The runtime that worker `worker_id` runs on: workers are dealt out in turn.
-    pub fn for_worker(&self, worker_id: u32) -> &Handle {
+    fn for_worker(&self, worker_id: u32) -> &Handle {
         &self.handles[worker_id as usize % self.handles.len()]
     }
 }

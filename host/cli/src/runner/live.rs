@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime};
 use molotov_metrics::{Report, RunFacts, StopReason, Tally, Timeline};
 
 use super::shared::Shared;
-use super::unix_ms;
+use super::stamp::unix_ms;
 use crate::console::Console;
 use crate::dashboard::Dashboard;
 use crate::plan::RunPlan;

@@ -8,6 +8,7 @@ mod picker;
 mod sandbox;
 mod shared;
 mod sizing;
+mod stamp;
 mod stop;
 mod stopper;
 mod worker;
@@ -24,8 +25,8 @@ use self::arrivals::Arrivals;
 use self::cores::WorkerThreads;
 use self::live::Watchers;
 use self::picker::Picker;
-use self::sandbox::SharedInstances;
 use self::shared::Shared;
+use self::stamp::unix_ms;
 use self::stopper::Stopper;
 use self::worker::fixture;
 use crate::console::Console;
@@ -35,6 +36,7 @@ use molotov_http::{HttpClient, SharedSession};
 use molotov_metrics::{Metrics, NameLimits, Report, RunFacts, StopReason, Tally, Timeline, statsd};
 use molotov_runtime::{
     EngineLimits, GLOBAL_WORKER, Instance, Loaded, OutputBudget, RunArgs, RunContext, SharedVars,
+    Threads,
 };
 
 /// The end of a run that could run.
@@ -213,7 +215,7 @@ async fn run_loaded(
     let per_instance =
         sandbox::workers_per_instance(plan.limits.workers_per_instance, &loaded, &mut global)
             .await?;
-    let instances = SharedInstances::start(
+    let instances = sandbox::start_workers(
         &loaded,
         &context,
         &description,
@@ -370,9 +372,4 @@ async fn wait_until(at: SystemTime) -> Option<f64> {
         // Within a tenth of a second is on time.
         Err(late) => Some(late.duration().as_secs_f64()).filter(|late| *late > 0.1),
     }
-}
-
-fn unix_ms(time: SystemTime) -> u64 {
-    time.duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }

@@ -4,11 +4,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use molotov_metrics::Timeline;
-use molotov_runtime::{Description, Instance, Loaded, RunContext};
+use molotov_runtime::{Description, Instance, Loaded, RunContext, Workers};
 use tokio::sync::watch;
 
 use super::arrivals::Arrivals;
-use super::sandbox::SharedInstances;
 
 use super::picker::Picker;
 use super::stopper::Stopper;
@@ -30,8 +29,8 @@ pub struct Shared {
     /// model, once its workers are ready).
     pub deadline: OnceLock<Option<Instant>>,
     pub stop: Stopper,
-    /// The instances workers share (none when each has its own).
-    pub instances: SharedInstances,
+    /// The workers' instances: their own, or shared.
+    pub instances: Workers,
     /// Workers per instance: 1 when each has its own.
     pub per_instance: u32,
     /// The instance for global fixtures and run-wide events (`current-workers`).

@@ -9,15 +9,11 @@ use rand::rngs::SmallRng;
 use tokio::sync::watch;
 
 use super::picker::Pick;
-use super::sandbox::WorkerInstance;
 use super::shared::Shared;
 use super::stop::apply_stop_rules;
 use molotov_http::SharedSession;
 use molotov_metrics::StopReason;
-use molotov_runtime::{GuestError, Instance, SessionFixture};
-
-/// How long a replaced instance's aborted request may hold the session.
-const SESSION_RELEASE: Duration = Duration::from_secs(1);
+use molotov_runtime::{GuestError, SessionFixture, Worker, WorkerError};
 
 pub async fn worker(worker_id: u32, shared: Arc<Shared>) {
     let mut stop = shared.stop.stopped.subscribe();
@@ -53,13 +49,14 @@ async fn pause(duration: Duration, stop: &mut watch::Receiver<bool>) -> bool {
 }
 
 /// Instantiates and runs the worker's `setup` and `setup-session`; a failure stops the run.
-async fn start_worker(worker_id: u32, shared: &Shared) -> Option<WorkerInstance> {
+async fn start_worker(worker_id: u32, shared: &Shared) -> Option<Worker> {
     let console = &shared.console;
     let fail = |what: &str, message: &dyn std::fmt::Display| {
         console.note(&format!("[W:{worker_id}] {what} failed: {message}"));
         shared.stop.stop(StopReason::SetupFailed);
     };
-    let mut instance = match new_instance(worker_id, shared, SharedSession::default()).await {
+    let worker = shared.instances.worker(worker_id, SharedSession::default());
+    let mut instance = match worker.await {
         Ok(instance) => instance,
         Err(error) => {
             fail("instantiation", &error);
@@ -99,34 +96,13 @@ async fn start_worker(worker_id: u32, shared: &Shared) -> Option<WorkerInstance>
     Some(instance)
 }
 
-/// The worker's seat on a shared instance, or an instance of its own.
-async fn new_instance(
-    worker_id: u32,
-    shared: &Shared,
-    session: SharedSession,
-) -> anyhow::Result<WorkerInstance> {
-    let session = match shared.instances.seat(worker_id, session) {
-        Ok(seat) => return Ok(WorkerInstance::Seat(seat)),
-        Err(session) => session,
-    };
-    let mut instance = Instance::new(
-        &shared.loaded,
-        Arc::clone(&shared.context),
-        worker_id,
-        session,
-    )
-    .await?;
-    instance.subscribe(&shared.description);
-    Ok(WorkerInstance::Own(Box::new(instance)))
-}
-
 /// The worker's loop: pick, run, record, apply the stop rules, pause.
 async fn run_scenarios(
     worker_id: u32,
     shared: &Shared,
-    mut instance: WorkerInstance,
+    mut instance: Worker,
     stop: &mut watch::Receiver<bool>,
-) -> Option<WorkerInstance> {
+) -> Option<Worker> {
     let recorder = instance.recorder().clone();
     let mut cancelled = shared.stop.cancelled.subscribe();
     // Made once: polling it again while a run goes on costs next to nothing.
@@ -308,34 +284,11 @@ fn report_broken(worker_id: u32, shared: &Shared, name: &str, error: &GuestError
 
 /// Replaces a broken instance, keeping the worker's session (cookies,
 /// headers). A seat stays: its instance's task replaces the instance.
-async fn replace(
-    worker_id: u32,
-    shared: &Shared,
-    instance: WorkerInstance,
-) -> Option<WorkerInstance> {
-    let instance = match instance {
-        WorkerInstance::Seat(seat) => {
-            return (!seat.is_gone()).then_some(WorkerInstance::Seat(seat));
-        }
-        WorkerInstance::Own(instance) => instance,
-    };
-    let session = instance.session();
-    // Its pool slot is needed for the replacement.
-    drop(instance);
-    // A cancelled call's request was aborted with it: its task lets go of the
-    // session (and of its connection, left in doubt and so not reused) as
-    // soon as this thread runs it.
-    let released = tokio::time::timeout(SESSION_RELEASE, session.lock())
-        .await
-        .is_ok();
-    let session = if released {
-        session
-    } else {
-        SharedSession::default()
-    };
-    // Boxed, as in `worker`: instantiating is rare.
-    match Box::pin(new_instance(worker_id, shared, session)).await {
+async fn replace(worker_id: u32, shared: &Shared, instance: Worker) -> Option<Worker> {
+    match shared.instances.replace(worker_id, instance).await {
         Ok(instance) => Some(instance),
+        // Its shared instance could not be replaced: the worker stops.
+        Err(WorkerError::SharedInstanceGone) => None,
         Err(error) => {
             shared.console.note(&format!(
                 "[W:{worker_id}] cannot replace the broken instance: {error}"
@@ -350,7 +303,7 @@ async fn replace(
 async fn finish_worker(
     worker_id: u32,
     shared: &Shared,
-    mut instance: WorkerInstance,
+    mut instance: Worker,
     session_set_up: bool,
 ) {
     let fixtures = shared.description.fixtures;

@@ -26,6 +26,11 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Message, Role};
 /// Every answer's body: whole, or events as they come.
 pub type Body = Either<Full<Bytes>, Events>;
 
+/// A body sent in one piece.
+pub fn whole(body: impl Into<Bytes>) -> Body {
+    Either::Left(Full::new(body.into()))
+}
+
 /// What the target served so far, for exact counts in tests.
 #[derive(Default)]
 pub struct Stats {
@@ -85,7 +90,9 @@ pub fn upgrade(request: Request<Incoming>, socket: Socket, stats: Arc<Stats>) ->
         .get(UPGRADE)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
     let (Some(key), true) = (headers.get(SEC_WEBSOCKET_KEY), asks_upgrade) else {
-        return super::respond(StatusCode::BAD_REQUEST, "text/plain", "a WebSocket route");
+        let mut refused = Response::new(whole("a WebSocket route"));
+        *refused.status_mut() = StatusCode::BAD_REQUEST;
+        return refused;
     };
     let accept = derive_accept_key(key.as_bytes());
     let protocol = (headers.get(SEC_WEBSOCKET_PROTOCOL))
@@ -102,9 +109,9 @@ pub fn upgrade(request: Request<Incoming>, socket: Socket, stats: Arc<Stats>) ->
             Socket::Push { rate, count } => push(stream, rate, count, &stats).await,
         }
     });
-    let mut response = super::respond(StatusCode::SWITCHING_PROTOCOLS, "text/plain", "");
+    let mut response = Response::new(whole(""));
+    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let head = response.headers_mut();
-    head.remove(http::header::CONTENT_TYPE);
     head.insert(UPGRADE, HeaderValue::from_static("websocket"));
     head.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
     if let Ok(accept) = HeaderValue::from_str(&accept) {

@@ -8,8 +8,8 @@ use wasmtime::component::Resource;
 
 use crate::bindings::molotov::scenario::http;
 use crate::bindings::{HttpError, Reply, Request, SessionHandle};
-use crate::instance::GLOBAL_WORKER;
 use crate::link::pin_in_box;
+use crate::outcome::GLOBAL_WORKER;
 use crate::state::WorkerState;
 
 /// The largest body `send` returns with the status (see `reply` in the

@@ -1,0 +1,275 @@
+//! The run orders, request tickets and replies of an instance that runs many
+//! workers, kept in its store: what `molotov:scenario/multiplex` (in
+//! `multiplex.rs`) answers the component's scheduler from.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Notify, mpsc, oneshot};
+
+use molotov_http::{Response, SharedSession};
+
+use crate::bindings::molotov::scenario::multiplex::{RunOrder, Wakeup};
+use crate::link::{EventQueue, WorkerLink, pin_in_box};
+use crate::outcome::{CallOutcome, GuestError};
+use crate::run::RunContext;
+
+/// The calls waiting for `drive` to hand the instance back (a fixture, the
+/// picker, the event hook): counted by the seats that queue them, taken by
+/// the task that serves the instance.
+#[derive(Default)]
+pub(crate) struct CallsWaiting {
+    count: AtomicUsize,
+    arrived: Notify,
+}
+
+impl CallsWaiting {
+    /// A call was queued: `drive` hands the instance back soon.
+    pub(crate) fn queued(&self) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.arrived.notify_one();
+    }
+
+    /// A queued call was taken to run.
+    pub(crate) fn taken(&self) {
+        self.count.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    fn any(&self) -> bool {
+        self.count.load(Ordering::Relaxed) > 0
+    }
+}
+
+/// What a worker asks of its shared instance.
+pub(crate) enum Command {
+    /// The worker joins the instance with its session and event queue, for
+    /// the rest of the run (a run of it may outlive the worker's wait for
+    /// it, when cancelled, and still send requests).
+    Attach {
+        worker_id: u32,
+        session: SharedSession,
+        queue: EventQueue,
+    },
+    Run {
+        worker_id: u32,
+        step: u64,
+        index: u32,
+        reply: oneshot::Sender<CallOutcome>,
+    },
+}
+
+/// A request started by `start-send`, and its reply once it came.
+pub(crate) type Completion = (u32, std::result::Result<Response, molotov_http::Error>);
+
+/// The requests in flight of one instance: replaced with it, so that the
+/// replies of a broken instance never reach its successor.
+struct Flights {
+    done: mpsc::UnboundedSender<Completion>,
+    arrived: mpsc::UnboundedReceiver<Completion>,
+    next_ticket: u32,
+    aborts: HashMap<u32, tokio::task::AbortHandle>,
+}
+
+impl Flights {
+    fn new() -> Self {
+        let (done, arrived) = mpsc::unbounded_channel();
+        Self {
+            done,
+            arrived,
+            next_ticket: 0,
+            aborts: HashMap::new(),
+        }
+    }
+}
+
+impl Drop for Flights {
+    fn drop(&mut self) {
+        for abort in self.aborts.values() {
+            abort.abort();
+        }
+    }
+}
+
+/// The workers of a shared instance and their runs and requests in flight.
+pub(crate) struct Router {
+    run: Arc<RunContext>,
+    commands: mpsc::UnboundedReceiver<Command>,
+    links: HashMap<u32, Arc<WorkerLink>>,
+    runs: HashMap<u32, oneshot::Sender<CallOutcome>>,
+    next_job: u32,
+    /// Calls that wait for `drive` to hand the instance back.
+    calls: Arc<CallsWaiting>,
+    /// Every worker has left: the instance ends.
+    pub(crate) closed: bool,
+    flights: Flights,
+    /// When `drive` should return even with nothing else to do: language
+    /// runtimes collect their garbage, or finish their jobs, between calls.
+    hand_back_at: Instant,
+}
+
+/// How long one call of `drive` lasts at most.
+const DRIVE_SLICE: Duration = Duration::from_millis(100);
+
+impl Router {
+    pub(crate) fn new(
+        run: Arc<RunContext>,
+        commands: mpsc::UnboundedReceiver<Command>,
+        calls: Arc<CallsWaiting>,
+    ) -> Self {
+        Self {
+            run,
+            commands,
+            links: HashMap::new(),
+            runs: HashMap::new(),
+            next_job: 0,
+            calls,
+            closed: false,
+            flights: Flights::new(),
+            hand_back_at: Instant::now(),
+        }
+    }
+
+    /// Starts a call of `drive`.
+    pub(crate) fn start_slice(&mut self) {
+        self.hand_back_at = Instant::now() + DRIVE_SLICE;
+    }
+
+    /// After a trap: the runs in flight fail with `error`, their requests
+    /// are aborted, and the workers stay for the next instance.
+    pub(crate) fn fail_in_flight(&mut self, error: &GuestError) {
+        for (_, reply) in self.runs.drain() {
+            let _ = reply.send(Err(error.clone()));
+        }
+        self.flights = Flights::new();
+    }
+
+    pub(crate) fn link(&self, worker_id: u32) -> Option<&Arc<WorkerLink>> {
+        self.links.get(&worker_id)
+    }
+
+    /// Starts the request `exchange` makes, in a task of its own: its reply
+    /// comes with the ticket returned, from [`Self::wait`].
+    pub(crate) fn start_request<F>(&mut self, exchange: impl FnOnce() -> F + Send + 'static) -> u32
+    where
+        F: Future<Output = std::result::Result<Response, molotov_http::Error>> + Send,
+    {
+        let flights = &mut self.flights;
+        let ticket = flights.next_ticket;
+        flights.next_ticket = flights.next_ticket.wrapping_add(1);
+        let done = flights.done.clone();
+        let task = tokio::spawn(pin_in_box(move || async move {
+            let outcome = exchange().await;
+            let _ = done.send((ticket, outcome));
+        }));
+        flights.aborts.insert(ticket, task.abort_handle());
+        ticket
+    }
+
+    /// The run `job` finished with `outcome`; false when no such run is in flight.
+    pub(crate) fn finish(&mut self, job: u32, outcome: std::result::Result<(), String>) -> bool {
+        match self.runs.remove(&job) {
+            // A worker that stopped waiting (a cancelled run) ignores it.
+            Some(reply) => {
+                let _ = reply.send(Ok(outcome));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Takes in a command; a run becomes a wakeup for the guest.
+    fn accept(&mut self, command: Command, wakeups: &mut Vec<Wakeup>) {
+        match command {
+            Command::Attach {
+                worker_id,
+                session,
+                queue,
+            } => {
+                let link = WorkerLink {
+                    run: Arc::clone(&self.run),
+                    worker_id,
+                    session,
+                    recorder: self.run.metrics.recorder(worker_id),
+                    queue,
+                };
+                self.links.insert(worker_id, Arc::new(link));
+            }
+            Command::Run {
+                worker_id,
+                step,
+                index,
+                reply,
+            } => {
+                let job = self.next_job;
+                self.next_job = self.next_job.wrapping_add(1);
+                self.runs.insert(job, reply);
+                wakeups.push(Wakeup::Run(RunOrder {
+                    job,
+                    worker_id,
+                    step,
+                    index,
+                }));
+            }
+        }
+    }
+
+    /// Takes what is ready without waiting: replies, then commands up to the
+    /// first call (which needs the instance back).
+    fn take_ready(&mut self, replies: &mut Vec<Completion>, wakeups: &mut Vec<Wakeup>) {
+        while let Ok(completion) = self.flights.arrived.try_recv() {
+            self.flights.aborts.remove(&completion.0);
+            replies.push(completion);
+        }
+        while !self.calls.any() {
+            match self.commands.try_recv() {
+                Ok(command) => self.accept(command, wakeups),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => {
+                    self.closed = true;
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Waits for what `next` returns: at least one reply or run order, the
+    /// end of `timeout`, or a reason to hand the instance back (`None`).
+    pub(crate) async fn wait(
+        &mut self,
+        timeout: Option<Duration>,
+    ) -> Option<(Vec<Completion>, Vec<Wakeup>)> {
+        let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+        let (mut replies, mut wakeups) = (Vec::new(), Vec::new());
+        loop {
+            self.take_ready(&mut replies, &mut wakeups);
+            if !replies.is_empty() || !wakeups.is_empty() {
+                return Some((replies, wakeups));
+            }
+            if self.calls.any() || self.closed || Instant::now() >= self.hand_back_at {
+                return None;
+            }
+            let timer = async {
+                match deadline {
+                    Some(deadline) => tokio::time::sleep_until(deadline).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                completion = self.flights.arrived.recv() => {
+                    let completion = completion.expect("the router holds a sender");
+                    self.flights.aborts.remove(&completion.0);
+                    replies.push(completion);
+                }
+                command = self.commands.recv() => match command {
+                    Some(command) => self.accept(command, &mut wakeups),
+                    None => self.closed = true,
+                },
+                () = self.calls.arrived.notified() => return None,
+                () = timer => return Some((replies, wakeups)),
+                () = tokio::time::sleep_until(self.hand_back_at.into()) => return None,
+            }
+        }
+    }
+}
