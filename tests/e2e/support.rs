@@ -92,7 +92,10 @@ pub fn build(project: &Path, name: &str) -> PathBuf {
     let out = workspace().join("target").join("e2e-guests");
     std::fs::create_dir_all(&out).expect("guest output dir");
     let component = out.join(format!("{name}.wasm"));
+    // From another directory than the project's, as users build: a
+    // JavaScript build once failed when run from `/`.
     let built = molotov()
+        .current_dir("/")
         .arg("build")
         .arg(project)
         .arg("-o")

@@ -406,6 +406,10 @@ pub struct RunFlags {
 
     /// Where compiled components are cached (or set MOLOTOV_CACHE_DIR)
     /// [default: $XDG_CACHE_HOME/molotov, or ~/.cache/molotov].
+    ///
+    /// Its `functions/` keeps compiled functions that components share (a
+    /// new JavaScript or Python script compiles only what is its own);
+    /// delete it to reclaim the space.
     #[arg(long = "cache-dir", env = "MOLOTOV_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 

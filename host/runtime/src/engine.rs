@@ -80,8 +80,9 @@ pub const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(10)
 const PERF_MAP_VARIABLE: &str = "MOLOTOV_PERF_MAP";
 
 /// One engine for the run: pooled instances with copy-on-write memory images,
-/// epoch interruption for deadlines.
-pub fn engine(limits: &EngineLimits) -> anyhow::Result<Engine> {
+/// epoch interruption for deadlines; functions compiled before are taken
+/// from `cache_dir`.
+pub fn engine(limits: &EngineLimits, cache_dir: Option<&Path>) -> anyhow::Result<Engine> {
     let mut pool = PoolingAllocationConfig::default();
     let slots = limits.instances;
     pool.total_component_instances(slots)
@@ -104,6 +105,12 @@ pub fn engine(limits: &EngineLimits) -> anyhow::Result<Engine> {
     // in /tmp/perf-PID.map (see the README's "Profiling a scenario").
     if std::env::var_os(PERF_MAP_VARIABLE).is_some() {
         config.profiler(ProfilingStrategy::PerfMap);
+    }
+    if let Some(dir) = cache_dir {
+        let functions = crate::function_cache::FunctionCache::in_dir(dir);
+        config
+            .enable_incremental_compilation(std::sync::Arc::new(functions))
+            .map_err(|e| anyhow::anyhow!("cannot cache compiled functions: {e}"))?;
     }
     Engine::new(&config)
         .map_err(|e| anyhow::anyhow!("cannot configure the WebAssembly engine: {e}"))

@@ -13,6 +13,7 @@ mod budget;
 mod cache;
 mod contract;
 mod engine;
+mod function_cache;
 mod guest_http;
 mod imports;
 mod instance;

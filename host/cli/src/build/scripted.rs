@@ -66,12 +66,16 @@ pub fn javascript(
         what: "the JavaScript build (node)",
         hint: "is Node.js 20 or newer installed?",
     };
+    // componentize-js fails to find its own snapshot's source when node
+    // runs in `/` or `/tmp` (its temporary files' directory): node runs in
+    // the project, and is given absolute paths.
     tool.run(
         Command::new("node")
-            .arg(script)
-            .arg(entry)
-            .arg(wit_dir)
-            .arg(output),
+            .current_dir(&project.dir)
+            .arg(std::path::absolute(script)?)
+            .arg(std::path::absolute(entry)?)
+            .arg(std::path::absolute(wit_dir)?)
+            .arg(std::path::absolute(output)?),
         chatter,
         false,
     )

@@ -150,7 +150,7 @@ pub async fn load(plan: &RunPlan) -> anyhow::Result<Loaded> {
         instances: plan.load.workers.saturating_add(2),
         max_memory_bytes: plan.limits.max_memory_bytes,
     };
-    let engine = molotov_runtime::engine(&limits)?;
+    let engine = molotov_runtime::engine(&limits, plan.cache_dir.as_deref())?;
     let cache_dir = plan.cache_dir.clone();
     let path = plan.component.path.clone();
     let mut loading = tokio::task::spawn_blocking(move || {
