@@ -649,12 +649,17 @@ fn a_second_run_loads_the_compiled_component_from_the_cache() {
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    let entries: Vec<_> = std::fs::read_dir(&cache)
+    let names: Vec<String> = std::fs::read_dir(&cache)
         .expect("cache written")
         .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(entries.len(), 1, "one artifact, reused: {entries:?}");
-    assert!(entries[0].file_name().to_string_lossy().ends_with(".cwasm"));
+    let artifacts: Vec<&String> = names.iter().filter(|n| n.ends_with(".cwasm")).collect();
+    assert_eq!(artifacts.len(), 1, "one artifact, reused: {names:?}");
+    // Beside it, the functions compiled for it, for other components to share.
+    let functions = std::fs::read_dir(cache.join("functions")).expect("functions cached");
+    assert!(functions.count() > 0);
+    assert_eq!(names.len(), 2, "nothing else: {names:?}");
 }
 
 #[test]

@@ -16,29 +16,38 @@ use crate::support::*;
 /// (30,000 names: 1.2 GB).
 const PEAK_LIMIT_KIB: i64 = 300 * 1024;
 
+/// Forks and runs its arguments, with output to /dev/null, and prints the
+/// exit code and the peak resident memory (KiB) that `wait4` gives for it.
+/// A process of its own, small: Linux carries a parent's peak over into a
+/// child it forks, and this test process may be large (the library tests
+/// compile components in it).
+const MEASURE: &str = r#"
+import os, sys
+pid = os.fork()
+if pid == 0:
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
+"#;
+
 /// Runs `molotov run ARGS… --json FILE`; returns the exit code, the results
 /// and the process's peak resident memory in KiB.
-#[allow(
-    clippy::zombie_processes,
-    reason = "reaped by wait4, which also gives its usage"
-)]
 fn run_measured(args: &[&str]) -> (i32, Value, i64) {
     let json = scratch("footprint.json");
-    let child = molotov()
-        .arg("run")
+    let measured = std::process::Command::new("python3")
+        .env("MOLOTOV_CACHE_DIR", e2e_cache())
+        .args(["-c", MEASURE, env!("CARGO_BIN_EXE_molotov"), "run"])
         .args(args)
         .args(["-q", "--json", json.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("molotov starts");
-    let mut status = 0;
-    // SAFETY: plain system call on our own child; `usage` is written by it.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    assert_eq!(waited, child.id() as libc::pid_t, "wait4");
+        .output()
+        .expect("python3 runs");
+    let printed = String::from_utf8(measured.stdout).expect("UTF-8");
+    let (code, peak) = printed.trim().split_once(' ').expect("code and peak");
     let results = read(&json);
-    (libc::WEXITSTATUS(status), results, usage.ru_maxrss)
+    (code.parse().unwrap(), results, peak.parse().unwrap())
 }
 
 /// Runs `component` once, so that it is compiled and cached before it is

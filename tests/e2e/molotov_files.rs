@@ -156,6 +156,33 @@ fn molotovs_api_works_as_its_users_write_it() {
     }
 }
 
+/// Eight workers on one instance: each one's `setup_session` (a request on
+/// its session) runs once the instance knows the worker.
+#[test]
+fn session_fixtures_of_workers_sharing_an_instance_use_their_own_sessions() {
+    let server = Server::start();
+    let run = run_with(
+        &server,
+        "molotov/molotov_api.py",
+        &[
+            "-w",
+            "8",
+            "--workers-per-instance",
+            "8",
+            "--single-run",
+            "--statsd",
+            "--statsd-address",
+            "udp://127.0.0.1:9",
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["workers_per_instance"], 8, "{json}");
+    assert_eq!(json["scenarios"]["ok"], 48, "{json}");
+    assert_eq!(json["scenarios"]["failed"], 0, "{json}");
+    assert_server_saw_every_request(&server, &run);
+}
+
 #[test]
 fn without_statsd_the_context_has_no_client_as_in_molotov() {
     let server = Server::start();

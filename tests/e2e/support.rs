@@ -234,12 +234,14 @@ pub fn file_with(name: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
+/// The compile cache every test's runs share.
+pub fn e2e_cache() -> PathBuf {
+    workspace().join("target").join("e2e-cache")
+}
+
 pub fn molotov() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_molotov"));
-    command.env(
-        "MOLOTOV_CACHE_DIR",
-        workspace().join("target").join("e2e-cache"),
-    );
+    command.env("MOLOTOV_CACHE_DIR", e2e_cache());
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -195,7 +195,12 @@ pub async fn run(plan: RunPlan, argv: &[OsString]) -> anyhow::Result<Outcome> {
         // Stopped before its run began (another's stop rule, Ctrl+C), a
         // child ran nothing, and leaves nothing to merge.
         .filter(|(process, out)| {
-            out.exists() || exit_codes.get(*process) != Some(&Some(EXIT_INTERRUPTED.into()))
+            let ran =
+                out.exists() || exit_codes.get(*process) != Some(&Some(EXIT_INTERRUPTED.into()));
+            if !ran {
+                console.note(&format!("process {process} stopped before its run began"));
+            }
+            ran
         })
         .map(|(process, out)| read_result(process, out))
         .collect::<anyhow::Result<Vec<RawResults>>>();
@@ -224,7 +229,8 @@ pub async fn run(plan: RunPlan, argv: &[OsString]) -> anyhow::Result<Outcome> {
         late_s: results.iter().filter_map(|r| r.late_s).reduce(f64::max),
         shard: plan.part.shown_shard(),
         workers: plan.load.workers,
-        processes,
+        // Those that ran: one stopped before its run began has no part in it.
+        processes: results.len() as u32,
         workers_per_instance: results.iter().filter_map(|r| r.workers_per_instance).max(),
         duration_s: started.elapsed().as_secs_f64(),
         stopped_by: merged_reason(results.iter().map(|r| r.stopped_by)),
@@ -345,4 +351,53 @@ fn read_result(process: usize, path: &Path) -> anyhow::Result<RawResults> {
         anyhow::bail!("process {process} left no results");
     }
     RawResults::read(path).with_context(|| format!("process {process} left broken results"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use crate::plan::ComponentRef;
+
+    /// What `-p` children of `molotov run x.wasm ARGS…` are told, in shard
+    /// 1 of 2 when `sharded`.
+    fn overrides(args: &[&str], sharded: bool) -> Vec<String> {
+        let argv = ["molotov", "run", "x.wasm"].iter().chain(args);
+        let Command::Run(flags) = Cli::try_parse_from(argv).expect("flags").command else {
+            unreachable!("a run");
+        };
+        let component = ComponentRef {
+            path: "x.wasm".into(),
+            shown: "x.wasm".into(),
+            sha256: String::new(),
+        };
+        let env = move |name: &str| match (name, sharded) {
+            ("SLURM_ARRAY_TASK_ID", true) => Some("1".to_string()),
+            ("SLURM_ARRAY_TASK_COUNT", true) => Some("2".to_string()),
+            _ => None,
+        };
+        let plan = crate::planning::plan(*flags, component, String::new(), env).expect("a plan");
+        child_overrides(&plan)
+    }
+
+    #[test]
+    fn children_share_the_rate_and_a_shard_gives_them_its_part() {
+        assert!(overrides(&["-p", "2", "-w", "10"], false).is_empty());
+        assert_eq!(
+            overrides(&["-p", "2", "--rate", "100", "--stages", "10s:300"], false),
+            ["--rate", "50", "--stages", "10s:150"]
+        );
+        let shard_vars = ["--env", "MOLOTOV_SHARD=1", "--env", "MOLOTOV_SHARD_COUNT=2"];
+        let closed = overrides(&["-p", "2", "-w", "10"], true);
+        assert_eq!(closed, [&["-w", "5"][..], &shard_vars].concat());
+        let staged = overrides(&["-p", "2", "--stages", "10s:8"], true);
+        assert_eq!(staged, [&["--stages", "10s:4"][..], &shard_vars].concat());
+        let open = overrides(&["-p", "2", "--rate", "100"], true);
+        assert_eq!(
+            open,
+            [&["--rate", "25", "-w", "50"][..], &shard_vars].concat()
+        );
+    }
 }

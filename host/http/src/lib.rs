@@ -22,6 +22,7 @@ mod connection;
 mod dial;
 mod egress;
 mod error;
+mod frame_meter;
 #[doc(hidden)]
 pub mod fuzzing;
 mod headers;

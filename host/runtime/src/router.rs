@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use molotov_http::{Response, SharedSession};
 
@@ -51,6 +51,9 @@ pub(crate) enum Command {
         worker_id: u32,
         session: SharedSession,
         queue: EventQueue,
+        /// Told once the worker is known, so that none of its calls (which
+        /// travel apart) runs before.
+        attached: watch::Sender<bool>,
     },
     Run {
         worker_id: u32,
@@ -186,6 +189,7 @@ impl Router {
                 worker_id,
                 session,
                 queue,
+                attached,
             } => {
                 let link = WorkerLink {
                     run: Arc::clone(&self.run),
@@ -195,6 +199,7 @@ impl Router {
                     queue,
                 };
                 self.links.insert(worker_id, Arc::new(link));
+                attached.send_replace(true);
             }
             Command::Run {
                 worker_id,
@@ -215,8 +220,8 @@ impl Router {
         }
     }
 
-    /// Takes what is ready without waiting: replies, then commands up to the
-    /// first call (which needs the instance back).
+    /// Takes what is ready without waiting: replies, then commands while no
+    /// call waits (a call needs the instance back first).
     fn take_ready(&mut self, replies: &mut Vec<Completion>, wakeups: &mut Vec<Wakeup>) {
         while let Ok(completion) = self.flights.arrived.try_recv() {
             self.flights.aborts.remove(&completion.0);

@@ -69,7 +69,8 @@ async def count_wire(event, **info):
 @events()
 def count_successes(event, **info):
     if event == "scenario_success":
-        assert info["scenario"]["name"] and info["wid"] in (0, 1), info
+        # The tests run at most eight workers.
+        assert info["scenario"]["name"] and 0 <= info["wid"] < 8, info
         seen[event] += 1
 
 
@@ -138,8 +139,9 @@ async def d_asyncio(session):
 async def e_context_vars_statsd(session):
     ctx = get_context(session)
     assert ctx.started and session.label == f"worker-{ctx.worker_id}"
-    assert ctx.step >= 1 and ctx.args.workers == 2, vars(ctx.args)
-    assert molotov.get_var("token") == {"value": "t0k3n", "workers": 2}
+    # The tests run two workers, or eight on one instance.
+    assert ctx.step >= 1 and ctx.args.workers in (2, 8), vars(ctx.args)
+    assert molotov.get_var("token") == {"value": "t0k3n", "workers": ctx.args.workers}
     assert molotov.get_var("lazy", factory=lambda: [42]) == [42]
     assert molotov.get_var("never set") is None
     assert ctx.statsd is not None, "ctx.statsd is None (run without --statsd)"

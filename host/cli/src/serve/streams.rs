@@ -54,6 +54,9 @@ impl Stats {
     }
 }
 
+/// How long a socket that closed waits for the client's close.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
+
 /// The most messages or events one socket or stream may be asked for.
 const MAX_COUNT: u64 = 10_000_000;
 
@@ -69,16 +72,23 @@ pub enum Socket {
 impl Socket {
     /// `/ws/echo`, or `/ws/push?rate=R&count=N` (rate 10 by default).
     pub fn route(path: &str, query: &[(String, String)]) -> Option<Self> {
-        let number = |name: &str| query.iter().find(|(k, _)| k == name)?.1.parse::<f64>().ok();
         match path {
             "/ws/echo" => Some(Self::Echo),
             "/ws/push" => Some(Self::Push {
-                rate: number("rate").unwrap_or(10.0).clamp(0.001, 1_000_000.0),
-                count: number("count").map(|n| (n.max(0.0) as u64).min(MAX_COUNT)),
+                rate: value::<f64>(query, "rate")
+                    .filter(|rate| rate.is_finite())
+                    .unwrap_or(10.0)
+                    .clamp(0.001, 1_000_000.0),
+                count: value::<u64>(query, "count").map(|n| n.min(MAX_COUNT)),
             }),
             _ => None,
         }
     }
+}
+
+/// The query parameter `name`, if it parses as a `T`.
+fn value<T: std::str::FromStr>(query: &[(String, String)], name: &str) -> Option<T> {
+    query.iter().find(|(k, _)| k == name)?.1.parse().ok()
 }
 
 /// Answers a WebSocket handshake (choosing the client's first subprotocol,
@@ -149,12 +159,15 @@ async fn push(socket: Upgraded, rate: f64, count: Option<u64>, stats: &Stats) {
                 if count.is_some_and(|count| sent >= count) {
                     let done = CloseFrame { code: CloseCode::Normal, reason: "done".into() };
                     let _ = sink.send(Message::Close(Some(done))).await;
-                    // The client's close answers ours.
-                    while let Some(Ok(message)) = incoming.next().await {
-                        if message.is_close() {
-                            break;
+                    // The client's close answers ours, unless it never comes.
+                    let answered = async {
+                        while let Some(Ok(message)) = incoming.next().await {
+                            if message.is_close() {
+                                break;
+                            }
                         }
-                    }
+                    };
+                    let _ = tokio::time::timeout(CLOSE_WAIT, answered).await;
                     return;
                 }
                 let message = Message::text(format!(r#"{{"seq":{sent}}}"#));
@@ -179,13 +192,7 @@ async fn push(socket: Upgraded, rate: f64, count: Option<u64>, stats: &Stats) {
 /// `event: tick`, `data: {"seq":I}`) M ms apart, then the end of the body
 /// (10 events, 100 ms apart, at once, by default).
 pub fn events(query: &[(String, String)], stats: Arc<Stats>) -> Response<Body> {
-    let number = |name: &str, default: u64| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .and_then(|(_, v)| v.parse::<u64>().ok())
-            .unwrap_or(default)
-    };
+    let number = |name: &str, default: u64| value(query, name).unwrap_or(default);
     let count = number("count", 10).min(MAX_COUNT);
     let every = Duration::from_millis(number("every_ms", 100).min(60_000));
     let delay = Duration::from_millis(number("delay_ms", 0).min(600_000));
