@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Notify, mpsc, oneshot, watch};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use molotov_http::{Response, SharedSession};
 
@@ -53,7 +53,7 @@ pub(crate) enum Command {
         queue: EventQueue,
         /// Told once the worker is known, so that none of its calls (which
         /// travel apart) runs before.
-        attached: watch::Sender<bool>,
+        attached: oneshot::Sender<()>,
     },
     Run {
         worker_id: u32,
@@ -199,7 +199,7 @@ impl Router {
                     queue,
                 };
                 self.links.insert(worker_id, Arc::new(link));
-                attached.send_replace(true);
+                let _ = attached.send(());
             }
             Command::Run {
                 worker_id,

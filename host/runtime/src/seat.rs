@@ -6,7 +6,7 @@
 use std::pin::Pin;
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
 
 use molotov_http::SharedSession;
 use molotov_metrics::Recorder;
@@ -88,26 +88,30 @@ impl SharedInstance {
         })
     }
 
-    /// Seats `worker_id`, with its session, on this instance.
-    pub(crate) fn seat(&self, worker_id: u32, session: SharedSession) -> Seat {
+    /// Seats `worker_id`, with its session, on this instance, once the
+    /// instance knows it: its calls travel apart from commands, and none may
+    /// run (and use the worker's session) before its `Attach` was taken in.
+    /// `None` when the instance is gone.
+    pub(crate) async fn seat(&self, worker_id: u32, session: SharedSession) -> Option<Seat> {
         let queue = EventQueue::default();
-        let (attached, known) = watch::channel(false);
-        let _ = self.channels.commands.send(Command::Attach {
+        let (attached, known) = oneshot::channel();
+        let attach = Command::Attach {
             worker_id,
             session: Arc::clone(&session),
             queue: Arc::clone(&queue),
             attached,
-        });
-        Seat {
+        };
+        self.channels.commands.send(attach).ok()?;
+        known.await.ok()?;
+        Some(Seat {
             worker_id,
-            known,
             step: 0,
             channels: self.channels.clone(),
             session,
             queue,
             events: self.events,
             recorder: self.run.metrics.recorder(worker_id),
-        }
+        })
     }
 }
 
@@ -179,8 +183,6 @@ impl Host {
 /// instance goes to the instance's task, and the answer comes back.
 pub(crate) struct Seat {
     worker_id: u32,
-    /// True once the instance knows this worker (its `Attach` was taken in).
-    known: watch::Receiver<bool>,
     step: u64,
     channels: Channels,
     session: SharedSession,
@@ -242,10 +244,6 @@ impl Seat {
         &self,
         call: impl for<'a> FnOnce(&'a mut Instance) -> CallFuture<'a, T> + Send + 'static,
     ) -> Result<T, GuestError> {
-        // Calls travel apart from commands: one must not run (and use the
-        // worker's session) before the instance has taken in its `Attach`.
-        let mut known = self.known.clone();
-        known.wait_for(|known| *known).await.map_err(|_| gone())?;
         let (reply, outcome) = oneshot::channel();
         let (worker_id, step) = (self.worker_id, self.step);
         let call: Call = Box::new(move |instance| {

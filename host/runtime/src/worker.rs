@@ -96,7 +96,8 @@ impl Workers {
     ) -> Result<Worker, WorkerError> {
         if !self.shared.is_empty() {
             let index = (worker_id - self.first_worker) as usize % self.shared.len();
-            let seat = self.shared[index].seat(worker_id, session);
+            let seat = (self.shared[index].seat(worker_id, session).await)
+                .ok_or(WorkerError::SharedInstanceGone)?;
             return Ok(Worker {
                 place: Place::Seat(seat),
             });
