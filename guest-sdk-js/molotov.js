@@ -9,13 +9,13 @@
 // A scenario that throws (a failed check included) is a failed run with the
 // error's message. Module-level code runs when the component is built: read
 // env() and variables inside scenarios and fixtures.
-import * as ctx from "molotov:scenario/context@0.4.0";
-import * as logging from "molotov:scenario/log@0.4.0";
-import * as metrics from "molotov:scenario/metrics@0.4.0";
+import * as ctx from "molotov:scenario/context@0.4.1";
+import * as logging from "molotov:scenario/log@0.4.1";
+import * as metrics from "molotov:scenario/metrics@0.4.1";
 import { inAsyncRun, running, scheduler } from "./driver.js";
 
 export { driver } from "./driver.js";
-import * as vars from "molotov:scenario/vars@0.4.0";
+import * as vars from "molotov:scenario/vars@0.4.1";
 
 const registry = { scenarios: new Map(), list: null, fixtures: {}, events: [], onEvent: null };
 

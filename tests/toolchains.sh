@@ -42,6 +42,19 @@ for example in "$root"/guest-examples/js/*/; do
     npm_ci "${example%/}"
 done
 
+# A project `molotov new --lang js` makes has no lock file: `npm install`
+# resolves its tree from the registry's package documents, which `npm ci`
+# (lock file in hand) never fetched. One install of the template against a
+# copy of the SDK caches them, so that the tests' `npm install --offline`
+# works on a fresh machine as it does on one that installed before.
+scratch="$(mktemp -d)"
+mkdir "$scratch/molotov-sdk"
+cp "$root"/guest-sdk-js/{package.json,molotov.js,driver.js,build.mjs,README.md} "$scratch/molotov-sdk/"
+sed -e 's/{{crate}}/npm-cache-warmup/' -e 's/{{sdk}}/file:molotov-sdk/' \
+    "$root/host/cli/templates/new/js/package.json.in" >"$scratch/package.json"
+(cd "$scratch" && npm install --prefer-offline --no-audit --no-fund --loglevel=error)
+rm -rf "$scratch"
+
 # Go modules, verified against the committed go.sum files.
 for module in "$root/guest-sdk-go" "$root"/guest-examples/go/*/; do
     (cd "$module" && go mod download)

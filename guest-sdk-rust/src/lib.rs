@@ -25,6 +25,8 @@ mod driver;
 mod error;
 mod host;
 mod session;
+mod stream;
+mod websocket;
 
 #[doc(hidden)]
 pub mod __rt;
@@ -54,11 +56,13 @@ pub use host::{
 };
 pub use molotov_macros::scenarios;
 pub use session::{Request, Response, Session};
+pub use stream::{SseEvent, Stream};
+pub use websocket::{CloseFrame, Connect, Message, WebSocket};
 
 /// Everything a scenario module usually needs.
 pub mod prelude {
     pub use crate::{
-        AsyncSession, Error, Event, Request, Response, Result, RunArgs, Session, SessionOptions,
-        bail, ensure,
+        AsyncSession, Connect, Error, Event, Message, Request, Response, Result, RunArgs, Session,
+        SessionOptions, Stream, WebSocket, bail, ensure,
     };
 }

@@ -15,6 +15,10 @@ impl<'a> Session<'a> {
         Self(session)
     }
 
+    pub(crate) fn host(&self) -> &'a wit::Session {
+        self.0
+    }
+
     /// `GET url`. A relative `url` resolves against the run's `--target`.
     pub fn get(&self, url: &str) -> Result<Response> {
         self.send_param(Request::param("GET", url, None))
@@ -76,7 +80,7 @@ pub(crate) fn answer(
 }
 
 /// What went wrong, in words.
-fn what(error: &HttpError) -> String {
+pub(crate) fn what(error: &HttpError) -> String {
     match error {
         HttpError::InvalidUrl(m) => format!("invalid URL: {m}"),
         HttpError::HostNotAllowed(h) => format!("host not allowed: {h}"),

@@ -9,6 +9,7 @@ mod junit;
 mod languages;
 mod library;
 mod lifecycle;
+mod live;
 mod load_models;
 mod molotov_files;
 mod parity;

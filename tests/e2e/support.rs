@@ -29,6 +29,7 @@ pub struct Guests {
     pub suite: PathBuf,
     pub lifecycle: PathBuf,
     pub events: PathBuf,
+    pub live: PathBuf,
 }
 
 pub fn guests() -> &'static Guests {
@@ -47,6 +48,8 @@ pub fn guests() -> &'static Guests {
                 "-p",
                 "events",
                 "-p",
+                "live",
+                "-p",
                 "test-suite",
                 "-p",
                 "test-lifecycle",
@@ -62,6 +65,7 @@ pub fn guests() -> &'static Guests {
             suite: out.join("test_suite.wasm"),
             lifecycle: out.join("test_lifecycle.wasm"),
             events: out.join("events.wasm"),
+            live: out.join("live.wasm"),
         }
     })
 }
@@ -78,6 +82,7 @@ pub fn example(language: &str, name: &str) -> PathBuf {
         ("rust", "hello") => guests().hello.clone(),
         ("rust", "read-write") => guests().read_write.clone(),
         ("rust", "events") => guests().events.clone(),
+        ("rust", "live") => guests().live.clone(),
         _ => build(
             &workspace().join("guest-examples").join(language).join(name),
             &key,
@@ -156,6 +161,11 @@ impl Server {
 
     /// Requests the server answered so far (this one included).
     pub fn served(&self) -> u64 {
+        count(&self.stats()["requests"])
+    }
+
+    /// The server's own counts (`/stats`): requests, socket messages, events.
+    pub fn stats(&self) -> Value {
         let address = self.url.trim_start_matches("http://");
         let mut stream = std::net::TcpStream::connect(address).expect("connect");
         use std::io::{Read, Write};
@@ -167,9 +177,7 @@ impl Server {
         let mut text = String::new();
         stream.read_to_string(&mut text).expect("read");
         let body = text.split("\r\n\r\n").nth(1).expect("a body");
-        serde_json::from_str::<Value>(body).expect("JSON")["requests"]
-            .as_u64()
-            .expect("a count")
+        serde_json::from_str(body).expect("JSON")
     }
 }
 

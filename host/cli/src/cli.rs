@@ -357,6 +357,17 @@ pub struct RunFlags {
     #[arg(long = "max-body", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=4096), value_name = "MIB")]
     pub max_body_mib: u32,
 
+    /// WebSockets and streamed responses one worker may hold open at once;
+    /// past it, opening one fails (`too-many-open`). 0 allows none.
+    #[arg(long = "max-open", default_value_t = 16, value_parser = clap::value_parser!(u32).range(0..=65536), value_name = "N")]
+    pub max_open: u32,
+
+    /// Frames a WebSocket server may send in one second (control frames and
+    /// fragments included); past it the socket fails (`frame-rate`), so a
+    /// flooding server cannot hold the worker's CPU.
+    #[arg(long = "ws-max-frame-rate", default_value_t = molotov_http::WsLimits::DEFAULT_FRAMES_PER_SECOND, value_parser = clap::value_parser!(u32).range(1..), value_name = "FRAMES")]
+    pub ws_max_frame_rate: u32,
+
     /// Distinct request names kept in the results; past it, requests are
     /// counted under `(other)`, with a warning in the results (a name per id
     /// in `/users/{id}` would otherwise cost a histogram each).

@@ -43,6 +43,9 @@ pub enum Error {
     /// A WebSocket server sent more frames in a second than the client accepts.
     #[error("websocket server sent over {limit} frames in a second")]
     FrameRate { limit: u32 },
+    /// The worker already holds as many sockets and streams as it may.
+    #[error("the worker already holds {limit} open sockets and streams (--max-open)")]
+    TooManyOpen { limit: u32 },
 }
 
 impl Error {
@@ -61,6 +64,7 @@ impl Error {
             Self::WebSocket(_) => "websocket",
             Self::MessageTooLarge { .. } => "message-too-large",
             Self::FrameRate { .. } => "frame-rate",
+            Self::TooManyOpen { .. } => "too-many-open",
         }
     }
 }

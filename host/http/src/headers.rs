@@ -82,6 +82,18 @@ impl ResponseHeaders {
         self.get_all(name).next()
     }
 
+    /// Every header, names in lower case, in order, as text.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        self.iter()
+            .map(|(n, v)| (lossy(n).to_ascii_lowercase(), lossy(v)))
+            .collect()
+    }
+
+    /// The first value of header `name` (any case), as text.
+    pub fn first(&self, name: &str) -> Option<String> {
+        self.get(name).map(lossy)
+    }
+
     /// The headers as a map, values sharing the head's bytes. `httparse`
     /// accepted every name and value, so none fails to convert.
     pub fn into_map(self) -> HeaderMap {
@@ -100,6 +112,10 @@ impl ResponseHeaders {
         }
         map
     }
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn pair<'a>(head: &'a [u8], span: &Span) -> (&'a [u8], &'a [u8]) {

@@ -43,24 +43,17 @@ pub struct Response {
 impl Response {
     /// Every header, names in lower case, in the order received.
     pub fn header_pairs(&self) -> Vec<(String, String)> {
-        self.headers
-            .iter()
-            .map(|(n, v)| (lossy(n).to_ascii_lowercase(), lossy(v)))
-            .collect()
+        self.headers.pairs()
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).map(lossy)
+        self.headers.first(name)
     }
 
     /// The memory it holds, about: its body and its headers.
     pub fn held_bytes(&self) -> usize {
         self.body.len() + self.headers.byte_len()
     }
-}
-
-fn lossy(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// What a session is set up with (a scenario's `setup` returns them).

@@ -35,6 +35,10 @@ pub struct StreamingResponse {
     pub status: u16,
     pub headers: ResponseHeaders,
     pub url: Arc<Url>,
+    /// The name it was reported under.
+    pub name: String,
+    /// The request's timeout: a read's default.
+    pub timeout: Duration,
     /// From the request's start (connecting included) to its response's head.
     pub time_to_first_byte: Duration,
     body: Incoming,
@@ -95,6 +99,8 @@ impl HttpClient {
             status,
             headers,
             url,
+            name: name.to_string(),
+            timeout,
             time_to_first_byte,
             body,
             _connection: connection,

@@ -69,7 +69,7 @@ pub struct WsClose {
 
 impl WsClose {
     /// RFC 6455 7.1.5: a close frame without a code reports 1005.
-    const NO_STATUS: u16 = 1005;
+    pub const NO_STATUS: u16 = 1005;
 
     fn of(frame: CloseFrame) -> Self {
         Self {
@@ -225,6 +225,11 @@ impl WebSocket {
     /// The name its handshake was reported under.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Bounds each send and the close handshake; a receive's default.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// The subprotocol the server chose, if it chose one.

@@ -1,9 +1,6 @@
 //! What a WebSocket's server may send before the client fails the socket:
 //! the largest message and frame, and frames per second.
 
-/// The frames a second a server may send unless the client is told otherwise.
-const DEFAULT_FRAMES_PER_SECOND: u32 = 100_000;
-
 /// What a WebSocket's server may send; a breach fails that socket only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WsLimits {
@@ -17,12 +14,15 @@ pub struct WsLimits {
 }
 
 impl WsLimits {
+    /// The frames a second a server may send unless the client is told otherwise.
+    pub const DEFAULT_FRAMES_PER_SECOND: u32 = 100_000;
+
     /// Messages and frames as large as a response body may be.
     pub fn for_max_body(max_body: usize) -> Self {
         Self {
             max_message: max_body,
             max_frame: max_body,
-            max_frames_per_second: DEFAULT_FRAMES_PER_SECOND,
+            max_frames_per_second: Self::DEFAULT_FRAMES_PER_SECOND,
         }
     }
 }

@@ -16,12 +16,23 @@ wasmtime::component::bindgen!({
         "molotov:scenario/http.[method]session.cookies": async | trappable,
         "molotov:scenario/context.sleep": async | trappable,
         "molotov:scenario/multiplex.next": async | trappable,
+        "molotov:scenario/websocket.connect": async | trappable,
+        "molotov:scenario/websocket.[method]socket.send-text": async | trappable,
+        "molotov:scenario/websocket.[method]socket.send-binary": async | trappable,
+        "molotov:scenario/websocket.[method]socket.ping": async | trappable,
+        "molotov:scenario/websocket.[method]socket.receive": async | trappable,
+        "molotov:scenario/websocket.[method]socket.close": async | trappable,
+        "molotov:scenario/streaming.open": async | trappable,
+        "molotov:scenario/streaming.[method]body-stream.read-chunk": async | trappable,
+        "molotov:scenario/streaming.[method]body-stream.read-event": async | trappable,
         default: trappable,
     },
     exports: { default: async },
     with: {
         "molotov:scenario/http.session": SessionHandle,
         "molotov:scenario/http.response": molotov_http::Response,
+        "molotov:scenario/websocket.socket": crate::sockets::GuestSocket,
+        "molotov:scenario/streaming.body-stream": crate::streams::GuestStream,
     },
 });
 

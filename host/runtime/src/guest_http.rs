@@ -192,8 +192,9 @@ fn wasi_error(error: molotov_http::Error) -> Error {
         E::Protocol(_) => Error::HttpProtocolError,
         E::BodyTooLarge { limit } => Error::HttpResponseBodySize(Some(limit as u64)),
         // A WebSocket's errors: a request never fails so.
-        E::WebSocket(_) | E::MessageTooLarge { .. } | E::FrameRate { .. } => {
-            Error::HttpProtocolError
-        }
+        E::WebSocket(_)
+        | E::MessageTooLarge { .. }
+        | E::FrameRate { .. }
+        | E::TooManyOpen { .. } => Error::HttpProtocolError,
     }
 }

@@ -1,14 +1,15 @@
 //! One request on a worker's session, as the session import and the guest's
 //! own `wasi:http` client both send it: through `molotov-http`, with every
-//! hop recorded, events queued for the guest's hook, and `-vv` dumps.
+//! hop recorded, events queued for the guest's hook, and `-vv` dumps; and
+//! the WebSockets and streamed responses the worker opens on it.
 
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ::http::Method;
-use molotov_http::{HopOutcome, Observer, Response, SharedSession};
+use molotov_http::{HopOutcome, Observer, Response, SharedSession, WsConnect};
 use molotov_metrics::{Recorder, RequestOutcome};
 use url::Url;
 
@@ -16,6 +17,8 @@ use crate::bindings::{
     Event, EventKinds, HttpError, Request, RequestEvent, ResponseEvent, ResponseInfo,
 };
 use crate::run::RunContext;
+use crate::sockets::{GuestSocket, OpenCount, OpenSlot, OwnedConnect};
+use crate::streams::GuestStream;
 
 /// Events waiting for the guest's hook.
 pub type EventQueue = Arc<Mutex<Vec<Event>>>;
@@ -28,6 +31,8 @@ pub struct WorkerLink {
     pub session: SharedSession,
     pub recorder: Recorder,
     pub queue: EventQueue,
+    /// The sockets and streams the worker holds (`--max-open` bounds them).
+    pub(crate) open: Arc<OpenCount>,
 }
 
 impl WorkerLink {
@@ -46,15 +51,7 @@ impl WorkerLink {
             };
             self.queue(Event::SendingRequest(event));
         }
-        let request = molotov_http::Request {
-            method: &req.method,
-            url: &req.url,
-            headers: &req.headers,
-            body: req.body.as_deref(),
-            timeout: req.timeout_ms.map(|ms| Duration::from_millis(ms.into())),
-            name: req.name.as_deref(),
-            max_redirects: req.max_redirects,
-        };
+        let request = wire_request(&req);
         let outcome = {
             // Uncontended but for a guest's own concurrent requests: taken
             // without building a waiter.
@@ -83,9 +80,75 @@ impl WorkerLink {
         outcome
     }
 
+    /// Opens a WebSocket on the worker's session: the handshake is reported
+    /// as a request under the socket's name.
+    pub(crate) async fn websocket(
+        self: Arc<Self>,
+        connect: OwnedConnect,
+    ) -> Result<GuestSocket, molotov_http::Error> {
+        let name = (connect.name.clone()).unwrap_or_else(|| default_name("WS", &connect.url));
+        let slot = OpenSlot::take(&self.open, &self.recorder, &name)?;
+        let borrowed = WsConnect {
+            url: &connect.url,
+            headers: &connect.headers,
+            protocols: &connect.protocols,
+            timeout: connect.timeout,
+            name: connect.name.as_deref(),
+        };
+        let mut session = self.session.lock().await;
+        let hops = RecordHops(&self.recorder);
+        let ws = (self.run.client.websocket(&mut session, &borrowed, &hops)).await?;
+        Ok(GuestSocket::new(ws, self.recorder.clone(), slot))
+    }
+
+    /// Sends `req` on the worker's session and returns once its response's
+    /// head arrived: the request is reported then.
+    pub(crate) async fn open_stream(
+        self: Arc<Self>,
+        req: Request,
+    ) -> Result<GuestStream, molotov_http::Error> {
+        let request = wire_request(&req);
+        let name = (request.name.map(str::to_string))
+            .unwrap_or_else(|| default_name(request.method, request.url));
+        let slot = OpenSlot::take(&self.open, &self.recorder, &name)?;
+        let sent = Instant::now();
+        let mut session = self.session.lock().await;
+        let hops = RecordHops(&self.recorder);
+        let response = (self.run.client.open_stream(&mut session, &request, &hops)).await?;
+        Ok(GuestStream::new(
+            response,
+            sent,
+            self.recorder.clone(),
+            slot,
+        ))
+    }
+
     fn queue(&self, event: Event) {
         self.queue.lock().expect("event queue").push(event);
     }
+}
+
+/// A guest's request as the client takes it.
+pub(crate) fn wire_request(req: &Request) -> molotov_http::Request<'_> {
+    molotov_http::Request {
+        method: &req.method,
+        url: &req.url,
+        headers: &req.headers,
+        body: req.body.as_deref(),
+        timeout: req.timeout_ms.map(|ms| Duration::from_millis(ms.into())),
+        name: req.name.as_deref(),
+        max_redirects: req.max_redirects,
+    }
+}
+
+/// The name a request is reported under when it gives none, `METHOD /path`,
+/// for one refused before the client saw it.
+fn default_name(method: &str, url: &str) -> String {
+    let path = match Url::parse(url) {
+        Ok(url) => url.path().to_string(),
+        Err(_) => url.split(['?', '#']).next().unwrap_or(url).to_string(),
+    };
+    format!("{method} {path}")
 }
 
 /// Each hop of a request, into the worker's metrics.
@@ -135,9 +198,11 @@ impl From<&molotov_http::Error> for HttpError {
             E::Protocol(message) => Self::Protocol(message),
             E::BodyTooLarge { limit } => Self::BodyTooLarge(limit as u64),
             // A WebSocket's errors: a request never fails so.
-            error @ (E::WebSocket(_) | E::MessageTooLarge { .. } | E::FrameRate { .. }) => {
-                Self::Protocol(error.to_string())
-            }
+            // A socket's or stream's kinds: a request never fails so.
+            error @ (E::WebSocket(_)
+            | E::MessageTooLarge { .. }
+            | E::FrameRate { .. }
+            | E::TooManyOpen { .. }) => Self::InvalidRequest(error.to_string()),
         }
     }
 }

@@ -12,11 +12,11 @@ use crate::bindings::molotov::scenario::multiplex::{self, Replied, Turn, Wakeup}
 use crate::bindings::{HttpError, Request, SessionHandle};
 use crate::link::WorkerLink;
 use crate::outcome::GLOBAL_WORKER;
-use crate::router::Router;
+use crate::router::{Finished, Router};
 use crate::state::WorkerState;
 
 impl WorkerState {
-    fn router(&mut self) -> Result<&mut Router> {
+    pub(crate) fn router(&mut self) -> Result<&mut Router> {
         self.router.as_deref_mut().ok_or_else(|| {
             wasmtime::format_err!("multiplex is only for an instance run with many workers")
         })
@@ -56,7 +56,8 @@ impl multiplex::Host for WorkerState {
     fn start_send(&mut self, session: Resource<SessionHandle>, req: Request) -> Result<u32> {
         let link = self.link_of(session.rep())?;
         let events = self.events;
-        Ok(self.router()?.start_request(move || link.send(req, events)))
+        let router = self.router()?;
+        Ok(router.start(move || async move { Finished::Reply(link.send(req, events).await) }))
     }
 
     fn finished(&mut self, job: u32, outcome: std::result::Result<(), String>) -> Result<()> {

@@ -9,12 +9,15 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use molotov_http::{Response, SharedSession};
+use bytes::Bytes;
+use molotov_http::{Error, Response, SharedSession, SseEvent, WsClose, WsMessage};
 
 use crate::bindings::molotov::scenario::multiplex::{RunOrder, Wakeup};
 use crate::link::{EventQueue, WorkerLink, pin_in_box};
 use crate::outcome::{CallOutcome, GuestError};
 use crate::run::RunContext;
+use crate::sockets::{GuestSocket, OpenCount};
+use crate::streams::GuestStream;
 
 /// The calls waiting for `drive` to hand the instance back (a fixture, the
 /// picker, the event hook): counted by the seats that queue them, taken by
@@ -63,8 +66,30 @@ pub(crate) enum Command {
     },
 }
 
-/// A request started by `start-send`, and its reply once it came.
-pub(crate) type Completion = (u32, std::result::Result<Response, molotov_http::Error>);
+/// What a ticket came to.
+pub(crate) enum Finished {
+    /// A request's, started by `start-send`.
+    Reply(std::result::Result<Response, molotov_http::Error>),
+    /// A socket's or stream's, started through `multiplex-io`.
+    Io(IoDone),
+}
+
+/// What a socket's or stream's ticket came to, before it is the guest's.
+pub(crate) enum IoDone {
+    Connected(std::result::Result<GuestSocket, Error>),
+    Sent(std::result::Result<(), Error>),
+    Received(std::result::Result<WsMessage, Error>),
+    Closed(std::result::Result<Option<WsClose>, Error>),
+    Opened(std::result::Result<GuestStream, Error>),
+    Chunk(std::result::Result<Option<Bytes>, Error>),
+    Event(std::result::Result<Option<SseEvent>, Error>),
+}
+
+/// A ticket and what it came to.
+pub(crate) type Completion = (u32, Finished);
+
+/// A request's ticket and its reply.
+pub(crate) type Replied = (u32, std::result::Result<Response, molotov_http::Error>);
 
 /// The requests in flight of one instance: replaced with it, so that the
 /// replies of a broken instance never reach its successor.
@@ -107,6 +132,9 @@ pub(crate) struct Router {
     /// Every worker has left: the instance ends.
     pub(crate) closed: bool,
     flights: Flights,
+    /// The sockets' and streams' tickets that completed, until the guest
+    /// takes them (`multiplex-io.completed`).
+    pub(crate) io_done: Vec<(u32, IoDone)>,
     /// When `drive` should return even with nothing else to do: language
     /// runtimes collect their garbage, or finish their jobs, between calls.
     hand_back_at: Instant,
@@ -130,6 +158,7 @@ impl Router {
             calls,
             closed: false,
             flights: Flights::new(),
+            io_done: Vec::new(),
             hand_back_at: Instant::now(),
         }
     }
@@ -146,25 +175,27 @@ impl Router {
             let _ = reply.send(Err(error.clone()));
         }
         self.flights = Flights::new();
+        self.io_done.clear();
     }
 
     pub(crate) fn link(&self, worker_id: u32) -> Option<&Arc<WorkerLink>> {
         self.links.get(&worker_id)
     }
 
-    /// Starts the request `exchange` makes, in a task of its own: its reply
-    /// comes with the ticket returned, from [`Self::wait`].
-    pub(crate) fn start_request<F>(&mut self, exchange: impl FnOnce() -> F + Send + 'static) -> u32
+    /// Starts what `work` does (a request, a socket's or stream's call) in a
+    /// task of its own: what it came to comes with the ticket returned,
+    /// from [`Self::wait`].
+    pub(crate) fn start<F>(&mut self, work: impl FnOnce() -> F + Send + 'static) -> u32
     where
-        F: Future<Output = std::result::Result<Response, molotov_http::Error>> + Send,
+        F: Future<Output = Finished> + Send,
     {
         let flights = &mut self.flights;
         let ticket = flights.next_ticket;
         flights.next_ticket = flights.next_ticket.wrapping_add(1);
         let done = flights.done.clone();
         let task = tokio::spawn(pin_in_box(move || async move {
-            let outcome = exchange().await;
-            let _ = done.send((ticket, outcome));
+            let finished = work().await;
+            let _ = done.send((ticket, finished));
         }));
         flights.aborts.insert(ticket, task.abort_handle());
         ticket
@@ -197,6 +228,7 @@ impl Router {
                     session,
                     recorder: self.run.metrics.recorder(worker_id),
                     queue,
+                    open: OpenCount::new(self.run.max_open),
                 };
                 self.links.insert(worker_id, Arc::new(link));
                 let _ = attached.send(());
@@ -220,12 +252,21 @@ impl Router {
         }
     }
 
-    /// Takes what is ready without waiting: replies, then commands while no
-    /// call waits (a call needs the instance back first).
-    fn take_ready(&mut self, replies: &mut Vec<Completion>, wakeups: &mut Vec<Wakeup>) {
+    /// Files a completed ticket: a reply for `next`, a socket's or stream's
+    /// for `completed`.
+    fn file(&mut self, (ticket, finished): Completion, replies: &mut Vec<Replied>) {
+        self.flights.aborts.remove(&ticket);
+        match finished {
+            Finished::Reply(outcome) => replies.push((ticket, outcome)),
+            Finished::Io(done) => self.io_done.push((ticket, done)),
+        }
+    }
+
+    /// Takes what is ready without waiting: completions, then commands
+    /// while no call waits (a call needs the instance back first).
+    fn take_ready(&mut self, replies: &mut Vec<Replied>, wakeups: &mut Vec<Wakeup>) {
         while let Ok(completion) = self.flights.arrived.try_recv() {
-            self.flights.aborts.remove(&completion.0);
-            replies.push(completion);
+            self.file(completion, replies);
         }
         while !self.calls.any() {
             match self.commands.try_recv() {
@@ -239,17 +280,19 @@ impl Router {
         }
     }
 
-    /// Waits for what `next` returns: at least one reply or run order, the
-    /// end of `timeout`, or a reason to hand the instance back (`None`).
+    /// Waits for what `next` returns: at least one reply, run order or
+    /// socket's or stream's completion (left in `io_done`), the end of
+    /// `timeout`, or a reason to hand the instance back (`None`).
     pub(crate) async fn wait(
         &mut self,
         timeout: Option<Duration>,
-    ) -> Option<(Vec<Completion>, Vec<Wakeup>)> {
+    ) -> Option<(Vec<Replied>, Vec<Wakeup>)> {
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
         let (mut replies, mut wakeups) = (Vec::new(), Vec::new());
+        let io_before = self.io_done.len();
         loop {
             self.take_ready(&mut replies, &mut wakeups);
-            if !replies.is_empty() || !wakeups.is_empty() {
+            if !replies.is_empty() || !wakeups.is_empty() || self.io_done.len() > io_before {
                 return Some((replies, wakeups));
             }
             if self.calls.any() || self.closed || Instant::now() >= self.hand_back_at {
@@ -264,8 +307,7 @@ impl Router {
             tokio::select! {
                 completion = self.flights.arrived.recv() => {
                     let completion = completion.expect("the router holds a sender");
-                    self.flights.aborts.remove(&completion.0);
-                    replies.push(completion);
+                    self.file(completion, &mut replies);
                 }
                 command = self.commands.recv() => match command {
                     Some(command) => self.accept(command, &mut wakeups),

@@ -26,4 +26,6 @@ pub struct RunContext {
     /// The guest CPU time one call may take.
     pub guest_deadline: Duration,
     pub max_memory_bytes: usize,
+    /// `--max-open`: the sockets and streams one worker may hold.
+    pub max_open: u32,
 }

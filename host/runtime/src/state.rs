@@ -17,6 +17,7 @@ use crate::guest_http::GuestHttp;
 use crate::link::{EventQueue, WorkerLink};
 use crate::router::Router;
 use crate::run::RunContext;
+use crate::sockets::OpenCount;
 use crate::stderr::StderrTail;
 
 /// The guest's own running time in the current call: wall time minus the
@@ -95,6 +96,7 @@ impl WorkerState {
                 session: Arc::clone(&session),
                 recorder: recorder.clone(),
                 queue: Arc::clone(&pending_events),
+                open: OpenCount::new(run.max_open),
             }),
             budget,
         );

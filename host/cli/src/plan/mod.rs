@@ -162,6 +162,10 @@ pub struct HttpPlan {
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub max_body_bytes: usize,
+    /// Sockets and streams a worker holds at once.
+    pub max_open: u32,
+    /// Frames a WebSocket server may send in a second.
+    pub ws_max_frame_rate: u32,
     pub max_request_names: usize,
     pub max_metric_names: usize,
     pub max_vars_bytes: usize,

@@ -32,7 +32,7 @@ use self::worker::fixture;
 use crate::console::Console;
 use crate::plan::{LoadModel, RunIdentity, RunPlan};
 use crate::shard::Shard;
-use molotov_http::{HttpClient, SharedSession};
+use molotov_http::{HttpClient, SharedSession, WsLimits};
 use molotov_metrics::{Metrics, NameLimits, Report, RunFacts, StopReason, Tally, Timeline, statsd};
 use molotov_runtime::{
     EngineLimits, GLOBAL_WORKER, Instance, Loaded, OutputBudget, RunArgs, RunContext, SharedVars,
@@ -91,6 +91,10 @@ pub async fn run(plan: RunPlan) -> anyhow::Result<Outcome> {
             molotov_http::tls_config(&plan.http.ca_certs).context("--ca-cert")?,
         )
         .with_connect_to(plan.http.connect_to.clone())
+        .with_websocket_limits(WsLimits {
+            max_frames_per_second: limits.ws_max_frame_rate,
+            ..WsLimits::for_max_body(limits.max_body_bytes)
+        })
         .with_egress(egress_policy, limits.max_request_names),
         metrics: Metrics::new(
             shards,
@@ -105,6 +109,7 @@ pub async fn run(plan: RunPlan) -> anyhow::Result<Outcome> {
         dump_exchanges: plan.output.verbose >= 2,
         guest_deadline: limits.guest_deadline,
         max_memory_bytes: limits.max_memory_bytes,
+        max_open: limits.max_open,
     });
 
     let ticker = loaded.tick_epochs();

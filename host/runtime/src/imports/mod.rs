@@ -5,4 +5,6 @@ pub mod context;
 pub mod http;
 pub mod log;
 pub mod metrics;
+pub mod streaming;
 pub mod vars;
+pub mod websocket;

@@ -1,0 +1,177 @@
+//! WebSockets and server-sent events from a scenario: what the host reports
+//! equals what the server counted, the time to the first event reflects the
+//! server's wait, and a real WebSocket server no one here wrote (Python's
+//! `websockets`) is talked to like the built-in target.
+
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+use crate::support::{Server, count, example, run};
+
+fn ok(json: &Value, scenario: &str) -> u64 {
+    count(&json["scenarios"]["by_name"][scenario]["ok"])
+}
+
+#[test]
+fn sockets_and_event_streams_report_what_the_server_counted() {
+    let server = Server::start();
+    let run = run(
+        &example("rust", "live"),
+        &["--target", &server.url, "-w", "3", "-r", "12", "-x"],
+    );
+    let json = run.json();
+    assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
+    let (echo, push, events) = (ok(json, "echo"), ok(json, "push"), ok(json, "events"));
+    assert_eq!(echo + push + events, 36, "{json}");
+    assert!(echo > 0 && push > 0 && events > 0, "{json}");
+
+    let stats = server.stats();
+    assert_eq!(count(&stats["ws_received"]), 3 * echo);
+    assert_eq!(count(&stats["ws_sent"]), 3 * echo + 5 * push);
+    assert_eq!(count(&stats["sse_events"]), 4 * events);
+
+    let requests = &json["requests"]["by_name"];
+    assert_eq!(count(&requests["WS /ws/echo"]["count"]), echo, "{json}");
+    assert_eq!(count(&requests["WS /ws/push"]["count"]), push, "{json}");
+    assert_eq!(count(&requests["GET /sse"]["count"]), events, "{json}");
+    let counters = &json["custom"]["counters"];
+    assert_eq!(counters["WS /ws/echo sent"], 3 * echo, "{json}");
+    assert_eq!(counters["WS /ws/echo received"], 3 * echo, "{json}");
+    assert_eq!(counters["WS /ws/push received"], 5 * push, "{json}");
+    assert_eq!(counters["WS /ws/push close 1000"], push, "{json}");
+    assert_eq!(counters["GET /sse events"], 4 * events, "{json}");
+    let timings = &json["custom"]["timings_ms"];
+    for timing in [
+        "GET /sse first-event",
+        "GET /sse event-gap",
+        "WS /ws/echo session",
+    ] {
+        assert!(
+            timings[timing]["max"].as_f64().unwrap() > 0.0,
+            "{timing}: {json}"
+        );
+    }
+}
+
+#[test]
+fn the_time_to_first_event_shows_the_servers_wait() {
+    let server = Server::start();
+    let run = run(
+        &example("rust", "live"),
+        &[
+            "--target",
+            &server.url,
+            "-s",
+            "events",
+            "-r",
+            "2",
+            "--env",
+            "SSE_DELAY_MS=300",
+            "--threshold",
+            "custom GET /sse first-event: p50 >= 300ms",
+            "--threshold",
+            "GET /sse: p50 < 300ms",
+        ],
+    );
+    let json = run.json();
+    assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
+    let first = &json["custom"]["timings_ms"]["GET /sse first-event"];
+    assert!(first["min"].as_f64().unwrap() >= 300.0, "{json}");
+}
+
+#[test]
+fn a_worker_past_its_open_sockets_fails_with_too_many_open() {
+    let server = Server::start();
+    let run = run(
+        &example("rust", "live"),
+        &[
+            "--target",
+            &server.url,
+            "-s",
+            "echo",
+            "-r",
+            "1",
+            "--max-open",
+            "0",
+            "-x",
+        ],
+    );
+    assert_ne!(run.code, Some(0));
+    assert!(run.stdout.contains("--max-open"), "{}", run.stdout);
+    let json = run.json();
+    assert_eq!(
+        json["requests"]["errors_by_kind"]["too-many-open"], 1,
+        "{json}"
+    );
+}
+
+/// A `websockets` echo server on 127.0.0.1, stopped when dropped.
+struct PythonEcho {
+    child: Child,
+    url: String,
+}
+
+impl PythonEcho {
+    fn start() -> Self {
+        let script = r#"
+import asyncio, sys
+from websockets.asyncio.server import serve
+async def echo(ws):
+    async for message in ws:
+        await ws.send(message)
+async def main():
+    async with serve(echo, "127.0.0.1", 0) as server:
+        print(server.sockets[0].getsockname()[1], flush=True)
+        await asyncio.sleep(60)
+asyncio.run(main())
+"#;
+        let mut child = Command::new("python3")
+            .args(["-c", script])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs");
+        let mut port = String::new();
+        use std::io::BufRead;
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut port)
+            .expect("the server prints its port");
+        Self {
+            child,
+            url: format!("http://127.0.0.1:{}", port.trim()),
+        }
+    }
+}
+
+impl Drop for PythonEcho {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_websockets_server_echoes_every_message_of_every_run() {
+    let server = PythonEcho::start();
+    let run = run(
+        &example("rust", "live"),
+        &[
+            "--target",
+            &server.url,
+            "-s",
+            "echo",
+            "-w",
+            "2",
+            "-r",
+            "5",
+            "-x",
+        ],
+    );
+    let json = run.json();
+    assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
+    assert_eq!(ok(json, "echo"), 10, "{json}");
+    assert_eq!(
+        json["custom"]["counters"]["WS /ws/echo received"], 30,
+        "{json}"
+    );
+}
