@@ -30,6 +30,10 @@ impl AsyncSession {
         }
     }
 
+    pub(crate) fn host(&self) -> &wit::Session {
+        &self.host
+    }
+
     /// `GET url`. A relative `url` resolves against the run's `--target`.
     pub async fn get(&self, url: &str) -> Result<Response> {
         self.send_param(Request::param("GET", url, None)).await

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use crate::bindings::molotov::scenario::http::{HttpError, Reply, Session as HostSession};
 use crate::bindings::molotov::scenario::multiplex::{self, RunOrder, Turn, Wakeup};
+use crate::bindings::molotov::scenario::multiplex_io::{self, Outcome as IoOutcome};
 use crate::error::{Error, Result};
 
 /// Workers per instance when every scenario is an `async fn`: the host's
@@ -42,10 +43,16 @@ struct Job {
     waker: Waker,
 }
 
-/// A request's reply: awaited, or arrived before the task looked.
+/// What a ticket came to: a request's reply, or a socket's or stream's outcome.
+enum Answer {
+    Reply(Outcome),
+    Io(IoOutcome),
+}
+
+/// A ticket's answer: awaited, or arrived before the task looked.
 enum Slot {
     Waiting(Waker),
-    Arrived(Outcome),
+    Arrived(Answer),
 }
 
 #[derive(Default)]
@@ -62,6 +69,9 @@ thread_local! {
     static READY: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
     static RUNNING: Cell<Option<Running>> = const { Cell::new(None) };
     static DRIVING: Cell<bool> = const { Cell::new(false) };
+    /// Socket and stream tickets not yet answered: while there are any, each
+    /// turn asks the host for what completed.
+    static IO_IN_FLIGHT: Cell<u32> = const { Cell::new(0) };
 }
 
 struct JobWaker(u32);
@@ -112,7 +122,13 @@ pub fn drive(
         for wakeup in wakeups {
             match wakeup {
                 Wakeup::Run(order) => start_run(order, &start),
-                Wakeup::Replied(replied) => arrived(replied.ticket, replied.outcome),
+                Wakeup::Replied(replied) => arrived(replied.ticket, Answer::Reply(replied.outcome)),
+            }
+        }
+        if IO_IN_FLIGHT.get() > 0 {
+            for completion in multiplex_io::completed() {
+                IO_IN_FLIGHT.set(IO_IN_FLIGHT.get() - 1);
+                arrived(completion.ticket, Answer::Io(completion.outcome));
             }
         }
         fire_due_timers();
@@ -214,13 +230,61 @@ impl Future for Pending {
             }
             Pending::Ticket(ticket) => *ticket,
         };
-        EXECUTOR.with_borrow_mut(|e| match e.tickets.remove(&ticket) {
-            Some(Slot::Arrived(outcome)) => Poll::Ready(outcome),
-            _ => {
-                e.tickets.insert(ticket, Slot::Waiting(cx.waker().clone()));
-                Poll::Pending
-            }
+        answer(ticket, cx).map(|answer| match answer {
+            Answer::Reply(outcome) => outcome,
+            Answer::Io(_) => unreachable!("a request's ticket is answered with a reply"),
         })
+    }
+}
+
+/// The answer to `ticket`, or the task's waker left for it.
+fn answer(ticket: u32, cx: &Context<'_>) -> Poll<Answer> {
+    EXECUTOR.with_borrow_mut(|e| match e.tickets.remove(&ticket) {
+        Some(Slot::Arrived(answer)) => Poll::Ready(answer),
+        _ => {
+            e.tickets.insert(ticket, Slot::Waiting(cx.waker().clone()));
+            Poll::Pending
+        }
+    })
+}
+
+/// A socket's or stream's call: done in place, or the ticket of one that a
+/// later turn answers.
+pub(crate) enum IoPending {
+    Done(Option<IoOutcome>),
+    Ticket(u32),
+}
+
+impl IoPending {
+    /// The ticket `start` returns, counted until it is answered.
+    pub(crate) fn started(ticket: u32) -> Self {
+        IO_IN_FLIGHT.set(IO_IN_FLIGHT.get() + 1);
+        Self::Ticket(ticket)
+    }
+}
+
+impl Future for IoPending {
+    type Output = IoOutcome;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<IoOutcome> {
+        let ticket = match &mut *self {
+            IoPending::Done(outcome) => {
+                return Poll::Ready(outcome.take().expect("polled once done"));
+            }
+            IoPending::Ticket(ticket) => *ticket,
+        };
+        answer(ticket, cx).map(|answer| match answer {
+            Answer::Io(outcome) => outcome,
+            Answer::Reply(_) => unreachable!("a socket's ticket is answered with its outcome"),
+        })
+    }
+}
+
+impl Drop for IoPending {
+    fn drop(&mut self) {
+        if let IoPending::Ticket(ticket) = self {
+            EXECUTOR.with_borrow_mut(|e| e.tickets.remove(ticket));
+        }
     }
 }
 
@@ -232,10 +296,10 @@ impl Drop for Pending {
     }
 }
 
-fn arrived(ticket: u32, outcome: Outcome) {
+fn arrived(ticket: u32, answer: Answer) {
     let waiting = EXECUTOR.with_borrow_mut(|e| match e.tickets.remove(&ticket) {
         Some(Slot::Waiting(waker)) => {
-            e.tickets.insert(ticket, Slot::Arrived(outcome));
+            e.tickets.insert(ticket, Slot::Arrived(answer));
             Some(waker)
         }
         // Its future was dropped: nobody wants the reply.

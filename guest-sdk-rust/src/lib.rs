@@ -56,13 +56,13 @@ pub use host::{
 };
 pub use molotov_macros::scenarios;
 pub use session::{Request, Response, Session};
-pub use stream::{SseEvent, Stream};
-pub use websocket::{CloseFrame, Connect, Message, WebSocket};
+pub use stream::{AsyncStream, SseEvent, Stream};
+pub use websocket::{AsyncWebSocket, CloseFrame, Connect, Message, WebSocket};
 
 /// Everything a scenario module usually needs.
 pub mod prelude {
     pub use crate::{
-        AsyncSession, Connect, Error, Event, Message, Request, Response, Result, RunArgs, Session,
-        SessionOptions, Stream, WebSocket, bail, ensure,
+        AsyncSession, AsyncStream, AsyncWebSocket, Connect, Error, Event, Message, Request,
+        Response, Result, RunArgs, Session, SessionOptions, Stream, WebSocket, bail, ensure,
     };
 }

@@ -1,7 +1,12 @@
 //! WebSockets on the worker's session: the host opens, bounds and measures
 //! them; a scenario sends and receives.
 
+use crate::AsyncSession;
+use crate::bindings::molotov::scenario::multiplex_io::{
+    self, CloseFrameParam, Outcome, SocketDone, SocketOp,
+};
 use crate::bindings::molotov::scenario::websocket::{self as wit, WsError};
+use crate::driver::{self, IoPending};
 use crate::error::{Error, Result};
 use crate::session::{Session, what};
 
@@ -129,11 +134,7 @@ impl WebSocket {
     pub fn receive_text(&self) -> Result<String> {
         match self.receive()? {
             Message::Text(text) => Ok(text),
-            other => Err(Error::msg(format!(
-                "{}: expected a text message, got {}",
-                self.url,
-                kind(&other)
-            ))),
+            other => Err(expected_text(&self.url, &other)),
         }
     }
 
@@ -176,4 +177,116 @@ pub(crate) fn kind(message: &Message) -> &'static str {
         Message::Pong(_) => "pong",
         Message::Close(_) => "close",
     }
+}
+
+/// [`WebSocket`] for an `async fn` scenario: the same calls, awaited. On an
+/// instance shared by many workers, the others run while one waits.
+pub struct AsyncWebSocket {
+    socket: wit::Socket,
+    url: String,
+}
+
+impl AsyncSession {
+    /// Opens a WebSocket to `url` with the session's headers and cookies.
+    pub async fn websocket(&self, url: &str) -> Result<AsyncWebSocket> {
+        self.connect(Connect::new(url)).await
+    }
+
+    /// Opens a WebSocket as `connect` says.
+    pub async fn connect(&self, connect: Connect) -> Result<AsyncWebSocket> {
+        let pending = connect.with_wit(|request| {
+            if driver::driving() {
+                IoPending::started(multiplex_io::start_connect(self.host(), request))
+            } else {
+                IoPending::Done(Some(Outcome::Connected(wit::connect(self.host(), request))))
+            }
+        });
+        let Outcome::Connected(opened) = pending.await else {
+            unreachable!("a connect's ticket is answered by its socket")
+        };
+        Ok(AsyncWebSocket {
+            socket: opened.map_err(|e| ws_failure(&connect.url, &e))?,
+            url: connect.url,
+        })
+    }
+}
+
+impl AsyncWebSocket {
+    /// The subprotocol the server chose.
+    pub fn protocol(&self) -> Option<String> {
+        self.socket.protocol()
+    }
+
+    pub async fn send_text(&self, text: &str) -> Result<()> {
+        self.call(SocketOp::SendText(text)).await.map(drop)
+    }
+
+    pub async fn send_binary(&self, data: &[u8]) -> Result<()> {
+        self.call(SocketOp::SendBinary(data)).await.map(drop)
+    }
+
+    /// Sends a ping; its pong comes as a [`Message::Pong`].
+    pub async fn ping(&self, payload: &[u8]) -> Result<()> {
+        self.call(SocketOp::Ping(payload)).await.map(drop)
+    }
+
+    /// The next message, within the socket's timeout.
+    pub async fn receive(&self) -> Result<Message> {
+        match self.call(SocketOp::Receive(None)).await? {
+            SocketDone::Received(message) => Ok(message),
+            _ => unreachable!("a receive's ticket is answered by a message"),
+        }
+    }
+
+    /// The next message, which must be text.
+    pub async fn receive_text(&self) -> Result<String> {
+        match self.receive().await? {
+            Message::Text(text) => Ok(text),
+            other => Err(expected_text(&self.url, &other)),
+        }
+    }
+
+    /// Closes normally (1000) and returns the server's close.
+    pub async fn close(self) -> Result<Option<CloseFrame>> {
+        let frame = CloseFrameParam {
+            code: 1000,
+            reason: "",
+        };
+        match self.call(SocketOp::Close(frame)).await? {
+            SocketDone::Closed(close) => Ok(close),
+            _ => unreachable!("a close's ticket is answered by the server's close"),
+        }
+    }
+
+    /// Runs `op` on the executor, or in place when the scenario runs in a
+    /// plain call.
+    async fn call(&self, op: SocketOp<'_>) -> Result<SocketDone> {
+        let pending = if driver::driving() {
+            IoPending::started(multiplex_io::start_socket(&self.socket, op))
+        } else {
+            IoPending::Done(Some(Outcome::Socket(in_place(&self.socket, op))))
+        };
+        let Outcome::Socket(done) = pending.await else {
+            unreachable!("a socket's ticket is answered by the socket")
+        };
+        done.map_err(|e| ws_failure(&self.url, &e))
+    }
+}
+
+/// What `op` does, done by the socket's own (waiting) calls.
+fn in_place(socket: &wit::Socket, op: SocketOp) -> std::result::Result<SocketDone, WsError> {
+    Ok(match op {
+        SocketOp::SendText(text) => socket.send_text(text).map(|()| SocketDone::Sent)?,
+        SocketOp::SendBinary(data) => socket.send_binary(data).map(|()| SocketDone::Sent)?,
+        SocketOp::Ping(payload) => socket.ping(payload).map(|()| SocketDone::Sent)?,
+        SocketOp::Receive(timeout) => SocketDone::Received(socket.receive(timeout)?),
+        SocketOp::Close(frame) => SocketDone::Closed(socket.close(frame.code, frame.reason)?),
+    })
+}
+
+fn expected_text(url: &str, message: &Message) -> Error {
+    Error::msg(format!(
+        "{url}: expected a text message, got {}",
+        kind(message)
+    ))
 }

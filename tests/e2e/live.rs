@@ -13,12 +13,30 @@ fn ok(json: &Value, scenario: &str) -> u64 {
     count(&json["scenarios"]["by_name"][scenario]["ok"])
 }
 
+/// On instances shared by many workers (the example's `async fn`s), then
+/// on instances of their own.
 #[test]
 fn sockets_and_event_streams_report_what_the_server_counted() {
+    for per_instance in ["64", "1"] {
+        counts_match_the_server(per_instance);
+    }
+}
+
+fn counts_match_the_server(workers_per_instance: &str) {
     let server = Server::start();
     let run = run(
         &example("rust", "live"),
-        &["--target", &server.url, "-w", "3", "-r", "12", "-x"],
+        &[
+            "--target",
+            &server.url,
+            "-w",
+            "3",
+            "-r",
+            "12",
+            "-x",
+            "--workers-per-instance",
+            workers_per_instance,
+        ],
     );
     let json = run.json();
     assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
