@@ -193,3 +193,32 @@ fn a_websockets_server_echoes_every_message_of_every_run() {
         "{json}"
     );
 }
+
+#[test]
+fn a_server_pushing_past_the_frame_rate_fails_its_socket_and_is_counted() {
+    let server = Server::start();
+    let run = run(
+        &example("rust", "live"),
+        &[
+            "--target",
+            &server.url,
+            "-s",
+            "push",
+            "-r",
+            "2",
+            "--ws-max-frame-rate",
+            "2",
+        ],
+    );
+    let json = run.json();
+    assert_eq!(json["scenarios"]["failed"], 2, "{json}");
+    let failures = &json["scenarios"]["by_name"]["push"]["failures"];
+    assert!(
+        failures.to_string().contains("frames in a second"),
+        "{json}"
+    );
+    assert_eq!(
+        json["custom"]["counters"]["WS /ws/push error frame-rate"], 2,
+        "{json}"
+    );
+}
