@@ -32,11 +32,15 @@ from ._session import (
     ClientResponseError, Headers, HttpError, Response, Session, Statsd,
     context_of as _context_of, current_worker as _current_worker, session_options_headers,
 )
+from ._stream import Event, StreamResponse
+from ._websocket import ClientWebSocketResponse, WebSocketError, WSMessage, WSMsgType
 
 __all__ = [
     "scenario", "global_setup", "setup", "setup_session", "teardown_session",
     "teardown", "global_teardown", "scenario_picker", "events",
     "Session", "Response", "Headers", "HttpError", "ClientResponseError", "Statsd",
+    "ClientWebSocketResponse", "WSMessage", "WSMsgType", "WebSocketError",
+    "StreamResponse", "Event",
     "get_context", "request", "json_request",
     "env", "shard", "worker_id", "step", "args", "sleep", "get_var", "set_var",
     "print", "log", "incr", "timing", "gauge",

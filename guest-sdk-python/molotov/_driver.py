@@ -16,6 +16,7 @@ from asyncio import events as _events
 from componentize_py_types import Err, Ok
 from wit_world import exports
 from wit_world.imports import multiplex as _multiplex
+from wit_world.imports import multiplex_io as _multiplex_io
 
 from . import _registry
 from ._aio import Loop
@@ -30,11 +31,18 @@ class DriverLoop(Loop):
         super().__init__()
         self._replies = {}  # ticket -> future of its outcome
         self._sessions = {}  # worker id -> the host's handle on its session
+        self._io = {}  # socket and stream tickets -> future of their outcome
 
     def start_send(self, session, request):
         """Starts ``request``: a future of ``Ok(reply)`` or ``Err(http-error)``."""
         future = self.create_future()
         self._replies[_multiplex.start_send(session, request)] = future
+        return future
+
+    def start_io(self, ticket: int):
+        """A future of what a socket's or stream's ticket comes to."""
+        future = self.create_future()
+        self._io[ticket] = future
         return future
 
     def drive(self) -> None:
@@ -55,6 +63,11 @@ class DriverLoop(Loop):
                         future = self._replies.pop(reply.ticket, None)
                         if future is not None and not future.cancelled():
                             future.set_result(reply.outcome)
+                if self._io:
+                    for done in _multiplex_io.completed():
+                        future = self._io.pop(done.ticket, None)
+                        if future is not None and not future.cancelled():
+                            future.set_result(done.outcome)
                 self._due_timers()
         finally:
             self._running = False

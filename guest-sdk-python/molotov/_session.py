@@ -369,6 +369,18 @@ class Session:
     def options(self, url, **kw) -> Response:
         return self.request("OPTIONS", url, **kw)
 
+    def ws_connect(self, url, **kw):
+        """A WebSocket, as aiohttp opens one (``async with session.ws_connect(url) as ws``)."""
+        from ._websocket import ws_connect
+
+        return ws_connect(self, url, **kw)
+
+    def stream(self, method: str, url, **kw):
+        """A response read as it arrives (``async with session.stream("GET", url) as resp``)."""
+        from ._stream import stream
+
+        return stream(self, method, url, **kw)
+
     def set_header(self, name: str, value: str) -> None:
         try:
             self._handle().set_header(name, str(value))

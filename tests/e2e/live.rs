@@ -13,19 +13,21 @@ fn ok(json: &Value, scenario: &str) -> u64 {
     count(&json["scenarios"]["by_name"][scenario]["ok"])
 }
 
-/// On instances shared by many workers (the example's `async fn`s), then
-/// on instances of their own.
+/// In each language's `live` example, on instances shared by many workers
+/// (its scenarios are all `async`), then on instances of their own.
 #[test]
 fn sockets_and_event_streams_report_what_the_server_counted() {
-    for per_instance in ["64", "1"] {
-        counts_match_the_server(per_instance);
+    for language in ["rust", "python"] {
+        for per_instance in ["64", "1"] {
+            counts_match_the_server(language, per_instance);
+        }
     }
 }
 
-fn counts_match_the_server(workers_per_instance: &str) {
+fn counts_match_the_server(language: &str, workers_per_instance: &str) {
     let server = Server::start();
     let run = run(
-        &example("rust", "live"),
+        &example(language, "live"),
         &[
             "--target",
             &server.url,
@@ -39,7 +41,11 @@ fn counts_match_the_server(workers_per_instance: &str) {
         ],
     );
     let json = run.json();
-    assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
+    assert_eq!(run.code, Some(0), "{language}: {}\n{json}", run.stderr);
+    assert_eq!(
+        json["workers_per_instance"],
+        workers_per_instance.parse::<u64>().unwrap()
+    );
     let (echo, push, events) = (ok(json, "echo"), ok(json, "push"), ok(json, "events"));
     assert_eq!(echo + push + events, 36, "{json}");
     assert!(echo > 0 && push > 0 && events > 0, "{json}");
