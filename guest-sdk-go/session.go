@@ -7,7 +7,6 @@ import (
 
 	driver "github.com/molotov-wasm/molotov/guest-sdk-go/internal/exports/export_molotov_scenario_driver"
 	http "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_http"
-	witTypes "go.bytecodealliance.org/pkg/wit/types"
 )
 
 // Session is a worker's HTTP session, held by the host: default headers,
@@ -70,24 +69,7 @@ func (s *Session) Delete(url string) (*Response, error) {
 
 // Send sends a request and waits for the whole response; only this worker waits.
 func (s *Session) Send(req Request) (*Response, error) {
-	wire := http.Request{Method: req.Method, Url: req.URL, Body: witTypes.None[[]uint8](),
-		TimeoutMs: witTypes.None[uint32](), Name: witTypes.None[string](),
-		MaxRedirects: witTypes.None[uint8]()}
-	for name, value := range req.Headers {
-		wire.Headers = append(wire.Headers, witTypes.Tuple2[string, string]{F0: name, F1: value})
-	}
-	if req.Body != nil {
-		wire.Body = witTypes.Some(req.Body)
-	}
-	if req.TimeoutMs != 0 {
-		wire.TimeoutMs = witTypes.Some(req.TimeoutMs)
-	}
-	if req.Name != "" {
-		wire.Name = witTypes.Some(req.Name)
-	}
-	if req.NoRedirects {
-		wire.MaxRedirects = witTypes.Some[uint8](0)
-	}
+	wire := wireRequest(req)
 	outcome := driver.Send(s.host, wire)
 	if outcome.IsErr() {
 		return nil, httpError(outcome.Err())

@@ -141,9 +141,11 @@ impl Socket {
         code: u16,
         reason: &str,
     ) -> Result<Option<WsClose>, Error> {
+        // A close the server started was counted when it was received.
+        let counted = self.ws.server_close().is_some();
         let timeout = self.ws.timeout();
         let closed = self.ws.close(code, reason, timeout).await;
-        if let Ok(close) = &closed {
+        if let (Ok(close), false) = (&closed, counted) {
             self.count_close(close.as_ref());
         }
         self.count_error(closed)

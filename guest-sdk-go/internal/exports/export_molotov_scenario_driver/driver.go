@@ -17,6 +17,7 @@ import (
 	scenarios "github.com/molotov-wasm/molotov/guest-sdk-go/internal/exports/export_molotov_scenario_scenarios"
 	http "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_http"
 	mx "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_multiplex"
+	mxio "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_multiplex_io"
 	witTypes "go.bytecodealliance.org/pkg/wit/types"
 )
 
@@ -27,11 +28,13 @@ const sharedCapacity = 128
 type Outcome = witTypes.Result[http.Reply, http.HttpError]
 
 var (
-	driving  bool
-	running  *mx.RunOrder
-	replies  = map[uint32]chan Outcome{}
-	sessions = map[uint32]*http.Session{}
-	timers   timerHeap
+	driving bool
+	running *mx.RunOrder
+	replies = map[uint32]chan Outcome{}
+	// Socket and stream tickets not yet answered.
+	ioWaiting = map[uint32]chan mxio.Outcome{}
+	sessions  = map[uint32]*http.Session{}
+	timers    timerHeap
 	// Goroutines parked on the driver's channels, and runs not yet finished:
 	// fewer parked than running means a run waits on something else (a Go
 	// timer, a channel of its own), and the host is polled for it.
@@ -61,6 +64,14 @@ func Drive() witTypes.Result[witTypes.Unit, string] {
 				if reply, ok := replies[replied.Ticket]; ok {
 					delete(replies, replied.Ticket)
 					reply <- replied.Outcome
+				}
+			}
+		}
+		if len(ioWaiting) > 0 {
+			for _, done := range mxio.Completed() {
+				if wait, ok := ioWaiting[done.Ticket]; ok {
+					delete(ioWaiting, done.Ticket)
+					wait <- done.Outcome
 				}
 			}
 		}
@@ -133,6 +144,19 @@ func Send(session *http.Session, req http.Request) Outcome {
 	reply := make(chan Outcome, 1)
 	replies[mx.StartSend(session, req)] = reply
 	return park(reply)
+}
+
+// Io starts a socket's or stream's call (start returns its ticket) and
+// parks the calling run until it completes; outside a shared instance's
+// driver, inPlace makes the call, waiting in the host.
+func Io(start func() uint32, inPlace func() mxio.Outcome) mxio.Outcome {
+	if !driving {
+		scenarios.Collect()
+		return inPlace()
+	}
+	done := make(chan mxio.Outcome, 1)
+	ioWaiting[start()] = done
+	return park(done)
 }
 
 // Sleep parks the calling run for d; outside a shared instance's driver,
