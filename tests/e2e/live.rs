@@ -228,3 +228,29 @@ fn a_server_pushing_past_the_frame_rate_fails_its_socket_and_is_counted() {
         "{json}"
     );
 }
+
+/// Workers waiting on sockets that stay silent (the echo server sends
+/// nothing unasked) are cancelled at the end of `-d` once `--graceful-stop`
+/// has passed, on a shared instance, and the results say so.
+#[test]
+fn the_end_of_the_run_cancels_workers_waiting_on_silent_sockets() {
+    let server = PythonEcho::start();
+    let run = run(
+        &example("rust", "live"),
+        &[
+            "--target",
+            &server.url,
+            "-s",
+            "push",
+            "-w",
+            "4",
+            "-d",
+            "2",
+            "--graceful-stop",
+            "1",
+        ],
+    );
+    let json = run.json();
+    assert_eq!(json["scenarios"]["cancelled"], 4, "{json}");
+    assert!(json["duration_s"].as_f64().unwrap() < 10.0, "{json}");
+}
