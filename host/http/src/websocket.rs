@@ -17,9 +17,11 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use http::header::{HOST, SEC_WEBSOCKET_PROTOCOL};
 use http::{HeaderValue, Method};
+use tokio::sync::Mutex;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
@@ -93,12 +95,24 @@ pub enum WsMessage {
 
 /// An open WebSocket. Once it fails (a breach of the limits, a protocol
 /// error, a send that timed out) or is closed, every call returns that error.
+///
+/// Its halves are locked apart: a send goes out while a receive waits (as a
+/// browser's `WebSocket` does), and calls on one half run one at a time.
 pub struct WebSocket {
-    stream: WebSocketStream<FrameMeter<Io>>,
+    sink: Mutex<SplitSink<Stream, Message>>,
+    source: Mutex<SplitStream<Stream>>,
     name: String,
     protocol: Option<String>,
     /// Bounds each send: a server that stops reading cannot block one for ever.
     timeout: Duration,
+    state: std::sync::Mutex<State>,
+}
+
+type Stream = WebSocketStream<FrameMeter<Io>>;
+
+/// What either half learns: the server's close, or why the socket ended.
+#[derive(Default)]
+struct State {
     server_close: Option<WsClose>,
     ended: Option<Error>,
     sent: u64,
@@ -137,15 +151,14 @@ impl HttpClient {
             }
         };
         observer.hop(&name, wire, HopOutcome::Status(101), started.elapsed());
+        let (sink, source) = stream.split();
         Ok(WebSocket {
-            stream,
+            sink: Mutex::new(sink),
+            source: Mutex::new(source),
             name,
             protocol,
             timeout,
-            server_close: None,
-            ended: None,
-            sent: 0,
-            received: 0,
+            state: std::sync::Mutex::default(),
         })
     }
 
@@ -239,35 +252,41 @@ impl WebSocket {
 
     /// The close the server started, if it did; a close frame without a
     /// code reports 1005 (RFC 6455 7.1.5).
-    pub fn server_close(&self) -> Option<&WsClose> {
-        self.server_close.as_ref()
+    pub fn server_close(&self) -> Option<WsClose> {
+        self.state().server_close.clone()
     }
 
     /// Text and binary messages sent.
     pub fn messages_sent(&self) -> u64 {
-        self.sent
+        self.state().sent
     }
 
     /// Text and binary messages received.
     pub fn messages_received(&self) -> u64 {
-        self.received
+        self.state().received
     }
 
-    pub async fn send_text(&mut self, text: &str) -> Result<(), Error> {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub async fn send_text(&self, text: &str) -> Result<(), Error> {
         self.send(Message::text(text)).await?;
-        self.sent += 1;
+        self.state().sent += 1;
         Ok(())
     }
 
-    pub async fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
+    pub async fn send_binary(&self, data: &[u8]) -> Result<(), Error> {
         self.send(Message::binary(Bytes::copy_from_slice(data)))
             .await?;
-        self.sent += 1;
+        self.state().sent += 1;
         Ok(())
     }
 
     /// Sends a ping; its pong comes back through [`WebSocket::receive`].
-    pub async fn ping(&mut self, payload: &[u8]) -> Result<(), Error> {
+    pub async fn ping(&self, payload: &[u8]) -> Result<(), Error> {
         if payload.len() > 125 {
             return Err(Error::InvalidRequest(
                 "a ping's payload is at most 125 bytes".into(),
@@ -279,9 +298,10 @@ impl WebSocket {
 
     /// Sends `message` within the socket's timeout; the socket fails if it
     /// cannot, since part of a frame may have gone.
-    async fn send(&mut self, message: Message) -> Result<(), Error> {
+    async fn send(&self, message: Message) -> Result<(), Error> {
+        let mut sink = self.sink.lock().await;
         self.usable()?;
-        let sent = tokio::time::timeout(self.timeout, self.stream.send(message)).await;
+        let sent = tokio::time::timeout(self.timeout, sink.send(message)).await;
         let result = match sent {
             Ok(sent) => sent.map_err(websocket_error),
             Err(_) => Err(Error::Timeout),
@@ -291,17 +311,18 @@ impl WebSocket {
 
     /// The next message from the server, waiting at most `timeout`: a
     /// timeout leaves the socket usable, any other error fails it.
-    pub async fn receive(&mut self, timeout: Duration) -> Result<WsMessage, Error> {
+    pub async fn receive(&self, timeout: Duration) -> Result<WsMessage, Error> {
+        let mut source = self.source.lock().await;
         self.usable()?;
-        let Ok(result) = tokio::time::timeout(timeout, self.next_message()).await else {
+        let Ok(result) = tokio::time::timeout(timeout, self.next_message(&mut source)).await else {
             return Err(Error::Timeout);
         };
         self.fail_on(result)
     }
 
-    async fn next_message(&mut self) -> Result<WsMessage, Error> {
+    async fn next_message(&self, source: &mut SplitStream<Stream>) -> Result<WsMessage, Error> {
         loop {
-            let message = match self.stream.next().await {
+            let message = match source.next().await {
                 Some(message) => message.map_err(websocket_error)?,
                 None => return Err(Error::WebSocket("the connection is closed".into())),
             };
@@ -311,35 +332,36 @@ impl WebSocket {
                 Message::Pong(data) => return Ok(WsMessage::Pong(data)),
                 Message::Close(frame) => {
                     let close = frame.map(WsClose::of);
-                    self.server_close = Some(close.clone().unwrap_or(WsClose {
+                    self.state().server_close = Some(close.clone().unwrap_or(WsClose {
                         code: WsClose::NO_STATUS,
                         reason: String::new(),
                     }));
                     // The answer tungstenite queued, sent now rather than
                     // at a next call that may never come.
-                    let _ = tokio::time::timeout(self.timeout, self.stream.flush()).await;
+                    let mut sink = self.sink.lock().await;
+                    let _ = tokio::time::timeout(self.timeout, sink.flush()).await;
                     return Ok(WsMessage::Close(close));
                 }
                 // Answered by tungstenite at the next read, this one.
                 Message::Ping(_) | Message::Frame(_) => continue,
             };
-            self.received += 1;
+            self.state().received += 1;
             return Ok(message);
         }
     }
 
     /// Closes with `code` and `reason` and waits, at most `timeout`, for the
     /// server's close, which it returns (`None` when it had no code). Data
-    /// still in flight is dropped. If the server closed first, its close is
-    /// returned and nothing is sent.
+    /// still in flight is dropped. If the server closed first (or does while
+    /// a receive waits), its close is returned and nothing more is sent.
     pub async fn close(
-        &mut self,
+        &self,
         code: u16,
         reason: &str,
         timeout: Duration,
     ) -> Result<Option<WsClose>, Error> {
-        if let Some(close) = &self.server_close {
-            return Ok(Some(close.clone()).filter(|c| c.code != WsClose::NO_STATUS));
+        if let Some(close) = self.server_close() {
+            return Ok(Some(close).filter(|c| c.code != WsClose::NO_STATUS));
         }
         self.usable()?;
         if !CloseCode::from(code).is_allowed() || reason.len() > MAX_CLOSE_REASON {
@@ -351,14 +373,17 @@ impl WebSocket {
             code: CloseCode::from(code),
             reason: reason.into(),
         };
-        let stream = &mut self.stream;
         let exchange = async {
-            stream
+            (self.sink.lock().await)
                 .send(Message::Close(Some(frame)))
                 .await
                 .map_err(websocket_error)?;
+            let mut source = self.source.lock().await;
+            if let Some(close) = self.server_close() {
+                return Ok(Some(close).filter(|c| c.code != WsClose::NO_STATUS));
+            }
             loop {
-                match stream.next().await {
+                match source.next().await {
                     Some(Ok(Message::Close(frame))) => return Ok(frame.map(WsClose::of)),
                     Some(Ok(_)) => continue,
                     Some(Err(error)) => return Err(websocket_error(error)),
@@ -373,18 +398,19 @@ impl WebSocket {
         let result = tokio::time::timeout(timeout, exchange)
             .await
             .unwrap_or(Err(Error::Timeout));
-        self.ended = Some(Error::WebSocket("the WebSocket is closed".into()));
+        self.state().ended = Some(Error::WebSocket("the WebSocket is closed".into()));
         result
     }
 
     fn usable(&self) -> Result<(), Error> {
-        self.ended.clone().map_or(Ok(()), Err)
+        self.state().ended.clone().map_or(Ok(()), Err)
     }
 
-    /// `result`, the socket failed for good if it is an error.
-    fn fail_on<T>(&mut self, result: Result<T, Error>) -> Result<T, Error> {
+    /// `result`, the socket failed for good if it is an error (a timeout of
+    /// a receive aside, which the caller returns before).
+    fn fail_on<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
         if let Err(error) = &result {
-            self.ended = Some(error.clone());
+            self.state().ended = Some(error.clone());
         }
         result
     }

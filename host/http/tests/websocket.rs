@@ -118,7 +118,7 @@ async fn an_echo_goes_through_the_session_and_closes_cleanly() {
         headers: &headers,
         ..connect("/echo?room=1")
     };
-    let mut socket = bounded(client.websocket(&mut session, &request, &handshakes))
+    let socket = bounded(client.websocket(&mut session, &request, &handshakes))
         .await
         .unwrap();
     assert_eq!(
@@ -171,6 +171,28 @@ async fn an_echo_goes_through_the_session_and_closes_cleanly() {
     assert!(heads[1].contains("cookie: ticket=7"), "{}", heads[1]);
 }
 
+/// A send goes out while a receive waits on the same socket (a browser's
+/// `WebSocket` is used so): the echo of the send ends the receive.
+#[tokio::test]
+async fn a_send_goes_out_while_a_receive_waits() {
+    let (target, _) = echo_server().await;
+    let client = client(&target, &[]);
+    let mut session = Session::default();
+    let socket = bounded(client.websocket(&mut session, &connect("/"), &Handshakes::default()))
+        .await
+        .unwrap();
+    let wait = Duration::from_secs(5);
+    let (received, sent) = bounded(async {
+        tokio::join!(socket.receive(wait), async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            socket.send_text("while waiting").await
+        })
+    })
+    .await;
+    assert_eq!(sent, Ok(()));
+    assert_eq!(received, Ok(WsMessage::Text("while waiting".into())));
+}
+
 /// A server that answers the handshake, then writes `frames`, then `again`
 /// over and over until the client goes; it never reads past the handshake.
 async fn raw_server(frames: Vec<u8>, again: Vec<u8>) -> Url {
@@ -213,7 +235,7 @@ async fn open(url: &Url) -> WebSocket {
 /// What the socket to a server sending `frames` then `again` ends with, and
 /// how long it took.
 async fn first_error(frames: Vec<u8>, again: Vec<u8>) -> (Error, Duration) {
-    let mut socket = open(&raw_server(frames, again).await).await;
+    let socket = open(&raw_server(frames, again).await).await;
     let started = Instant::now();
     let error = bounded(async {
         loop {
@@ -293,7 +315,7 @@ async fn protocol_violations_fail_the_socket_with_the_websocket_kind() {
 #[tokio::test]
 async fn a_close_without_a_code_is_valid_and_reported_as_such() {
     let url = raw_server(vec![0x88, 0], Vec::new()).await;
-    let mut socket = open(&url).await;
+    let socket = open(&url).await;
     let message = bounded(socket.receive(Duration::from_secs(5))).await;
     assert_eq!(message, Ok(WsMessage::Close(None)));
     assert_eq!(socket.server_close().map(|c| c.code), Some(1005));
@@ -312,7 +334,7 @@ async fn a_send_to_a_server_that_never_reads_times_out() {
     };
     let (mut session, handshakes) = (Session::default(), Handshakes::default());
     let opening = client.websocket(&mut session, &request, &handshakes);
-    let mut socket = bounded(opening).await.unwrap();
+    let socket = bounded(opening).await.unwrap();
     let message = vec![b'x'; 1 << 20];
     let error = bounded(async {
         loop {

@@ -38,7 +38,6 @@ impl multiplex_io::Host for WorkerState {
     fn start_socket(&mut self, socket: Resource<GuestSocket>, op: SocketOp) -> Result<u32> {
         let socket = Arc::clone(&self.table.get(&socket)?.socket);
         Ok(self.router()?.start(move || async move {
-            let mut socket = socket.lock().await;
             Finished::Io(match op {
                 SocketOp::SendText(text) => IoDone::Sent(socket.send(Outgoing::Text(text)).await),
                 SocketOp::SendBinary(data) => {

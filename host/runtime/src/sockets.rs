@@ -1,8 +1,8 @@
 //! The WebSockets a guest holds (opened by its worker's link), counted
 //! against the worker's `--max-open`, measured under their names (messages
-//! sent and received, close codes, errors, each socket's life), and run one
-//! operation at a time behind a lock, so that a shared instance's tickets,
-//! which run in tasks, can use them as a worker's own calls do.
+//! sent and received, close codes, errors, each socket's life), and shared
+//! with the tasks of a shared instance's tickets: a send goes out while a
+//! receive waits.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -10,13 +10,12 @@ use std::time::{Duration, Instant};
 
 use molotov_http::{Error, WebSocket, WsClose, WsMessage};
 use molotov_metrics::{Recorder, RequestOutcome};
-use tokio::sync::Mutex;
 
 /// What the guest's handle holds: the socket, and what it may read of it
 /// while an operation of a shared instance holds the lock.
 pub struct GuestSocket {
     pub(crate) protocol: Option<String>,
-    pub(crate) socket: Arc<Mutex<Socket>>,
+    pub(crate) socket: Arc<Socket>,
 }
 
 /// What a send puts on the wire.
@@ -93,7 +92,7 @@ impl GuestSocket {
         };
         Self {
             protocol: socket.ws.protocol().map(str::to_string),
-            socket: Arc::new(Mutex::new(socket)),
+            socket: Arc::new(socket),
         }
     }
 }
@@ -108,7 +107,7 @@ pub(crate) struct OwnedConnect {
 }
 
 impl Socket {
-    pub(crate) async fn send(&mut self, outgoing: Outgoing) -> Result<(), Error> {
+    pub(crate) async fn send(&self, outgoing: Outgoing) -> Result<(), Error> {
         let sent = match outgoing {
             Outgoing::Text(text) => self.ws.send_text(&text).await.map(|()| true),
             Outgoing::Binary(data) => self.ws.send_binary(&data).await.map(|()| true),
@@ -121,7 +120,7 @@ impl Socket {
     }
 
     /// The next message, within `timeout` or the socket's own.
-    pub(crate) async fn receive(&mut self, timeout: Option<Duration>) -> Result<WsMessage, Error> {
+    pub(crate) async fn receive(&self, timeout: Option<Duration>) -> Result<WsMessage, Error> {
         let timeout = timeout.unwrap_or(self.ws.timeout());
         let message = self.ws.receive(timeout).await;
         match &message {
@@ -136,11 +135,7 @@ impl Socket {
         self.count_error(message)
     }
 
-    pub(crate) async fn close(
-        &mut self,
-        code: u16,
-        reason: &str,
-    ) -> Result<Option<WsClose>, Error> {
+    pub(crate) async fn close(&self, code: u16, reason: &str) -> Result<Option<WsClose>, Error> {
         // A close the server started was counted when it was received.
         let counted = self.ws.server_close().is_some();
         let timeout = self.ws.timeout();

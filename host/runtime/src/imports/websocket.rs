@@ -37,11 +37,11 @@ impl WorkerState {
     async fn on_socket<T>(
         &mut self,
         socket: &Resource<GuestSocket>,
-        call: impl AsyncFnOnce(&mut Socket) -> std::result::Result<T, molotov_http::Error>,
+        call: impl AsyncFnOnce(&Socket) -> std::result::Result<T, molotov_http::Error>,
     ) -> Result<std::result::Result<T, WsError>> {
         let socket = Arc::clone(&self.table.get(socket)?.socket);
         let waited = Instant::now();
-        let done = call(&mut *socket.lock().await).await;
+        let done = call(&socket).await;
         self.clock.add_host_wait(waited.elapsed());
         Ok(done.map_err(|error| ws_error(&error)))
     }
