@@ -4,6 +4,7 @@
 // the host performs them; a plain function's requests wait in place, so a
 // component with one reports a capacity of 1 and keeps an instance per worker.
 import * as mx from "molotov:scenario/multiplex@0.4.1";
+import { completed } from "molotov:scenario/multiplex-io@0.4.1";
 import { HttpError, Response, Session, errorMessage, release, scenarioAt, scenarioCount } from "./molotov.js";
 
 /** Workers per instance when every scenario is an async function: the
@@ -23,6 +24,7 @@ let driving = false;
 export const inAsyncRun = () => driving && (running === null || running.async);
 
 const replies = new Map(); // ticket -> resolve
+const ioWaiting = new Map(); // socket and stream tickets -> resolve
 const sessions = new Map(); // worker id -> the host's handle on its session
 const timers = []; // [{ at, resolve }], soonest first
 let fetches = 0; // fetch() calls in flight: their replies need polling
@@ -80,6 +82,32 @@ class Run {
     mx.finished(this.job, outcome);
   }
 }
+
+/** A socket's or stream's call: on a shared instance a ticket (`start()`)
+ * whose outcome a later turn brings, else `inPlace()`, waiting in the host.
+ * A promise of `{ tag: "ok" | "err", val }` either way. */
+export function io(start, inPlace) {
+  if (driving) {
+    const ticket = start();
+    waits++;
+    return new Promise((resolve) =>
+      ioWaiting.set(ticket, (outcome) => {
+        waits--;
+        resolve(outcome.val);
+      }),
+    );
+  }
+  try {
+    return Promise.resolve({ tag: "ok", val: inPlace() });
+  } catch (e) {
+    return Promise.resolve({ tag: "err", val: e.payload ?? e });
+  }
+}
+
+/** Before a call that waits in place (not on a shared instance): lets the
+ * promise jobs already queued (a handler's `send`) run first, or the wait
+ * would hold them up until it ends. */
+export const beforeWaitingInPlace = () => (driving ? undefined : new Promise((resolve) => setTimeout(resolve, 0)));
 
 export const scheduler = {
   sleep(ms) {
@@ -152,6 +180,13 @@ export const driver = {
             const resolve = replies.get(wakeup.val.ticket);
             replies.delete(wakeup.val.ticket);
             resolve?.(wakeup.val.outcome);
+          }
+        }
+        if (ioWaiting.size) {
+          for (const { ticket, outcome } of completed()) {
+            const resolve = ioWaiting.get(ticket);
+            ioWaiting.delete(ticket);
+            resolve?.(outcome);
           }
         }
         fireDueTimers();

@@ -13,6 +13,8 @@ import * as ctx from "molotov:scenario/context@0.4.1";
 import * as logging from "molotov:scenario/log@0.4.1";
 import * as metrics from "molotov:scenario/metrics@0.4.1";
 import { inAsyncRun, running, scheduler } from "./driver.js";
+import { WebSocket, openStream } from "./live.js";
+export { SocketError, Stream, WebSocket } from "./live.js";
 
 export { driver } from "./driver.js";
 import * as vars from "molotov:scenario/vars@0.4.1";
@@ -184,6 +186,18 @@ export class Session {
   cookies(url) {
     return Object.fromEntries(this.#host.cookies(url));
   }
+  /** A WebSocket to `url` (absolute, or relative to `--target`), as a
+   * browser's: its handshake carries the session's headers and cookies. */
+  websocket(url, protocols = []) {
+    return new WebSocket(this.#host, url, protocols, this.#keep);
+  }
+  /** A promise of the response to `url` (or `{ method, url, headers, body,
+   * timeoutMs, name }`) at its head, its body read as it arrives. */
+  stream(req) {
+    return openStream(this.#host, typeof req === "string" ? { url: req } : req, this.#keep);
+  }
+  // Drops a socket's or stream's handle when the run ends.
+  #keep = (handle) => ((this.#run ? this.#run.handles : live).push(handle), handle);
 }
 
 /** Throws `message` unless `condition` holds. */

@@ -17,7 +17,7 @@ fn ok(json: &Value, scenario: &str) -> u64 {
 /// (its scenarios are all `async`), then on instances of their own.
 #[test]
 fn sockets_and_event_streams_report_what_the_server_counted() {
-    for language in ["rust", "python", "go"] {
+    for language in ["rust", "python", "go", "js"] {
         for per_instance in ["64", "1"] {
             counts_match_the_server(language, per_instance);
         }

@@ -5,7 +5,7 @@
 //! receive waits.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use molotov_http::{Error, WebSocket, WsClose, WsMessage};
@@ -32,6 +32,7 @@ pub struct Socket {
     opened: Instant,
     sent: String,
     received: String,
+    close_counted: AtomicBool,
     _slot: OpenSlot,
 }
 
@@ -85,6 +86,7 @@ impl GuestSocket {
         let socket = Socket {
             sent: format!("{name} sent"),
             received: format!("{name} received"),
+            close_counted: AtomicBool::new(false),
             recorder,
             opened: Instant::now(),
             _slot: slot,
@@ -136,11 +138,9 @@ impl Socket {
     }
 
     pub(crate) async fn close(&self, code: u16, reason: &str) -> Result<Option<WsClose>, Error> {
-        // A close the server started was counted when it was received.
-        let counted = self.ws.server_close().is_some();
         let timeout = self.ws.timeout();
         let closed = self.ws.close(code, reason, timeout).await;
-        if let (Ok(close), false) = (&closed, counted) {
+        if let Ok(close) = &closed {
             self.count_close(close.as_ref());
         }
         self.count_error(closed)
@@ -155,8 +155,12 @@ impl Socket {
         result
     }
 
-    /// The server's close code (1005 when its frame had none).
+    /// The server's close code (1005 when its frame had none), once: a
+    /// receive waiting meanwhile gets the close that `close` returns too.
     fn count_close(&self, close: Option<&WsClose>) {
+        if self.close_counted.swap(true, Ordering::Relaxed) {
+            return;
+        }
         let code = close.map_or(WsClose::NO_STATUS, |close| close.code);
         let name = format!("{} close {code}", self.ws.name());
         self.recorder.custom_counter(&name, 1);
