@@ -17,7 +17,7 @@ use crate::bindings::molotov::scenario::websocket::ConnectRequest;
 use crate::bindings::{HttpError, Request, SessionHandle};
 use crate::imports::streaming::sse_event;
 use crate::imports::websocket::{close_frame, message, millis, owned_connect, ws_error};
-use crate::router::{Finished, IoDone};
+use crate::router::IoDone;
 use crate::sockets::{GuestSocket, Outgoing};
 use crate::state::WorkerState;
 use crate::streams::GuestStream;
@@ -30,15 +30,14 @@ impl multiplex_io::Host for WorkerState {
     ) -> Result<u32> {
         let link = self.link_of(session.rep())?;
         let connect = owned_connect(req);
-        Ok(self.router()?.start(move || async move {
-            Finished::Io(IoDone::Connected(link.websocket(connect).await))
-        }))
+        let connected = async move { IoDone::Connected(link.websocket(connect).await) };
+        Ok(self.router()?.start_io(connected))
     }
 
     fn start_socket(&mut self, socket: Resource<GuestSocket>, op: SocketOp) -> Result<u32> {
         let socket = Arc::clone(&self.table.get(&socket)?.socket);
-        Ok(self.router()?.start(move || async move {
-            Finished::Io(match op {
+        Ok(self.router()?.start_io(async move {
+            match op {
                 SocketOp::SendText(text) => IoDone::Sent(socket.send(Outgoing::Text(text)).await),
                 SocketOp::SendBinary(data) => {
                     IoDone::Sent(socket.send(Outgoing::Binary(data)).await)
@@ -50,15 +49,14 @@ impl multiplex_io::Host for WorkerState {
                 SocketOp::Close(frame) => {
                     IoDone::Closed(socket.close(frame.code, &frame.reason).await)
                 }
-            })
+            }
         }))
     }
 
     fn start_open(&mut self, session: Resource<SessionHandle>, req: Request) -> Result<u32> {
         let link = self.link_of(session.rep())?;
-        Ok(self.router()?.start(move || async move {
-            Finished::Io(IoDone::Opened(link.open_stream(req).await))
-        }))
+        let opened = async move { IoDone::Opened(link.open_stream(req).await) };
+        Ok(self.router()?.start_io(opened))
     }
 
     fn start_read_chunk(
@@ -67,9 +65,8 @@ impl multiplex_io::Host for WorkerState {
         timeout_ms: Option<u32>,
     ) -> Result<u32> {
         let body = Arc::clone(&self.table.get(&stream)?.body);
-        Ok(self.router()?.start(move || async move {
-            let chunk = body.lock().await.chunk(timeout_ms.map(millis)).await;
-            Finished::Io(IoDone::Chunk(chunk))
+        Ok(self.router()?.start_io(async move {
+            IoDone::Chunk(body.lock().await.chunk(timeout_ms.map(millis)).await)
         }))
     }
 
@@ -79,9 +76,8 @@ impl multiplex_io::Host for WorkerState {
         timeout_ms: Option<u32>,
     ) -> Result<u32> {
         let body = Arc::clone(&self.table.get(&stream)?.body);
-        Ok(self.router()?.start(move || async move {
-            let event = body.lock().await.event(timeout_ms.map(millis)).await;
-            Finished::Io(IoDone::Event(event))
+        Ok(self.router()?.start_io(async move {
+            IoDone::Event(body.lock().await.event(timeout_ms.map(millis)).await)
         }))
     }
 

