@@ -22,7 +22,8 @@ export class SocketError extends Error {
 
 /** A socket as a browser's `WebSocket`. Events: `open`, `message` (`data`:
  * a string, or an ArrayBuffer for binary), `error`, `close` (`code`,
- * `reason`, `wasClean`). Sends go out in order, while a receive waits. */
+ * `reason`, `wasClean`). Sends go out in order (the host takes a socket's
+ * sends in the order they were started), while a receive waits. */
 export class WebSocket {
   static CONNECTING = 0;
   static OPEN = 1;
@@ -30,7 +31,6 @@ export class WebSocket {
   static CLOSED = 3;
   #host;
   #listeners = new Map();
-  #sending = Promise.resolve();
   binaryType = "arraybuffer";
   protocol = "";
 
@@ -67,7 +67,7 @@ export class WebSocket {
       typeof data === "string"
         ? { tag: "send-text", val: data }
         : { tag: "send-binary", val: new Uint8Array(ArrayBuffer.isView(data) ? data.buffer : data) };
-    this.#sending = this.#sending.then(() => this.#call(op)).then((done) => {
+    this.#call(op).then((done) => {
       if (done.tag === "err") this.#fail(done.val);
     });
   }
@@ -76,7 +76,7 @@ export class WebSocket {
   close(code = 1000, reason = "") {
     if (this.readyState >= WebSocket.CLOSING) return;
     this.readyState = WebSocket.CLOSING;
-    this.#sending = this.#sending.then(() => this.#call({ tag: "close", val: { code, reason } })).then((done) => {
+    this.#call({ tag: "close", val: { code, reason } }).then((done) => {
       if (done.tag === "err") return this.#fail(done.val);
       const frame = done.val.val;
       this.#closed(frame?.code ?? 1005, frame?.reason ?? "");
@@ -95,7 +95,8 @@ export class WebSocket {
   // events. Once `close` was called, its answer ends the socket instead.
   async #receive() {
     while (this.readyState === WebSocket.OPEN) {
-      await beforeWaitingInPlace();
+      const pause = beforeWaitingInPlace();
+      if (pause) await pause;
       if (this.readyState !== WebSocket.OPEN) return;
       const got = await this.#call({ tag: "receive", val: undefined });
       if (this.readyState !== WebSocket.OPEN) return;
