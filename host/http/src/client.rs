@@ -237,6 +237,16 @@ impl HttpClient {
 
     /// Parses `url`, resolving a relative one against `--target`. (The
     /// allow-list is checked where each hop's request is built.)
+    /// The name a request to `url` is reported under when it gives none,
+    /// `METHOD /path` (the URL as given when it does not resolve): for a
+    /// caller that refuses one before the client sees it.
+    pub fn default_name(&self, method: &str, url: &str) -> String {
+        match self.join_target(url) {
+            Ok((resolved, _)) => name_of(method, &resolved).to_string(),
+            Err(_) => format!("{method} {url}"),
+        }
+    }
+
     fn resolve(&self, url: &str) -> Result<Url, Error> {
         let (parsed, _) = self.join_target(url)?;
         policy::check_scheme(&parsed, url)?;

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use http::Method;
-use molotov_http::{Error, HopOutcome, Observer, Session, SseEvent, StreamingResponse};
+use molotov_http::{
+    Cidr, EgressPolicy, Error, HopOutcome, Observer, Session, SseEvent, StreamingResponse,
+};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use url::Url;
@@ -239,4 +241,28 @@ async fn a_host_off_the_allow_list_gets_no_stream() {
         HopOutcome::Failed("host-not-allowed")
     );
     assert!(head.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_egress_policy_refuses_a_stream_on_its_resolved_address() {
+    let (target, head) = serve(Vec::new()).await;
+    let deny = vec!["127.0.0.0/8".parse::<Cidr>().unwrap().0];
+    let client = client(&target, &[])
+        .with_egress(EgressPolicy::new(Vec::new(), deny, false, Vec::new()), 10);
+    let heads = Heads::default();
+    let outcome = bounded(client.open_stream(&mut Session::default(), &get("/"), &heads)).await;
+    assert!(
+        matches!(outcome.as_ref().err(), Some(Error::EgressDenied(m)) if m.contains("127.0.0.0/8")),
+        "{:?}",
+        outcome.err()
+    );
+    assert_eq!(
+        heads.0.lock().unwrap()[0].1,
+        HopOutcome::Failed("egress-denied")
+    );
+    assert_eq!(client.egress_log().refused_entries().len(), 1);
+    assert!(
+        head.lock().unwrap().is_empty(),
+        "a request reached the server"
+    );
 }

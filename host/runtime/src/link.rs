@@ -86,7 +86,8 @@ impl WorkerLink {
         self: Arc<Self>,
         connect: OwnedConnect,
     ) -> Result<GuestSocket, molotov_http::Error> {
-        let name = (connect.name.clone()).unwrap_or_else(|| default_name("WS", &connect.url));
+        let name = (connect.name.clone())
+            .unwrap_or_else(|| self.run.client.default_name("WS", &connect.url));
         let slot = OpenSlot::take(&self.open, &self.recorder, &name)?;
         let borrowed = WsConnect {
             url: &connect.url,
@@ -109,7 +110,7 @@ impl WorkerLink {
     ) -> Result<GuestStream, molotov_http::Error> {
         let request = wire_request(&req);
         let name = (request.name.map(str::to_string))
-            .unwrap_or_else(|| default_name(request.method, request.url));
+            .unwrap_or_else(|| self.run.client.default_name(request.method, request.url));
         let slot = OpenSlot::take(&self.open, &self.recorder, &name)?;
         let sent = Instant::now();
         let mut session = self.session.lock().await;
@@ -139,16 +140,6 @@ pub(crate) fn wire_request(req: &Request) -> molotov_http::Request<'_> {
         name: req.name.as_deref(),
         max_redirects: req.max_redirects,
     }
-}
-
-/// The name a request is reported under when it gives none, `METHOD /path`,
-/// for one refused before the client saw it.
-fn default_name(method: &str, url: &str) -> String {
-    let path = match Url::parse(url) {
-        Ok(url) => url.path().to_string(),
-        Err(_) => url.split(['?', '#']).next().unwrap_or(url).to_string(),
-    };
-    format!("{method} {path}")
 }
 
 /// Each hop of a request, into the worker's metrics.
