@@ -27,7 +27,8 @@ const replies = new Map(); // ticket -> resolve
 const ioWaiting = new Map(); // socket and stream tickets -> resolve
 const sessions = new Map(); // worker id -> the host's handle on its session
 const timers = []; // [{ at, resolve }], soonest first
-let fetches = 0; // fetch() calls in flight: their replies need polling
+let fetches = 0; // fetch() calls waiting for their response's head
+let reading = 0; // fetch() responses whose body is being read whole
 let live = 0; // runs started and not finished
 let waits = 0; // sends and sleeps of runs that the host's turns will end
 
@@ -120,36 +121,65 @@ export const scheduler = {
   },
 };
 
-// Let the host know of fetch() calls in flight: their replies come through
-// the runtime's own event loop, which runs only between host calls.
+// fetch() on a shared instance: its response and each read of its body come
+// through the runtime's own event loop, which runs only between host calls.
+// A run waiting for a response waits on the host, which ends its wait when
+// the exchange ends; a body being read needs turns of the event loop (the
+// host has it whole by then). Counted for `settle` and `timeoutMs`.
 const nativeFetch = globalThis.fetch;
 if (nativeFetch) {
   globalThis.fetch = (...args) => {
+    if (!driving) return nativeFetch(...args);
     fetches++;
-    return nativeFetch(...args).finally(() => fetches--);
+    waits++;
+    return nativeFetch(...args).finally(() => {
+      fetches--;
+      waits--;
+    });
   };
+  const body = globalThis.Response?.prototype ?? {};
+  for (const read of ["arrayBuffer", "blob", "bytes", "formData", "json", "text"]) {
+    const native = body[read];
+    if (typeof native !== "function") continue;
+    body[read] = function (...args) {
+      if (!driving) return native.apply(this, args);
+      reading++;
+      return native.apply(this, args).finally(() => reading--);
+    };
+  }
 }
 
 // Everything the last wakeups made runnable runs before the next host call.
 // Promise jobs run between awaits, so a few turns of `await null` let the
 // runs reach their next request, sleep or end: then there are as many waits
 // as runs. A run waiting on something else (fetch, a promise of its own)
-// gets the runtime's event loop, through a timer that fires once the jobs
-// queued before it have run. Only then: StarlingMonkey's timers slow down
-// as they pile up (the hello example, 200 workers on one core against
-// `molotov serve`: 9,400 requests per second falling to 3,600 in 10 s with a
-// timer per turn; a steady 10,000 without).
+// gets turns of the runtime's event loop, each through a timer that fires
+// once the jobs queued before it have run: one per host turn, and more while
+// fetch() bodies are read (each read takes one; the host has the body whole).
+// Only then: StarlingMonkey's timers slow down as they pile up (the hello
+// example, 200 workers on one core against `molotov serve`: 9,400 requests
+// per second falling to 3,600 in 10 s with a timer per turn; a steady 10,000
+// without).
 const JOB_ROUNDS = 64;
-async function settle() {
+const BODY_READ_TURNS = 16;
+async function runJobs() {
   for (let round = 0; round < JOB_ROUNDS && waits < live; round++) await null;
-  if (waits < live) await new Promise((resolve) => setTimeout(resolve, 0));
+}
+async function settle() {
+  await runJobs();
+  if (waits >= live && fetches === 0) return;
+  for (let turn = 0; turn === 0 || (turn < BODY_READ_TURNS && reading > 0); turn++) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await runJobs();
+  }
 }
 
 // A run waiting on neither the host nor a timer of ours (a fetch() body
-// being read, after its headers came back) waits on the runtime's event
+// still being read, a promise of its own) waits on the runtime's event
 // loop, which runs only between host calls: keep the host's waits short.
+// One waiting for a fetch() response needs none: the host ends the wait.
 function timeoutMs() {
-  if (fetches > 0 || waits < live) return 1;
+  if (reading > 0 || waits < live) return 1;
   return timers.length ? Math.max(0, timers[0].at - Date.now()) : undefined;
 }
 

@@ -29,7 +29,7 @@ from wit_world.imports import vars as _vars
 
 from ._aio import complete as _complete
 from ._session import (
-    ClientResponseError, Headers, HttpError, Response, Session, Statsd,
+    ClientError, ClientResponseError, Headers, HttpError, Response, Session, Statsd,
     context_of as _context_of, current_worker as _current_worker, session_options_headers,
 )
 from ._stream import Event, StreamResponse
@@ -38,7 +38,7 @@ from ._websocket import ClientWebSocketResponse, WebSocketError, WSMessage, WSMs
 __all__ = [
     "scenario", "global_setup", "setup", "setup_session", "teardown_session",
     "teardown", "global_teardown", "scenario_picker", "events",
-    "Session", "Response", "Headers", "HttpError", "ClientResponseError", "Statsd",
+    "Session", "Response", "Headers", "HttpError", "ClientError", "ClientResponseError", "Statsd",
     "ClientWebSocketResponse", "WSMessage", "WSMsgType", "WebSocketError",
     "StreamResponse", "Event",
     "get_context", "request", "json_request",

@@ -28,7 +28,11 @@ from ._aio import is_coroutine_caller
 _COROUTINE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 
 
-class HttpError(Exception):
+class ClientError(Exception):
+    """What a request can raise (aiohttp's base class of its errors)."""
+
+
+class HttpError(ClientError):
     """A request that got no response: ``kind`` is connect, timeout, …"""
 
     def __init__(self, kind: str, detail: str = ""):
@@ -37,7 +41,7 @@ class HttpError(Exception):
         self.detail = detail
 
 
-class ClientResponseError(Exception):
+class ClientResponseError(ClientError):
     """``raise_for_status()`` on a 4xx or 5xx response (aiohttp's name)."""
 
     def __init__(self, status: int, message: str, url: str):

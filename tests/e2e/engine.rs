@@ -16,6 +16,24 @@ fn bodies_arrive_whole_whatever_their_size() {
     assert_eq!(count(&json["requests"]["by_status"]["200"]), 8);
 }
 
+/// A minor version of the contract only adds: a component built against
+/// 0.4.0 runs unchanged on this host.
+#[test]
+fn a_component_built_for_an_earlier_minor_contract_still_runs() {
+    let server = Server::start();
+    let before = server.served();
+    let run = run(
+        &guests().contract_0_4_0,
+        &["-w", "2", "-r", "5", "--target", &server.url],
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let json = run.json();
+    assert_eq!(count(&json["scenarios"]["ok"]), 10, "{json}");
+    assert_eq!(json["custom"]["counters"]["pings"], 10, "{json}");
+    // The first count (`/stats`) is one of the server's requests too.
+    assert_eq!(server.served() - before - 1, 10);
+}
+
 #[test]
 fn max_runs_give_exact_counts_on_both_sides() {
     let server = Server::start();

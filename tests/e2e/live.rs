@@ -64,6 +64,14 @@ fn counts_match_the_server(language: &str, workers_per_instance: &str) {
     assert_eq!(counters["WS /ws/echo received"], 3 * echo, "{json}");
     assert_eq!(counters["WS /ws/push received"], 5 * push, "{json}");
     assert_eq!(counters["WS /ws/push close 1000"], push, "{json}");
+    // An echo brings back the bytes it was sent.
+    let echoed = count(&counters["WS /ws/echo sent bytes"]);
+    assert!(echoed >= 3 * echo, "{json}");
+    assert_eq!(counters["WS /ws/echo received bytes"], echoed, "{json}");
+    assert!(
+        count(&counters["WS /ws/push received bytes"]) >= 5 * push,
+        "{json}"
+    );
     assert_eq!(counters["GET /sse events"], 4 * events, "{json}");
     let timings = &json["custom"]["timings_ms"];
     for timing in [

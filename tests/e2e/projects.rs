@@ -272,14 +272,14 @@ fn scripts_for_other_tools_are_told_in_one_line() {
     run_k6.assert_cannot_run("is a k6 script (it imports `k6/http`)");
     assert_eq!(run_k6.stderr.lines().count(), 1, "{}", run_k6.stderr);
 
-    let aiohttp = python_file("aiohttp", &format!("import aiohttp\n{PING}"));
-    let run_aiohttp = run(&aiohttp, &["-r", "1"]);
-    run_aiohttp.assert_cannot_run("imports aiohttp, which cannot run in molotov's sandbox");
+    let requests = python_file("requests", &format!("import requests\n{PING}"));
+    let run_requests = run(&requests, &["-r", "1"]);
+    run_requests.assert_cannot_run("imports requests, which cannot run in molotov's sandbox");
     assert_eq!(
-        run_aiohttp.stderr.lines().count(),
+        run_requests.stderr.lines().count(),
         1,
         "{}",
-        run_aiohttp.stderr
+        run_requests.stderr
     );
 
     let broken = python_file("broken", &format!("{PING}\nimport no_such_module_here\n"));

@@ -30,6 +30,8 @@ pub struct Guests {
     pub lifecycle: PathBuf,
     pub events: PathBuf,
     pub live: PathBuf,
+    /// Built against contract 0.4.0, as it was released.
+    pub contract_0_4_0: PathBuf,
 }
 
 pub fn guests() -> &'static Guests {
@@ -53,6 +55,8 @@ pub fn guests() -> &'static Guests {
                 "test-suite",
                 "-p",
                 "test-lifecycle",
+                "-p",
+                "test-contract-0-4-0",
             ])
             .env("CARGO_TARGET_DIR", &target)
             .status()
@@ -66,6 +70,7 @@ pub fn guests() -> &'static Guests {
             lifecycle: out.join("test_lifecycle.wasm"),
             events: out.join("events.wasm"),
             live: out.join("live.wasm"),
+            contract_0_4_0: out.join("test_contract_0_4_0.wasm"),
         }
     })
 }

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Limited};
+use tokio::sync::Notify;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
 use molotov_http::Response;
@@ -30,6 +31,9 @@ pub struct GuestHttp {
     /// The instance's memory budget: the bodies this client sends and the
     /// responses it keeps count against it.
     budget: Arc<MemoryBudget>,
+    /// Told when an exchange ends: a shared instance's scheduler, waiting
+    /// on the host for its workers, then gets a turn to read the response.
+    exchange_ended: Arc<Notify>,
 }
 
 /// The time the worker had a request of its guest's client in flight: the
@@ -74,7 +78,13 @@ impl GuestHttp {
             events: EventKinds::empty(),
             waiting: None,
             budget,
+            exchange_ended: Arc::default(),
         }
+    }
+
+    /// What is told when an exchange of this client ends.
+    pub(crate) fn exchange_ended(&self) -> Arc<Notify> {
+        Arc::clone(&self.exchange_ended)
     }
 
     /// What one request needs of the worker.
@@ -108,12 +118,17 @@ impl WasiHttpHooks for GuestHttp {
         let events = self.events;
         let in_flight = InFlight::start(self.waiting.get_or_insert_default());
         let budget = Arc::clone(&self.budget);
+        let ended = self.exchange_ended();
         Box::new(async move {
             let _in_flight = in_flight;
-            let req = into_request(request, options, budget.limit_bytes()).await?;
-            let response = link.send(req, events).await.map_err(wasi_error)?;
-            let response = into_response(response, &budget)?;
-            Ok((response, Box::new(async { Ok(()) }) as Sent))
+            let exchange = async {
+                let req = into_request(request, options, budget.limit_bytes()).await?;
+                let response = link.send(req, events).await.map_err(wasi_error)?;
+                into_response(response, &budget)
+            };
+            let response = exchange.await;
+            ended.notify_one();
+            Ok((response?, Box::new(async { Ok(()) }) as Sent))
         })
     }
 }

@@ -1,6 +1,7 @@
 //! The WebSockets a guest holds (opened by its worker's link), counted
 //! against the worker's `--max-open`, measured under their names (messages
-//! sent and received, close codes, errors, each socket's life), and shared
+//! and their bytes sent and received, close codes, errors, each socket's
+//! life), and shared
 //! with the tasks of a shared instance's tickets: a send goes out while a
 //! receive waits.
 
@@ -32,6 +33,8 @@ pub struct Socket {
     opened: Instant,
     sent: String,
     received: String,
+    sent_bytes: String,
+    received_bytes: String,
     close_counted: AtomicBool,
     _slot: OpenSlot,
 }
@@ -86,6 +89,8 @@ impl GuestSocket {
         let socket = Socket {
             sent: format!("{name} sent"),
             received: format!("{name} received"),
+            sent_bytes: format!("{name} sent bytes"),
+            received_bytes: format!("{name} received bytes"),
             close_counted: AtomicBool::new(false),
             recorder,
             opened: Instant::now(),
@@ -110,13 +115,14 @@ pub(crate) struct OwnedConnect {
 
 impl Socket {
     pub(crate) async fn send(&self, outgoing: Outgoing) -> Result<(), Error> {
+        // The bytes of a message sent, or None for a ping.
         let sent = match outgoing {
-            Outgoing::Text(text) => self.ws.send_text(&text).await.map(|()| true),
-            Outgoing::Binary(data) => self.ws.send_binary(&data).await.map(|()| true),
-            Outgoing::Ping(payload) => self.ws.ping(&payload).await.map(|()| false),
+            Outgoing::Text(text) => self.ws.send_text(&text).await.map(|()| Some(text.len())),
+            Outgoing::Binary(data) => self.ws.send_binary(&data).await.map(|()| Some(data.len())),
+            Outgoing::Ping(payload) => self.ws.ping(&payload).await.map(|()| None),
         };
-        if let Ok(true) = sent {
-            self.recorder.custom_counter(&self.sent, 1);
+        if let Ok(Some(bytes)) = sent {
+            self.count_message(&self.sent, &self.sent_bytes, bytes);
         }
         self.count_error(sent.map(drop))
     }
@@ -126,8 +132,11 @@ impl Socket {
         let timeout = timeout.unwrap_or(self.ws.timeout());
         let message = self.ws.receive(timeout).await;
         match &message {
-            Ok(WsMessage::Text(_) | WsMessage::Binary(_)) => {
-                self.recorder.custom_counter(&self.received, 1);
+            Ok(WsMessage::Text(text)) => {
+                self.count_message(&self.received, &self.received_bytes, text.len());
+            }
+            Ok(WsMessage::Binary(data)) => {
+                self.count_message(&self.received, &self.received_bytes, data.len());
             }
             Ok(WsMessage::Close(close)) => self.count_close(close.as_ref()),
             // Waiting in vain leaves the socket usable: not its error.
@@ -144,6 +153,13 @@ impl Socket {
             self.count_close(close.as_ref());
         }
         self.count_error(closed)
+    }
+
+    /// A message of `bytes`, under the counters `messages` and `bytes_name`.
+    fn count_message(&self, messages: &str, bytes_name: &str, bytes: usize) {
+        self.recorder.custom_counter(messages, 1);
+        let bytes = i64::try_from(bytes).unwrap_or(i64::MAX);
+        self.recorder.custom_counter(bytes_name, bytes);
     }
 
     /// `result`, its error counted as the socket's, by kind.

@@ -1,4 +1,4 @@
-"""Molotov's API as its users write it: aiohttp's calls and keywords, every
+"""Molotov's API as its users write it: aiohttp's calls, keywords and names, every
 fixture (async and plain), several event handlers, statsd through the
 context, shared variables, asyncio, and a module imported from beside this
 file. Run with `-w 2 --single-run --statsd`: each worker runs each scenario
@@ -6,6 +6,7 @@ once; every check is an assert, so any mismatch is a failed run."""
 
 import asyncio
 
+import aiohttp
 import molotov
 from molotov import (
     events, get_context, global_setup, global_teardown, scenario, setup,
@@ -29,7 +30,7 @@ def init(args):
 @setup()
 async def worker_setup(worker_id, args):
     await asyncio.sleep(0)
-    return {"headers": {"X-Worker": str(worker_id)}, "auth": ("user", "pass")}
+    return {"headers": {"X-Worker": str(worker_id)}, "auth": aiohttp.BasicAuth("user", "pass")}
 
 
 @setup_session()
@@ -116,13 +117,18 @@ async def c_redirects_errors_cookies(session):
     try:
         resp.raise_for_status()
         raise AssertionError("raise_for_status let a 404 through")
-    except molotov.ClientResponseError as e:
+    except aiohttp.ClientResponseError as e:
         assert e.status == 404
     try:
-        await session.get("/slow?ms=3000", timeout=0.2)
+        await session.get("/slow?ms=3000", timeout=aiohttp.ClientTimeout(total=0.2))
         raise AssertionError("no timeout")
-    except molotov.HttpError as e:
-        assert e.kind == "timeout", e
+    except aiohttp.ClientError as e:
+        assert isinstance(e, molotov.HttpError) and e.kind == "timeout", e
+    try:
+        aiohttp.ClientSession()
+        raise AssertionError("aiohttp's client ran in the sandbox")
+    except RuntimeError as e:
+        assert "aiohttp.ClientSession cannot run in molotov's sandbox" in str(e), e
     resp = await session.get("/cookies", cookies={"extra": "y"})
     assert await resp.json() == {"extra": "y", "visit": "1"}
 

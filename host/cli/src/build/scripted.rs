@@ -11,13 +11,25 @@ use super::project::Project;
 use super::tool::{Chatter, Tool};
 use crate::sdk;
 
-/// The Python SDK's package, as this binary carries it: the SDK a guest is
-/// built with always matches the host that runs it.
+/// The Python SDK's packages (`molotov`, and the `aiohttp` names scenarios
+/// use), as this binary carries them: the SDK a guest is built with always
+/// matches the host that runs it.
 fn python_sdk() -> impl Iterator<Item = (&'static str, &'static [u8])> {
     sdk::files(Language::Python)
         .iter()
-        .filter_map(|(name, bytes)| Some((name.strip_prefix("molotov/")?, *bytes)))
+        .filter(|(name, _)| name.ends_with(".py"))
+        .copied()
 }
+
+/// What a JS build takes of the installed SDK: its modules, its build
+/// script, and the versions of the tools that script runs.
+const JS_SDK_FILES: [&str; 5] = [
+    "molotov.js",
+    "driver.js",
+    "live.js",
+    "build.mjs",
+    "package-lock.json",
+];
 
 /// The JS SDK's build script, installed with the SDK in the project's
 /// `node_modules` (it brings componentize-js and the bundler).
@@ -32,7 +44,7 @@ pub fn sdk_sources(project: &Project) -> Vec<Vec<u8>> {
             .ok()
             .and_then(|script| script.parent().map(Path::to_path_buf))
             .into_iter()
-            .flat_map(|sdk| ["molotov.js", "build.mjs", "package-lock.json"].map(|f| sdk.join(f)))
+            .flat_map(|sdk| JS_SDK_FILES.map(|f| sdk.join(f)))
             .filter_map(|file| std::fs::read(file).ok())
             .collect(),
         Language::Rust | Language::Go => Vec::new(),
@@ -95,9 +107,10 @@ pub fn python(
         .filter(|name| name.chars().all(|c| c.is_alphanumeric() || c == '_'))
         .with_context(|| format!("{}: not a Python module name", entry.display()))?;
     let sdk = work.join("sdk");
-    std::fs::create_dir_all(sdk.join("molotov"))?;
     for (name, source) in python_sdk() {
-        std::fs::write(sdk.join("molotov").join(name), source)?;
+        let path = sdk.join(name);
+        std::fs::create_dir_all(path.parent().unwrap_or(&sdk))?;
+        std::fs::write(path, source)?;
     }
     // componentize-py looks for the exports in one module: this one imports
     // the scenarios (which register themselves) and the SDK's exports.
