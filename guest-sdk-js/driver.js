@@ -25,6 +25,7 @@ export const inAsyncRun = () => driving && (running === null || running.async);
 
 const replies = new Map(); // ticket -> resolve
 const ioWaiting = new Map(); // socket and stream tickets -> resolve
+const unawaited = new Map(); // socket tickets nothing awaits -> what to call if they failed
 const sessions = new Map(); // worker id -> the host's handle on its session
 const timers = []; // [{ at, resolve }], soonest first
 let fetches = 0; // fetch() calls waiting for their response's head
@@ -102,6 +103,21 @@ export function io(start, inPlace) {
     return Promise.resolve({ tag: "ok", val: inPlace() });
   } catch (e) {
     return Promise.resolve({ tag: "err", val: e.payload ?? e });
+  }
+}
+
+/** A socket's call whose outcome matters only if it failed (a send): on a
+ * shared instance a ticket that no promise waits for, `failed` called with
+ * its error when its turn brings one; else done in place. */
+export function ioUnawaited(start, inPlace, failed) {
+  if (driving) {
+    unawaited.set(start(), failed);
+    return;
+  }
+  try {
+    inPlace();
+  } catch (e) {
+    failed(e.payload ?? e);
   }
 }
 
@@ -212,11 +228,17 @@ export const driver = {
             resolve?.(wakeup.val.outcome);
           }
         }
-        if (ioWaiting.size) {
+        if (ioWaiting.size || unawaited.size) {
           for (const { ticket, outcome } of completed()) {
             const resolve = ioWaiting.get(ticket);
-            ioWaiting.delete(ticket);
-            resolve?.(outcome);
+            if (resolve) {
+              ioWaiting.delete(ticket);
+              resolve(outcome);
+              continue;
+            }
+            const failed = unawaited.get(ticket);
+            unawaited.delete(ticket);
+            if (outcome.val.tag === "err") failed?.(outcome.val.val);
           }
         }
         fireDueTimers();

@@ -7,7 +7,7 @@
 import * as mxio from "molotov:scenario/multiplex-io@0.4.1";
 import { connect } from "molotov:scenario/websocket@0.4.1";
 import { open } from "molotov:scenario/streaming@0.4.1";
-import { beforeWaitingInPlace, io } from "./driver.js";
+import { beforeWaitingInPlace, io, ioUnawaited } from "./driver.js";
 
 const utf8 = new TextEncoder();
 
@@ -67,9 +67,14 @@ export class WebSocket {
       typeof data === "string"
         ? { tag: "send-text", val: data }
         : { tag: "send-binary", val: new Uint8Array(ArrayBuffer.isView(data) ? data.buffer : data) };
-    this.#call(op).then((done) => {
-      if (done.tag === "err") this.#fail(done.val);
-    });
+    // Nothing waits for a send (a browser's does not either): only its
+    // failure is told, as the socket's error.
+    const host = this.#host;
+    ioUnawaited(
+      () => mxio.startSocket(host, op),
+      () => inPlace(host, op),
+      (error) => this.#fail(error),
+    );
   }
 
   /** Closes (1000 by default) after what was queued; `close` follows the server's answer. */

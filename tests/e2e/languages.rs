@@ -192,6 +192,42 @@ fn fetch_bodies_are_read_without_waiting_for_the_host() {
     }
 }
 
+/// `fetch()` of server-sent events (`Accept: text/event-stream`) hands the
+/// body over as it comes: three events of an hour-long stream are read, and
+/// dropping the reader ends the stream.
+#[test]
+fn fetch_reads_an_event_stream_as_it_comes() {
+    let server = Server::start();
+    let server_url = format!("SERVER_URL={}", server.url);
+    let script = workspace().join("tests/guests/js/stream_fetch.js");
+    for per_instance in ["1", "2"] {
+        let out = run(
+            &script,
+            &[
+                "-r",
+                "3",
+                "--workers-per-instance",
+                per_instance,
+                "--timeout",
+                "5",
+                "--env",
+                &server_url,
+            ],
+        );
+        let json = out.json();
+        assert_eq!(out.code, Some(0), "{}\n{json}", out.stderr);
+        assert_eq!(json["scenarios"]["ok"], 3, "{json}");
+        assert_eq!(
+            json["requests"]["by_name"]["GET /sse"]["count"], 3,
+            "{json}"
+        );
+    }
+    // Each stream stopped once its reader was dropped (the server writes
+    // ahead of the reader by its buffer of 16).
+    let sent = count(&server.stats()["sse_events"]);
+    assert!(sent < 6 * 25, "the server sent {sent} events");
+}
+
 #[test]
 fn build_names_what_it_cannot_build() {
     let empty = scratch("empty-project");

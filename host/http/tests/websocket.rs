@@ -250,7 +250,21 @@ async fn first_error(frames: Vec<u8>, again: Vec<u8>) -> (Error, Duration) {
         socket.receive(Duration::from_secs(1)).await,
         Err(error.clone())
     );
+    // Nothing the server sent was held past the limits: the kernel's peak
+    // for this whole test process stays far below what an unbounded
+    // message would have taken in the time.
+    let peak = peak_rss_kib();
+    assert!(peak < 512 * 1024, "peak resident memory {peak} KiB");
     (error, started.elapsed())
+}
+
+/// This process's peak resident memory, as the kernel counted it (VmHWM).
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    (status.lines())
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
 }
 
 #[tokio::test]

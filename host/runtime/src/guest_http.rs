@@ -1,12 +1,15 @@
 //! `wasi:http/outgoing-handler` for guests' own HTTP clients (JavaScript
 //! `fetch`, Rust or Go wasi-http clients): every request goes through the
 //! worker's session, so it is allowed, measured and reported like a
-//! scenario's session request.
+//! scenario's session request; one that accepts server-sent events is
+//! opened as a stream, its body handed over as it comes.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Limited};
+use futures_util::stream;
+use http_body::Frame;
+use http_body_util::{BodyExt, Limited, StreamBody};
 use tokio::sync::Notify;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
@@ -16,6 +19,7 @@ use crate::budget::{HeldBody, MemoryBudget};
 
 use crate::bindings::{EventKinds, Request};
 use crate::link::WorkerLink;
+use crate::streams::GuestStream;
 
 type Sent = Box<dyn Future<Output = Result<(), Error>> + Send>;
 type Exchange = Box<dyn Future<Output = Result<(http::Response<WasiBody>, Sent), Error>> + Send>;
@@ -31,9 +35,10 @@ pub struct GuestHttp {
     /// The instance's memory budget: the bodies this client sends and the
     /// responses it keeps count against it.
     budget: Arc<MemoryBudget>,
-    /// Told when an exchange ends: a shared instance's scheduler, waiting
-    /// on the host for its workers, then gets a turn to read the response.
-    exchange_ended: Arc<Notify>,
+    /// Told when a response, or a chunk of a streamed body, arrives: a
+    /// shared instance's scheduler, waiting on the host for its workers,
+    /// then gets a turn to read it.
+    arrived: Arc<Notify>,
 }
 
 /// The time the worker had a request of its guest's client in flight: the
@@ -78,13 +83,14 @@ impl GuestHttp {
             events: EventKinds::empty(),
             waiting: None,
             budget,
-            exchange_ended: Arc::default(),
+            arrived: Arc::default(),
         }
     }
 
-    /// What is told when an exchange of this client ends.
-    pub(crate) fn exchange_ended(&self) -> Arc<Notify> {
-        Arc::clone(&self.exchange_ended)
+    /// What is told when a response or a streamed body's chunk of this
+    /// client arrives.
+    pub(crate) fn arrived(&self) -> Arc<Notify> {
+        Arc::clone(&self.arrived)
     }
 
     /// What one request needs of the worker.
@@ -118,16 +124,20 @@ impl WasiHttpHooks for GuestHttp {
         let events = self.events;
         let in_flight = InFlight::start(self.waiting.get_or_insert_default());
         let budget = Arc::clone(&self.budget);
-        let ended = self.exchange_ended();
+        let arrived = self.arrived();
         Box::new(async move {
             let _in_flight = in_flight;
             let exchange = async {
                 let req = into_request(request, options, budget.limit_bytes()).await?;
+                if accepts_event_stream(&req) {
+                    let stream = link.open_stream(req).await.map_err(wasi_error)?;
+                    return streamed_response(stream, Arc::clone(&arrived));
+                }
                 let response = link.send(req, events).await.map_err(wasi_error)?;
                 into_response(response, &budget)
             };
             let response = exchange.await;
-            ended.notify_one();
+            arrived.notify_one();
             Ok((response?, Box::new(async { Ok(()) }) as Sent))
         })
     }
@@ -191,6 +201,44 @@ fn into_response(
         .boxed_unsync();
     builder
         .body(body)
+        .map_err(|e| Error::InternalError(Some(e.to_string())))
+}
+
+/// Whether the guest asks for server-sent events (`Accept:
+/// text/event-stream`, as EventSource clients send it): a body that may
+/// never end, read as it comes rather than whole.
+fn accepts_event_stream(req: &Request) -> bool {
+    req.headers.iter().any(|(name, value)| {
+        name.eq_ignore_ascii_case("accept") && value.contains("text/event-stream")
+    })
+}
+
+/// A streamed response as `wasi:http` gives it: its body read chunk by
+/// chunk, each within the request's timeout, `arrived` told of each.
+fn streamed_response(
+    stream: GuestStream,
+    arrived: Arc<Notify>,
+) -> Result<http::Response<WasiBody>, Error> {
+    let mut builder = http::Response::builder().status(stream.status);
+    for (name, value) in &stream.headers {
+        builder = builder.header(name, value);
+    }
+    let chunks = stream::unfold(Some(stream.body), move |body| {
+        let arrived = Arc::clone(&arrived);
+        async move {
+            let body = body?;
+            let chunk = body.lock().await.chunk(None).await;
+            arrived.notify_one();
+            match chunk {
+                Ok(Some(bytes)) => Some((Ok(Frame::data(bytes)), Some(body))),
+                Ok(None) => None,
+                // The body ends with its error.
+                Err(error) => Some((Err(wasi_error(error)), None)),
+            }
+        }
+    });
+    builder
+        .body(StreamBody::new(chunks).boxed_unsync())
         .map_err(|e| Error::InternalError(Some(e.to_string())))
 }
 

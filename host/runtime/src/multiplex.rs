@@ -26,8 +26,8 @@ impl WorkerState {
 impl multiplex::Host for WorkerState {
     async fn next(&mut self, timeout_ms: Option<u32>) -> Result<Turn> {
         let timeout = timeout_ms.map(|ms| Duration::from_millis(ms.into()));
-        let exchange_ended = self.http.exchange_ended();
-        let waited = self.router()?.wait(timeout, &exchange_ended).await;
+        let arrived = self.http.arrived();
+        let waited = self.router()?.wait(timeout, &arrived).await;
         let turn = match waited {
             None => Turn::HandBack,
             Some((replies, mut wakeups)) => {

@@ -309,14 +309,14 @@ impl Router {
     }
 
     /// Waits for what `next` returns: at least one reply, run order or
-    /// socket's or stream's completion (left in `io_done`), the end of an
-    /// exchange of the guest's own HTTP client (`exchange_ended`: its reply
-    /// is the guest's to read), the end of `timeout`, or a reason to hand
-    /// the instance back (`None`).
+    /// socket's or stream's completion (left in `io_done`), a response or
+    /// a streamed body's chunk for the guest's own HTTP client (`arrived`:
+    /// it is the guest's to read), the end of `timeout`, or a reason to
+    /// hand the instance back (`None`).
     pub(crate) async fn wait(
         &mut self,
         timeout: Option<Duration>,
-        exchange_ended: &Notify,
+        arrived: &Notify,
     ) -> Option<(Vec<Replied>, Vec<Wakeup>)> {
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
         let (mut replies, mut wakeups) = (Vec::new(), Vec::new());
@@ -345,7 +345,7 @@ impl Router {
                     None => self.closed = true,
                 },
                 () = self.calls.arrived.notified() => return None,
-                () = exchange_ended.notified() => return Some((replies, wakeups)),
+                () = arrived.notified() => return Some((replies, wakeups)),
                 () = timer => return Some((replies, wakeups)),
                 () = tokio::time::sleep_until(self.hand_back_at.into()) => return None,
             }
