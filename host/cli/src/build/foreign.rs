@@ -97,11 +97,14 @@ mod tests {
         let ours = "import { scenario } from \"molotov\";\nimport k6ish from './k6ish.js';\n";
         assert_eq!(imported(ours, &["k6"], js_import), None);
 
-        let molotov = "import asyncio\nimport aiohttp\nfrom molotov import scenario\n";
+        let molotov = "import asyncio\nimport httpx\nfrom molotov import scenario\n";
         assert_eq!(
             imported(molotov, &PYTHON_CLIENTS, python_import),
-            Some("aiohttp")
+            Some("httpx")
         );
+        // The SDK carries aiohttp's names: a Molotov file may import it.
+        let aiohttp = "import aiohttp\nfrom molotov import scenario\n";
+        assert_eq!(imported(aiohttp, &PYTHON_CLIENTS, python_import), None);
         let from = "from requests.adapters import HTTPAdapter";
         assert_eq!(
             imported(from, &PYTHON_CLIENTS, python_import),
