@@ -9,15 +9,15 @@
 // A scenario that throws (a failed check included) is a failed run with the
 // error's message. Module-level code runs when the component is built: read
 // env() and variables inside scenarios and fixtures.
-import * as ctx from "molotov:scenario/context@0.4.1";
-import * as logging from "molotov:scenario/log@0.4.1";
-import * as metrics from "molotov:scenario/metrics@0.4.1";
+import * as ctx from "molotov:scenario/context@0.4.2";
+import * as logging from "molotov:scenario/log@0.4.2";
+import * as metrics from "molotov:scenario/metrics@0.4.2";
 import { inAsyncRun, running, scheduler } from "./driver.js";
 import { WebSocket, openStream } from "./live.js";
 export { SocketError, Stream, WebSocket } from "./live.js";
 
 export { driver } from "./driver.js";
-import * as vars from "molotov:scenario/vars@0.4.1";
+import * as vars from "molotov:scenario/vars@0.4.2";
 
 const registry = { scenarios: new Map(), list: null, fixtures: {}, events: [], onEvent: null };
 

@@ -29,6 +29,11 @@ if ! python3 -c 'import websockets, sys; sys.exit(websockets.__version__ != "15.
     python3 -m pip install --quiet --disable-pip-version-check websockets==15.0.1
 fi
 
+# A gRPC server no one here wrote, for the gRPC tests.
+if ! python3 -c 'import grpc, sys; sys.exit(grpc.__version__ != "1.85.4")' 2>/dev/null; then
+    python3 -m pip install --quiet --disable-pip-version-check grpcio==1.85.4
+fi
+
 # The JS SDK carries componentize-js and the bundler; examples link to it.
 npm_ci() {
     if [ ! -f "$1/node_modules/.package-lock.json" ] ||

@@ -15,10 +15,13 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
+use std::thread::LocalKey;
 use std::time::{Duration, Instant};
 
+use crate::bindings::molotov::scenario::grpc::Reply as GrpcReply;
 use crate::bindings::molotov::scenario::http::{HttpError, Reply, Session as HostSession};
 use crate::bindings::molotov::scenario::multiplex::{self, RunOrder, Turn, Wakeup};
+use crate::bindings::molotov::scenario::multiplex_grpc;
 use crate::bindings::molotov::scenario::multiplex_io::{self, Outcome as IoOutcome};
 use crate::error::{Error, Result};
 
@@ -43,10 +46,12 @@ struct Job {
     waker: Waker,
 }
 
-/// What a ticket came to: a request's reply, or a socket's or stream's outcome.
-enum Answer {
+/// What a ticket came to: a request's reply, a socket's or stream's
+/// outcome, or a gRPC call's reply.
+pub(crate) enum Answer {
     Reply(Outcome),
     Io(IoOutcome),
+    Grpc(GrpcOutcome),
 }
 
 /// A ticket's answer: awaited, or arrived before the task looked.
@@ -72,6 +77,8 @@ thread_local! {
     /// Socket and stream tickets not yet answered: while there are any, each
     /// turn asks the host for what completed.
     static IO_IN_FLIGHT: Cell<u32> = const { Cell::new(0) };
+    /// The same for gRPC calls.
+    static GRPC_IN_FLIGHT: Cell<u32> = const { Cell::new(0) };
 }
 
 struct JobWaker(u32);
@@ -129,6 +136,12 @@ pub fn drive(
             for completion in multiplex_io::completed() {
                 IO_IN_FLIGHT.set(IO_IN_FLIGHT.get() - 1);
                 arrived(completion.ticket, Answer::Io(completion.outcome));
+            }
+        }
+        if GRPC_IN_FLIGHT.get() > 0 {
+            for completion in multiplex_grpc::completed() {
+                GRPC_IN_FLIGHT.set(GRPC_IN_FLIGHT.get() - 1);
+                arrived(completion.ticket, Answer::Grpc(completion.outcome));
             }
         }
         fire_due_timers();
@@ -211,29 +224,89 @@ fn poll_ready() {
     }
 }
 
-/// A request's reply: performed in place, or the ticket of one that `next`
-/// will bring.
-pub(crate) enum Pending {
-    Done(Option<Outcome>),
+type Outcome = std::result::Result<Reply, HttpError>;
+type GrpcOutcome = std::result::Result<GrpcReply, HttpError>;
+
+/// What a ticket's answer is to the future that awaits it.
+pub(crate) trait FromAnswer: Sized {
+    /// The count of this kind's tickets in flight, when the host must be
+    /// asked for them at each turn.
+    const IN_FLIGHT: Option<&'static LocalKey<Cell<u32>>>;
+    /// This kind's value of `answer`: a ticket is answered in its own kind.
+    fn from_answer(answer: Answer) -> Self;
+}
+
+impl FromAnswer for Outcome {
+    const IN_FLIGHT: Option<&'static LocalKey<Cell<u32>>> = None;
+    fn from_answer(answer: Answer) -> Self {
+        match answer {
+            Answer::Reply(outcome) => outcome,
+            _ => unreachable!("a request's ticket is answered with a reply"),
+        }
+    }
+}
+
+impl FromAnswer for IoOutcome {
+    const IN_FLIGHT: Option<&'static LocalKey<Cell<u32>>> = Some(&IO_IN_FLIGHT);
+    fn from_answer(answer: Answer) -> Self {
+        match answer {
+            Answer::Io(outcome) => outcome,
+            _ => unreachable!("a socket's or stream's ticket is answered with its outcome"),
+        }
+    }
+}
+
+impl FromAnswer for GrpcOutcome {
+    const IN_FLIGHT: Option<&'static LocalKey<Cell<u32>>> = Some(&GRPC_IN_FLIGHT);
+    fn from_answer(answer: Answer) -> Self {
+        match answer {
+            Answer::Grpc(outcome) => outcome,
+            _ => unreachable!("a gRPC call's ticket is answered with its reply"),
+        }
+    }
+}
+
+/// A call's outcome: done in place, or the ticket of one that a later turn
+/// answers.
+pub(crate) enum Ticketed<T> {
+    Done(Option<T>),
     Ticket(u32),
 }
 
-type Outcome = std::result::Result<Reply, HttpError>;
+/// A request's reply.
+pub(crate) type Pending = Ticketed<Outcome>;
+/// A socket's or stream's call.
+pub(crate) type IoPending = Ticketed<IoOutcome>;
+/// A gRPC call.
+pub(crate) type GrpcPending = Ticketed<GrpcOutcome>;
 
-impl Future for Pending {
-    type Output = Outcome;
+impl<T: FromAnswer> Ticketed<T> {
+    /// The ticket `start` returns, counted until it is answered.
+    pub(crate) fn started(ticket: u32) -> Self {
+        if let Some(in_flight) = T::IN_FLIGHT {
+            in_flight.set(in_flight.get() + 1);
+        }
+        Self::Ticket(ticket)
+    }
+}
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
+impl<T: FromAnswer + Unpin> Future for Ticketed<T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let ticket = match &mut *self {
-            Pending::Done(outcome) => {
-                return Poll::Ready(outcome.take().expect("polled once done"));
-            }
-            Pending::Ticket(ticket) => *ticket,
+            Self::Done(outcome) => return Poll::Ready(outcome.take().expect("polled once done")),
+            Self::Ticket(ticket) => *ticket,
         };
-        answer(ticket, cx).map(|answer| match answer {
-            Answer::Reply(outcome) => outcome,
-            Answer::Io(_) => unreachable!("a request's ticket is answered with a reply"),
-        })
+        answer(ticket, cx).map(T::from_answer)
+    }
+}
+
+impl<T> Drop for Ticketed<T> {
+    fn drop(&mut self) {
+        if let Self::Ticket(ticket) = self {
+            EXECUTOR.with_borrow_mut(|e| e.tickets.remove(ticket));
+        }
     }
 }
 
@@ -246,54 +319,6 @@ fn answer(ticket: u32, cx: &Context<'_>) -> Poll<Answer> {
             Poll::Pending
         }
     })
-}
-
-/// A socket's or stream's call: done in place, or the ticket of one that a
-/// later turn answers.
-pub(crate) enum IoPending {
-    Done(Option<IoOutcome>),
-    Ticket(u32),
-}
-
-impl IoPending {
-    /// The ticket `start` returns, counted until it is answered.
-    pub(crate) fn started(ticket: u32) -> Self {
-        IO_IN_FLIGHT.set(IO_IN_FLIGHT.get() + 1);
-        Self::Ticket(ticket)
-    }
-}
-
-impl Future for IoPending {
-    type Output = IoOutcome;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<IoOutcome> {
-        let ticket = match &mut *self {
-            IoPending::Done(outcome) => {
-                return Poll::Ready(outcome.take().expect("polled once done"));
-            }
-            IoPending::Ticket(ticket) => *ticket,
-        };
-        answer(ticket, cx).map(|answer| match answer {
-            Answer::Io(outcome) => outcome,
-            Answer::Reply(_) => unreachable!("a socket's ticket is answered with its outcome"),
-        })
-    }
-}
-
-impl Drop for IoPending {
-    fn drop(&mut self) {
-        if let IoPending::Ticket(ticket) = self {
-            EXECUTOR.with_borrow_mut(|e| e.tickets.remove(ticket));
-        }
-    }
-}
-
-impl Drop for Pending {
-    fn drop(&mut self) {
-        if let Pending::Ticket(ticket) = self {
-            EXECUTOR.with_borrow_mut(|e| e.tickets.remove(ticket));
-        }
-    }
 }
 
 fn arrived(ticket: u32, answer: Answer) {

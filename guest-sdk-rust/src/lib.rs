@@ -23,6 +23,7 @@
 mod async_session;
 mod driver;
 mod error;
+mod grpc;
 mod host;
 mod session;
 mod stream;
@@ -50,6 +51,7 @@ pub use bindings::exports::molotov::scenario::scenarios::Event;
 pub use bindings::molotov::scenario::context::RunArgs;
 pub use bindings::molotov::scenario::http::SessionOptions;
 pub use error::{Error, Result};
+pub use grpc::{Grpc, GrpcReply, status_name};
 pub use host::{
     env, gauge, get_var, incr, log, print, set_var, shard, sleep, sleep_async, step, timing,
     worker_id,
@@ -62,7 +64,8 @@ pub use websocket::{AsyncWebSocket, CloseFrame, Connect, Message, WebSocket};
 /// Everything a scenario module usually needs.
 pub mod prelude {
     pub use crate::{
-        AsyncSession, AsyncStream, AsyncWebSocket, Connect, Error, Event, Message, Request,
-        Response, Result, RunArgs, Session, SessionOptions, Stream, WebSocket, bail, ensure,
+        AsyncSession, AsyncStream, AsyncWebSocket, Connect, Error, Event, Grpc, GrpcReply, Message,
+        Request, Response, Result, RunArgs, Session, SessionOptions, Stream, WebSocket, bail,
+        ensure,
     };
 }

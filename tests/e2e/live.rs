@@ -3,15 +3,7 @@
 //! server's wait, and a real WebSocket server no one here wrote (Python's
 //! `websockets`) is talked to like the built-in target.
 
-use std::process::{Child, Command, Stdio};
-
-use serde_json::Value;
-
-use crate::support::{Server, count, example, run};
-
-fn ok(json: &Value, scenario: &str) -> u64 {
-    count(&json["scenarios"]["by_name"][scenario]["ok"])
-}
+use crate::support::{PythonServer, Server, count, example, ok, run};
 
 /// In each language's `live` example, on instances shared by many workers
 /// (its scenarios are all `async`), then on instances of their own.
@@ -139,14 +131,8 @@ fn a_worker_past_its_open_sockets_fails_with_too_many_open() {
 }
 
 /// A `websockets` echo server on 127.0.0.1, stopped when dropped.
-struct PythonEcho {
-    child: Child,
-    url: String,
-}
-
-impl PythonEcho {
-    fn start() -> Self {
-        let script = r#"
+fn python_echo() -> PythonServer {
+    let script = r#"
 import asyncio, sys
 from websockets.asyncio.server import serve
 async def echo(ws):
@@ -158,33 +144,12 @@ async def main():
         await asyncio.sleep(60)
 asyncio.run(main())
 "#;
-        let mut child = Command::new("python3")
-            .args(["-c", script])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 runs");
-        let mut port = String::new();
-        use std::io::BufRead;
-        std::io::BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut port)
-            .expect("the server prints its port");
-        Self {
-            child,
-            url: format!("http://127.0.0.1:{}", port.trim()),
-        }
-    }
-}
-
-impl Drop for PythonEcho {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    PythonServer::start(script, &[])
 }
 
 #[test]
 fn a_websockets_server_echoes_every_message_of_every_run() {
-    let server = PythonEcho::start();
+    let server = python_echo();
     let run = run(
         &example("rust", "live"),
         &[
@@ -242,7 +207,7 @@ fn a_server_pushing_past_the_frame_rate_fails_its_socket_and_is_counted() {
 /// has passed, on a shared instance, and the results say so.
 #[test]
 fn the_end_of_the_run_cancels_workers_waiting_on_silent_sockets() {
-    let server = PythonEcho::start();
+    let server = python_echo();
     let run = run(
         &example("rust", "live"),
         &[

@@ -5,6 +5,7 @@ mod egress;
 mod engine;
 mod fail_fast;
 mod footprint;
+mod grpc;
 mod junit;
 mod languages;
 mod library;

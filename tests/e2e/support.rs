@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -30,6 +30,7 @@ pub struct Guests {
     pub lifecycle: PathBuf,
     pub events: PathBuf,
     pub live: PathBuf,
+    pub grpc: PathBuf,
     /// Built against contract 0.4.0, as it was released.
     pub contract_0_4_0: PathBuf,
 }
@@ -56,6 +57,8 @@ pub fn guests() -> &'static Guests {
                 "-p",
                 "test-lifecycle",
                 "-p",
+                "grpc",
+                "-p",
                 "test-contract-0-4-0",
             ])
             .env("CARGO_TARGET_DIR", &target)
@@ -70,6 +73,7 @@ pub fn guests() -> &'static Guests {
             lifecycle: out.join("test_lifecycle.wasm"),
             events: out.join("events.wasm"),
             live: out.join("live.wasm"),
+            grpc: out.join("grpc.wasm"),
             contract_0_4_0: out.join("test_contract_0_4_0.wasm"),
         }
     })
@@ -88,6 +92,7 @@ pub fn example(language: &str, name: &str) -> PathBuf {
         ("rust", "read-write") => guests().read_write.clone(),
         ("rust", "events") => guests().events.clone(),
         ("rust", "live") => guests().live.clone(),
+        ("rust", "grpc") => guests().grpc.clone(),
         _ => build(
             &workspace().join("guest-examples").join(language).join(name),
             &key,
@@ -270,6 +275,45 @@ pub fn run_against(server: &Server, component: &Path, args: &[&str]) -> Run {
 }
 
 /// Runs `molotov run COMPONENT ARGS… --json FILE` and reads the results.
+/// A server written in Python (`python3 -c SCRIPT ARGS…`) on 127.0.0.1,
+/// which prints its port on its first line; stopped when dropped.
+pub struct PythonServer {
+    child: Child,
+    pub url: String,
+}
+
+impl PythonServer {
+    pub fn start(script: &str, args: &[&std::ffi::OsStr]) -> Self {
+        use std::io::BufRead;
+        let mut child = Command::new("python3")
+            .args(["-c", script])
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs");
+        let mut port = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut port)
+            .expect("the server prints its port");
+        Self {
+            child,
+            url: format!("http://127.0.0.1:{}", port.trim()),
+        }
+    }
+}
+
+impl Drop for PythonServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The runs of `scenario` that passed, in a run's JSON results.
+pub fn ok(json: &Value, scenario: &str) -> u64 {
+    count(&json["scenarios"]["by_name"][scenario]["ok"])
+}
+
 pub fn run(component: &Path, args: &[&str]) -> Run {
     let component = component.to_str().expect("utf-8 path");
     let mut all = vec![component];

@@ -1,6 +1,6 @@
 //! A session's connections: one per origin, HTTP/1.1 driven inside the worker's
 //! own task (no connection task, no shared pool lock), HTTP/2 (hyper) when TLS
-//! negotiates it.
+//! negotiates it; and its gRPC channels, HTTP/2 always.
 
 use std::io;
 use std::pin::Pin;
@@ -160,6 +160,50 @@ async fn round_trip_h2(
         headers: ResponseHeaders::Map(parts.headers),
     };
     Ok((head, bytes.to_bytes()))
+}
+
+/// An HTTP/2 connection to one origin for gRPC calls, multiplexed on
+/// hyper's task: prior knowledge for `http://`, TLS with ALPN `h2` for
+/// `https://`.
+pub(crate) struct Channel {
+    sender: http2::SendRequest<Full<Bytes>>,
+    contacted: Arc<Contacted>,
+}
+
+impl Channel {
+    pub(crate) async fn open(origin: &Origin, dial: &Dial) -> Result<Self, Error> {
+        let (tcp, contacted) = dial.tcp(origin).await?;
+        tcp.set_nodelay(true).map_err(|e| origin.connect_error(e))?;
+        let io = if origin.https {
+            let stream = tls(origin, tcp, &dial.tls).await?;
+            if stream.get_ref().1.alpn_protocol() != Some(b"h2") {
+                let refused = "the server did not offer HTTP/2 (ALPN), which gRPC needs";
+                return Err(origin.connect_error(refused));
+            }
+            Io::Tls(Box::new(stream))
+        } else {
+            Io::Plain(tcp)
+        };
+        let (sender, driver) = http2::handshake(TokioExecutor::new(), TokioIo::new(io))
+            .await
+            .map_err(|e| origin.connect_error(e))?;
+        tokio::spawn(driver);
+        Ok(Self { sender, contacted })
+    }
+
+    pub(crate) fn is_open(&self) -> bool {
+        !self.sender.is_closed()
+    }
+
+    /// Sends `request`, counted to its destination, and returns the head
+    /// of its answer.
+    pub(crate) async fn send(
+        &mut self,
+        request: http::Request<Full<Bytes>>,
+    ) -> Result<http::Response<hyper::body::Incoming>, Error> {
+        self.contacted.count_request();
+        (self.sender.send_request(request).await).map_err(|e| Error::Protocol(one_line(&e)))
+    }
 }
 
 /// A connection's byte stream, plain or TLS.

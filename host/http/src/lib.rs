@@ -15,7 +15,9 @@
 //! A WebSocket ([`HttpClient::websocket`], `websocket`) and a streamed
 //! response ([`HttpClient::open_stream`], `stream`, its server-sent events
 //! parsed by `sse`) go through the same resolution, allow-list, session
-//! headers and cookies, dial and TLS, each on a connection of its own.
+//! headers and cookies, dial and TLS, each on a connection of its own. A
+//! gRPC call ([`HttpClient::grpc`], `grpc`) goes through them too, on an
+//! HTTP/2 channel per origin that the session keeps.
 
 mod client;
 mod connection;
@@ -25,6 +27,7 @@ mod error;
 mod frame_meter;
 #[doc(hidden)]
 pub mod fuzzing;
+mod grpc;
 mod headers;
 mod http1;
 mod manifest;
@@ -43,6 +46,7 @@ pub use client::HttpClient;
 pub use dial::ConnectTo;
 pub use egress::{Cidr, EgressPolicy, Refusal, Rule};
 pub use error::{Error, one_line};
+pub use grpc::{DEADLINE_EXCEEDED, GrpcCall, GrpcReply, status_name};
 pub use headers::ResponseHeaders;
 pub use manifest::{ContactedEntry, Destination, EgressLog, OTHER_DESTINATIONS, RefusedEntry};
 pub use message::{HopOutcome, Observer, Request, Response, SessionOptions};

@@ -11,7 +11,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use tokio::time::Sleep;
 use url::Url;
 
-use crate::connection::Connection;
+use crate::connection::{Channel, Connection};
 use crate::dial::Dial;
 use crate::error::Error;
 use crate::headers::ResponseHeaders;
@@ -29,6 +29,8 @@ pub type SharedSession = Arc<tokio::sync::Mutex<Session>>;
 /// One worker's session.
 pub struct Session {
     connections: Vec<(Origin, Connection)>,
+    /// gRPC's HTTP/2 channels, one per origin.
+    pub(crate) channels: Vec<(Origin, Channel)>,
     /// Bounds each request's time; see `client::within`.
     pub(crate) timer: Option<Pin<Box<Sleep>>>,
     pub(crate) headers: HeaderMap,
@@ -65,6 +67,7 @@ impl Default for Session {
     fn default() -> Self {
         Self {
             connections: Vec::new(),
+            channels: Vec::new(),
             timer: None,
             headers: HeaderMap::new(),
             cookies: None,
@@ -127,6 +130,29 @@ impl Session {
         let connection = Box::pin(Connection::open(&origin, dial)).await?;
         self.connections.push((origin, connection));
         Ok(&mut self.connections.last_mut().expect("just pushed").1)
+    }
+
+    /// The gRPC channel to `url`'s origin, reused or newly opened.
+    pub(crate) async fn grpc_channel(
+        &mut self,
+        url: &Url,
+        dial: &Dial,
+    ) -> Result<&mut Channel, Error> {
+        if let Some(index) = (self.channels.iter()).position(|(origin, _)| origin.matches(url)) {
+            if self.channels[index].1.is_open() {
+                return Ok(&mut self.channels[index].1);
+            }
+            self.channels.swap_remove(index);
+        }
+        let origin = Origin::of(url);
+        let channel = Box::pin(Channel::open(&origin, dial)).await?;
+        self.channels.push((origin, channel));
+        Ok(&mut self.channels.last_mut().expect("just pushed").1)
+    }
+
+    /// Forgets the gRPC channel to `url`'s origin, after an error left it in doubt.
+    pub(crate) fn close_grpc(&mut self, url: &Url) {
+        self.channels.retain(|(origin, _)| !origin.matches(url));
     }
 
     /// Forgets the connection to `url`'s origin, after an error left it in doubt.

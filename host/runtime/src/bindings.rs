@@ -25,6 +25,7 @@ wasmtime::component::bindgen!({
         "molotov:scenario/streaming.open": async | trappable,
         "molotov:scenario/streaming.[method]body-stream.read-chunk": async | trappable,
         "molotov:scenario/streaming.[method]body-stream.read-event": async | trappable,
+        "molotov:scenario/grpc.invoke": async | trappable,
         default: trappable,
     },
     exports: { default: async },

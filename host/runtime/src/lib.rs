@@ -19,6 +19,7 @@ mod imports;
 mod instance;
 mod link;
 mod multiplex;
+mod multiplex_grpc;
 mod multiplex_io;
 mod outcome;
 mod output;

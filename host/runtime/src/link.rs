@@ -9,10 +9,13 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use ::http::Method;
-use molotov_http::{HopOutcome, Observer, Response, SharedSession, WsConnect};
+use molotov_http::{
+    GrpcCall, GrpcReply, HopOutcome, Observer, Response, SharedSession, WsConnect, status_name,
+};
 use molotov_metrics::{Recorder, RequestOutcome};
 use url::Url;
 
+use crate::bindings::molotov::scenario::grpc::Call;
 use crate::bindings::{
     Event, EventKinds, HttpError, Request, RequestEvent, ResponseEvent, ResponseInfo,
 };
@@ -122,6 +125,40 @@ impl WorkerLink {
             self.recorder.clone(),
             slot,
         ))
+    }
+
+    /// Calls a gRPC method on the worker's session: the call is reported as
+    /// a request, its status and messages as counters under its name.
+    pub(crate) async fn grpc(
+        self: Arc<Self>,
+        call: Call,
+        requests: Vec<Vec<u8>>,
+    ) -> Result<GrpcReply, molotov_http::Error> {
+        let borrowed = GrpcCall {
+            target: &call.target,
+            method: &call.method,
+            metadata: &call.metadata,
+            timeout: call.timeout_ms.map(|ms| Duration::from_millis(ms.into())),
+            name: call.name.as_deref(),
+        };
+        let replied = {
+            let mut session = self.session.lock().await;
+            let hops = RecordHops(&self.recorder);
+            pin_in_box(|| {
+                self.run
+                    .client
+                    .grpc(&mut session, &borrowed, &requests, &hops)
+            })
+            .await
+        };
+        if let Ok(reply) = &replied {
+            let (name, recorder) = (&reply.name, &self.recorder);
+            let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+            recorder.custom_counter(&format!("{name} status {}", status_name(reply.status)), 1);
+            recorder.custom_counter(&format!("{name} sent"), count(requests.len()));
+            recorder.custom_counter(&format!("{name} received"), count(reply.messages.len()));
+        }
+        replied
     }
 
     fn queue(&self, event: Event) {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use bytes::Bytes;
-use molotov_http::{Error, Response, SharedSession, SseEvent, WsClose, WsMessage};
+use molotov_http::{Error, GrpcReply, Response, SharedSession, SseEvent, WsClose, WsMessage};
 
 use crate::bindings::molotov::scenario::multiplex::{RunOrder, Wakeup};
 use crate::link::{EventQueue, WorkerLink, pin_in_box};
@@ -73,6 +73,8 @@ pub(crate) enum Finished {
     Reply(std::result::Result<Response, molotov_http::Error>),
     /// A socket's or stream's, started through `multiplex-io`.
     Io(IoDone),
+    /// A gRPC call's, started through `multiplex-grpc`.
+    Grpc(std::result::Result<GrpcReply, Error>),
 }
 
 /// What a socket's or stream's ticket came to, before it is the guest's.
@@ -145,6 +147,9 @@ pub(crate) struct Router {
     /// The sockets' and streams' tickets that completed, until the guest
     /// takes them (`multiplex-io.completed`).
     pub(crate) io_done: Vec<(u32, IoDone)>,
+    /// The gRPC calls that completed, until the guest takes them
+    /// (`multiplex-grpc.completed`).
+    pub(crate) grpc_done: Vec<(u32, std::result::Result<GrpcReply, Error>)>,
     /// When `drive` should return even with nothing else to do: language
     /// runtimes collect their garbage, or finish their jobs, between calls.
     hand_back_at: Instant,
@@ -169,6 +174,7 @@ impl Router {
             closed: false,
             flights: Flights::new(),
             io_done: Vec::new(),
+            grpc_done: Vec::new(),
             hand_back_at: Instant::now(),
         }
     }
@@ -186,6 +192,7 @@ impl Router {
         }
         self.flights = Flights::new();
         self.io_done.clear();
+        self.grpc_done.clear();
     }
 
     pub(crate) fn link(&self, worker_id: u32) -> Option<&Arc<WorkerLink>> {
@@ -287,6 +294,7 @@ impl Router {
         match finished {
             Finished::Reply(outcome) => replies.push((ticket, outcome)),
             Finished::Io(done) => self.io_done.push((ticket, done)),
+            Finished::Grpc(done) => self.grpc_done.push((ticket, done)),
         }
     }
 
@@ -322,8 +330,10 @@ impl Router {
         let (mut replies, mut wakeups) = (Vec::new(), Vec::new());
         loop {
             self.take_ready(&mut replies, &mut wakeups);
-            // The guest takes `io_done` whole at each turn it has tickets out.
-            if !replies.is_empty() || !wakeups.is_empty() || !self.io_done.is_empty() {
+            // The guest takes `io_done` and `grpc_done` whole at each turn it
+            // has tickets out.
+            let io = !self.io_done.is_empty() || !self.grpc_done.is_empty();
+            if !replies.is_empty() || !wakeups.is_empty() || io {
                 return Some((replies, wakeups));
             }
             if self.calls.any() || self.closed || Instant::now() >= self.hand_back_at {

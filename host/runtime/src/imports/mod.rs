@@ -2,6 +2,7 @@
 //! each implemented on the worker's store state.
 
 pub mod context;
+pub mod grpc;
 pub mod http;
 pub mod log;
 pub mod metrics;

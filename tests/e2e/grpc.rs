@@ -1,0 +1,174 @@
+//! gRPC calls against a real gRPC server no one here wrote (Python's
+//! `grpcio`, installed by `tests/toolchains.sh`): the classic greeter, a
+//! server-streaming method, a refusing one and a slow one. Counts equal the
+//! server's own, on instances shared by many workers and on their own.
+
+use serde_json::Value;
+
+use crate::support::{PythonServer, count, example, ok, run};
+
+/// A `grpcio` greeter on 127.0.0.1, stopped when dropped. Messages are
+/// `helloworld`'s, encoded by hand (one string field): no generated code.
+struct Greeter {
+    server: PythonServer,
+    /// Where the server writes how many calls of each method it answered.
+    counts: std::path::PathBuf,
+}
+
+const GREETER: &str = r#"
+import json, sys, time
+from concurrent import futures
+import grpc
+
+counts_file = sys.argv[1]
+counts = {}
+
+def field(data):
+    # Field 1, a string shorter than 128 bytes: tag, length, bytes.
+    return data[2:2 + data[1]].decode() if data else ""
+
+def message(text):
+    raw = text.encode()
+    return bytes([0x0A, len(raw)]) + raw
+
+def counted(name):
+    counts[name] = counts.get(name, 0) + 1
+    with open(counts_file, "w") as f:
+        json.dump(counts, f)
+
+def say_hello(request, context):
+    counted("SayHello")
+    return message(f"Hello, {field(request)}!")
+
+def say_hello_stream(request, context):
+    counted("SayHelloStream")
+    assert dict(context.invocation_metadata()).get("x-caller") == "molotov"
+    for n in range(3):
+        yield message(f"Hello, {field(request)} {n}!")
+
+def refuse(request, context):
+    counted("Refuse")
+    context.abort(grpc.StatusCode.UNAVAILABLE, "try again later")
+
+def slow(request, context):
+    counted("Slow")
+    time.sleep(2)
+    return message("late")
+
+raw = dict(request_deserializer=None, response_serializer=None)
+handlers = {
+    "SayHello": grpc.unary_unary_rpc_method_handler(say_hello, **raw),
+    "SayHelloStream": grpc.unary_stream_rpc_method_handler(say_hello_stream, **raw),
+    "Refuse": grpc.unary_unary_rpc_method_handler(refuse, **raw),
+    "Slow": grpc.unary_unary_rpc_method_handler(slow, **raw),
+}
+server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("helloworld.Greeter", handlers)])
+port = server.add_insecure_port("127.0.0.1:0")
+server.start()
+print(port, flush=True)
+time.sleep(120)
+"#;
+
+impl Greeter {
+    fn start() -> Self {
+        let counts = std::env::temp_dir().join(format!(
+            "molotov-grpc-{}-{:?}.json",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let server = PythonServer::start(GREETER, &[counts.as_os_str()]);
+        Self { server, counts }
+    }
+
+    /// How many calls of `method` the server answered.
+    fn answered(&self, method: &str) -> u64 {
+        let text = std::fs::read_to_string(&self.counts).unwrap_or_else(|_| "{}".into());
+        let counts: Value = serde_json::from_str(&text).expect("the server's counts");
+        counts[method].as_u64().unwrap_or(0)
+    }
+}
+
+impl Drop for Greeter {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.counts);
+    }
+}
+
+/// Unary and server-streaming calls: every run passes, and the server
+/// answered exactly the calls the run reports, shared or not.
+#[test]
+fn calls_are_counted_as_the_server_counted_them() {
+    for per_instance in ["64", "1"] {
+        let greeter = Greeter::start();
+        let run = run(
+            &example("rust", "grpc"),
+            &[
+                "--target",
+                &greeter.server.url,
+                "-w",
+                "3",
+                "-r",
+                "10",
+                "-x",
+                "--workers-per-instance",
+                per_instance,
+            ],
+        );
+        let json = run.json();
+        assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
+        let (unary, streams) = (ok(json, "say_hello"), ok(json, "stream_hellos"));
+        assert_eq!(unary + streams, 30, "{json}");
+        assert_eq!(greeter.answered("SayHello"), unary);
+        assert_eq!(greeter.answered("SayHelloStream"), streams);
+        let requests = &json["requests"]["by_name"];
+        let unary_name = "GRPC /helloworld.Greeter/SayHello";
+        let stream_name = "GRPC /helloworld.Greeter/SayHelloStream";
+        assert_eq!(count(&requests[unary_name]["count"]), unary, "{json}");
+        assert_eq!(count(&requests[stream_name]["count"]), streams, "{json}");
+        let counters = &json["custom"]["counters"];
+        assert_eq!(count(&counters[format!("{unary_name} status OK")]), unary);
+        assert_eq!(
+            count(&counters[format!("{stream_name} received")]),
+            3 * streams
+        );
+        assert_eq!(count(&counters[format!("{stream_name} sent")]), streams);
+    }
+}
+
+/// A refused call fails its run with the status and message; a call past
+/// its deadline is DEADLINE_EXCEEDED; each is counted under its kind.
+#[test]
+fn statuses_and_deadlines_are_failures_of_their_kind() {
+    let greeter = Greeter::start();
+    let refused = run(
+        &example("rust", "grpc"),
+        &["--target", &greeter.server.url, "-s", "refused", "-r", "2"],
+    );
+    let json = refused.json();
+    assert_eq!(json["scenarios"]["failed"], 2, "{json}");
+    let failures = json["scenarios"]["by_name"]["refused"]["failures"].to_string();
+    assert!(
+        failures.contains("gRPC status 14 (UNAVAILABLE): try again later"),
+        "{failures}"
+    );
+    assert_eq!(
+        json["requests"]["errors_by_kind"]["grpc-unavailable"], 2,
+        "{json}"
+    );
+    assert_eq!(greeter.answered("Refuse"), 2);
+
+    let slow = run(
+        &example("rust", "grpc"),
+        &["--target", &greeter.server.url, "-s", "too_slow", "-r", "1"],
+    );
+    let json = slow.json();
+    assert_eq!(ok(json, "too_slow"), 1, "{}\n{json}", slow.stderr);
+    let errors = &json["requests"]["errors_by_kind"];
+    assert_eq!(errors["grpc-deadline-exceeded"], 1, "{json}");
+    // The server answers after 2 s: the deadline ended the call before.
+    let took = json["scenarios"]["by_name"]["too_slow"]["duration_ms"]["max"]
+        .as_f64()
+        .expect("duration");
+    assert!((200.0..2000.0).contains(&took), "the run took {took} ms");
+}
