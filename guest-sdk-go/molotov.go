@@ -69,11 +69,8 @@ func ScenarioWithDelay(name string, weight, delayMs uint32, run func(*Session) e
 
 // Headers are session options that set default headers, for Setup.
 func Headers(headers map[string]string) *SessionOptions {
-	options := &SessionOptions{TimeoutMs: witTypes.None[uint32](), MaxRedirects: witTypes.None[uint8]()}
-	for name, value := range headers {
-		options.Headers = append(options.Headers, witTypes.Tuple2[string, string]{F0: name, F1: value})
-	}
-	return options
+	return &SessionOptions{Headers: wireHeaders(headers), TimeoutMs: witTypes.None[uint32](),
+		MaxRedirects: witTypes.None[uint8]()}
 }
 
 // GlobalSetup runs once before any worker starts; an error aborts the run.

@@ -7,6 +7,7 @@ import (
 
 	driver "github.com/molotov-wasm/molotov/guest-sdk-go/internal/exports/export_molotov_scenario_driver"
 	http "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_http"
+	witTypes "go.bytecodealliance.org/pkg/wit/types"
 )
 
 // Session is a worker's HTTP session, held by the host: default headers,
@@ -83,11 +84,27 @@ func (s *Session) Send(req Request) (*Response, error) {
 	if reply.Body.IsSome() {
 		body = reply.Body.Some
 	}
-	response := &Response{Status: reply.Status, Body: body(), URL: handle.Url(), ElapsedUs: handle.ElapsedUs()}
-	for _, header := range handle.Headers() {
-		response.Headers = append(response.Headers, [2]string{header.F0, header.F1})
-	}
+	response := &Response{Status: reply.Status, Body: body(), URL: handle.Url(), ElapsedUs: handle.ElapsedUs(),
+		Headers: headerPairs(handle.Headers())}
 	return response, nil
+}
+
+// wireHeaders are headers as the contract takes them.
+func wireHeaders(headers map[string]string) []witTypes.Tuple2[string, string] {
+	var wire []witTypes.Tuple2[string, string]
+	for name, value := range headers {
+		wire = append(wire, witTypes.Tuple2[string, string]{F0: name, F1: value})
+	}
+	return wire
+}
+
+// headerPairs are headers as the contract gives them, as pairs.
+func headerPairs(wire []witTypes.Tuple2[string, string]) [][2]string {
+	var pairs [][2]string
+	for _, header := range wire {
+		pairs = append(pairs, [2]string{header.F0, header.F1})
+	}
+	return pairs
 }
 
 // SetHeader sets (or with an empty value removes) a default header; an

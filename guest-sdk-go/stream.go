@@ -87,9 +87,7 @@ func wireRequest(req Request) http.Request {
 	wire := http.Request{Method: req.Method, Url: req.URL, Body: witTypes.None[[]uint8](),
 		TimeoutMs: witTypes.None[uint32](), Name: witTypes.None[string](),
 		MaxRedirects: witTypes.None[uint8]()}
-	for name, value := range req.Headers {
-		wire.Headers = append(wire.Headers, witTypes.Tuple2[string, string]{F0: name, F1: value})
-	}
+	wire.Headers = wireHeaders(req.Headers)
 	if req.Body != nil {
 		wire.Body = witTypes.Some(req.Body)
 	}

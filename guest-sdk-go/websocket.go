@@ -56,11 +56,8 @@ func (s *Session) WebSocket(url string) (*WebSocket, error) {
 // Connect opens a WebSocket as c says. On a shared instance the worker's
 // goroutine waits while the others run.
 func (s *Session) Connect(c Connect) (*WebSocket, error) {
-	req := ws.ConnectRequest{Url: c.URL, Protocols: c.Protocols, TimeoutMs: witTypes.None[uint32](),
-		Name: witTypes.None[string]()}
-	for name, value := range c.Headers {
-		req.Headers = append(req.Headers, witTypes.Tuple2[string, string]{F0: name, F1: value})
-	}
+	req := ws.ConnectRequest{Url: c.URL, Headers: wireHeaders(c.Headers), Protocols: c.Protocols,
+		TimeoutMs: witTypes.None[uint32](), Name: witTypes.None[string]()}
 	if c.TimeoutMs != 0 {
 		req.TimeoutMs = witTypes.Some(c.TimeoutMs)
 	}

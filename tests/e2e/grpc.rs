@@ -1,11 +1,12 @@
 //! gRPC calls against a real gRPC server no one here wrote (Python's
 //! `grpcio`, installed by `tests/toolchains.sh`): the classic greeter, a
-//! server-streaming method, a refusing one and a slow one. Counts equal the
-//! server's own, on instances shared by many workers and on their own.
+//! server-streaming method, a refusing one and a slow one; and the built-in
+//! target's greeter. Counts equal the server's own, on instances shared by
+//! many workers and on their own.
 
 use serde_json::Value;
 
-use crate::support::{PythonServer, count, example, ok, run};
+use crate::support::{PythonServer, Run, Server, count, example, ok, run};
 
 /// A `grpcio` greeter on 127.0.0.1, stopped when dropped. Messages are
 /// `helloworld`'s, encoded by hand (one string field): no generated code.
@@ -95,26 +96,21 @@ impl Drop for Greeter {
     }
 }
 
+/// `language`'s gRPC example against `url`: `workers` workers run 10 runs
+/// each, `per_instance` to an instance, stopping at the first failure.
+fn greeter_run(language: &str, url: &str, workers: &str, per_instance: &str) -> Run {
+    let args = ["--target", url, "-w", workers, "-r", "10", "-x"];
+    let sharing = ["--workers-per-instance", per_instance];
+    run(&example(language, "grpc"), &[&args[..], &sharing].concat())
+}
+
 /// Unary and server-streaming calls: every run passes, and the server
 /// answered exactly the calls the run reports, shared or not.
 #[test]
 fn calls_are_counted_as_the_server_counted_them() {
     for per_instance in ["64", "1"] {
         let greeter = Greeter::start();
-        let run = run(
-            &example("rust", "grpc"),
-            &[
-                "--target",
-                &greeter.server.url,
-                "-w",
-                "3",
-                "-r",
-                "10",
-                "-x",
-                "--workers-per-instance",
-                per_instance,
-            ],
-        );
+        let run = greeter_run("rust", &greeter.server.url, "3", per_instance);
         let json = run.json();
         assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
         let (unary, streams) = (ok(json, "say_hello"), ok(json, "stream_hellos"));
@@ -171,4 +167,21 @@ fn statuses_and_deadlines_are_failures_of_their_kind() {
         .as_f64()
         .expect("duration");
     assert!((200.0..2000.0).contains(&took), "the run took {took} ms");
+}
+
+/// The built-in target answers the greeter over HTTP/2 without TLS: the
+/// examples need no other server. In Rust and Go, on instances shared by
+/// many workers and on their own.
+#[test]
+fn the_built_in_target_answers_the_greeter_in_every_language_with_calls() {
+    for language in ["rust", "go"] {
+        for per_instance in ["64", "1"] {
+            let server = Server::start();
+            let run = greeter_run(language, &server.url, "2", per_instance);
+            let json = run.json();
+            assert_eq!(run.code, Some(0), "{language}: {}\n{json}", run.stderr);
+            assert_eq!(json["scenarios"]["ok"], 20, "{language}: {json}");
+            assert_eq!(count(&server.stats()["grpc_calls"]), 20, "{language}");
+        }
+    }
 }

@@ -15,8 +15,10 @@ import (
 	"time"
 
 	scenarios "github.com/molotov-wasm/molotov/guest-sdk-go/internal/exports/export_molotov_scenario_scenarios"
+	grpc "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_grpc"
 	http "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_http"
 	mx "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_multiplex"
+	mxgrpc "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_multiplex_grpc"
 	mxio "github.com/molotov-wasm/molotov/guest-sdk-go/internal/wit/molotov_scenario_multiplex_io"
 	witTypes "go.bytecodealliance.org/pkg/wit/types"
 )
@@ -33,8 +35,10 @@ var (
 	replies = map[uint32]chan Outcome{}
 	// Socket and stream tickets not yet answered.
 	ioWaiting = map[uint32]chan mxio.Outcome{}
-	sessions  = map[uint32]*http.Session{}
-	timers    timerHeap
+	// gRPC calls not yet answered.
+	grpcWaiting = map[uint32]chan GrpcOutcome{}
+	sessions    = map[uint32]*http.Session{}
+	timers      timerHeap
 	// Goroutines parked on the driver's channels, and runs not yet finished:
 	// fewer parked than running means a run waits on something else (a Go
 	// timer, a channel of its own), and the host is polled for it.
@@ -69,10 +73,12 @@ func Drive() witTypes.Result[witTypes.Unit, string] {
 		}
 		if len(ioWaiting) > 0 {
 			for _, done := range mxio.Completed() {
-				if wait, ok := ioWaiting[done.Ticket]; ok {
-					delete(ioWaiting, done.Ticket)
-					wait <- done.Outcome
-				}
+				answer(ioWaiting, done.Ticket, done.Outcome)
+			}
+		}
+		if len(grpcWaiting) > 0 {
+			for _, done := range mxgrpc.Completed() {
+				answer(grpcWaiting, done.Ticket, done.Outcome)
 			}
 		}
 		fireTimers()
@@ -150,13 +156,35 @@ func Send(session *http.Session, req http.Request) Outcome {
 // parks the calling run until it completes; outside a shared instance's
 // driver, inPlace makes the call, waiting in the host.
 func Io(start func() uint32, inPlace func() mxio.Outcome) mxio.Outcome {
+	return ticketed(ioWaiting, start, inPlace)
+}
+
+// GrpcOutcome is what a gRPC call came to.
+type GrpcOutcome = witTypes.Result[grpc.Reply, http.HttpError]
+
+// Grpc is Io for a gRPC call.
+func Grpc(start func() uint32, inPlace func() GrpcOutcome) GrpcOutcome {
+	return ticketed(grpcWaiting, start, inPlace)
+}
+
+// ticketed parks the calling run until start's ticket is answered through
+// waiting, or makes the call in place outside a shared instance's driver.
+func ticketed[T any](waiting map[uint32]chan T, start func() uint32, inPlace func() T) T {
 	if !driving {
 		scenarios.Collect()
 		return inPlace()
 	}
-	done := make(chan mxio.Outcome, 1)
-	ioWaiting[start()] = done
+	done := make(chan T, 1)
+	waiting[start()] = done
 	return park(done)
+}
+
+// answer hands a completed ticket's outcome to the run that waits for it.
+func answer[T any](waiting map[uint32]chan T, ticket uint32, outcome T) {
+	if wait, ok := waiting[ticket]; ok {
+		delete(waiting, ticket)
+		wait <- outcome
+	}
 }
 
 // Sleep parks the calling run for d; outside a shared instance's driver,

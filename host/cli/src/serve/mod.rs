@@ -1,6 +1,7 @@
 //! The built-in target: a small, fast HTTP service for the demo, the
 //! examples and the tests. Its routes are listed in `docs/running.md`.
 
+mod grpc;
 mod streams;
 
 use std::collections::BTreeMap;
@@ -120,6 +121,9 @@ async fn answer(
     request: Request<Incoming>,
     stats: Arc<Stats>,
 ) -> Result<Response<Body>, Infallible> {
+    if grpc::is_call(&request) {
+        return Ok(grpc::answer(request, stats).await);
+    }
     let path = request.uri().path().to_string();
     if let Some(socket) = Socket::route(&path, &query(&request)) {
         return Ok(streams::upgrade(request, socket, stats));

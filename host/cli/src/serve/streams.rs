@@ -24,7 +24,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Message, Role};
 
 /// Every answer's body: whole, or events as they come.
-pub type Body = Either<Full<Bytes>, Events>;
+pub type Body = Either<Full<Bytes>, Frames>;
 
 /// A body sent in one piece.
 pub fn whole(body: impl Into<Bytes>) -> Body {
@@ -40,6 +40,8 @@ pub struct Stats {
     /// Text and binary messages they sent.
     pub ws_sent: AtomicU64,
     pub sse_events: AtomicU64,
+    /// gRPC calls answered.
+    pub grpc_calls: AtomicU64,
 }
 
 impl Stats {
@@ -50,6 +52,7 @@ impl Stats {
             "ws_received": get(&self.ws_received),
             "ws_sent": get(&self.ws_sent),
             "sse_events": get(&self.sse_events),
+            "grpc_calls": get(&self.grpc_calls),
         })
     }
 }
@@ -204,13 +207,13 @@ pub fn events(query: &[(String, String)], stats: Arc<Stats>) -> Response<Body> {
                 tokio::time::sleep(every).await;
             }
             let event = format!("id: {seq}\nevent: tick\ndata: {{\"seq\":{seq}}}\n\n");
-            if sender.send(Bytes::from(event)).await.is_err() {
+            if sender.send(Frame::data(Bytes::from(event))).await.is_err() {
                 return;
             }
             stats.sse_events.fetch_add(1, Ordering::Relaxed);
         }
     });
-    let mut response = Response::new(Either::Right(Events(receiver)));
+    let mut response = Response::new(Either::Right(Frames(receiver)));
     let head = response.headers_mut();
     head.insert(
         http::header::CONTENT_TYPE,
@@ -223,10 +226,11 @@ pub fn events(query: &[(String, String)], stats: Arc<Stats>) -> Response<Body> {
     response
 }
 
-/// A body of events, sent as they are written.
-pub struct Events(mpsc::Receiver<Bytes>);
+/// A body sent frame by frame as its frames are written: events, or gRPC
+/// messages and their trailers.
+pub struct Frames(pub mpsc::Receiver<Frame<Bytes>>);
 
-impl hyper::body::Body for Events {
+impl hyper::body::Body for Frames {
     type Data = Bytes;
     type Error = std::convert::Infallible;
 
@@ -234,8 +238,6 @@ impl hyper::body::Body for Events {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        self.0
-            .poll_recv(cx)
-            .map(|event| event.map(|bytes| Ok(Frame::data(bytes))))
+        self.0.poll_recv(cx).map(|frame| frame.map(Ok))
     }
 }

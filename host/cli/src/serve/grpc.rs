@@ -1,0 +1,141 @@
+//! The built-in target's gRPC service: the classic greeter
+//! (`helloworld.Greeter`: `SayHello`, and `SayHelloStream`, which answers
+//! three greetings), over HTTP/2 without TLS or with it. Its messages have
+//! one string field, read and written here without a protobuf library.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderValue, Request, Response};
+use http_body_util::{BodyExt, Either};
+use hyper::body::{Frame, Incoming};
+use tokio::sync::mpsc;
+
+use super::streams::{Body, Frames, Stats};
+
+/// Whether `request` is a gRPC call.
+pub fn is_call(request: &Request<Incoming>) -> bool {
+    (request.headers().get(CONTENT_TYPE))
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/grpc"))
+}
+
+/// Answers a gRPC call: the greeter's methods, UNIMPLEMENTED (12) for any
+/// other, INVALID_ARGUMENT (3) for a request that is not one message.
+pub async fn answer(request: Request<Incoming>, stats: Arc<Stats>) -> Response<Body> {
+    stats.grpc_calls.fetch_add(1, Ordering::Relaxed);
+    let path = request.uri().path().to_string();
+    let body = (request.into_body().collect().await)
+        .map(|body| body.to_bytes())
+        .unwrap_or_default();
+    let Some(name) = only_message(&body).map(name_of) else {
+        return reply(&[], 3, "expected one HelloRequest");
+    };
+    match path.as_str() {
+        "/helloworld.Greeter/SayHello" => reply(&[greeting(&format!("Hello, {name}!"))], 0, ""),
+        "/helloworld.Greeter/SayHelloStream" => {
+            let greetings: Vec<Bytes> = (0..3)
+                .map(|n| greeting(&format!("Hello, {name} {n}!")))
+                .collect();
+            reply(&greetings, 0, "")
+        }
+        _ => reply(&[], 12, &format!("no method {path}")),
+    }
+}
+
+/// The one framed message of a request body.
+fn only_message(body: &[u8]) -> Option<&[u8]> {
+    let (&[flag, a, b, c, d], message) = body.split_first_chunk::<5>()?;
+    let length = u32::from_be_bytes([a, b, c, d]) as usize;
+    (flag == 0 && message.len() == length).then_some(message)
+}
+
+/// The `name` (field 1) of a `HelloRequest`; empty when it has none.
+fn name_of(message: &[u8]) -> String {
+    let mut rest = message;
+    while let Some((tag, after)) = varint(rest) {
+        let wire_type = tag & 7;
+        rest = after;
+        match wire_type {
+            0 => rest = varint(rest).map_or(&[][..], |(_, after)| after),
+            2 => {
+                let Some((length, after)) = varint(rest) else {
+                    break;
+                };
+                let length = (length as usize).min(after.len());
+                if tag >> 3 == 1 {
+                    return String::from_utf8_lossy(&after[..length]).into_owned();
+                }
+                rest = &after[length..];
+            }
+            _ => break,
+        }
+    }
+    String::new()
+}
+
+/// A protobuf varint at the start of `bytes`, and what follows it.
+fn varint(bytes: &[u8]) -> Option<(u64, &[u8])> {
+    let mut value = 0u64;
+    for (i, byte) in bytes.iter().enumerate().take(10) {
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((value, &bytes[i + 1..]));
+        }
+    }
+    None
+}
+
+/// A `HelloReply` (field 1, `message`), framed.
+fn greeting(text: &str) -> Bytes {
+    let mut message = BytesMut::new();
+    message.put_u8(0x0a);
+    let mut length = text.len() as u64;
+    while length >= 0x80 {
+        message.put_u8((length as u8) | 0x80);
+        length >>= 7;
+    }
+    message.put_u8(length as u8);
+    message.put_slice(text.as_bytes());
+    let mut framed = BytesMut::with_capacity(5 + message.len());
+    framed.put_u8(0);
+    framed.put_u32(message.len() as u32);
+    framed.put_slice(&message);
+    framed.freeze()
+}
+
+/// An answer of `messages`, then trailers with `status` and `message`.
+fn reply(messages: &[Bytes], status: u8, message: &str) -> Response<Body> {
+    let (frames, receiver) = mpsc::channel(messages.len() + 1);
+    for framed in messages {
+        let _ = frames.try_send(Frame::data(framed.clone()));
+    }
+    let mut trailers = HeaderMap::new();
+    trailers.insert("grpc-status", HeaderValue::from(u16::from(status)));
+    if let Ok(message) = HeaderValue::from_str(message) {
+        trailers.insert("grpc-message", message);
+    }
+    let _ = frames.try_send(Frame::trailers(trailers));
+    let mut response = Response::new(Either::Right(Frames(receiver)));
+    (response.headers_mut()).insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hello_request_gives_its_name() {
+        // name = "ab", then an unknown varint field 2.
+        assert_eq!(name_of(&[0x0a, 2, b'a', b'b', 0x10, 5]), "ab");
+        assert_eq!(name_of(&[0x10, 0x96, 0x01, 0x0a, 1, b'z']), "z");
+        assert_eq!(name_of(&[]), "");
+        let framed = greeting("hi");
+        assert_eq!(&framed[..], &[0, 0, 0, 0, 4, 0x0a, 2, b'h', b'i']);
+        assert_eq!(only_message(&framed), Some(&framed[5..]));
+        assert_eq!(only_message(&framed[..6]), None);
+    }
+}
