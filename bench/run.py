@@ -82,7 +82,6 @@ class Server:
         self.process.wait()
 
 
-@dataclass
 def against_k6(no_build):
     """What a benchmark against k6 needs first: k6 on PATH, and the release
     build unless --no-build."""
@@ -124,6 +123,7 @@ class BuiltInTarget:
         self.process.wait()
 
 
+@dataclass
 class Usage:
     """A client's CPU seconds in user space and in the kernel, and its peak RSS in KiB."""
     user: float
