@@ -746,20 +746,7 @@ fn https_to_a_server_without_http2_speaks_http1() {
 /// A server with a self-signed certificate and these ALPN protocols (the
 /// built-in target's h2 and http/1.1 if none), trusted with `--ca-cert` only.
 fn https_with_the_operators_ca(alpn: Vec<Vec<u8>>, expected_version: &str) {
-    let certified =
-        rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("certificate");
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
-    let mut config = rustls::ServerConfig::builder_with_provider(
-        rustls::crypto::ring::default_provider().into(),
-    )
-    .with_safe_default_protocol_versions()
-    .expect("TLS versions")
-    .with_no_client_auth()
-    .with_single_cert(vec![certified.cert.der().clone()], key)
-    .expect("server config");
-    config.alpn_protocols = alpn;
-    let server = Server::start_tls(config);
-    let ca = file_with("ca.pem", certified.cert.pem().as_bytes());
+    let (server, ca) = support::self_signed_server(alpn);
     let ca = ca.to_str().expect("UTF-8 path");
 
     let args = [

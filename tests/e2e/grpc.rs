@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::support::{PythonServer, Run, Server, count, example, ok, run};
+use crate::support::{PythonServer, Run, Server, count, example, ok, run, self_signed_server};
 
 /// A `grpcio` greeter on 127.0.0.1, stopped when dropped. Messages are
 /// `helloworld`'s, encoded by hand (one string field): no generated code.
@@ -182,6 +182,35 @@ fn the_built_in_target_answers_the_greeter_in_every_language_with_calls() {
             assert_eq!(run.code, Some(0), "{language}: {}\n{json}", run.stderr);
             assert_eq!(json["scenarios"]["ok"], 20, "{language}: {json}");
             assert_eq!(count(&server.stats()["grpc_calls"]), 20, "{language}");
+        }
+    }
+}
+
+/// Over TLS, HTTP/2 comes by ALPN, the server trusted with `--ca-cert`; a
+/// server that offers only HTTP/1.1 is refused in one line.
+#[test]
+fn calls_go_over_tls_with_http2_by_alpn() {
+    for (alpn, works) in [(Vec::new(), true), (vec![b"http/1.1".to_vec()], false)] {
+        let (server, ca) = self_signed_server(alpn);
+        let ca = ca.to_str().expect("UTF-8 path");
+        let args = [
+            "--target",
+            &server.url,
+            "--ca-cert",
+            ca,
+            "-s",
+            "say_hello",
+            "-r",
+            "3",
+        ];
+        let run = run(&example("rust", "grpc"), &args);
+        let json = run.json();
+        if works {
+            assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
+            assert_eq!(ok(json, "say_hello"), 3, "{json}");
+        } else {
+            let failures = json["scenarios"]["by_name"]["say_hello"]["failures"].to_string();
+            assert!(failures.contains("did not offer HTTP/2"), "{failures}");
         }
     }
 }

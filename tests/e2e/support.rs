@@ -275,6 +275,26 @@ pub fn run_against(server: &Server, component: &Path, args: &[&str]) -> Run {
 }
 
 /// Runs `molotov run COMPONENT ARGS… --json FILE` and reads the results.
+/// The built-in target over TLS as `localhost`, with a self-signed
+/// certificate and these ALPN protocols (h2 and http/1.1 if none), and the
+/// PEM file that trusts it (for `--ca-cert`).
+pub fn self_signed_server(alpn: Vec<Vec<u8>>) -> (Server, PathBuf) {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("certificate");
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let mut config = rustls::ServerConfig::builder_with_provider(
+        rustls::crypto::ring::default_provider().into(),
+    )
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_no_client_auth()
+    .with_single_cert(vec![certified.cert.der().clone()], key)
+    .expect("server config");
+    config.alpn_protocols = alpn;
+    let ca = file_with("ca.pem", certified.cert.pem().as_bytes());
+    (Server::start_tls(config), ca)
+}
+
 /// A server written in Python (`python3 -c SCRIPT ARGS…`) on 127.0.0.1,
 /// which prints its port on its first line; stopped when dropped.
 pub struct PythonServer {
