@@ -4,6 +4,7 @@
 // the host performs them; a plain function's requests wait in place, so a
 // component with one reports a capacity of 1 and keeps an instance per worker.
 import * as mx from "molotov:scenario/multiplex@0.4.2";
+import { completed as grpcCompleted } from "molotov:scenario/multiplex-grpc@0.4.2";
 import { completed } from "molotov:scenario/multiplex-io@0.4.2";
 import { HttpError, Response, Session, errorMessage, release, scenarioAt, scenarioCount } from "./molotov.js";
 
@@ -26,6 +27,7 @@ export const inAsyncRun = () => driving && (running === null || running.async);
 const replies = new Map(); // ticket -> resolve
 const ioWaiting = new Map(); // socket and stream tickets -> resolve
 const unawaited = new Map(); // socket tickets nothing awaits -> what to call if they failed
+const grpcWaiting = new Map(); // gRPC tickets -> resolve
 const sessions = new Map(); // worker id -> the host's handle on its session
 const timers = []; // [{ at, resolve }], soonest first
 let fetches = 0; // fetch() calls waiting for their response's head
@@ -88,14 +90,19 @@ class Run {
 /** A socket's or stream's call: on a shared instance a ticket (`start()`)
  * whose outcome a later turn brings, else `inPlace()`, waiting in the host.
  * A promise of `{ tag: "ok" | "err", val }` either way. */
-export function io(start, inPlace) {
+export const io = (start, inPlace) => ticketed(ioWaiting, start, inPlace);
+
+/** The same for a gRPC call. */
+export const grpcIo = (start, inPlace) => ticketed(grpcWaiting, start, inPlace);
+
+function ticketed(waiting, start, inPlace) {
   if (driving) {
     const ticket = start();
     waits++;
     return new Promise((resolve) =>
-      ioWaiting.set(ticket, (outcome) => {
+      waiting.set(ticket, (result) => {
         waits--;
-        resolve(outcome.val);
+        resolve(result);
       }),
     );
   }
@@ -103,6 +110,21 @@ export function io(start, inPlace) {
     return Promise.resolve({ tag: "ok", val: inPlace() });
   } catch (e) {
     return Promise.resolve({ tag: "err", val: e.payload ?? e });
+  }
+}
+
+/** Hands each completed ticket's result to what waits for it. */
+function answer(waiting, completions, resultOf) {
+  for (const { ticket, outcome } of completions) {
+    const resolve = waiting.get(ticket);
+    if (resolve) {
+      waiting.delete(ticket);
+      resolve(resultOf(outcome));
+      continue;
+    }
+    const failed = unawaited.get(ticket);
+    unawaited.delete(ticket);
+    if (outcome.val.tag === "err") failed?.(outcome.val.val);
   }
 }
 
@@ -228,19 +250,9 @@ export const driver = {
             resolve?.(wakeup.val.outcome);
           }
         }
-        if (ioWaiting.size || unawaited.size) {
-          for (const { ticket, outcome } of completed()) {
-            const resolve = ioWaiting.get(ticket);
-            if (resolve) {
-              ioWaiting.delete(ticket);
-              resolve(outcome);
-              continue;
-            }
-            const failed = unawaited.get(ticket);
-            unawaited.delete(ticket);
-            if (outcome.val.tag === "err") failed?.(outcome.val.val);
-          }
-        }
+        // A socket's or stream's outcome is a variant around its result.
+        if (ioWaiting.size || unawaited.size) answer(ioWaiting, completed(), (outcome) => outcome.val);
+        if (grpcWaiting.size) answer(grpcWaiting, grpcCompleted(), (outcome) => outcome);
         fireDueTimers();
       }
     } catch (e) {

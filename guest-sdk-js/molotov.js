@@ -13,8 +13,10 @@ import * as ctx from "molotov:scenario/context@0.4.2";
 import * as logging from "molotov:scenario/log@0.4.2";
 import * as metrics from "molotov:scenario/metrics@0.4.2";
 import { inAsyncRun, running, scheduler } from "./driver.js";
+import { grpcCall } from "./grpc.js";
 import { WebSocket, openStream } from "./live.js";
 export { SocketError, Stream, WebSocket } from "./live.js";
+export { GrpcError, statusName } from "./grpc.js";
 
 export { driver } from "./driver.js";
 import * as vars from "molotov:scenario/vars@0.4.2";
@@ -195,6 +197,19 @@ export class Session {
    * timeoutMs, name }`) at its head, its body read as it arrives. */
   stream(req) {
     return openStream(this.#host, typeof req === "string" ? { url: req } : req, this.#keep);
+  }
+  /** A gRPC call of `{ method, target, metadata, timeoutMs, name }` (the
+   * target by default `--target`) with protobuf-encoded `requests`: a
+   * promise of its reply, whatever its status. */
+  grpc(call, ...requests) {
+    return grpcCall(this.#host, call, requests);
+  }
+  /** A unary call of `method` on `--target`: a promise of the answer's one
+   * message; a non-OK status rejects with a `GrpcError`. */
+  async unary(method, request) {
+    const reply = (await this.grpc({ method }, request)).ok();
+    if (reply.messages.length !== 1) throw new Error(`${method}: ${reply.messages.length} messages where a unary call answers one`);
+    return reply.messages[0];
   }
   // Drops a socket's or stream's handle when the run ends.
   #keep = (handle) => ((this.#run ? this.#run.handles : live).push(handle), handle);

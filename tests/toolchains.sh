@@ -54,7 +54,7 @@ done
 # works on a fresh machine as it does on one that installed before.
 scratch="$(mktemp -d)"
 mkdir "$scratch/molotov-sdk"
-cp "$root"/guest-sdk-js/{package.json,molotov.js,driver.js,live.js,build.mjs,README.md} "$scratch/molotov-sdk/"
+cp "$root"/guest-sdk-js/{package.json,molotov.js,driver.js,live.js,grpc.js,build.mjs,README.md} "$scratch/molotov-sdk/"
 sed -e 's/{{crate}}/npm-cache-warmup/' -e 's/{{sdk}}/file:molotov-sdk/' \
     "$root/host/cli/templates/new/js/package.json.in" >"$scratch/package.json"
 (cd "$scratch" && npm install --prefer-offline --no-audit --no-fund --loglevel=error)

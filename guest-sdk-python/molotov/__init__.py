@@ -32,6 +32,7 @@ from ._session import (
     ClientError, ClientResponseError, Headers, HttpError, Response, Session, Statsd,
     context_of as _context_of, current_worker as _current_worker, session_options_headers,
 )
+from ._grpc import GrpcError, GrpcReply, status_name
 from ._stream import Event, StreamResponse
 from ._websocket import ClientWebSocketResponse, WebSocketError, WSMessage, WSMsgType
 
@@ -40,7 +41,7 @@ __all__ = [
     "teardown", "global_teardown", "scenario_picker", "events",
     "Session", "Response", "Headers", "HttpError", "ClientError", "ClientResponseError", "Statsd",
     "ClientWebSocketResponse", "WSMessage", "WSMsgType", "WebSocketError",
-    "StreamResponse", "Event",
+    "StreamResponse", "Event", "GrpcError", "GrpcReply", "status_name",
     "get_context", "request", "json_request",
     "env", "shard", "worker_id", "step", "args", "sleep", "get_var", "set_var",
     "print", "log", "incr", "timing", "gauge",

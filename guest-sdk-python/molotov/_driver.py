@@ -16,6 +16,7 @@ from asyncio import events as _events
 from componentize_py_types import Err, Ok
 from wit_world import exports
 from wit_world.imports import multiplex as _multiplex
+from wit_world.imports import multiplex_grpc as _multiplex_grpc
 from wit_world.imports import multiplex_io as _multiplex_io
 
 from . import _registry
@@ -31,7 +32,8 @@ class DriverLoop(Loop):
         super().__init__()
         self._replies = {}  # ticket -> future of its outcome
         self._sessions = {}  # worker id -> the host's handle on its session
-        self._io = {}  # socket and stream tickets -> future of their outcome
+        self._io = {}  # socket and stream tickets -> future of their result
+        self._grpc = {}  # gRPC tickets -> future of their result
 
     def start_send(self, session, request):
         """Starts ``request``: a future of ``Ok(reply)`` or ``Err(http-error)``."""
@@ -41,9 +43,22 @@ class DriverLoop(Loop):
 
     def start_io(self, ticket: int):
         """A future of what a socket's or stream's ticket comes to."""
+        return self._ticket(self._io, ticket)
+
+    def start_grpc(self, ticket: int):
+        """A future of what a gRPC call's ticket comes to."""
+        return self._ticket(self._grpc, ticket)
+
+    def _ticket(self, waiting, ticket: int):
         future = self.create_future()
-        self._io[ticket] = future
+        waiting[ticket] = future
         return future
+
+    @staticmethod
+    def _answer(waiting, ticket: int, result) -> None:
+        future = waiting.pop(ticket, None)
+        if future is not None and not future.cancelled():
+            future.set_result(result)
 
     def drive(self) -> None:
         self._running = True
@@ -64,10 +79,12 @@ class DriverLoop(Loop):
                         if future is not None and not future.cancelled():
                             future.set_result(reply.outcome)
                 if self._io:
+                    # A socket's or stream's outcome is a variant around its result.
                     for done in _multiplex_io.completed():
-                        future = self._io.pop(done.ticket, None)
-                        if future is not None and not future.cancelled():
-                            future.set_result(done.outcome)
+                        self._answer(self._io, done.ticket, done.outcome.value)
+                if self._grpc:
+                    for done in _multiplex_grpc.completed():
+                        self._answer(self._grpc, done.ticket, done.outcome)
                 self._due_timers()
         finally:
             self._running = False

@@ -385,6 +385,20 @@ class Session:
 
         return stream(self, method, url, **kw)
 
+    async def grpc(self, method: str, *requests: bytes, **kw):
+        """A gRPC call of ``method`` (``/package.Service/Method``) with
+        protobuf-encoded ``requests``: its reply, whatever its status."""
+        from ._grpc import grpc
+
+        return await grpc(self, method, requests, **kw)
+
+    async def unary(self, method: str, request: bytes, **kw) -> bytes:
+        """A unary call: the answer's one message; a non-OK status raises
+        ``GrpcError``."""
+        from ._grpc import grpc
+
+        return (await grpc(self, method, [request], **kw)).message_bytes()
+
     def set_header(self, name: str, value: str) -> None:
         try:
             self._handle().set_header(name, str(value))

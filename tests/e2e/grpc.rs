@@ -170,11 +170,11 @@ fn statuses_and_deadlines_are_failures_of_their_kind() {
 }
 
 /// The built-in target answers the greeter over HTTP/2 without TLS: the
-/// examples need no other server. In Rust and Go, on instances shared by
+/// examples need no other server. In every language, on instances shared by
 /// many workers and on their own.
 #[test]
 fn the_built_in_target_answers_the_greeter_in_every_language_with_calls() {
-    for language in ["rust", "go"] {
+    for language in ["rust", "go", "js", "python"] {
         for per_instance in ["64", "1"] {
             let server = Server::start();
             let run = greeter_run(language, &server.url, "2", per_instance);

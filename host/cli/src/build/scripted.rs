@@ -23,10 +23,11 @@ fn python_sdk() -> impl Iterator<Item = (&'static str, &'static [u8])> {
 
 /// What a JS build takes of the installed SDK: its modules, its build
 /// script, and the versions of the tools that script runs.
-const JS_SDK_FILES: [&str; 5] = [
+const JS_SDK_FILES: [&str; 6] = [
     "molotov.js",
     "driver.js",
     "live.js",
+    "grpc.js",
     "build.mjs",
     "package-lock.json",
 ];
