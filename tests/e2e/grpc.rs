@@ -6,7 +6,9 @@
 
 use serde_json::Value;
 
-use crate::support::{PythonServer, Run, Server, count, example, ok, run, self_signed_server};
+use crate::support::{
+    PythonServer, Run, Server, count, example, ok, run, self_signed_server, workspace,
+};
 
 /// A `grpcio` greeter on 127.0.0.1, stopped when dropped. Messages are
 /// `helloworld`'s, encoded by hand (one string field): no generated code.
@@ -56,12 +58,25 @@ def slow(request, context):
     time.sleep(2)
     return message("late")
 
+def flood(request, context):
+    counted("Flood")
+    for n in range(50):
+        yield message(f"flood {n}")
+
+def broken(request, context):
+    counted("Broken")
+    yield message("one")
+    yield message("two")
+    raise RuntimeError("broke mid-stream")
+
 raw = dict(request_deserializer=None, response_serializer=None)
 handlers = {
     "SayHello": grpc.unary_unary_rpc_method_handler(say_hello, **raw),
     "SayHelloStream": grpc.unary_stream_rpc_method_handler(say_hello_stream, **raw),
     "Refuse": grpc.unary_unary_rpc_method_handler(refuse, **raw),
     "Slow": grpc.unary_unary_rpc_method_handler(slow, **raw),
+    "Flood": grpc.unary_stream_rpc_method_handler(flood, **raw),
+    "Broken": grpc.unary_stream_rpc_method_handler(broken, **raw),
 }
 server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
 server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("helloworld.Greeter", handlers)])
@@ -213,4 +228,37 @@ fn calls_go_over_tls_with_http2_by_alpn() {
             assert!(failures.contains("did not offer HTTP/2"), "{failures}");
         }
     }
+}
+
+/// An answer past `--grpc-max-messages`, a server failing mid-stream, and
+/// more calls at once than `--max-open`: each fails its call with a kind of
+/// its own, and the run goes on.
+#[test]
+fn hostile_and_failing_answers_are_errors_of_their_kind() {
+    let greeter = Greeter::start();
+    let script = workspace().join("tests/guests/js/grpc_calls.js");
+    let url = greeter.server.url.as_str();
+    for (scenario, flags, kind, count_of_kind) in [
+        (
+            "flood",
+            ["--grpc-max-messages", "10"],
+            "too-many-messages",
+            1,
+        ),
+        ("broken", ["--max-open", "16"], "grpc-unknown", 1),
+        ("at_once", ["--max-open", "2"], "too-many-open", 2),
+    ] {
+        let args = ["--target", url, "-s", scenario, "-r", "1"];
+        let run = run(&script, &[&args[..], &flags].concat());
+        let json = run.json();
+        assert_eq!(
+            json["scenarios"]["failed"], 1,
+            "{scenario}: {}\n{json}",
+            run.stderr
+        );
+        let errors = &json["requests"]["errors_by_kind"];
+        assert_eq!(errors[kind], count_of_kind, "{scenario}: {json}");
+    }
+    assert_eq!(greeter.answered("Flood"), 1);
+    assert_eq!(greeter.answered("Broken"), 1);
 }

@@ -357,8 +357,8 @@ pub struct RunFlags {
     #[arg(long = "max-body", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=4096), value_name = "MIB")]
     pub max_body_mib: u32,
 
-    /// WebSockets and streamed responses one worker may hold open at once;
-    /// past it, opening one fails (`too-many-open`). 0 allows none.
+    /// WebSockets, streamed responses and gRPC calls one worker may hold
+    /// open at once; past it, opening one fails (`too-many-open`). 0 allows none.
     #[arg(long = "max-open", default_value_t = 16, value_parser = clap::value_parser!(u32).range(0..=65536), value_name = "N")]
     pub max_open: u32,
 
@@ -367,6 +367,11 @@ pub struct RunFlags {
     /// flooding server cannot hold the worker's CPU.
     #[arg(long = "ws-max-frame-rate", default_value_t = molotov_http::WsLimits::DEFAULT_FRAMES_PER_SECOND, value_parser = clap::value_parser!(u32).range(1..), value_name = "FRAMES")]
     pub ws_max_frame_rate: u32,
+
+    /// Messages a gRPC answer may carry; past it the call fails
+    /// (`too-many-messages`), so an endless stream cannot grow the host.
+    #[arg(long = "grpc-max-messages", default_value_t = molotov_http::HttpClient::DEFAULT_GRPC_MAX_MESSAGES, value_parser = clap::value_parser!(u32).range(1..=10_000_000), value_name = "N")]
+    pub grpc_max_messages: u32,
 
     /// Distinct request names kept in the results; past it, requests are
     /// counted under `(other)`, with a warning in the results (a name per id

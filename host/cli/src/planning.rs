@@ -92,6 +92,7 @@ pub fn plan(
             max_body_bytes: flags.max_body_mib as usize * MIB,
             max_open: flags.max_open,
             ws_max_frame_rate: flags.ws_max_frame_rate,
+            grpc_max_messages: flags.grpc_max_messages as usize,
             max_request_names: flags.max_request_names as usize,
             max_metric_names: flags.max_metric_names as usize,
             max_vars_bytes: flags.max_vars_mib as usize * MIB,

@@ -32,6 +32,8 @@ pub struct HttpClient {
     pub(crate) timeout: Duration,
     pub(crate) dial: Dial,
     pub(crate) websocket_limits: WsLimits,
+    /// The most messages a gRPC answer may carry.
+    pub(crate) grpc_max_messages: usize,
 }
 
 /// Distinct destinations the egress manifest keeps unless told otherwise.
@@ -67,7 +69,17 @@ impl HttpClient {
                 max_body,
             },
             websocket_limits: WsLimits::for_max_body(max_body),
+            grpc_max_messages: Self::DEFAULT_GRPC_MAX_MESSAGES as usize,
         }
+    }
+
+    /// The messages a gRPC answer may carry unless the client is told otherwise.
+    pub const DEFAULT_GRPC_MAX_MESSAGES: u32 = 10_000;
+
+    /// Bounds the messages a gRPC answer may carry.
+    pub fn with_grpc_max_messages(mut self, limit: usize) -> Self {
+        self.grpc_max_messages = limit;
+        self
     }
 
     /// Bounds what a WebSocket's server may send (by default, messages and

@@ -43,9 +43,12 @@ pub enum Error {
     /// A WebSocket server sent more frames in a second than the client accepts.
     #[error("websocket server sent over {limit} frames in a second")]
     FrameRate { limit: u32 },
-    /// The worker already holds as many sockets and streams as it may.
-    #[error("the worker already holds {limit} open sockets and streams (--max-open)")]
+    /// The worker already holds as many sockets, streams and gRPC calls as it may.
+    #[error("the worker already holds {limit} open sockets, streams and gRPC calls (--max-open)")]
     TooManyOpen { limit: u32 },
+    /// A gRPC answer carried more messages than the client accepts.
+    #[error("gRPC answer over the limit of {limit} messages (--grpc-max-messages)")]
+    TooManyMessages { limit: usize },
 }
 
 impl Error {
@@ -65,6 +68,7 @@ impl Error {
             Self::MessageTooLarge { .. } => "message-too-large",
             Self::FrameRate { .. } => "frame-rate",
             Self::TooManyOpen { .. } => "too-many-open",
+            Self::TooManyMessages { .. } => "too-many-messages",
         }
     }
 }

@@ -89,6 +89,13 @@ fn status_kind(code: u8) -> &'static str {
         .map_or("grpc-unknown", |(_, kind)| kind)
 }
 
+impl GrpcCall<'_> {
+    /// The name the call is reported under.
+    pub fn name(&self) -> String {
+        (self.name).map_or_else(|| format!("GRPC {}", self.method), str::to_string)
+    }
+}
+
 impl HttpClient {
     /// Calls `call.method` with `requests` (one for a unary call) and reads
     /// the answer to its end; `observer` sees the call as one hop: its
@@ -101,9 +108,7 @@ impl HttpClient {
         requests: &[impl AsRef<[u8]>],
         observer: &impl Observer,
     ) -> Result<GrpcReply, Error> {
-        let name = call
-            .name
-            .map_or_else(|| format!("GRPC {}", call.method), str::to_string);
+        let name = call.name();
         let url = format!("{}{}", call.target.trim_end_matches('/'), call.method);
         let req = Request {
             method: "POST",
@@ -128,7 +133,7 @@ impl HttpClient {
                 &url,
                 outgoing.headers,
                 outgoing.body,
-                self.dial.max_body,
+                (self.dial.max_body, self.grpc_max_messages),
             )
             .await
         };
@@ -207,14 +212,14 @@ struct Answer {
 }
 
 /// Sends one call on `channel` and reads its answer to the end: at most
-/// `max_body` bytes of messages in all.
+/// `max_body` bytes of messages in all, and `max_messages` messages.
 async fn exchange(
     channel: &mut Channel,
     method: &Method,
     url: &Url,
     headers: HeaderMap,
     body: Bytes,
-    max_body: usize,
+    (max_body, max_messages): (usize, usize),
 ) -> Result<Answer, Error> {
     let mut request = http::Request::builder()
         .method(method.clone())
@@ -246,6 +251,11 @@ async fn exchange(
                 }
                 buffer.extend_from_slice(&data);
                 answer.messages.extend(take_messages(&mut buffer, url)?);
+                if answer.messages.len() > max_messages {
+                    return Err(Error::TooManyMessages {
+                        limit: max_messages,
+                    });
+                }
             }
             Err(frame) => trailers = frame.into_trailers().ok(),
         }

@@ -258,6 +258,7 @@ fn wasi_error(error: molotov_http::Error) -> Error {
         E::WebSocket(_)
         | E::MessageTooLarge { .. }
         | E::FrameRate { .. }
-        | E::TooManyOpen { .. } => Error::HttpProtocolError,
+        | E::TooManyOpen { .. }
+        | E::TooManyMessages { .. } => Error::HttpProtocolError,
     }
 }

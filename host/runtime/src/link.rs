@@ -127,8 +127,9 @@ impl WorkerLink {
         ))
     }
 
-    /// Calls a gRPC method on the worker's session: the call is reported as
-    /// a request, its status and messages as counters under its name.
+    /// Calls a gRPC method on the worker's session, holding one of its
+    /// `--max-open` slots meanwhile: the call is reported as a request, its
+    /// status and messages as counters under its name.
     pub(crate) async fn grpc(
         self: Arc<Self>,
         call: Call,
@@ -141,6 +142,7 @@ impl WorkerLink {
             timeout: call.timeout_ms.map(|ms| Duration::from_millis(ms.into())),
             name: call.name.as_deref(),
         };
+        let _slot = OpenSlot::take(&self.open, &self.recorder, &borrowed.name())?;
         let replied = {
             let mut session = self.session.lock().await;
             let hops = RecordHops(&self.recorder);
@@ -225,12 +227,12 @@ impl From<&molotov_http::Error> for HttpError {
             E::TooManyRedirects => Self::TooManyRedirects,
             E::Protocol(message) => Self::Protocol(message),
             E::BodyTooLarge { limit } => Self::BodyTooLarge(limit as u64),
-            // A WebSocket's errors: a request never fails so.
-            // A socket's or stream's kinds: a request never fails so.
+            // A socket's, stream's or gRPC call's kinds: a request never fails so.
             error @ (E::WebSocket(_)
             | E::MessageTooLarge { .. }
             | E::FrameRate { .. }
-            | E::TooManyOpen { .. }) => Self::InvalidRequest(error.to_string()),
+            | E::TooManyOpen { .. }
+            | E::TooManyMessages { .. }) => Self::InvalidRequest(error.to_string()),
         }
     }
 }

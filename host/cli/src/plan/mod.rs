@@ -166,6 +166,8 @@ pub struct Limits {
     pub max_open: u32,
     /// Frames a WebSocket server may send in a second.
     pub ws_max_frame_rate: u32,
+    /// Messages a gRPC answer may carry.
+    pub grpc_max_messages: usize,
     pub max_request_names: usize,
     pub max_metric_names: usize,
     pub max_vars_bytes: usize,

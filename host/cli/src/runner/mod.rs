@@ -95,6 +95,7 @@ pub async fn run(plan: RunPlan) -> anyhow::Result<Outcome> {
             max_frames_per_second: limits.ws_max_frame_rate,
             ..WsLimits::for_max_body(limits.max_body_bytes)
         })
+        .with_grpc_max_messages(limits.grpc_max_messages)
         .with_egress(egress_policy, limits.max_request_names),
         metrics: Metrics::new(
             shards,
