@@ -262,3 +262,29 @@ fn hostile_and_failing_answers_are_errors_of_their_kind() {
     assert_eq!(greeter.answered("Flood"), 1);
     assert_eq!(greeter.answered("Broken"), 1);
 }
+
+/// The egress policy judges a call's address as any connection's: denied,
+/// the call fails (`egress-denied`) and the server never sees it.
+#[test]
+fn the_egress_policy_refuses_a_denied_server() {
+    let greeter = Greeter::start();
+    let args = [
+        "--target",
+        &greeter.server.url,
+        "-s",
+        "say_hello",
+        "-r",
+        "2",
+    ];
+    let run = run(
+        &example("rust", "grpc"),
+        &[&args[..], &["--egress-deny", "127.0.0.0/8"]].concat(),
+    );
+    let json = run.json();
+    assert_eq!(json["scenarios"]["failed"], 2, "{}\n{json}", run.stderr);
+    assert_eq!(
+        json["requests"]["errors_by_kind"]["egress-denied"], 2,
+        "{json}"
+    );
+    assert_eq!(greeter.answered("SayHello"), 0);
+}
