@@ -3,9 +3,12 @@
 
 Both clients make unary SayHello calls to the built-in target's greeter
 (`molotov serve`, HTTP/2 without TLS): molotov with the Rust example
-`guest-examples/rust/grpc` (scenario `say_hello`, prost messages), k6 with
-grpc/k6_grpc.js (the service loaded from grpc/hello.proto), each worker or
-VU on a connection of its own. Printed: calls per client CPU-second,
+`guest-examples/rust/grpc` (scenario `say_hello`, prost messages) and with
+the JavaScript one `guest-examples/js/grpc-client` (k6's client API, plain
+objects that the host encodes), k6 with
+grpc/k6_grpc.js (the service loaded from the .proto file of the example
+guest-examples/js/grpc-client), each worker or VU on a connection of its
+own. Printed: calls per client CPU-second,
 counted by the server, so both clients are counted alike, and their
 ratio; then resident memory per worker. Server and client are pinned to
 different cores; compare ratios, not absolute figures (machines are noisy),
@@ -47,21 +50,25 @@ def main():
     parser.add_argument("--no-build", action="store_true")
     args = parser.parse_args()
     against_k6(args.no_build)
-    component = Path(tempfile.mkdtemp(prefix="molotov-bench-grpc-")) / "grpc.wasm"
-    subprocess.run([str(MOLOTOV), "build", str(ROOT / "guest-examples" / "rust" / "grpc"), "-o", str(component)],
-                   check=True, stdout=subprocess.DEVNULL)
-    clients = {"molotov": molotov(component), "k6": k6}
+    built = Path(tempfile.mkdtemp(prefix="molotov-bench-grpc-"))
+    components = {}
+    for language, example in (("rust", "grpc"), ("js", "grpc-client")):
+        components[language] = built / f"{example}.wasm"
+        subprocess.run([str(MOLOTOV), "build", str(ROOT / "guest-examples" / language / example), "-o",
+                        str(components[language])], check=True, stdout=subprocess.DEVNULL)
+    clients = {"molotov": molotov(components["rust"]), "molotov js": molotov(components["js"]), "k6": k6}
     target = BuiltInTarget()
     try:
-        # Warm-up: compiles the component, which is not measured.
-        measure(molotov(component)(target, 1, 1))
+        # Warm-up: compiles the components, which is not measured.
+        for component in components.values():
+            measure(molotov(component)(target, 1, 1))
         rates, rss = {name: [] for name in clients}, {}
         for rep in range(args.reps):
             for name, client in clients.items():
                 before = target.stat("grpc_calls")
                 usage = measure(client(target, args.workers, args.seconds))
                 rates[name].append((target.stat("grpc_calls") - before) / usage.cpu)
-                if name == "molotov":
+                if name.startswith("molotov"):
                     check_molotov_results()
             print(f"rep {rep + 1}: " + ", ".join(f"{n} {r[-1]:,.0f}" for n, r in rates.items())
                   + " calls per client CPU-s", flush=True)
@@ -74,8 +81,9 @@ def main():
     median = medians(rates, args)
     for name, rate in median.items():
         per_worker = (rss[name, args.workers] - rss[name, 10]) / (args.workers - 10)
-        print(f"{name:<8} {rate:>10,.0f} unary calls per client CPU-second, {per_worker:.1f} KiB per worker")
-    print(f"ratio molotov/k6: {median['molotov'] / median['k6']:.2f} calls per CPU-s")
+        print(f"{name:<10} {rate:>10,.0f} unary calls per client CPU-second, {per_worker:.1f} KiB per worker")
+    for name in ("molotov", "molotov js"):
+        print(f"ratio {name}/k6: {median[name] / median['k6']:.2f} calls per CPU-s")
 
 
 if __name__ == "__main__":

@@ -3,9 +3,9 @@
 // (multiplex.startSend) and its `await` lets the other workers run while
 // the host performs them; a plain function's requests wait in place, so a
 // component with one reports a capacity of 1 and keeps an instance per worker.
-import * as mx from "molotov:scenario/multiplex@0.4.2";
-import { completed as grpcCompleted } from "molotov:scenario/multiplex-grpc@0.4.2";
-import { completed } from "molotov:scenario/multiplex-io@0.4.2";
+import * as mx from "molotov:scenario/multiplex@0.4.3";
+import { completed as grpcCompleted } from "molotov:scenario/multiplex-grpc@0.4.3";
+import { completed } from "molotov:scenario/multiplex-io@0.4.3";
 import { HttpError, Response, Session, errorMessage, release, scenarioAt, scenarioCount } from "./molotov.js";
 
 /** Workers per instance when every scenario is an async function: the
@@ -20,6 +20,14 @@ const AsyncFunction = (async () => {}).constructor;
 // it unset, and can only be an async run's.
 export let running = null;
 let driving = false;
+
+// On an instance of its own, the host's handle on its one worker's session.
+let ownHost;
+/** Records the session of the one worker of an instance of its own. */
+export const setOwnHost = (host) => (ownHost = host);
+/** The host's handle on the session of the worker whose code runs now,
+ * if that is known: a shared instance knows it in a run's synchronous part. */
+export const currentHost = () => (driving ? (running ? sessions.get(running.workerId) : undefined) : ownHost);
 
 /** Whether the caller is an async run's code on a shared instance. */
 export const inAsyncRun = () => driving && (running === null || running.async);

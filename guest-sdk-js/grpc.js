@@ -4,8 +4,8 @@
 // applies the deadline, reads the status, and reports each call
 // (`GRPC /package.Service/Method`). On a shared instance the other workers
 // run while a call waits.
-import { invoke } from "molotov:scenario/grpc@0.4.2";
-import { startInvoke } from "molotov:scenario/multiplex-grpc@0.4.2";
+import { invoke } from "molotov:scenario/grpc@0.4.3";
+import { startInvoke } from "molotov:scenario/multiplex-grpc@0.4.3";
 import { grpcIo } from "./driver.js";
 import { HttpError } from "./molotov.js";
 
@@ -27,18 +27,23 @@ export class GrpcError extends Error {
   }
 }
 
+/** Calls as the contract's `call` says with encoded `requests`: a promise
+ * of the host's reply, whatever its status; an `HttpError` if none came. */
+export async function grpcInvoke(host, call, requests) {
+  const done = await grpcIo(
+    () => startInvoke(host, call, requests),
+    () => invoke(host, call, requests),
+  );
+  if (done.tag === "err") throw new HttpError(done.val);
+  return done.val;
+}
+
 /** Calls as `{ method, target, metadata, timeoutMs, name }` says with
  * `requests`: a promise of the reply (`status`, `message`, `headers`,
  * `trailers`, `messages`), whatever its status (`ok()` rejects a non-OK one). */
 export async function grpcCall(host, { method, target = "", metadata = {}, timeoutMs, name }, requests) {
   const call = { target, method, metadata: Object.entries(metadata), timeoutMs, name };
-  const bytes = requests.map((request) => new Uint8Array(request));
-  const done = await grpcIo(
-    () => startInvoke(host, call, bytes),
-    () => invoke(host, call, bytes),
-  );
-  if (done.tag === "err") throw new HttpError(done.val);
-  const reply = done.val;
+  const reply = await grpcInvoke(host, call, requests.map((request) => new Uint8Array(request)));
   return {
     status: reply.status,
     message: reply.message,

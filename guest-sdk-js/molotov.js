@@ -9,17 +9,18 @@
 // A scenario that throws (a failed check included) is a failed run with the
 // error's message. Module-level code runs when the component is built: read
 // env() and variables inside scenarios and fixtures.
-import * as ctx from "molotov:scenario/context@0.4.2";
-import * as logging from "molotov:scenario/log@0.4.2";
-import * as metrics from "molotov:scenario/metrics@0.4.2";
-import { inAsyncRun, running, scheduler } from "./driver.js";
+import * as ctx from "molotov:scenario/context@0.4.3";
+import * as logging from "molotov:scenario/log@0.4.3";
+import * as metrics from "molotov:scenario/metrics@0.4.3";
+import { inAsyncRun, running, scheduler, setOwnHost } from "./driver.js";
 import { grpcCall } from "./grpc.js";
 import { WebSocket, openStream } from "./live.js";
 export { SocketError, Stream, WebSocket } from "./live.js";
 export { GrpcError, statusName } from "./grpc.js";
+export { Client as GrpcClient, Stream as GrpcStream } from "./grpc-client.js";
 
 export { driver } from "./driver.js";
-import * as vars from "molotov:scenario/vars@0.4.2";
+import * as vars from "molotov:scenario/vars@0.4.3";
 
 const registry = { scenarios: new Map(), list: null, fixtures: {}, events: [], onEvent: null };
 
@@ -156,6 +157,10 @@ export class Session {
     } catch (e) {
       throw new HttpError(e.payload ?? e);
     }
+  }
+  /** The host's handle on `session` (for the SDK's other modules). */
+  static hostOf(session) {
+    return session.#host;
   }
   /** The worker this session belongs to (exact after an `await` too). */
   get workerId() {
@@ -308,6 +313,7 @@ export const scenarios = {
   run(index, session) {
     const entry = scenarioList()[index];
     if (!entry) throw `no scenario at index ${index}`;
+    setOwnHost(session);
     return outcome(entry[1].run, new Session(session));
   },
   globalSetup(runArgs) {
@@ -326,9 +332,11 @@ export const scenarios = {
     return typeof options?.then === "function" ? options.then(toWit) : toWit(options);
   },
   setupSession(id, session) {
+    setOwnHost(session);
     return outcome(registry.fixtures.setupSession, id, new Session(session));
   },
   teardownSession(id, session) {
+    setOwnHost(session);
     return outcome(registry.fixtures.teardownSession, id, new Session(session));
   },
   teardown(id) {

@@ -29,9 +29,14 @@ if ! python3 -c 'import websockets, sys; sys.exit(websockets.__version__ != "15.
     python3 -m pip install --quiet --disable-pip-version-check websockets==15.0.1
 fi
 
-# A gRPC server no one here wrote, for the gRPC tests.
+# A gRPC server no one here wrote, for the gRPC tests, with its server
+# reflection (whose releases trail grpcio's patch versions).
 if ! python3 -c 'import grpc, sys; sys.exit(grpc.__version__ != "1.85.4")' 2>/dev/null; then
     python3 -m pip install --quiet --disable-pip-version-check grpcio==1.85.4
+fi
+if ! python3 -c 'import grpc_reflection.v1alpha.reflection' 2>/dev/null ||
+    [ "$(python3 -m pip show grpcio-reflection 2>/dev/null | sed -n 's/^Version: //p')" != 1.85.1 ]; then
+    python3 -m pip install --quiet --disable-pip-version-check grpcio-reflection==1.85.1 grpcio==1.85.4
 fi
 
 # The JS SDK carries componentize-js and the bundler; examples link to it.
@@ -54,7 +59,7 @@ done
 # works on a fresh machine as it does on one that installed before.
 scratch="$(mktemp -d)"
 mkdir "$scratch/molotov-sdk"
-cp "$root"/guest-sdk-js/{package.json,molotov.js,driver.js,live.js,grpc.js,build.mjs,README.md} "$scratch/molotov-sdk/"
+cp "$root"/guest-sdk-js/{package.json,molotov.js,driver.js,live.js,grpc.js,grpc-client.js,reflection.js,build.mjs,README.md} "$scratch/molotov-sdk/"
 sed -e 's/{{crate}}/npm-cache-warmup/' -e 's/{{sdk}}/file:molotov-sdk/' \
     "$root/host/cli/templates/new/js/package.json.in" >"$scratch/package.json"
 (cd "$scratch" && npm install --prefer-offline --no-audit --no-fund --loglevel=error)

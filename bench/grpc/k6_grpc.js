@@ -5,7 +5,7 @@ import grpc from "k6/net/grpc";
 import { check } from "k6";
 
 const client = new grpc.Client();
-client.load(["."], "hello.proto");
+client.load(["../../guest-examples/js/grpc-client/protos"], "hello.proto");
 
 export default () => {
   if (__ITER === 0) client.connect(__ENV.GRPC_ADDRESS, { plaintext: true });

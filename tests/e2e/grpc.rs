@@ -1,7 +1,7 @@
 //! gRPC calls against a real gRPC server no one here wrote (Python's
 //! `grpcio`, installed by `tests/toolchains.sh`): the classic greeter, a
-//! server-streaming method, a refusing one and a slow one; and the built-in
-//! target's greeter. Counts equal the server's own, on instances shared by
+//! server-streaming method, a refusing one and a slow one, described by
+//! server reflection; and the built-in target's greeter. Counts equal the server's own, on instances shared by
 //! many workers and on their own.
 
 use serde_json::Value;
@@ -22,6 +22,8 @@ const GREETER: &str = r#"
 import json, sys, time
 from concurrent import futures
 import grpc
+from google.protobuf import descriptor_pb2, descriptor_pool, timestamp_pb2
+from grpc_reflection.v1alpha import reflection
 
 counts_file = sys.argv[1]
 counts = {}
@@ -80,6 +82,26 @@ handlers = {
 }
 server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
 server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("helloworld.Greeter", handlers)])
+
+# What server reflection tells: the greeter's file, which imports Google's
+# Timestamp (a file the client must then ask for as well).
+Field = descriptor_pb2.FieldDescriptorProto
+described = descriptor_pb2.FileDescriptorProto(
+    name="greeter.proto", package="helloworld", syntax="proto3",
+    dependency=["google/protobuf/timestamp.proto"])
+request_type = described.message_type.add(name="HelloRequest")
+request_type.field.add(name="name", json_name="name", number=1, type=Field.TYPE_STRING, label=Field.LABEL_OPTIONAL)
+reply_type = described.message_type.add(name="HelloReply")
+reply_type.field.add(name="message", json_name="message", number=1, type=Field.TYPE_STRING, label=Field.LABEL_OPTIONAL)
+reply_type.field.add(name="at", json_name="at", number=2, type=Field.TYPE_MESSAGE,
+                     type_name=".google.protobuf.Timestamp", label=Field.LABEL_OPTIONAL)
+service = described.service.add(name="Greeter")
+for name in handlers:
+    service.method.add(name=name, input_type=".helloworld.HelloRequest", output_type=".helloworld.HelloReply",
+                       server_streaming=name in ("SayHelloStream", "Flood", "Broken"))
+descriptor_pool.Default().AddSerializedFile(described.SerializeToString())
+reflection.enable_server_reflection(("helloworld.Greeter", reflection.SERVICE_NAME), server)
+
 port = server.add_insecure_port("127.0.0.1:0")
 server.start()
 print(port, flush=True)
@@ -111,12 +133,12 @@ impl Drop for Greeter {
     }
 }
 
-/// `language`'s gRPC example against `url`: `workers` workers run 10 runs
-/// each, `per_instance` to an instance, stopping at the first failure.
-fn greeter_run(language: &str, url: &str, workers: &str, per_instance: &str) -> Run {
+/// `language`'s gRPC example `name` against `url`: `workers` workers run
+/// 10 runs each, `per_instance` to an instance, stopping at the first failure.
+fn greeter_run(language: &str, name: &str, url: &str, workers: &str, per_instance: &str) -> Run {
     let args = ["--target", url, "-w", workers, "-r", "10", "-x"];
     let sharing = ["--workers-per-instance", per_instance];
-    run(&example(language, "grpc"), &[&args[..], &sharing].concat())
+    run(&example(language, name), &[&args[..], &sharing].concat())
 }
 
 /// Unary and server-streaming calls: every run passes, and the server
@@ -125,7 +147,7 @@ fn greeter_run(language: &str, url: &str, workers: &str, per_instance: &str) -> 
 fn calls_are_counted_as_the_server_counted_them() {
     for per_instance in ["64", "1"] {
         let greeter = Greeter::start();
-        let run = greeter_run("rust", &greeter.server.url, "3", per_instance);
+        let run = greeter_run("rust", "grpc", &greeter.server.url, "3", per_instance);
         let json = run.json();
         assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
         let (unary, streams) = (ok(json, "say_hello"), ok(json, "stream_hellos"));
@@ -189,10 +211,17 @@ fn statuses_and_deadlines_are_failures_of_their_kind() {
 /// many workers and on their own.
 #[test]
 fn the_built_in_target_answers_the_greeter_in_every_language_with_calls() {
-    for language in ["rust", "go", "js", "python"] {
+    let examples = [
+        ("rust", "grpc"),
+        ("go", "grpc"),
+        ("js", "grpc"),
+        ("js", "grpc-client"),
+        ("python", "grpc"),
+    ];
+    for (language, example) in examples {
         for per_instance in ["64", "1"] {
             let server = Server::start();
-            let run = greeter_run(language, &server.url, "2", per_instance);
+            let run = greeter_run(language, example, &server.url, "2", per_instance);
             let json = run.json();
             assert_eq!(run.code, Some(0), "{language}: {}\n{json}", run.stderr);
             assert_eq!(json["scenarios"]["ok"], 20, "{language}: {json}");
@@ -287,4 +316,51 @@ fn the_egress_policy_refuses_a_denied_server() {
         "{json}"
     );
     assert_eq!(greeter.answered("SayHello"), 0);
+}
+
+/// The k6-shaped client (`molotov/grpc`): methods from a bundled `.proto`
+/// file or from server reflection, calls with plain objects that the host
+/// encodes and decodes, statuses as k6 gives them, and a script's mistakes
+/// as one line each.
+#[test]
+fn the_k6_shaped_client_calls_with_objects_described_by_protos_or_reflection() {
+    let greeter = Greeter::start();
+    let script = workspace().join("tests/guests/js/grpc_client.js");
+    let url = greeter.server.url.as_str();
+    for scenario in [
+        "from_proto",
+        "by_reflection",
+        "streamed",
+        "refused_and_late",
+    ] {
+        let run = run(
+            &script,
+            &["--target", url, "-s", scenario, "-w", "2", "-r", "3"],
+        );
+        let json = run.json();
+        assert_eq!(run.code, Some(0), "{scenario}: {}\n{json}", run.stderr);
+        assert_eq!(ok(json, scenario), 6, "{scenario}: {json}");
+    }
+    assert_eq!(greeter.answered("SayHello"), 12);
+    assert_eq!(greeter.answered("SayHelloStream"), 6);
+    assert_eq!(greeter.answered("Refuse"), 6);
+    assert_eq!(greeter.answered("Slow"), 6);
+    for (scenario, message) in [
+        (
+            "unknown_method",
+            r#"method \"helloworld.Greeter/Nope\" not found in the file descriptors"#,
+        ),
+        (
+            "unknown_field",
+            "helloworld.HelloRequest: unrecognized field name 'nam'",
+        ),
+        (
+            "not_connected",
+            "helloworld.Greeter/SayHello: connect() the client first",
+        ),
+    ] {
+        let run = run(&script, &["--target", url, "-s", scenario, "-r", "1"]);
+        let failures = run.json()["scenarios"]["by_name"][scenario]["failures"].to_string();
+        assert!(failures.contains(message), "{scenario}: {failures}");
+    }
 }

@@ -4,6 +4,9 @@
 /// worker in the store's state, so the handle carries no data.
 pub struct SessionHandle;
 
+/// A compiled protobuf schema the guest holds, shared with the run's cache.
+pub type GuestSchema = std::sync::Arc<molotov_protobuf::Schema>;
+
 wasmtime::component::bindgen!({
     path: "../../wit",
     // The larger world: a component of the plain `scenario` world simply
@@ -34,6 +37,7 @@ wasmtime::component::bindgen!({
         "molotov:scenario/http.response": molotov_http::Response,
         "molotov:scenario/websocket.socket": crate::sockets::GuestSocket,
         "molotov:scenario/streaming.body-stream": crate::streams::GuestStream,
+        "molotov:scenario/protobuf.schema": GuestSchema,
     },
 });
 

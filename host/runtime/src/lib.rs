@@ -39,6 +39,7 @@ pub use cache::default_dir as default_cache_dir;
 pub use contract::{Description, Fixtures, RunArgs, ScenarioInfo};
 pub use engine::{EPOCH_TICK, EngineLimits, LoadError, Loaded, engine, load};
 pub use instance::{Instance, SessionFixture};
+pub use molotov_protobuf::SchemaCache;
 pub use outcome::{CallOutcome, GLOBAL_WORKER, GuestError, InstantiateError, WorkerError};
 pub use output::{LogLevel, Output, OutputBudget};
 pub use run::RunContext;

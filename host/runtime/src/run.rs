@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use molotov_http::HttpClient;
 use molotov_metrics::Metrics;
+use molotov_protobuf::SchemaCache;
 
 use crate::contract::RunArgs;
 use crate::output::{Output, OutputBudget};
@@ -28,4 +29,8 @@ pub struct RunContext {
     pub max_memory_bytes: usize,
     /// `--max-open`: the sockets and streams one worker may hold.
     pub max_open: u32,
+    /// `--max-body`: also bounds the sources of a protobuf schema.
+    pub max_body_bytes: usize,
+    /// The protobuf schemas guests compiled, shared by content.
+    pub schemas: SchemaCache,
 }

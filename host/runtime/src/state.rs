@@ -74,6 +74,8 @@ pub struct WorkerState {
     pub(crate) limiter: Limiter,
     /// In an instance that runs many workers: their sessions, runs and requests.
     pub(crate) router: Option<Box<Router>>,
+    /// The protobuf schemas the guest holds (at most `imports::protobuf::MAX_SCHEMAS`).
+    pub(crate) schemas_held: u32,
     stderr: StderrTail,
     wasi: WasiCtx,
     http_ctx: wasmtime_wasi_http::WasiHttpCtx,
@@ -114,6 +116,7 @@ impl WorkerState {
             table: ResourceTable::new(),
             limiter,
             router: None,
+            schemas_held: 0,
             http,
             http_ctx: wasmtime_wasi_http::WasiHttpCtx::new(),
         }

@@ -26,10 +26,13 @@ fn is_source(language: Language, name: &str) -> bool {
     match language {
         Language::Rust => matches!(extension, "rs" | "toml" | "wit") || name == "Cargo.lock",
         Language::Go => matches!(extension, "go" | "s" | "mod" | "sum" | "wit"),
-        // Other JSON (a run's results, say) is data the scripts do not import.
+        // Other JSON (a run's results, say) is data the scripts do not import;
+        // .proto files and protosets are bundled for the gRPC client.
         Language::JavaScript => {
-            matches!(extension, "js" | "mjs" | "cjs")
-                || matches!(name, "package.json" | "package-lock.json")
+            matches!(
+                extension,
+                "js" | "mjs" | "cjs" | "proto" | "protoset" | "pb"
+            ) || matches!(name, "package.json" | "package-lock.json")
         }
         Language::Python => matches!(extension, "py" | "pyi"),
     }

@@ -23,11 +23,13 @@ fn python_sdk() -> impl Iterator<Item = (&'static str, &'static [u8])> {
 
 /// What a JS build takes of the installed SDK: its modules, its build
 /// script, and the versions of the tools that script runs.
-const JS_SDK_FILES: [&str; 6] = [
+const JS_SDK_FILES: [&str; 8] = [
     "molotov.js",
     "driver.js",
     "live.js",
     "grpc.js",
+    "grpc-client.js",
+    "reflection.js",
     "build.mjs",
     "package-lock.json",
 ];

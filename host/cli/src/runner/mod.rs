@@ -35,8 +35,8 @@ use crate::shard::Shard;
 use molotov_http::{HttpClient, SharedSession, WsLimits};
 use molotov_metrics::{Metrics, NameLimits, Report, RunFacts, StopReason, Tally, Timeline, statsd};
 use molotov_runtime::{
-    EngineLimits, GLOBAL_WORKER, Instance, Loaded, OutputBudget, RunArgs, RunContext, SharedVars,
-    Threads,
+    EngineLimits, GLOBAL_WORKER, Instance, Loaded, OutputBudget, RunArgs, RunContext, SchemaCache,
+    SharedVars, Threads,
 };
 
 /// The end of a run that could run.
@@ -111,6 +111,8 @@ pub async fn run(plan: RunPlan) -> anyhow::Result<Outcome> {
         guest_deadline: limits.guest_deadline,
         max_memory_bytes: limits.max_memory_bytes,
         max_open: limits.max_open,
+        max_body_bytes: limits.max_body_bytes,
+        schemas: SchemaCache::default(),
     });
 
     let ticker = loaded.tick_epochs();

@@ -6,6 +6,7 @@ pub mod grpc;
 pub mod http;
 pub mod log;
 pub mod metrics;
+pub mod protobuf;
 pub mod streaming;
 pub mod vars;
 pub mod websocket;
