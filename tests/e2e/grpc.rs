@@ -329,6 +329,7 @@ fn the_k6_shaped_client_calls_with_objects_described_by_protos_or_reflection() {
     let url = greeter.server.url.as_str();
     for scenario in [
         "from_proto",
+        "from_protoset",
         "by_reflection",
         "streamed",
         "refused_and_late",
@@ -341,7 +342,7 @@ fn the_k6_shaped_client_calls_with_objects_described_by_protos_or_reflection() {
         assert_eq!(run.code, Some(0), "{scenario}: {}\n{json}", run.stderr);
         assert_eq!(ok(json, scenario), 6, "{scenario}: {json}");
     }
-    assert_eq!(greeter.answered("SayHello"), 12);
+    assert_eq!(greeter.answered("SayHello"), 18);
     assert_eq!(greeter.answered("SayHelloStream"), 6);
     assert_eq!(greeter.answered("Refuse"), 6);
     assert_eq!(greeter.answered("Slow"), 6);

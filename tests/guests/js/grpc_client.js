@@ -8,6 +8,10 @@ import grpc from "molotov/grpc";
 const loaded = new grpc.Client();
 loaded.load(["protos"], "greeter.proto");
 const reflected = new grpc.Client();
+// protos/greeter.protoset: SayHello's file and Google's Timestamp, as
+// `protoc --include_imports --descriptor_set_out` writes them.
+const fromSet = new grpc.Client();
+fromSet.loadProtoset("protos/greeter.protoset");
 
 function expectHello(res, name) {
   check(res.status === grpc.StatusOK, `status ${res.status}: ${res.error?.message}`);
@@ -25,6 +29,11 @@ scenario({ weight: 0 }, function from_proto() {
 scenario({ weight: 0 }, function by_reflection() {
   reflected.connect(undefined, { reflect: true });
   expectHello(reflected.invoke("/helloworld.Greeter/SayHello", { name: "reflection" }), "reflection");
+});
+
+scenario({ weight: 0 }, function from_protoset() {
+  fromSet.connect();
+  expectHello(fromSet.invoke("helloworld.Greeter/SayHello", { name: "protoset" }), "protoset");
 });
 
 scenario({ weight: 0 }, async function streamed() {
