@@ -30,14 +30,16 @@ if ! python3 -c 'import websockets, sys; sys.exit(websockets.__version__ != "15.
 fi
 
 # A gRPC server no one here wrote, for the gRPC tests, with its server
-# reflection (whose releases trail grpcio's patch versions).
-if ! python3 -c 'import grpc, sys; sys.exit(grpc.__version__ != "1.85.4")' 2>/dev/null; then
-    python3 -m pip install --quiet --disable-pip-version-check grpcio==1.85.4
+# reflection (whose releases trail grpcio's patch versions), and grpcio-tools
+# to generate the stubs of a Molotov gRPC file (it brings the protobuf
+# runtime that molotov bundles into Python scenarios).
+pip_version() { python3 -m pip show "$1" 2>/dev/null | sed -n 's/^Version: //p'; }
+if [ "$(pip_version grpcio)" != 1.85.4 ] || [ "$(pip_version grpcio-reflection)" != 1.85.1 ] ||
+    [ "$(pip_version grpcio-tools)" != 1.85.4 ]; then
+    python3 -m pip install --quiet --disable-pip-version-check \
+        grpcio==1.85.4 grpcio-reflection==1.85.1 grpcio-tools==1.85.4
 fi
-if ! python3 -c 'import grpc_reflection.v1alpha.reflection' 2>/dev/null ||
-    [ "$(python3 -m pip show grpcio-reflection 2>/dev/null | sed -n 's/^Version: //p')" != 1.85.1 ]; then
-    python3 -m pip install --quiet --disable-pip-version-check grpcio-reflection==1.85.1 grpcio==1.85.4
-fi
+python3 -c 'import grpc_reflection.v1alpha.reflection, grpc_tools.protoc, google.protobuf.message'
 
 # The JS SDK carries componentize-js and the bundler; examples link to it.
 npm_ci() {

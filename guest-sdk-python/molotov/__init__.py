@@ -17,6 +17,8 @@ read ``env()`` and variables inside scenarios and fixtures.
 """
 
 import base64 as _base64
+import functools as _functools
+import inspect as _inspect
 import pickle as _pickle
 import sys as _sys
 from dataclasses import dataclass, field
@@ -81,10 +83,33 @@ def scenario(weight: int = 1, delay: float = 0.0, name: Optional[str] = None):
     (0: only a picker runs it); ``delay`` (seconds) pauses the worker after
     each run."""
     def register(fn):
-        _registry.scenarios[name or fn.__name__] = (weight, int(delay * 1000), fn, delay)
+        run = _with_session_factory(fn)
+        _registry.scenarios[name or fn.__name__] = (weight, int(delay * 1000), run, delay)
         _registry.in_order = None
         return fn
     return register
+
+
+def _with_session_factory(fn):
+    """Molotov 2.7's ``session_factory="grpc"`` (with ``grpc_url=``) in a
+    scenario's signature: the scenario is given a ``grpc.aio`` channel to
+    that server (by default ``--target``) through its worker's session."""
+    parameters = _inspect.signature(fn).parameters
+    factory = parameters.get("session_factory")
+    if factory is None:
+        return fn
+    if factory.default != "grpc":
+        raise ValueError(f"{fn.__name__}: session_factory={factory.default!r}: molotov has the 'grpc' factory only")
+    if not _inspect.iscoroutinefunction(fn):
+        raise ValueError(f"{fn.__name__}: a scenario with session_factory='grpc' is an async def (its channel is grpc.aio's)")
+    url = parameters.get("grpc_url")
+    target = "" if url is None or url.default is _inspect.Parameter.empty else url.default
+
+    @_functools.wraps(fn)
+    async def with_channel(session):
+        from grpc.aio import Channel
+        return await fn(Channel(target, session=session))
+    return with_channel
 
 
 def _fixture(kind: str):

@@ -495,10 +495,16 @@ def context_of(session: Session) -> Context:
 _sessions: Dict[int, Session] = {}
 
 
+# The session lent to the code that runs now (a run is a task of its own,
+# so each sees its worker's): what a grpc.aio channel made in it calls through.
+current_session: contextvars.ContextVar = contextvars.ContextVar("molotov_session", default=None)
+
+
 def lend(worker_id: int, host: Optional[_http.Session]) -> Session:
     """The worker's session, using ``host`` for this call."""
     session = _sessions.get(worker_id)
     if session is None:
         session = _sessions[worker_id] = Session(worker_id)
     session._host = host
+    current_session.set(session)
     return session

@@ -10,6 +10,7 @@ mod foreign;
 mod go;
 pub(crate) mod language;
 mod project;
+mod protobuf_runtime;
 mod scripted;
 mod tool;
 

@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 
 use super::language::Language;
 use super::project::Project;
+use super::protobuf_runtime;
 use super::tool::{Chatter, Tool};
 use crate::sdk;
 
@@ -123,6 +124,12 @@ pub fn python(
             "import {module}  # noqa: F401\nfrom molotov._component import Driver, Scenarios  # noqa: F401\n"
         ),
     )?;
+    let deps = work.join("deps");
+    std::fs::create_dir_all(&deps)?;
+    let project_dir = entry.parent().unwrap_or(Path::new("."));
+    if protobuf_runtime::imported_under(project_dir) {
+        protobuf_runtime::copy_into(&deps, &entry)?;
+    }
     let tool = Tool {
         what: "componentize-py",
         hint: "install it with `pip install componentize-py==0.25.1`",
@@ -137,7 +144,9 @@ pub fn python(
             .arg("-p")
             .arg(&sdk)
             .arg("-p")
-            .arg(entry.parent().unwrap_or(Path::new(".")))
+            .arg(&deps)
+            .arg("-p")
+            .arg(project_dir)
             .arg("-o")
             .arg(output),
         chatter,
