@@ -19,7 +19,7 @@ struct Greeter {
 }
 
 const GREETER: &str = r#"
-import json, sys, time
+import json, os, sys, time
 from concurrent import futures
 import grpc
 from google.protobuf import descriptor_pb2, descriptor_pool, timestamp_pb2
@@ -71,6 +71,13 @@ def broken(request, context):
     yield message("two")
     raise RuntimeError("broke mid-stream")
 
+def dropped(request, context):
+    counted("Dropped")
+    yield message("one")
+    time.sleep(0.3)
+    # The server dies: its connection drops in the middle of the stream.
+    os._exit(3)
+
 raw = dict(request_deserializer=None, response_serializer=None)
 handlers = {
     "SayHello": grpc.unary_unary_rpc_method_handler(say_hello, **raw),
@@ -79,6 +86,7 @@ handlers = {
     "Slow": grpc.unary_unary_rpc_method_handler(slow, **raw),
     "Flood": grpc.unary_stream_rpc_method_handler(flood, **raw),
     "Broken": grpc.unary_stream_rpc_method_handler(broken, **raw),
+    "Dropped": grpc.unary_stream_rpc_method_handler(dropped, **raw),
 }
 server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
 server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("helloworld.Greeter", handlers)])
@@ -98,7 +106,7 @@ reply_type.field.add(name="at", json_name="at", number=2, type=Field.TYPE_MESSAG
 service = described.service.add(name="Greeter")
 for name in handlers:
     service.method.add(name=name, input_type=".helloworld.HelloRequest", output_type=".helloworld.HelloReply",
-                       server_streaming=name in ("SayHelloStream", "Flood", "Broken"))
+                       server_streaming=name in ("SayHelloStream", "Flood", "Broken", "Dropped"))
 descriptor_pool.Default().AddSerializedFile(described.SerializeToString())
 reflection.enable_server_reflection(("helloworld.Greeter", reflection.SERVICE_NAME), server)
 
@@ -290,6 +298,20 @@ fn hostile_and_failing_answers_are_errors_of_their_kind() {
     }
     assert_eq!(greeter.answered("Flood"), 1);
     assert_eq!(greeter.answered("Broken"), 1);
+}
+
+/// A server that dies in the middle of a stream: the call fails as a broken
+/// connection (`protocol`), and the run ends with its results written.
+#[test]
+fn a_server_gone_mid_stream_fails_the_call() {
+    let greeter = Greeter::start();
+    let script = workspace().join("tests/guests/js/grpc_calls.js");
+    let args = ["--target", &greeter.server.url, "-s", "dropped", "-r", "1"];
+    let run = run(&script, &args);
+    let json = run.json();
+    assert_eq!(json["scenarios"]["failed"], 1, "{}\n{json}", run.stderr);
+    assert_eq!(json["requests"]["errors_by_kind"]["protocol"], 1, "{json}");
+    assert_eq!(greeter.answered("Dropped"), 1);
 }
 
 /// The egress policy judges a call's address as any connection's: denied,

@@ -1,4 +1,4 @@
-// gRPC calls that a server floods, breaks mid-stream, or that a worker
+// gRPC calls that a server floods, breaks or drops mid-stream, or that a worker
 // makes more of at once than --max-open allows (tests/e2e/grpc.rs): each
 // run fails with the call's error.
 import { check, scenario } from "molotov";
@@ -18,4 +18,8 @@ scenario({ weight: 0 }, async function broken(session) {
 scenario({ weight: 0 }, async function at_once(session) {
   const calls = [1, 2, 3, 4].map(() => session.unary("/helloworld.Greeter/SayHello", hello));
   await Promise.all(calls);
+});
+
+scenario({ weight: 0 }, async function dropped(session) {
+  await session.grpc({ method: "/helloworld.Greeter/Dropped" }, hello);
 });
