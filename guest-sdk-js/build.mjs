@@ -1,5 +1,8 @@
 // Builds a scenario module into a component: bundles it with the SDK
-// (rolldown), then snapshots SpiderMonkey with it (componentize-js).
+// (rolldown), then snapshots SpiderMonkey with it (componentize-js). A k6
+// script (one that imports k6's modules, or exports a default function and
+// no molotov scenario) is bundled as a function that each instance calls at
+// run time, its k6 imports given by the SDK's k6 layer (k6/runner.js).
 //
 //   node build.mjs ENTRY.js WIT_DIR OUT.wasm      (molotov build runs this)
 import { readFile, readdir, writeFile } from "node:fs/promises";
@@ -14,18 +17,43 @@ if (!entry || !witPath || !out) {
   process.exit(2);
 }
 
-const sdk = fileURLToPath(new URL("./molotov.js", import.meta.url));
-const grpcClient = fileURLToPath(new URL("./grpc-client.js", import.meta.url));
+const here = (path) => fileURLToPath(new URL(path, import.meta.url));
+const sdk = here("./molotov.js");
+const scriptDir = dirname(resolve(entry));
+
+/** Ends the build with one line (the CLI shows it as the build's failure). */
+function refuse(message) {
+  console.error(message);
+  process.exit(1);
+}
+
+// k6's modules as the SDK provides them.
+const K6_MODULES = {
+  k6: "./k6/k6.js",
+  "k6/http": "./k6/http.js",
+  "k6/metrics": "./k6/metrics.js",
+  "k6/execution": "./k6/execution.js",
+  "k6/encoding": "./k6/encoding.js",
+  "k6/data": "./k6/data.js",
+  "k6/net/grpc": "./grpc-client.js",
+};
+const isK6Module = (id) => id === "k6" || id.startsWith("k6/");
 
 // Files a scenario reads at run time are bundled now, from under the
 // script's directory: .proto files (text) and protosets (base64) for the
 // gRPC client. Outputs, caches and installed packages are not looked into.
 const SKIPPED_DIRS = new Set(["target", "node_modules", "__pycache__", "venv", "build"]);
 const MAX_BUNDLED_BYTES = 16 << 20;
-async function bundledFiles(root) {
+let bundledBytes = 0;
+async function readBounded(path) {
+  const bytes = await readFile(path);
+  bundledBytes += bytes.length;
+  if (bundledBytes > MAX_BUNDLED_BYTES) refuse(`${scriptDir}: more than ${MAX_BUNDLED_BYTES >> 20} MiB of files to bundle`);
+  return bytes;
+}
+async function protoFiles(root) {
   const protos = {};
   const protosets = {};
-  let total = 0;
   async function walk(dir) {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       if (entry.name.startsWith(".")) continue;
@@ -36,43 +64,120 @@ async function bundledFiles(root) {
       }
       const kind = entry.name.endsWith(".proto") ? protos : /\.(protoset|pb)$/.test(entry.name) ? protosets : null;
       if (!kind || !entry.isFile()) continue;
-      const bytes = await readFile(path);
-      total += bytes.length;
-      if (total > MAX_BUNDLED_BYTES) {
-        console.error(`${root}: more than ${MAX_BUNDLED_BYTES >> 20} MiB of .proto files and protosets to bundle`);
-        process.exit(1);
-      }
+      const bytes = await readBounded(path);
       const name = relative(root, path).split(sep).join("/");
       kind[name] = kind === protos ? bytes.toString("utf8") : bytes.toString("base64");
     }
   }
   await walk(root);
-  return `export const protos = ${JSON.stringify(protos)};\nexport const protosets = ${JSON.stringify(protosets)};\n`;
+  return { protos, protosets };
 }
-const files = await bundledFiles(dirname(resolve(entry)));
+
+/** Whether the entry is a k6 script rather than a molotov one. */
+async function isK6Script() {
+  const source = await readFile(entry, "utf8");
+  if (/\bfrom\s*["']molotov(\/[^"']*)?["']/.test(source)) return false;
+  return /(\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)["']k6(\/[^"']*)?["']/.test(source) || /\bexport\s+default\b/.test(source);
+}
+
+/** The k6 script and its own modules as the body of a function that
+ * returns its exports, k6's modules taken from `require`. */
+async function k6ScriptFunction() {
+  const bundle = await rolldown({
+    input: resolve(entry),
+    platform: "neutral",
+    external: (id) => id in K6_MODULES,
+    plugins: [
+      {
+        name: "k6-modules",
+        resolveId(id) {
+          if (isK6Module(id) && !(id in K6_MODULES)) {
+            refuse(`${entry} imports ${id}, which molotov does not support (it has ${Object.keys(K6_MODULES).join(", ")})`);
+          }
+          if (/^https?:\/\//.test(id)) {
+            refuse(`${entry} imports ${id}: the build fetches nothing; save the module beside the script and import it from there`);
+          }
+          return null;
+        },
+      },
+    ],
+    onLog(level, log) {
+      if (level === "warn" && log.code === "UNRESOLVED_IMPORT") refuse(`${entry}: ${log.message}`);
+    },
+  });
+  const { output } = await bundle.generate({ format: "cjs", exports: "named" });
+  return output[0].code;
+}
+
+/** The files that `open("…")` names with a literal path in `code`, base64. */
+async function openedFiles(code) {
+  const files = {};
+  for (const [, , path] of code.matchAll(/\bopen\(\s*(["'`])([^"'`]+)\1/g)) {
+    const name = path.replace(/^\.\//, "");
+    try {
+      files[name] = (await readBounded(resolve(scriptDir, name))).toString("base64");
+    } catch {
+      refuse(`${entry}: open(${JSON.stringify(path)}): no such file beside the script`);
+    }
+  }
+  return files;
+}
+
+const k6Script = await isK6Script();
+const { protos, protosets } = await protoFiles(scriptDir);
+const modules = {
+  "molotov-bundled-files": `export const protos = ${JSON.stringify(protos)};\nexport const protosets = ${JSON.stringify(protosets)};\n`,
+};
+const entryModule = `import ${JSON.stringify(resolve(entry))};\nexport { driver, scenarios } from ${JSON.stringify(sdk)};\n`;
+if (k6Script) {
+  let code;
+  try {
+    code = await k6ScriptFunction();
+  } catch (e) {
+    refuse(`${entry}: ${String(e.message ?? e).split("\n")[0]}`);
+  }
+  const files = await openedFiles(code);
+  const imports = Object.entries(K6_MODULES).map(([id, path], i) => [id, `k6module${i}`, here(path)]);
+  modules["molotov-entry"] = [
+    ...imports.map(([, name, path]) => `import ${name} from ${JSON.stringify(path)};`),
+    `import { runK6Script } from ${JSON.stringify(here("./k6/runner.js"))};`,
+    // The bundle reads a module's default export as `require(id)` itself
+    // (Node's interop), and its named ones as its properties: each module's
+    // default export has them all.
+    `const k6Modules = { ${imports.map(([id, name]) => `${JSON.stringify(id)}: ${name}`).join(", ")} };`,
+    `function script() {`,
+    `  const require = (id) => k6Modules[id];`,
+    `  const module = { exports: {} };`,
+    `  const exports = module.exports;`,
+    code,
+    `  return module.exports;`,
+    `}`,
+    `runK6Script(script, ${JSON.stringify(files)});`,
+    `export { driver, scenarios } from ${JSON.stringify(sdk)};`,
+    `export { runOptions } from ${JSON.stringify(here("./k6/runner.js"))};`,
+  ].join("\n");
+} else {
+  modules["molotov-entry"] = entryModule;
+}
+
 const bundle = await rolldown({
   // The SDK is the entry: it re-exports the scenarios' registrations as the
   // component's `scenarios` export; the user's module is imported for effect.
   input: "molotov-entry",
   external: [/^molotov:scenario\//, /^wasi:/],
-  resolve: { alias: { "molotov/grpc": grpcClient, molotov: sdk } },
+  resolve: { alias: { "molotov/grpc": here("./grpc-client.js"), molotov: sdk } },
   plugins: [
     {
-      name: "molotov-entry",
-      resolveId: (id) => (id === "molotov-entry" || id === "molotov-bundled-files" ? id : null),
-      load: (id) =>
-        id === "molotov-entry"
-          ? `import ${JSON.stringify(resolve(entry))};\nexport { driver, scenarios } from ${JSON.stringify(sdk)};\n`
-          : id === "molotov-bundled-files"
-            ? files
-            : null,
+      name: "molotov-virtual-modules",
+      resolveId: (id) => (id in modules ? id : null),
+      load: (id) => modules[id] ?? null,
     },
   ],
 });
 const { output } = await bundle.generate({ format: "esm" });
 const { component } = await componentize(output[0].code, {
   witPath,
-  worldName: "shared-scenario",
+  worldName: k6Script ? "script-scenario" : "shared-scenario",
   // Only fetch needs wasi:http; the incoming-handler export is not ours.
   disableFeatures: ["fetch-event"],
 });

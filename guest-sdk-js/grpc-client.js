@@ -13,10 +13,11 @@
 //     const res = client.invoke("helloworld.Greeter/SayHello", { name: "Bert" });
 //     check(res.status === grpc.StatusOK);
 //   });
-import { invoke } from "molotov:scenario/grpc@0.4.3";
-import { Schema } from "molotov:scenario/protobuf@0.4.3";
+import { invoke } from "molotov:scenario/grpc@0.4.4";
+import { Schema } from "molotov:scenario/protobuf@0.4.4";
 import { protos, protosets } from "molotov-bundled-files";
 import { currentHost } from "./driver.js";
+import { milliseconds } from "./duration.js";
 import { grpcInvoke } from "./grpc.js";
 import { HttpError, Session } from "./molotov.js";
 import { reflectedSchema } from "./reflection.js";
@@ -37,17 +38,6 @@ function normalize(path) {
     else parts.push(part);
   }
   return parts.join("/");
-}
-
-/** A k6 duration (`"2s"`, `"1m30s"`, `"500ms"`) or milliseconds, in ms. */
-function milliseconds(value) {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === "number") return Math.round(value);
-  const units = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  const rest = String(value).replace(/(\d+(?:\.\d+)?)(ms|s|m|h)/g, (_, n, unit) => ((total += Number(n) * units[unit]), ""));
-  if (rest !== "" || String(value) === "") throw new Error(`"${value}" is not a duration (say "2s", "500ms" or a number of ms)`);
-  return Math.round(total);
 }
 
 /** What the host said, as an Error: `e.payload` is the contract's error value. */

@@ -9,9 +9,9 @@
 // A scenario that throws (a failed check included) is a failed run with the
 // error's message. Module-level code runs when the component is built: read
 // env() and variables inside scenarios and fixtures.
-import * as ctx from "molotov:scenario/context@0.4.3";
-import * as logging from "molotov:scenario/log@0.4.3";
-import * as metrics from "molotov:scenario/metrics@0.4.3";
+import * as ctx from "molotov:scenario/context@0.4.4";
+import * as logging from "molotov:scenario/log@0.4.4";
+import * as metrics from "molotov:scenario/metrics@0.4.4";
 import { inAsyncRun, running, scheduler, setOwnHost } from "./driver.js";
 import { grpcCall } from "./grpc.js";
 import { WebSocket, openStream } from "./live.js";
@@ -20,12 +20,27 @@ export { GrpcError, statusName } from "./grpc.js";
 export { Client as GrpcClient, Stream as GrpcStream } from "./grpc-client.js";
 
 export { driver } from "./driver.js";
-import * as vars from "molotov:scenario/vars@0.4.3";
+import * as vars from "molotov:scenario/vars@0.4.4";
 
 const registry = { scenarios: new Map(), list: null, fixtures: {}, events: [], onEvent: null };
 
+// What registers the scenarios at run time rather than at build time (a k6
+// script, evaluated in each instance with the run's environment).
+let registerLater = null;
+/** Runs `register` (which registers scenarios and fixtures) at the
+ * instance's first use of them, when host calls work. */
+export const registerAtRunTime = (register) => (registerLater = register);
+function registered() {
+  if (registerLater) {
+    const register = registerLater;
+    registerLater = null;
+    register();
+  }
+  return registry;
+}
+
 // The scenarios as `describe` lists them: the host runs one by its index.
-const scenarioList = () => (registry.list ??= [...registry.scenarios]);
+const scenarioList = () => (registered().list ??= [...registry.scenarios]);
 /** The run function of the scenario at `index`, or undefined. */
 export const scenarioAt = (index) => scenarioList()[index]?.[1].run;
 /** How many scenarios' run functions pass `test`. */
@@ -295,7 +310,7 @@ const toEvent = ({ tag, val }) => {
 /** The component's exports, as the WIT contract names them. */
 export const scenarios = {
   describe() {
-    const has = (kind) => kind in registry.fixtures;
+    const has = (kind) => kind in registered().fixtures;
     return {
       scenarios: scenarioList().map(([name, s]) => ({ name, weight: s.weight, delayMs: s.delayMs })),
       fixtures: {
@@ -317,7 +332,7 @@ export const scenarios = {
     return outcome(entry[1].run, new Session(session));
   },
   globalSetup(runArgs) {
-    return outcome(registry.fixtures.globalSetup, runArgs);
+    return outcome(registered().fixtures.globalSetup, runArgs);
   },
   setup(id, runArgs) {
     const toWit = (options) =>
@@ -328,25 +343,25 @@ export const scenarios = {
             maxRedirects: options.maxRedirects,
           }
         : undefined;
-    const options = outcome(registry.fixtures.setup, id, runArgs);
+    const options = outcome(registered().fixtures.setup, id, runArgs);
     return typeof options?.then === "function" ? options.then(toWit) : toWit(options);
   },
   setupSession(id, session) {
     setOwnHost(session);
-    return outcome(registry.fixtures.setupSession, id, new Session(session));
+    return outcome(registered().fixtures.setupSession, id, new Session(session));
   },
   teardownSession(id, session) {
     setOwnHost(session);
-    return outcome(registry.fixtures.teardownSession, id, new Session(session));
+    return outcome(registered().fixtures.teardownSession, id, new Session(session));
   },
   teardown(id) {
-    return outcome(registry.fixtures.teardown, id);
+    return outcome(registered().fixtures.teardown, id);
   },
   globalTeardown() {
-    return outcome(registry.fixtures.globalTeardown);
+    return outcome(registered().fixtures.globalTeardown);
   },
   pick(id, stepNumber) {
-    return registry.fixtures.picker(id, Number(stepNumber));
+    return registered().fixtures.picker(id, Number(stepNumber));
   },
   onEvents(list) {
     for (const event of list) registry.onEvent(toEvent(event));

@@ -61,7 +61,7 @@ done
 # works on a fresh machine as it does on one that installed before.
 scratch="$(mktemp -d)"
 mkdir "$scratch/molotov-sdk"
-cp "$root"/guest-sdk-js/{package.json,molotov.js,driver.js,live.js,grpc.js,grpc-client.js,reflection.js,build.mjs,README.md} "$scratch/molotov-sdk/"
+tar -C "$root/guest-sdk-js" --exclude=node_modules -cf - . | tar -C "$scratch/molotov-sdk" -xf -
 sed -e 's/{{crate}}/npm-cache-warmup/' -e 's/{{sdk}}/file:molotov-sdk/' \
     "$root/host/cli/templates/new/js/package.json.in" >"$scratch/package.json"
 (cd "$scratch" && npm install --prefer-offline --no-audit --no-fund --loglevel=error)

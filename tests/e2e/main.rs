@@ -7,6 +7,7 @@ mod fail_fast;
 mod footprint;
 mod grpc;
 mod junit;
+mod k6;
 mod languages;
 mod library;
 mod lifecycle;

@@ -263,15 +263,9 @@ fn ctrl_c_stops_a_build_and_a_compile() {
     );
 }
 
-/// A k6 script and a Molotov file bringing its own HTTP client are told in one line.
+/// A Molotov file bringing its own HTTP client is told in one line.
 #[test]
 fn scripts_for_other_tools_are_told_in_one_line() {
-    let k6 = scratch("k6").with_extension("js");
-    std::fs::write(&k6, "import http from 'k6/http';\nexport default function () { http.get('http://127.0.0.1/'); }\n").expect("write");
-    let run_k6 = run(&k6, &["-r", "1"]);
-    run_k6.assert_cannot_run("is a k6 script (it imports `k6/http`)");
-    assert_eq!(run_k6.stderr.lines().count(), 1, "{}", run_k6.stderr);
-
     let requests = python_file("requests", &format!("import requests\n{PING}"));
     let run_requests = run(&requests, &["-r", "1"]);
     run_requests.assert_cannot_run("imports requests, which cannot run in molotov's sandbox");

@@ -11,7 +11,7 @@ use std::ffi::OsString;
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use clap::{CommandFactory, FromArgMatches};
+use clap::{CommandFactory, FromArgMatches, Parser};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -36,69 +36,45 @@ const SCENARIO_KEYS: [&str; 2] = ["scenario", "component"];
 /// Applies `--config` to a parsed `run`: parses `argv` again with the named
 /// test's options as defaults. Any other command is returned as it is.
 pub fn apply(cli: Cli, argv: Vec<OsString>) -> anyhow::Result<Cli> {
-    let Command::Run(args) = &cli.command else {
-        return Ok(cli);
-    };
-    let Some(path) = args.config.clone() else {
-        return Ok(cli);
-    };
-    let test = args.component.to_string_lossy().into_owned();
-    let file = read(&path)?;
-    let Some(options) = file.molotov.tests.get(&test) else {
-        let names: Vec<&str> = file.molotov.tests.keys().map(String::as_str).collect();
-        bail!(
-            "{}: no test named `{test}`; it has: {}",
-            path.display(),
-            names.join(", ")
-        );
-    };
-    let mut component = None;
+    match &cli.command {
+        Command::Run(args) if args.config.is_some() => reparse(argv, None),
+        _ => Ok(cli),
+    }
+}
+
+/// Parses `run`'s `argv` again with a script's options (long flag names, as
+/// a config test's) as defaults, under `--config`'s, under the command
+/// line's. `script` is the script's name and options.
+pub fn with_script_options(
+    argv: Vec<OsString>,
+    script: (&str, &BTreeMap<String, Value>),
+) -> anyhow::Result<RunFlags> {
+    match reparse(argv, Some(script))?.command {
+        Command::Run(args) => Ok(*args),
+        _ => unreachable!("parsed as run before"),
+    }
+}
+
+fn reparse(
+    argv: Vec<OsString>,
+    script: Option<(&str, &BTreeMap<String, Value>)>,
+) -> anyhow::Result<Cli> {
     let mut command = Cli::command();
     let run = command
         .find_subcommand_mut("run")
         .expect("the run subcommand exists");
-    for (key, value) in options {
-        if SCENARIO_KEYS.contains(&key.as_str()) {
-            component = Some(value.as_str().with_context(|| {
-                format!("{}: test `{test}`: `{key}` must be a path", path.display())
-            })?);
-            continue;
-        }
-        // Molotov-style files name the list in the plural.
-        let long = match key.as_str() {
-            "thresholds" => "threshold".to_string(),
-            key => key.replace('_', "-"),
-        };
-        let Some(arg) = run
-            .get_arguments()
-            .find(|a| a.get_long() == Some(long.as_str()))
-        else {
-            bail!("{}: test `{test}`: unknown option `{key}`", path.display());
-        };
-        let id = arg.get_id().clone();
-        let values = default_values(value)
-            .with_context(|| format!("{}: test `{test}`: option `{key}`", path.display()))?;
-        // Checked here, where the file and the test can be named: clap would
-        // only name the flag, as if the command line were wrong.
-        let check = clap::Command::new("molotov")
-            .arg(arg.clone().required(false).default_values(&values))
-            .try_get_matches_from(["molotov"]);
-        if let Err(error) = check {
-            bail!(
-                "{}: test `{test}`: option `{key}`: {}",
-                path.display(),
-                clap_reason(&error)
-            );
-        }
-        if !values.is_empty() {
-            *run = std::mem::take(run).mut_arg(id, |arg| arg.default_values(values));
+    if let Some((name, options)) = script {
+        for (key, value) in options {
+            set_default(run, key, value, name)?;
         }
     }
-    let Some(component) = component else {
-        bail!(
-            "{}: test `{test}` names no `scenario` (the component to run)",
-            path.display()
-        );
+    let parsed = Cli::try_parse_from(&argv).unwrap_or_else(|error| error.exit());
+    let Command::Run(args) = &parsed.command else {
+        return Ok(parsed);
+    };
+    let config = match args.config.clone() {
+        Some(path) => Some(config_defaults(run, &path, &args.component)?),
+        None => None,
     };
     let matches = command
         .try_get_matches_from(argv)
@@ -107,8 +83,82 @@ pub fn apply(cli: Cli, argv: Vec<OsString>) -> anyhow::Result<Cli> {
     let Command::Run(args) = &mut cli.command else {
         unreachable!("parsed as run before")
     };
-    resolve(args, &path, component, &file.molotov.env)?;
+    if let Some((path, component, env)) = config {
+        resolve(args, &path, &component, &env)?;
+    }
     Ok(cli)
+}
+
+/// Makes the options of `--config`'s test named `component` the defaults of
+/// `run`; the file's path, the test's component and the file's env.
+fn config_defaults(
+    run: &mut clap::Command,
+    path: &Path,
+    component: &Path,
+) -> anyhow::Result<(std::path::PathBuf, String, BTreeMap<String, Value>)> {
+    let test = component.to_string_lossy().into_owned();
+    let file = read(path)?;
+    let Some(options) = file.molotov.tests.get(&test) else {
+        let names: Vec<&str> = file.molotov.tests.keys().map(String::as_str).collect();
+        bail!(
+            "{}: no test named `{test}`; it has: {}",
+            path.display(),
+            names.join(", ")
+        );
+    };
+    let mut scenario = None;
+    let source = format!("{}: test `{test}`", path.display());
+    for (key, value) in options {
+        if SCENARIO_KEYS.contains(&key.as_str()) {
+            scenario = Some(value.as_str().with_context(|| {
+                format!("{}: test `{test}`: `{key}` must be a path", path.display())
+            })?);
+            continue;
+        }
+        set_default(run, key, value, &source)?;
+    }
+    let Some(scenario) = scenario else {
+        bail!(
+            "{}: test `{test}` names no `scenario` (the component to run)",
+            path.display()
+        );
+    };
+    Ok((path.to_path_buf(), scenario.to_string(), file.molotov.env))
+}
+
+/// Makes `value` the default of `run`'s flag `key` (its long name, `_` for
+/// `-`); errors start with `source`.
+fn set_default(
+    run: &mut clap::Command,
+    key: &str,
+    value: &Value,
+    source: &str,
+) -> anyhow::Result<()> {
+    // Molotov-style files name the list in the plural.
+    let long = match key {
+        "thresholds" => "threshold".to_string(),
+        key => key.replace('_', "-"),
+    };
+    let Some(arg) = run
+        .get_arguments()
+        .find(|a| a.get_long() == Some(long.as_str()))
+    else {
+        bail!("{source}: unknown option `{key}`");
+    };
+    let id = arg.get_id().clone();
+    let values = default_values(value).with_context(|| format!("{source}: option `{key}`"))?;
+    // Checked here, where the file and the test can be named: clap would
+    // only name the flag, as if the command line were wrong.
+    let check = clap::Command::new("molotov")
+        .arg(arg.clone().required(false).default_values(&values))
+        .try_get_matches_from(["molotov"]);
+    if let Err(error) = check {
+        bail!("{source}: option `{key}`: {}", clap_reason(&error));
+    }
+    if !values.is_empty() {
+        *run = std::mem::take(run).mut_arg(id, |arg| arg.default_values(values));
+    }
+    Ok(())
 }
 
 /// What clap says is wrong with a value, without its `error:` and advice.

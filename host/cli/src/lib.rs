@@ -18,6 +18,7 @@ pub mod console;
 pub mod dashboard;
 pub mod interrupts;
 pub mod junit;
+pub mod k6_options;
 pub mod live_view;
 pub mod merge;
 pub mod plan;

@@ -107,7 +107,7 @@ fn vendor(args: &molotov::cli::VendorArgs) -> anyhow::Result<std::path::PathBuf>
 fn run(runtime: &tokio::runtime::Runtime, flags: RunFlags, argv: &[OsString]) -> ExitCode {
     // Ctrl+C is ours from here: it stops a build or compile at once too.
     runtime.block_on(async { molotov::interrupts::subscribe() });
-    let plan = match plan(flags, argv) {
+    let plan = match plan(runtime, flags, argv) {
         Ok(plan) => plan,
         Err(error) => return cannot_run(&error),
     };
@@ -161,8 +161,13 @@ fn run(runtime: &tokio::runtime::Runtime, flags: RunFlags, argv: &[OsString]) ->
     }
 }
 
-/// The run's plan: its component built first when a source was named.
-fn plan(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<molotov::plan::RunPlan> {
+/// The run's plan: its component built first when a source was named, and
+/// a script's options (a k6 script's) taken as defaults of the flags.
+fn plan(
+    runtime: &tokio::runtime::Runtime,
+    flags: RunFlags,
+    argv: &[OsString],
+) -> anyhow::Result<molotov::plan::RunPlan> {
     let cache_dir = (flags.cache_dir.clone()).or_else(molotov_runtime::default_cache_dir);
     let chatter = if flags.verbose > 0 {
         molotov::build::Chatter::Shown
@@ -175,11 +180,25 @@ fn plan(flags: RunFlags, argv: &[OsString]) -> anyhow::Result<molotov::plan::Run
         true => named.display().to_string(),
         false => molotov::build::shown_name(named).display().to_string(),
     };
-    let component = molotov::planning::component(built, shown)?;
+    let component = molotov::planning::component(built, shown.clone())?;
     let command_line = molotov::planning::shown_command_line(argv);
-    molotov::planning::plan(flags, component, command_line, |name| {
-        std::env::var(name).ok()
-    })
+    let environment = |name: &str| std::env::var(name).ok();
+    let quiet = flags.quiet;
+    let plan =
+        molotov::planning::plan(flags, component.clone(), command_line.clone(), environment)?;
+    let Some(options) = runtime.block_on(molotov::runner::run_options(&plan))? else {
+        return Ok(plan);
+    };
+    let defaults = molotov::k6_options::flag_defaults(&options)
+        .map_err(|error| anyhow::anyhow!("{shown}: {error}"))?;
+    if !quiet && !defaults.left_out.is_empty() {
+        eprintln!(
+            "{shown}: k6 options left out: {}",
+            defaults.left_out.join("; ")
+        );
+    }
+    let flags = molotov::config::with_script_options(argv.to_vec(), (&shown, &defaults.flags))?;
+    molotov::planning::plan(flags, component, command_line, environment)
 }
 
 /// Whether a results file can be written at `path`, found before the run

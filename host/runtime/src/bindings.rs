@@ -9,9 +9,10 @@ pub type GuestSchema = std::sync::Arc<molotov_protobuf::Schema>;
 
 wasmtime::component::bindgen!({
     path: "../../wit",
-    // The larger world: a component of the plain `scenario` world simply
-    // does not export `driver` (see `engine::load`).
-    world: "shared-scenario",
+    // The largest world: a component of the plain `scenario` world simply
+    // does not export `driver`, nor one of `shared-scenario` `run-options`
+    // (see `engine::load`).
+    world: "script-scenario",
     // Only the imports that wait are async: a sync import is a much cheaper call.
     imports: {
         "molotov:scenario/http.[method]session.send": async | trappable,

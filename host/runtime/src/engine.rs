@@ -8,8 +8,8 @@ use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ProfilingStrategy,
 };
 
-use crate::bindings::SharedScenario;
-use crate::bindings::exports::molotov::scenario::{driver, scenarios};
+use crate::bindings::ScriptScenario;
+use crate::bindings::exports::molotov::scenario::{driver, run_options, scenarios};
 use crate::state::WorkerState;
 
 /// Why a file could not be used as a scenario component. Each message is one
@@ -30,7 +30,7 @@ pub enum LoadError {
     #[error("{path} is not a valid component: {reason}")]
     Invalid { path: PathBuf, reason: String },
     #[error(
-        "{path} is not a molotov scenario component (world molotov:scenario/scenario@0.4.3): {reason}"
+        "{path} is not a molotov scenario component (world molotov:scenario/scenario@0.4.4): {reason}"
     )]
     WrongWorld { path: PathBuf, reason: String },
 }
@@ -51,9 +51,16 @@ pub struct Loaded {
     pub(crate) scenarios: scenarios::GuestIndices,
     /// Present when the component can run many workers per instance.
     pub(crate) driver: Option<driver::GuestIndices>,
+    /// Present when the component is a script that says which run it wants.
+    pub(crate) run_options: Option<run_options::GuestIndices>,
 }
 
 impl Loaded {
+    /// Whether the component says which run it wants ([`Instance::run_options`]).
+    pub fn has_run_options(&self) -> bool {
+        self.run_options.is_some()
+    }
+
     /// Whether one instance of the component can run many workers.
     pub fn can_share_instances(&self) -> bool {
         self.driver.is_some()
@@ -141,17 +148,20 @@ pub fn load(engine: &Engine, path: &Path, cache_dir: Option<&Path>) -> Result<Lo
     };
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(wrong_world)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(wrong_world)?;
-    SharedScenario::add_to_linker::<WorkerState, HasSelf<WorkerState>>(&mut linker, |state| state)
+    ScriptScenario::add_to_linker::<WorkerState, HasSelf<WorkerState>>(&mut linker, |state| state)
         .map_err(wrong_world)?;
     let pre = linker.instantiate_pre(&component).map_err(wrong_world)?;
     let scenarios = scenarios::GuestIndices::new(&pre).map_err(wrong_world)?;
     // Only the world `shared-scenario` exports it: its absence is no error.
     let driver = driver::GuestIndices::new(&pre).ok();
+    // Only the world `script-scenario` exports it.
+    let run_options = run_options::GuestIndices::new(&pre).ok();
     Ok(Loaded {
         engine: engine.clone(),
         pre,
         scenarios,
         driver,
+        run_options,
     })
 }
 

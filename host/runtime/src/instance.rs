@@ -9,8 +9,8 @@ use wasmtime::{Store, UpdateDeadline};
 use molotov_http::{SessionOptions, SharedSession};
 use molotov_metrics::Recorder;
 
-use crate::bindings::exports::molotov::scenario::driver;
 use crate::bindings::exports::molotov::scenario::scenarios::Guest;
+use crate::bindings::exports::molotov::scenario::{driver, run_options};
 use crate::bindings::{Event, EventKinds, RunArgs, SessionHandle};
 use crate::budget::MemoryLimitExceeded;
 use crate::contract::Description;
@@ -48,6 +48,7 @@ pub struct Instance {
     store: Store<WorkerState>,
     guest: Guest,
     driver: Option<driver::Guest>,
+    run_options: Option<run_options::Guest>,
     /// A call did not return: the instance cannot be entered again.
     broken: AtomicBool,
 }
@@ -112,10 +113,15 @@ impl Instance {
             Some(indices) => Some(indices.load(&mut store, &instance).map_err(cannot)?),
             None => None,
         };
+        let run_options = match &loaded.run_options {
+            Some(indices) => Some(indices.load(&mut store, &instance).map_err(cannot)?),
+            None => None,
+        };
         Ok(Self {
             store,
             guest,
             driver,
+            run_options,
             broken: AtomicBool::new(false),
         })
     }
@@ -161,6 +167,18 @@ impl Instance {
         self.arm();
         let result = driver.call_capacity(&mut self.store).await;
         result.map_err(|e| self.classify(e))
+    }
+
+    /// The run the component says it wants (a script's options, as JSON):
+    /// none for a component that does not say; its error when the script
+    /// could not give them.
+    pub async fn run_options(&mut self) -> Result<Option<Result<String, String>>, GuestError> {
+        let Some(run_options) = self.run_options.clone() else {
+            return Ok(None);
+        };
+        self.arm();
+        let result = run_options.call_options(&mut self.store).await;
+        result.map(Some).map_err(|e| self.classify(e))
     }
 
     /// Runs the component's scheduler until it hands the instance back.

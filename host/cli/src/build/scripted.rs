@@ -22,18 +22,13 @@ fn python_sdk() -> impl Iterator<Item = (&'static str, &'static [u8])> {
         .copied()
 }
 
-/// What a JS build takes of the installed SDK: its modules, its build
-/// script, and the versions of the tools that script runs.
-const JS_SDK_FILES: [&str; 8] = [
-    "molotov.js",
-    "driver.js",
-    "live.js",
-    "grpc.js",
-    "grpc-client.js",
-    "reflection.js",
-    "build.mjs",
-    "package-lock.json",
-];
+/// Whether a file of the installed JS SDK is one a build takes in: its
+/// modules (the k6 layer's too), its build script, and the lock file that
+/// pins the tools that script runs.
+fn is_js_sdk_file(relative: &Path) -> bool {
+    let name = relative.to_string_lossy();
+    name.ends_with(".js") || name.ends_with(".mjs") || name == "package-lock.json"
+}
 
 /// The JS SDK's build script, installed with the SDK in the project's
 /// `node_modules` (it brings componentize-js and the bundler).
@@ -48,8 +43,19 @@ pub fn sdk_sources(project: &Project) -> Vec<Vec<u8>> {
             .ok()
             .and_then(|script| script.parent().map(Path::to_path_buf))
             .into_iter()
-            .flat_map(|sdk| JS_SDK_FILES.map(|f| sdk.join(f)))
-            .filter_map(|file| std::fs::read(file).ok())
+            .flat_map(|sdk| {
+                walkdir::WalkDir::new(&sdk)
+                    .sort_by_file_name()
+                    .into_iter()
+                    .filter_entry(|e| e.file_name() != "node_modules")
+                    .filter_map(Result::ok)
+                    .filter(move |e| {
+                        e.file_type().is_file()
+                            && e.path().strip_prefix(&sdk).is_ok_and(is_js_sdk_file)
+                    })
+                    .filter_map(|e| std::fs::read(e.path()).ok())
+                    .collect::<Vec<_>>()
+            })
             .collect(),
         Language::Rust | Language::Go => Vec::new(),
     }

@@ -1,11 +1,13 @@
 //! A run from start to end: load, global fixtures, workers, the end-of-run report.
 
 mod arrivals;
+mod context;
 mod cores;
 mod egress;
 mod live;
 mod picker;
 mod sandbox;
+mod script_options;
 mod shared;
 mod sizing;
 mod stamp;
@@ -13,8 +15,11 @@ mod stop;
 mod stopper;
 mod worker;
 
+pub use context::load;
+pub use script_options::run_options;
+
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use anyhow::{Context, bail};
 use tokio::sync::watch;
@@ -22,6 +27,7 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use self::arrivals::Arrivals;
+use self::context::context;
 use self::cores::WorkerThreads;
 use self::live::Watchers;
 use self::picker::Picker;
@@ -32,12 +38,9 @@ use self::worker::fixture;
 use crate::console::Console;
 use crate::plan::{LoadModel, RunIdentity, RunPlan};
 use crate::shard::Shard;
-use molotov_http::{HttpClient, SharedSession, WsLimits};
-use molotov_metrics::{Metrics, NameLimits, Report, RunFacts, StopReason, Tally, Timeline, statsd};
-use molotov_runtime::{
-    EngineLimits, GLOBAL_WORKER, Instance, Loaded, OutputBudget, RunArgs, RunContext, SchemaCache,
-    SharedVars, Threads,
-};
+use molotov_http::SharedSession;
+use molotov_metrics::{Report, RunFacts, StopReason, Tally, Timeline, statsd};
+use molotov_runtime::{GLOBAL_WORKER, Instance, Loaded, RunContext, Threads};
 
 /// The end of a run that could run.
 pub struct Outcome {
@@ -51,9 +54,6 @@ pub struct Outcome {
     pub failed: bool,
 }
 
-/// How long loading a component may take before a line says it is compiling.
-const COMPILE_NOTICE: Duration = Duration::from_millis(500);
-
 /// Loads the component and runs the load test the plan describes.
 pub async fn run(plan: RunPlan) -> anyhow::Result<Outcome> {
     let output = &plan.output;
@@ -63,57 +63,11 @@ pub async fn run(plan: RunPlan) -> anyhow::Result<Outcome> {
     }
     let loaded = load(&plan).await?;
     let target = target(&plan, &console).await?;
-    let (allowed_hosts, egress_policy) = egress::rules(&plan.http, &target);
-    let limits = &plan.limits;
-
-    let args = RunArgs {
-        workers: plan.load.workers,
-        duration_s: plan.load.duration.map(|d| d.as_secs_f64().ceil() as u64),
-        max_runs: plan.load.max_runs,
-        target: plan.http.target.clone(),
-        single_run: plan.load.single_run,
-        statsd: plan.output.statsd.is_some(),
-    };
-    let shards = std::thread::available_parallelism().map_or(2, |n| n.get()) * 4;
     let statsd = match &plan.output.statsd {
         Some(address) => Some(statsd::Statsd::connect(address)?),
         None => None,
     };
-    let context = Arc::new(RunContext {
-        args,
-        env: plan.env.iter().cloned().collect(),
-        vars: SharedVars::new(limits.max_vars_bytes),
-        client: HttpClient::new(
-            Some(target),
-            allowed_hosts,
-            plan.http.timeout,
-            limits.max_body_bytes,
-            molotov_http::tls_config(&plan.http.ca_certs).context("--ca-cert")?,
-        )
-        .with_connect_to(plan.http.connect_to.clone())
-        .with_websocket_limits(WsLimits {
-            max_frames_per_second: limits.ws_max_frame_rate,
-            ..WsLimits::for_max_body(limits.max_body_bytes)
-        })
-        .with_grpc_max_messages(limits.grpc_max_messages)
-        .with_egress(egress_policy, limits.max_request_names),
-        metrics: Metrics::new(
-            shards,
-            statsd,
-            NameLimits {
-                requests: limits.max_request_names,
-                custom_metrics: limits.max_metric_names,
-            },
-        ),
-        output: Arc::new(console.clone()),
-        output_budget: OutputBudget::new(limits.max_output_lines),
-        dump_exchanges: plan.output.verbose >= 2,
-        guest_deadline: limits.guest_deadline,
-        max_memory_bytes: limits.max_memory_bytes,
-        max_open: limits.max_open,
-        max_body_bytes: limits.max_body_bytes,
-        schemas: SchemaCache::default(),
-    });
+    let context = Arc::new(context(&plan, target, statsd, &console)?);
 
     let ticker = loaded.tick_epochs();
     let flusher = context.metrics.statsd.is_some().then(|| {
@@ -147,40 +101,6 @@ pub async fn target(plan: &RunPlan, console: &Console) -> anyhow::Result<Url> {
                 "no --target given: serving the built-in target on http://{address}"
             ));
             Ok(Url::parse(&format!("http://{address}/"))?)
-        }
-    }
-}
-
-/// Compiles the component (or loads it from the cache) for an engine sized for
-/// `-w`. A compile that takes a while says so (unless `-q`); Ctrl+C stops it.
-pub async fn load(plan: &RunPlan) -> anyhow::Result<Loaded> {
-    let limits = EngineLimits {
-        instances: plan.load.workers.saturating_add(2),
-        max_memory_bytes: plan.limits.max_memory_bytes,
-    };
-    let engine = molotov_runtime::engine(&limits, plan.cache_dir.as_deref())?;
-    let cache_dir = plan.cache_dir.clone();
-    let path = plan.component.path.clone();
-    let mut loading = tokio::task::spawn_blocking(move || {
-        molotov_runtime::load(&engine, &path, cache_dir.as_deref())
-    });
-    let mut interrupts = crate::interrupts::subscribe();
-    let mut told = plan.output.quiet;
-    loop {
-        tokio::select! {
-            loaded = &mut loading => return Ok(loaded??),
-            // A compile cannot be cut short: the process leaves it behind.
-            _ = interrupts.wait_for(|count| *count > 0) => {
-                return Err(crate::interrupts::Interrupted.into());
-            }
-            // From the cache it takes milliseconds: only a compile lasts this long.
-            () = tokio::time::sleep(COMPILE_NOTICE), if !told => {
-                eprintln!(
-                    "compiling {} for this machine (first run only: the result is cached)…",
-                    plan.component.shown
-                );
-                told = true;
-            }
         }
     }
 }

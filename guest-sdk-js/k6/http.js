@@ -1,0 +1,201 @@
+// k6/http: requests through the VU's session (the host sends, measures and
+// reports them as molotov's own), answered with k6's response objects. A
+// request that gets no response is a response with status 0 and `error`,
+// as in k6, not an exception.
+import { milliseconds } from "../duration.js";
+import { HttpError } from "../molotov.js";
+import { k6, session } from "./state.js";
+
+const utf8 = new TextEncoder();
+const text = new TextDecoder();
+
+// k6's error codes for what molotov's host reports as an error kind.
+const ERROR_CODES = { timeout: 1050, connect: 1210, "too-many-redirects": 1220, protocol: 1000, "body-too-large": 1000 };
+
+/** `Content-Type` for `content-type`: how k6 names response headers. */
+const canonical = (name) => name.replace(/(^|-)([a-z])/g, (_, dash, c) => dash + c.toUpperCase());
+
+function base64(bytes) {
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary);
+}
+
+/** The body k6 sends for `body`: a string or bytes as given, an object as a form. */
+function payload(body, headers) {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === "string") return body;
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  if (Object.values(body).some((v) => v instanceof FileData)) {
+    throw new Error("multipart bodies (http.file) are not supported yet");
+  }
+  if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
+    headers["Content-Type"] = "application/x-www-form-urlencoded";
+  }
+  return Object.entries(body)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    .join("&");
+}
+
+/** The value at a gjson-style `path` (`a.b`, `items.0.id`, `items.#`). */
+function select(value, path) {
+  for (const key of path.split(".")) {
+    if (value === undefined || value === null) return undefined;
+    value = key === "#" && Array.isArray(value) ? value.length : value[key];
+  }
+  return value;
+}
+
+class Response {
+  #molotov;
+  #params;
+  #body;
+  constructor(molotov, request, params) {
+    this.#molotov = molotov;
+    this.#params = params;
+    this.request = request;
+    this.status = molotov.status;
+    this.error = "";
+    this.error_code = 0;
+    const ms = molotov.elapsedUs / 1000;
+    this.timings = { duration: ms, waiting: ms, blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, receiving: 0 };
+  }
+  get url() {
+    return this.#molotov.url;
+  }
+  get headers() {
+    const headers = {};
+    for (const [name, value] of this.#molotov.headers) {
+      const key = canonical(name);
+      headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
+    }
+    return headers;
+  }
+  get body() {
+    if (this.#body !== undefined) return this.#body;
+    const type = this.#params.responseType ?? (k6.options.discardResponseBodies ? "none" : "text");
+    const bytes = this.#molotov.body;
+    this.#body = type === "none" ? null : type === "binary" ? bytes.slice().buffer : text.decode(bytes);
+    return this.#body;
+  }
+  get cookies() {
+    const cookies = {};
+    for (const [name, value] of this.#molotov.headers) {
+      if (name.toLowerCase() !== "set-cookie") continue;
+      const [pair] = value.split(";");
+      const at = pair.indexOf("=");
+      const cookie = { name: pair.slice(0, at).trim(), value: pair.slice(at + 1).trim() };
+      (cookies[cookie.name] ??= []).push(cookie);
+    }
+    return cookies;
+  }
+  get status_text() {
+    return `${this.status}`;
+  }
+  json(selector) {
+    const value = JSON.parse(typeof this.body === "string" ? this.body : text.decode(this.#molotov.body));
+    return selector === undefined ? value : select(value, selector);
+  }
+  html() {
+    throw new Error("response.html() is not supported (no HTML parser in the sandbox)");
+  }
+}
+
+/** A request that got no response, as k6 gives it. */
+function failed(error, request) {
+  const response = Object.create(Response.prototype);
+  Object.assign(response, {
+    request,
+    status: 0,
+    error: error.message,
+    error_code: ERROR_CODES[error.kind] ?? 1000,
+    timings: { duration: 0, waiting: 0, blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, receiving: 0 },
+  });
+  Object.defineProperties(response, {
+    body: { value: null },
+    headers: { value: {} },
+    cookies: { value: {} },
+    url: { value: request.url },
+  });
+  return response;
+}
+
+export function request(method, url, body, params = {}) {
+  const headers = { ...(params.headers ?? {}) };
+  if (params.cookies && Object.keys(params.cookies).length) {
+    const pairs = Object.entries(params.cookies).map(([k, v]) => `${k}=${typeof v === "object" ? v.value : v}`);
+    headers.Cookie = pairs.join("; ");
+  }
+  if (params.auth && params.auth !== "basic") throw new Error(`auth "${params.auth}" is not supported (basic is, with user:pass@ in the URL)`);
+  const target = String(url);
+  const credentials = /^[a-z]+:\/\/([^/@]+)@/i.exec(target);
+  let sent = target;
+  if (credentials) {
+    headers.Authorization = `Basic ${base64(utf8.encode(decodeURIComponent(credentials[1])))}`;
+    sent = target.replace(`${credentials[1]}@`, "");
+  }
+  const requestBody = payload(body, headers);
+  const req = { method, url: sent, headers, body: requestBody };
+  try {
+    const response = session().request({
+      method,
+      url: sent,
+      headers,
+      body: requestBody,
+      timeoutMs: milliseconds(params.timeout),
+      name: params.tags?.name,
+      maxRedirects: params.redirects ?? k6.options.maxRedirects,
+    });
+    return new Response(response, req, params);
+  } catch (e) {
+    if (e instanceof HttpError) return failed(e, req);
+    throw e;
+  }
+}
+
+export const get = (url, params) => request("GET", url, null, params);
+export const head = (url, params) => request("HEAD", url, null, params);
+export const post = (url, body, params) => request("POST", url, body, params);
+export const put = (url, body, params) => request("PUT", url, body, params);
+export const patch = (url, body, params) => request("PATCH", url, body, params);
+export const del = (url, body, params) => request("DELETE", url, body, params);
+export const options = (url, body, params) => request("OPTIONS", url, body, params);
+
+/** Several requests, sent one after another (not in parallel, as k6's). */
+export function batch(requests) {
+  const one = (r) => {
+    if (typeof r === "string") return get(r);
+    if (Array.isArray(r)) return request(r[0], r[1], r[2], r[3]);
+    return request(r.method ?? "GET", r.url, r.body, r.params);
+  };
+  if (Array.isArray(requests)) return requests.map(one);
+  return Object.fromEntries(Object.entries(requests).map(([k, r]) => [k, one(r)]));
+}
+
+export class FileData {
+  constructor(data, filename, contentType) {
+    Object.assign(this, { data, filename, content_type: contentType ?? "application/octet-stream" });
+  }
+}
+export const file = (data, filename, contentType) => new FileData(data, filename, contentType);
+
+/** Status ranges k6 counts as expected: accepted, not yet judged by. */
+export const expectedStatuses = (...statuses) => ({ statuses });
+export function setResponseCallback() {}
+
+/** The VU's cookies, as k6's jar reads them. */
+export function cookieJar() {
+  return {
+    cookiesForURL: (url) => Object.fromEntries(Object.entries(session().cookies(url)).map(([k, v]) => [k, [v]])),
+    set() {
+      throw new Error("cookieJar().set is not supported yet: send the cookie with params.cookies");
+    },
+  };
+}
+
+export default {
+  request, get, head, post, put, patch, del, options, batch, file, expectedStatuses,
+  setResponseCallback, cookieJar, FileData,
+  OCSP_STATUS_GOOD: "good",
+};

@@ -1,0 +1,42 @@
+// The `k6` module: checks, groups, sleep, fail.
+import * as ctx from "molotov:scenario/context@0.4.4";
+import { incr } from "../molotov.js";
+
+/** Runs each of `sets`' tests on `value`: each counts as `check NAME:
+ * passed` or `failed` (counters); true if all passed. A failed check does
+ * not fail the iteration, as in k6. */
+export function check(value, sets, tags) {
+  let all = true;
+  for (const [name, test] of Object.entries(sets ?? {})) {
+    const passed = Boolean(typeof test === "function" ? test(value) : test);
+    incr(`check ${name}: ${passed ? "passed" : "failed"}`);
+    incr(passed ? "checks passed" : "checks failed");
+    all &&= passed;
+  }
+  return all;
+}
+
+/** Runs `fn` (k6 groups its metrics by name: molotov does not yet). */
+export const group = (name, fn) => fn();
+
+/** Suspends the VU for `seconds`. */
+export const sleep = (seconds) => ctx.sleep(Math.max(0, Math.round(Number(seconds) * 1000)));
+
+/** Fails the iteration with `message`. */
+export function fail(message) {
+  throw new Error(message);
+}
+
+/** Makes Math.random repeatable from `seed` (mulberry32). */
+export function randomSeed(seed) {
+  let state = Number(seed) >>> 0;
+  Math.random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export default { check, group, sleep, fail, randomSeed };

@@ -1,0 +1,461 @@
+//! k6's `options` as defaults of `run`'s flags: what a k6 script asks for
+//! (VUs, duration, iterations, stages, an executor, thresholds, hosts), in
+//! molotov's terms. The command line overrides them, as k6's does. What has
+//! no counterpart yet is named, never silently dropped.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, bail};
+use serde_json::{Map, Value, json};
+
+/// The flags' defaults (long names, as a config test's options), and the
+/// options left out, each with why.
+#[derive(Debug, Default, PartialEq)]
+pub struct FlagDefaults {
+    pub flags: BTreeMap<String, Value>,
+    pub left_out: Vec<String>,
+}
+
+/// Options that change nothing molotov measures or decides.
+const WITHOUT_EFFECT: [&str; 8] = [
+    "discardResponseBodies", // the SDK's k6/http honours it
+    "summaryTrendStats",
+    "summaryTimeUnit",
+    "setupTimeout",
+    "teardownTimeout",
+    "ext",
+    "cloud",
+    "tags",
+];
+
+/// Translates the JSON of a k6 script's `options`.
+pub fn flag_defaults(options_json: &str) -> anyhow::Result<FlagDefaults> {
+    let options: Map<String, Value> =
+        serde_json::from_str(options_json).context("the script's options are not an object")?;
+    let mut out = FlagDefaults::default();
+    let mut load = options.clone();
+    if let Some(scenarios) = options.get("scenarios").and_then(Value::as_object) {
+        let names: Vec<&String> = scenarios.keys().collect();
+        let [(_, scenario)] = scenarios.iter().collect::<Vec<_>>()[..] else {
+            bail!(
+                "options.scenarios: one scenario at a time for now (the script has {})",
+                names
+                    .iter()
+                    .map(|n| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        };
+        load = executor(
+            scenario
+                .as_object()
+                .context("options.scenarios: each is an object")?,
+        )?;
+    }
+    load_flags(&load, &mut out)?;
+    for (key, value) in &options {
+        match key.as_str() {
+            "vus" | "duration" | "iterations" | "stages" | "scenarios" => {}
+            "thresholds" => thresholds(value, &mut out)?,
+            "hosts" => hosts(value, &mut out)?,
+            key if WITHOUT_EFFECT.contains(&key) => {}
+            key => out.left_out.push(format!("{key} (not supported yet)")),
+        }
+    }
+    Ok(out)
+}
+
+/// One scenario's executor as the plain options `load_flags` reads.
+fn executor(scenario: &Map<String, Value>) -> anyhow::Result<Map<String, Value>> {
+    let kind = scenario
+        .get("executor")
+        .and_then(Value::as_str)
+        .context("options.scenarios: a scenario names its executor")?;
+    let get = |key: &str| scenario.get(key).cloned();
+    let mut plain = Map::new();
+    let copy = |plain: &mut Map<String, Value>, from: &str, to: &str| {
+        if let Some(value) = get(from) {
+            plain.insert(to.into(), value);
+        }
+    };
+    match kind {
+        "constant-vus" | "shared-iterations" => {
+            copy(&mut plain, "vus", "vus");
+            copy(&mut plain, "duration", "duration");
+            copy(&mut plain, "iterations", "iterations");
+            copy(&mut plain, "maxDuration", "duration");
+        }
+        "per-vu-iterations" => {
+            copy(&mut plain, "vus", "vus");
+            copy(&mut plain, "maxDuration", "duration");
+            copy(&mut plain, "iterations", "iterations per VU");
+        }
+        "ramping-vus" => copy(&mut plain, "stages", "stages"),
+        "constant-arrival-rate" | "ramping-arrival-rate" => {
+            let unit_ms = duration_ms(scenario.get("timeUnit").unwrap_or(&json!("1s")))?;
+            let per_second = |value: &Value| -> anyhow::Result<f64> {
+                Ok(value.as_f64().context("a rate is a number")? * 1000.0 / unit_ms)
+            };
+            let rate = match kind {
+                "constant-arrival-rate" => {
+                    get("rate").context("constant-arrival-rate needs a rate")?
+                }
+                _ => get("startRate").unwrap_or(json!(0)),
+            };
+            plain.insert(
+                "rate".into(),
+                json!(per_second(&rate)?.max(f64::MIN_POSITIVE)),
+            );
+            copy(&mut plain, "duration", "duration");
+            copy(&mut plain, "preAllocatedVUs", "vus");
+            if let Some(stages) = scenario.get("stages").and_then(Value::as_array) {
+                let scaled = stages
+                    .iter()
+                    .map(|stage| {
+                        let target = stage.get("target").context("a stage has a target")?;
+                        Ok(json!({"duration": stage["duration"], "target": per_second(target)?}))
+                    })
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                plain.insert("stages".into(), Value::Array(scaled));
+            }
+        }
+        other => bail!("options.scenarios: the {other} executor is not supported yet"),
+    }
+    Ok(plain)
+}
+
+fn load_flags(load: &Map<String, Value>, out: &mut FlagDefaults) -> anyhow::Result<()> {
+    let vus = match load.get("vus") {
+        Some(vus) => Some(
+            vus.as_u64()
+                .filter(|&n| n > 0)
+                .context("options.vus: a positive whole number")?,
+        ),
+        None => None,
+    };
+    if let Some(rate) = load.get("rate") {
+        out.flags.insert("rate".into(), rate.clone());
+    }
+    if let Some(vus) = vus {
+        out.flags.insert("workers".into(), json!(vus));
+    }
+    if let Some(duration) = load.get("duration") {
+        out.flags
+            .insert("duration".into(), json!(duration_ms(duration)? / 1000.0));
+    }
+    if let Some(per_vu) = load.get("iterations per VU") {
+        out.flags.insert("max-runs".into(), per_vu.clone());
+    } else if let Some(iterations) = load.get("iterations") {
+        let total = iterations
+            .as_u64()
+            .context("options.iterations: a whole number")?;
+        let vus = vus.unwrap_or(1);
+        // k6 shares them among the VUs; molotov gives each worker its share.
+        out.flags
+            .insert("max-runs".into(), json!(total.div_ceil(vus)));
+        if total % vus != 0 {
+            out.left_out.push(format!(
+                "iterations: {total} over {vus} VUs runs {} ({} per VU)",
+                total.div_ceil(vus) * vus,
+                total.div_ceil(vus)
+            ));
+        }
+    }
+    if let Some(stages) = load.get("stages").and_then(Value::as_array) {
+        let stages = stages
+            .iter()
+            .map(|stage| {
+                let seconds = duration_ms(&stage["duration"])? / 1000.0;
+                let target = stage["target"]
+                    .as_f64()
+                    .context("a stage's target is a number")?;
+                Ok(format!("{seconds}s:{target}"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        out.flags.insert("stages".into(), json!(stages.join(",")));
+        // Molotov's stages are the workers in the closed model.
+        if !load.contains_key("rate") {
+            out.flags.remove("workers");
+        }
+    }
+    Ok(())
+}
+
+/// A k6 duration: `"1m30s"`, `"500ms"`, `"2h"`, or a number of milliseconds.
+fn duration_ms(value: &Value) -> anyhow::Result<f64> {
+    if let Some(ms) = value.as_f64() {
+        return Ok(ms);
+    }
+    let text = value
+        .as_str()
+        .with_context(|| format!("{value} is not a duration"))?;
+    let mut total = 0.0;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .with_context(|| format!("`{text}` is not a duration (say 30s, 1m30s, 500ms)"))?;
+        let number: f64 = rest[..digits]
+            .parse()
+            .with_context(|| format!("`{text}` is not a duration (say 30s, 1m30s, 500ms)"))?;
+        rest = &rest[digits..];
+        let (unit_ms, len) = [
+            ("ms", 1.0),
+            ("s", 1000.0),
+            ("m", 60_000.0),
+            ("h", 3_600_000.0),
+        ]
+        .into_iter()
+        .find(|(unit, _)| rest.starts_with(unit))
+        .map(|(unit, ms)| (ms, unit.len()))
+        .with_context(|| format!("`{text}` is not a duration (say 30s, 1m30s, 500ms)"))?;
+        total += number * unit_ms;
+        rest = &rest[len..];
+    }
+    Ok(total)
+}
+
+/// `options.hosts` (`{"name": "ip"}` or `"ip:port"`) as `--connect-to`.
+fn hosts(value: &Value, out: &mut FlagDefaults) -> anyhow::Result<()> {
+    let hosts = value.as_object().context("options.hosts: an object")?;
+    let rules = hosts
+        .iter()
+        .map(|(name, to)| {
+            let to = to
+                .as_str()
+                .context("options.hosts: each maps to an address")?;
+            let (host, port) = match to.rsplit_once(':') {
+                Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {
+                    (host, port)
+                }
+                _ => (to, ""),
+            };
+            Ok(format!("{name}::{host}:{port}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    out.flags.insert("connect-to".into(), json!(rules));
+    Ok(())
+}
+
+/// k6's thresholds as molotov's `--threshold` expressions.
+fn thresholds(value: &Value, out: &mut FlagDefaults) -> anyhow::Result<()> {
+    let by_metric = value.as_object().context("options.thresholds: an object")?;
+    let mut exprs = Vec::new();
+    for (metric, list) in by_metric {
+        let list = match list {
+            Value::Array(items) => items.clone(),
+            single => vec![single.clone()],
+        };
+        for item in list {
+            let (text, abort, delay) = match &item {
+                Value::String(text) => (text.clone(), false, None),
+                Value::Object(o) => (
+                    o.get("threshold")
+                        .and_then(Value::as_str)
+                        .context("a threshold object has `threshold`")?
+                        .to_string(),
+                    o.get("abortOnFail")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                    o.get("delayAbortEval").map(duration_ms).transpose()?,
+                ),
+                other => bail!("options.thresholds.{metric}: {other} is not a threshold"),
+            };
+            match threshold(metric, &text)? {
+                Some(mut expr) => {
+                    if abort {
+                        expr.push_str(" abort");
+                        if let Some(ms) = delay {
+                            expr.push_str(&format!(" after {}s", ms / 1000.0));
+                        }
+                    }
+                    exprs.push(expr);
+                }
+                None => out
+                    .left_out
+                    .push(format!("threshold {metric}: {text} (not judged yet)")),
+            }
+        }
+    }
+    if !exprs.is_empty() {
+        out.flags.insert("thresholds".into(), json!(exprs));
+    }
+    Ok(())
+}
+
+/// One threshold (`p(95)<500` on `metric`) in molotov's grammar, or none
+/// when molotov has no such measure yet.
+fn threshold(metric: &str, text: &str) -> anyhow::Result<Option<String>> {
+    let (metric, filter) = match metric.split_once('{') {
+        Some((metric, tags)) => (metric, Some(tags.trim_end_matches('}'))),
+        None => (metric, None),
+    };
+    let at = text
+        .find(['<', '>', '='])
+        .with_context(|| format!("threshold {metric}: `{text}` has no comparison"))?;
+    let (aggregation, comparison) = (text[..at].trim(), text[at..].trim());
+    let op_len = if comparison[1..].starts_with('=') {
+        2
+    } else {
+        1
+    };
+    let (op, bound) = (&comparison[..op_len], comparison[op_len..].trim());
+    bound
+        .parse::<f64>()
+        .with_context(|| format!("threshold {metric}: `{bound}` is not a number"))?;
+    let latency = |aggregation: &str| -> Option<String> {
+        Some(match aggregation {
+            "avg" => "mean".into(),
+            "med" => "p50".into(),
+            "min" | "max" => aggregation.into(),
+            p if p.starts_with("p(") && p.ends_with(')') => {
+                let n = &p[2..p.len() - 1];
+                match n {
+                    "99.9" => "p999".into(),
+                    n => format!("p{n}"),
+                }
+            }
+            _ => return None,
+        })
+    };
+    let name = match filter {
+        None => None,
+        Some(tags) => match tags.split_once(':') {
+            Some(("name", name)) => Some(name.trim().trim_matches(['"', '\'']).to_string()),
+            _ => return Ok(None),
+        },
+    };
+    let prefix = |what: String| match &name {
+        Some(name) => format!("{name}: {what}"),
+        None => what,
+    };
+    Ok(match (metric, aggregation) {
+        ("http_req_duration", aggregation) => {
+            latency(aggregation).map(|m| prefix(format!("{m} {op} {bound}ms")))
+        }
+        ("http_req_failed", "rate") => Some(prefix(format!("errors {op} {bound}"))),
+        ("http_reqs", "count") => Some(prefix(format!("count {op} {bound}"))),
+        ("http_reqs", "rate") => Some(prefix(format!("rps {op} {bound}"))),
+        (
+            "checks" | "iterations" | "vus" | "vus_max" | "data_sent" | "data_received"
+            | "iteration_duration",
+            _,
+        ) => None,
+        (metric, _)
+            if metric.starts_with("http_req_")
+                || metric.starts_with("grpc_")
+                || metric.starts_with("ws_") =>
+        {
+            None
+        }
+        (custom, "count" | "value") if name.is_none() => {
+            Some(format!("custom {custom}: value {op} {bound}"))
+        }
+        (custom, aggregation) if name.is_none() => {
+            latency(aggregation).map(|m| format!("custom {custom}: {m} {op} {bound}"))
+        }
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(options: Value) -> FlagDefaults {
+        flag_defaults(&options.to_string()).expect("translated")
+    }
+
+    #[test]
+    fn vus_duration_and_thresholds() {
+        let out = flags(json!({
+            "vus": 10, "duration": "1m30s",
+            "thresholds": {
+                "http_req_duration": ["p(95)<500", {"threshold": "avg<200", "abortOnFail": true, "delayAbortEval": "10s"}],
+                "http_req_duration{name:login}": ["max<=1000"],
+                "http_req_failed": ["rate<0.01"],
+                "my_trend": ["p(99.9)<50"],
+                "checks": ["rate>0.99"],
+            },
+        }));
+        assert_eq!(out.flags["workers"], json!(10));
+        assert_eq!(out.flags["duration"], json!(90.0));
+        assert_eq!(
+            out.flags["thresholds"],
+            json!([
+                "p95 < 500ms",
+                "mean < 200ms abort after 10s",
+                "login: max <= 1000ms",
+                "errors < 0.01",
+                "custom my_trend: p999 < 50",
+            ])
+        );
+        assert_eq!(
+            out.left_out,
+            ["threshold checks: rate>0.99 (not judged yet)"]
+        );
+    }
+
+    #[test]
+    fn iterations_are_shared_among_the_vus() {
+        let out = flags(json!({"vus": 4, "iterations": 10}));
+        assert_eq!(out.flags["max-runs"], json!(3));
+        assert_eq!(
+            out.left_out,
+            ["iterations: 10 over 4 VUs runs 12 (3 per VU)"]
+        );
+        assert_eq!(flags(json!({"iterations": 5})).flags["max-runs"], json!(5));
+    }
+
+    #[test]
+    fn stages_and_executors() {
+        let out = flags(
+            json!({"stages": [{"duration": "30s", "target": 20}, {"duration": "1m", "target": 0}]}),
+        );
+        assert_eq!(out.flags["stages"], json!("30s:20,60s:0"));
+        let out = flags(json!({"scenarios": {"steady": {
+            "executor": "constant-arrival-rate", "rate": 30, "timeUnit": "1m", "duration": "2m", "preAllocatedVUs": 5,
+        }}}));
+        assert_eq!(out.flags["rate"], json!(0.5));
+        assert_eq!(out.flags["workers"], json!(5));
+        assert_eq!(out.flags["duration"], json!(120.0));
+        let out = flags(
+            json!({"scenarios": {"each": {"executor": "per-vu-iterations", "vus": 3, "iterations": 7}}}),
+        );
+        assert_eq!(
+            (out.flags["workers"].clone(), out.flags["max-runs"].clone()),
+            (json!(3), json!(7))
+        );
+    }
+
+    #[test]
+    fn hosts_become_connect_to_rules() {
+        let out =
+            flags(json!({"hosts": {"test.k6.io": "127.0.0.1:8080", "a.example": "10.0.0.1"}}));
+        assert_eq!(
+            out.flags["connect-to"],
+            json!(["a.example::10.0.0.1:", "test.k6.io::127.0.0.1:8080"])
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_run_is_one_clear_error() {
+        let two = json!({"scenarios": {"a": {"executor": "constant-vus"}, "b": {"executor": "constant-vus"}}});
+        let error = flag_defaults(&two.to_string()).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "options.scenarios: one scenario at a time for now (the script has a, b)"
+        );
+        let bad = flag_defaults(&json!({"duration": "soon"}).to_string())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(bad, "`soon` is not a duration (say 30s, 1m30s, 500ms)");
+        let typo =
+            flag_defaults(&json!({"thresholds": {"http_req_duration": ["p(95) 500"]}}).to_string());
+        assert!(typo.unwrap_err().to_string().contains("has no comparison"));
+        assert_eq!(
+            flags(json!({"userAgent": "x"})).left_out,
+            ["userAgent (not supported yet)"]
+        );
+    }
+}

@@ -1,0 +1,143 @@
+//! k6 scripts run unchanged (`molotov run script.js`): the JS SDK's k6 layer
+//! gives them k6's modules, lifecycle and globals, and their options become
+//! the run's, against the built-in target.
+
+use serde_json::Value;
+
+use crate::support::{Server, count, ok, run, workspace};
+
+fn script(name: &str) -> std::path::PathBuf {
+    workspace().join("tests/guests/js/k6").join(name)
+}
+
+/// A custom counter's value: 0 if it never counted.
+fn counter(json: &Value, name: &str) -> u64 {
+    json["custom"]["counters"][name].as_u64().unwrap_or(0)
+}
+
+/// The script's options make the run (2 VUs sharing 8 iterations, its
+/// thresholds); setup's data reaches every iteration and teardown; the
+/// server answers exactly the requests the script makes; checks and custom
+/// metrics are counted.
+#[test]
+fn a_k6_script_runs_unchanged_with_its_options() {
+    let server = Server::start();
+    let base = format!("BASE_URL={}", server.url);
+    let run = run(
+        &script("script.js"),
+        &["--target", &server.url, "--env", &base],
+    );
+    let json = run.json();
+    assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
+    assert_eq!(json["workers"], 2, "{json}");
+    assert_eq!(ok(json, "default"), 8, "{json}");
+    // setup's request, three per iteration (the refused one reaches none),
+    // and the one that asks for these stats.
+    assert_eq!(count(&server.stats()["requests"]), 1 + 3 * 8 + 1);
+    for check in [
+        "status is 200",
+        "result is OK",
+        "content type",
+        "echo",
+        "form",
+        "refused is status 0",
+    ] {
+        assert_eq!(
+            counter(json, &format!("check {check}: passed")),
+            8,
+            "{check}: {json}"
+        );
+    }
+    assert_eq!(counter(json, "checks failed"), 0, "{json}");
+    assert_eq!(counter(json, "items"), 8);
+    assert_eq!(counter(json, "fine: true"), 8);
+    let trend = &json["custom"]["timings_ms"]["hello latency"];
+    assert!(trend["max"].as_f64().is_some_and(|ms| ms > 0.0), "{json}");
+    assert_eq!(
+        count(&json["requests"]["by_name"]["hello"]["count"]),
+        8,
+        "{json}"
+    );
+    let thresholds: Vec<(String, bool)> = json["thresholds"]
+        .as_array()
+        .expect("thresholds")
+        .iter()
+        .map(|t| {
+            (
+                t["expr"].as_str().unwrap_or("").to_string(),
+                t["ok"] == true,
+            )
+        })
+        .collect();
+    assert_eq!(
+        thresholds,
+        [
+            ("p95 < 5000ms".to_string(), true),
+            ("hello: max < 10000ms abort".to_string(), true),
+            ("custom items: value >= 8".to_string(), true),
+        ],
+        "{json}"
+    );
+}
+
+/// Flags given on the command line override the script's options, as k6's
+/// do; the script's thresholds still judge the run (3 items are not 8).
+#[test]
+fn command_line_flags_override_the_scripts_options() {
+    let server = Server::start();
+    let base = format!("BASE_URL={}", server.url);
+    let args = [
+        "--target",
+        &server.url,
+        "--env",
+        &base,
+        "-w",
+        "1",
+        "-r",
+        "3",
+    ];
+    let run = run(&script("script.js"), &args);
+    let json = run.json();
+    assert_eq!(run.code, Some(1), "{}\n{json}", run.stderr);
+    assert_eq!(json["workers"], 1, "{json}");
+    assert_eq!(ok(json, "default"), 3, "{json}");
+    let failed: Vec<&str> = json["thresholds"]
+        .as_array()
+        .expect("thresholds")
+        .iter()
+        .filter(|t| t["ok"] != true)
+        .filter_map(|t| t["expr"].as_str())
+        .collect();
+    assert_eq!(failed, ["custom items: value >= 8"], "{json}");
+}
+
+/// What a k6 user can get wrong is one line each, before any request.
+#[test]
+fn a_k6_scripts_mistakes_are_one_line_each() {
+    for (name, expected) in [
+        (
+            "unsupported_module.js",
+            "imports k6/browser, which molotov does not support",
+        ),
+        (
+            "init_throws.js",
+            "the script failed in its init context: JSON.parse",
+        ),
+        (
+            "bad_threshold.js",
+            "threshold http_req_duration: `p(95) 500` has no comparison",
+        ),
+    ] {
+        let run = run(
+            &script(name),
+            &["-q", "--env", "BASE_URL=http://127.0.0.1:1/"],
+        );
+        run.assert_cannot_run(expected);
+        assert_eq!(
+            run.stderr.trim().lines().count(),
+            1,
+            "{name}: {}",
+            run.stderr
+        );
+    }
+}
