@@ -41,6 +41,12 @@ if [ "$(pip_version grpcio)" != 1.85.4 ] || [ "$(pip_version grpcio-reflection)"
 fi
 python3 -c 'import grpc_reflection.v1alpha.reflection, grpc_tools.protoc, google.protobuf.message'
 
+# httpbin, the server the k6 tests' scripts are written against.
+if [ "$(pip_version httpbin)" != 0.10.4 ]; then
+    python3 -m pip install --quiet --disable-pip-version-check httpbin==0.10.4
+fi
+python3 -c 'import httpbin, werkzeug.serving'
+
 # The JS SDK carries componentize-js and the bundler; examples link to it.
 npm_ci() {
     if [ ! -f "$1/node_modules/.package-lock.json" ] ||

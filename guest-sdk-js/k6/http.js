@@ -144,7 +144,8 @@ export function request(method, url, body, params = {}) {
       headers,
       body: requestBody,
       timeoutMs: milliseconds(params.timeout),
-      name: params.tags?.name,
+      // k6 names a request by its URL unless its `name` tag says otherwise.
+      name: params.tags?.name ?? sent,
       maxRedirects: params.redirects ?? k6.options.maxRedirects,
     });
     return new Response(response, req, params);

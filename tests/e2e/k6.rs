@@ -1,10 +1,11 @@
 //! k6 scripts run unchanged (`molotov run script.js`): the JS SDK's k6 layer
 //! gives them k6's modules, lifecycle and globals, and their options become
-//! the run's, against the built-in target.
+//! the run's, against the built-in target and a local httpbin (PyPI's,
+//! installed by `tests/toolchains.sh`).
 
 use serde_json::Value;
 
-use crate::support::{Server, count, ok, run, workspace};
+use crate::support::{PythonServer, Server, count, ok, run, workspace};
 
 fn script(name: &str) -> std::path::PathBuf {
     workspace().join("tests/guests/js/k6").join(name)
@@ -140,4 +141,71 @@ fn a_k6_scripts_mistakes_are_one_line_each() {
             run.stderr
         );
     }
+}
+
+/// httpbin (PyPI's) on 127.0.0.1, counting the requests it serves in a file.
+const HTTPBIN: &str = r#"
+import logging, sys, threading
+from werkzeug.serving import make_server
+from httpbin import app
+
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+counts_file = sys.argv[1]
+lock = threading.Lock()
+served = 0
+
+def counted(environ, start_response):
+    global served
+    with lock:
+        served += 1
+        with open(counts_file, "w") as f:
+            f.write(str(served))
+    return app(environ, start_response)
+
+server = make_server("127.0.0.1", 0, counted, threaded=True)
+print(server.server_port, flush=True)
+server.serve_forever()
+"#;
+
+/// A script written for httpbin.org runs against a local httpbin with
+/// `--connect-to`: every check passes, its thresholds (one on a request's
+/// URL, one on a custom counter) hold, and httpbin served exactly the
+/// requests the run reports.
+#[test]
+fn a_k6_script_for_httpbin_runs_against_a_local_one() {
+    let counts = tempfile::NamedTempFile::new().expect("a counts file");
+    let httpbin = PythonServer::start(HTTPBIN, &[counts.path().as_os_str()]);
+    let port = httpbin.url.rsplit(':').next().expect("a port");
+    let connect = format!("httpbin.org:80:127.0.0.1:{port}");
+    let run = run(&script("httpbin.js"), &["--connect-to", &connect]);
+    let json = run.json();
+    assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
+    assert_eq!(ok(json, "default"), 6, "{json}");
+    let served: u64 = std::fs::read_to_string(counts.path())
+        .expect("httpbin's count")
+        .trim()
+        .parse()
+        .expect("a number");
+    assert_eq!(served, 6 * 14);
+    assert_eq!(count(&json["requests"]["count"]), served, "{json}");
+    assert_eq!(counter(json, "checks failed"), 0, "{json}");
+    assert_eq!(counter(json, "checks passed"), 6 * 19, "{json}");
+    // Sorted by metric name, as the options reach the host.
+    let thresholds: Vec<(&str, bool)> = json["thresholds"]
+        .as_array()
+        .expect("thresholds")
+        .iter()
+        .map(|t| (t["expr"].as_str().unwrap_or(""), t["ok"] == true))
+        .collect();
+    assert_eq!(
+        thresholds,
+        [
+            ("http://httpbin.org/post: max < 2000ms", true),
+            ("errors < 0.01", true),
+            ("custom json_size: mean > 0", true),
+            ("custom verbs_checked: value == 30", true),
+        ],
+        "{json}"
+    );
 }

