@@ -24,8 +24,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from run import (MOLOTOV, RESULTS, ROOT, BuiltInTarget, against_k6, check_molotov_results, medians,
-                 measure)
+from run import MOLOTOV, RESULTS, ROOT, against_built_in_target, against_k6
 
 PROTO_DIR = Path(__file__).resolve().parent / "grpc"
 
@@ -57,31 +56,10 @@ def main():
         subprocess.run([str(MOLOTOV), "build", str(ROOT / "guest-examples" / language / example), "-o",
                         str(components[language])], check=True, stdout=subprocess.DEVNULL)
     clients = {"molotov": molotov(components["rust"]), "molotov js": molotov(components["js"]), "k6": k6}
-    target = BuiltInTarget()
-    try:
-        # Warm-up: compiles the components, which is not measured.
-        for component in components.values():
-            measure(molotov(component)(target, 1, 1))
-        rates, rss = {name: [] for name in clients}, {}
-        for rep in range(args.reps):
-            for name, client in clients.items():
-                before = target.stat("grpc_calls")
-                usage = measure(client(target, args.workers, args.seconds))
-                rates[name].append((target.stat("grpc_calls") - before) / usage.cpu)
-                if name.startswith("molotov"):
-                    check_molotov_results()
-            print(f"rep {rep + 1}: " + ", ".join(f"{n} {r[-1]:,.0f}" for n, r in rates.items())
-                  + " calls per client CPU-s", flush=True)
-        for name, client in clients.items():
-            for workers in (10, args.workers):
-                rss[name, workers] = measure(client(target, workers, 3)).rss
-    finally:
-        target.stop()
-
-    median = medians(rates, args)
+    warm_ups = [molotov(component) for component in components.values()]
+    median, per_worker = against_built_in_target(clients, warm_ups, "grpc_calls", args, "calls")
     for name, rate in median.items():
-        per_worker = (rss[name, args.workers] - rss[name, 10]) / (args.workers - 10)
-        print(f"{name:<10} {rate:>10,.0f} unary calls per client CPU-second, {per_worker:.1f} KiB per worker")
+        print(f"{name:<10} {rate:>10,.0f} unary calls per client CPU-second, {per_worker[name]:.1f} KiB per worker")
     for name in ("molotov", "molotov js"):
         print(f"ratio {name}/k6: {median[name] / median['k6']:.2f} calls per CPU-s")
 

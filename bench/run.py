@@ -99,6 +99,38 @@ def medians(rates, args):
     return {name: statistics.median(r) for name, r in rates.items()}
 
 
+def against_built_in_target(clients, warm_ups, stat, args, what):
+    """Runs each of `clients` (name -> command(target, workers, seconds))
+    `args.reps` times against the built-in target, after `warm_ups` (which
+    build and compile, unmeasured); a rate is the growth of the target's
+    `stat` per client CPU-second (`what` per CPU-s). Returns each client's
+    median rate and KiB per worker (10, then `args.workers`)."""
+    target = BuiltInTarget()
+    try:
+        for warm_up in warm_ups:
+            measure(warm_up(target, 1, 1))
+        rates, rss = {name: [] for name in clients}, {}
+        for rep in range(args.reps):
+            for name, client in clients.items():
+                before = target.stat(stat)
+                usage = measure(client(target, args.workers, args.seconds))
+                # Reading the stats is a request too.
+                asked = 1 if stat == "requests" else 0
+                rates[name].append((target.stat(stat) - before - asked) / usage.cpu)
+                if name.startswith("molotov"):
+                    check_molotov_results()
+            print(f"rep {rep + 1}: " + ", ".join(f"{n} {r[-1]:,.0f}" for n, r in rates.items())
+                  + f" {what} per client CPU-s", flush=True)
+        for name, client in clients.items():
+            for workers in (10, args.workers):
+                rss[name, workers] = measure(client(target, workers, 3)).rss
+    finally:
+        target.stop()
+    median = medians(rates, args)
+    per_worker = {name: (rss[name, args.workers] - rss[name, 10]) / (args.workers - 10) for name in clients}
+    return median, per_worker
+
+
 class BuiltInTarget:
     """`molotov serve`, pinned to its core; `stat(key)` reads its /stats counts."""
 
