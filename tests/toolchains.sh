@@ -59,6 +59,7 @@ npm_ci "$root/tests/guests/js"
 for example in "$root"/guest-examples/js/*/; do
     npm_ci "${example%/}"
 done
+npm_ci "$root/bench/k6"
 
 # A project `molotov new --lang js` makes has no lock file: `npm install`
 # resolves its tree from the registry's package documents, which `npm ci`

@@ -3,14 +3,15 @@ import * as ctx from "molotov:scenario/context@0.4.4";
 import { incr } from "../molotov.js";
 
 /** Runs each of `sets`' tests on `value`: each counts as `check NAME:
- * passed` or `failed` (counters); true if all passed. A failed check does
- * not fail the iteration, as in k6. */
+ * passed` or `failed`, and in k6's rate `checks` (counters `checks: true`
+ * and `checks: false`); true if all passed. A failed check does not fail
+ * the iteration, as in k6. */
 export function check(value, sets, tags) {
   let all = true;
   for (const [name, test] of Object.entries(sets ?? {})) {
     const passed = Boolean(typeof test === "function" ? test(value) : test);
     incr(`check ${name}: ${passed ? "passed" : "failed"}`);
-    incr(passed ? "checks passed" : "checks failed");
+    incr(`checks: ${passed}`);
     all &&= passed;
   }
   return all;

@@ -49,7 +49,7 @@ fn a_k6_script_runs_unchanged_with_its_options() {
             "{check}: {json}"
         );
     }
-    assert_eq!(counter(json, "checks failed"), 0, "{json}");
+    assert_eq!(counter(json, "checks: false"), 0, "{json}");
     assert_eq!(counter(json, "items"), 8);
     assert_eq!(counter(json, "fine: true"), 8);
     let trend = &json["custom"]["timings_ms"]["hello latency"];
@@ -189,8 +189,8 @@ fn a_k6_script_for_httpbin_runs_against_a_local_one() {
         .expect("a number");
     assert_eq!(served, 6 * 14);
     assert_eq!(count(&json["requests"]["count"]), served, "{json}");
-    assert_eq!(counter(json, "checks failed"), 0, "{json}");
-    assert_eq!(counter(json, "checks passed"), 6 * 19, "{json}");
+    assert_eq!(counter(json, "checks: false"), 0, "{json}");
+    assert_eq!(counter(json, "checks: true"), 6 * 19, "{json}");
     // Sorted by metric name, as the options reach the host.
     let thresholds: Vec<(&str, bool)> = json["thresholds"]
         .as_array()
@@ -201,6 +201,7 @@ fn a_k6_script_for_httpbin_runs_against_a_local_one() {
     assert_eq!(
         thresholds,
         [
+            ("custom checks: rate == 1.0", true),
             ("http://httpbin.org/post: max < 2000ms", true),
             ("errors < 0.01", true),
             ("custom json_size: mean > 0", true),

@@ -336,6 +336,7 @@ fn threshold(metric: &str, text: &str) -> anyhow::Result<Option<String>> {
         ("http_req_failed", "rate") => Some(prefix(format!("errors {op} {bound}"))),
         ("http_reqs", "count") => Some(prefix(format!("count {op} {bound}"))),
         ("http_reqs", "rate") => Some(prefix(format!("rps {op} {bound}"))),
+        ("checks", "rate") if name.is_none() => Some(format!("custom checks: rate {op} {bound}")),
         (
             "checks" | "iterations" | "vus" | "vus_max" | "data_sent" | "data_received"
             | "iteration_duration",
@@ -351,6 +352,9 @@ fn threshold(metric: &str, text: &str) -> anyhow::Result<Option<String>> {
         (custom, "count" | "value") if name.is_none() => {
             Some(format!("custom {custom}: value {op} {bound}"))
         }
+        // A Rate's share of true values, or a Counter's per second: the host
+        // tells them apart by what the metric recorded.
+        (custom, "rate") if name.is_none() => Some(format!("custom {custom}: rate {op} {bound}")),
         (custom, aggregation) if name.is_none() => {
             latency(aggregation).map(|m| format!("custom {custom}: {m} {op} {bound}"))
         }
@@ -383,6 +387,7 @@ mod tests {
         assert_eq!(
             out.flags["thresholds"],
             json!([
+                "custom checks: rate > 0.99",
                 "p95 < 500ms",
                 "mean < 200ms abort after 10s",
                 "login: max <= 1000ms",
@@ -390,10 +395,7 @@ mod tests {
                 "custom my_trend: p999 < 50",
             ])
         );
-        assert_eq!(
-            out.left_out,
-            ["threshold checks: rate>0.99 (not judged yet)"]
-        );
+        assert!(out.left_out.is_empty(), "{:?}", out.left_out);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //!     rps > 450                        requests per second
 //!     scenario checkout: failed < 1%   one scenario's runs
 //!     custom cart_size: mean > 2       a custom timing, counter or gauge
+//!     custom checks: rate > 0.99       a rate (counters `checks: true`, `checks: false`): the share of true
 //!     errors < 1% abort after 10s      also checked during the run
 //!
 //! Comparisons: `<`, `<=`, `>`, `>=`, `==`. Latencies are in milliseconds unless a unit says (`us`, `ms`, `s`);
@@ -312,6 +313,24 @@ impl Threshold {
                         )),
                     };
                 }
+                // A k6 Rate: counters of its true and false values.
+                let (true_values, false_values) = (
+                    tally.counters.get(&format!("{name}: true")),
+                    tally.counters.get(&format!("{name}: false")),
+                );
+                if true_values.is_some() || false_values.is_some() {
+                    let (t, f) = (
+                        true_values.copied().unwrap_or(0).max(0) as u64,
+                        false_values.copied().unwrap_or(0).max(0) as u64,
+                    );
+                    return match self.measure {
+                        Measure::Rate => Ok(ratio(t, t + f)),
+                        Measure::Count => Ok((t + f) as f64),
+                        _ => Err(format!(
+                            "custom {name} is a rate (counters `{name}: true` and `: false`): compare its rate or count"
+                        )),
+                    };
+                }
                 if let Some(gauge) = tally.gauges.get(name) {
                     return match self.measure {
                         Measure::Value => Ok(gauge.last),
@@ -489,5 +508,35 @@ mod tests {
         let verdict = parsed("GET /api/item: p95 < 1ms").evaluate(&tally, Duration::from_secs(1));
         assert!(!verdict.ok);
         assert!(verdict.error.unwrap().contains("similar: GET /api/items"));
+    }
+
+    #[test]
+    fn a_rate_is_the_share_of_its_true_values() {
+        let mut tally = Tally::default();
+        tally.counters.insert("checks: true".into(), 99);
+        tally.counters.insert("checks: false".into(), 1);
+        tally.counters.insert("only: true".into(), 3);
+        let second = Duration::from_secs(1);
+        let verdict = parsed("custom checks: rate >= 0.99").evaluate(&tally, second);
+        assert_eq!((verdict.value, verdict.ok), (Some(0.99), true));
+        assert!(
+            !parsed("custom checks: rate > 0.99")
+                .evaluate(&tally, second)
+                .ok
+        );
+        assert_eq!(
+            parsed("custom checks: count == 100")
+                .evaluate(&tally, second)
+                .value,
+            Some(100.0)
+        );
+        assert_eq!(
+            parsed("custom only: rate == 1")
+                .evaluate(&tally, second)
+                .value,
+            Some(1.0)
+        );
+        let mean = parsed("custom checks: mean > 1").evaluate(&tally, second);
+        assert!(mean.error.unwrap().contains("is a rate"));
     }
 }

@@ -1,7 +1,7 @@
 // A k6 script against httpbin.org, as k6's users write them (tests/e2e/k6.rs
 // runs it unchanged against a local httpbin, with --connect-to): verbs,
 // forms and JSON, basic auth, cookies, headers, statuses, a batch, tags,
-// thresholds on a request's URL and on custom metrics.
+// thresholds on a request's URL, on checks and on custom metrics.
 import http from "k6/http";
 import { check, group } from "k6";
 import encoding from "k6/encoding";
@@ -13,6 +13,7 @@ export const options = {
   thresholds: {
     "http_req_duration{name:http://httpbin.org/post}": ["max<2000"],
     http_req_failed: ["rate<0.01"],
+    checks: ["rate==1.0"],
     verbs_checked: ["count==30"],
     json_size: ["avg>0"],
   },
