@@ -34,6 +34,7 @@ const K6_MODULES = {
   "k6/metrics": "./k6/metrics.js",
   "k6/execution": "./k6/execution.js",
   "k6/encoding": "./k6/encoding.js",
+  "k6/crypto": "./k6/crypto.js",
   "k6/data": "./k6/data.js",
   "k6/net/grpc": "./grpc-client.js",
 };

@@ -195,8 +195,14 @@ export function cookieJar() {
   };
 }
 
+export class CookieJar {
+  constructor() {
+    throw new Error("new http.CookieJar(): local cookie jars are not supported yet (the VU's own is http.cookieJar())");
+  }
+}
+
 export default {
   request, get, head, post, put, patch, del, options, batch, file, expectedStatuses,
-  setResponseCallback, cookieJar, FileData,
+  setResponseCallback, cookieJar, CookieJar, FileData,
   OCSP_STATUS_GOOD: "good",
 };

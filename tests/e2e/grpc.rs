@@ -88,7 +88,9 @@ handlers = {
     "Broken": grpc.unary_stream_rpc_method_handler(broken, **raw),
     "Dropped": grpc.unary_stream_rpc_method_handler(dropped, **raw),
 }
-server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+# Enough threads that slow calls (2 s each) never queue: a call queued past
+# its deadline would never reach its handler, nor the counts.
+server = grpc.server(futures.ThreadPoolExecutor(max_workers=64))
 server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("helloworld.Greeter", handlers)])
 
 # What server reflection tells: the greeter's file, which imports Google's

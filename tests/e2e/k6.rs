@@ -210,3 +210,13 @@ fn a_k6_script_for_httpbin_runs_against_a_local_one() {
         "{json}"
     );
 }
+
+/// k6/crypto's hashes and HMACs give what Python's hashlib gives.
+#[test]
+fn k6_crypto_hashes_as_hashlib_does() {
+    let run = run(&script("crypto.js"), &["-r", "1"]);
+    let json = run.json();
+    assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
+    assert_eq!(counter(json, "checks: false"), 0, "{json}");
+    assert_eq!(counter(json, "checks: true"), 19, "{json}");
+}
