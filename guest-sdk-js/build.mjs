@@ -10,6 +10,7 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { componentize } from "@bytecodealliance/componentize-js";
 import { rolldown } from "rolldown";
+import { asyncify } from "./k6/asyncify.mjs";
 
 const [entry, witPath, out] = process.argv.slice(2);
 if (!entry || !witPath || !out) {
@@ -27,12 +28,13 @@ function refuse(message) {
   process.exit(1);
 }
 
-// k6's modules as the SDK provides them.
+// k6's modules as the SDK provides them (those of each VU's own, null,
+// are made by k6/runner.js).
 const K6_MODULES = {
   k6: "./k6/k6.js",
-  "k6/http": "./k6/http.js",
+  "k6/http": null,
   "k6/metrics": "./k6/metrics.js",
-  "k6/execution": "./k6/execution.js",
+  "k6/execution": null,
   "k6/encoding": "./k6/encoding.js",
   "k6/crypto": "./k6/crypto.js",
   "k6/data": "./k6/data.js",
@@ -138,22 +140,31 @@ if (k6Script) {
     refuse(`${entry}: ${String(e.message ?? e).split("\n")[0]}`);
   }
   const files = await openedFiles(code);
-  const imports = Object.entries(K6_MODULES).map(([id, path], i) => [id, `k6module${i}`, here(path)]);
+  // Awaited waiting calls let many VUs share an instance; where that cannot
+  // be done safely, each VU gets an instance of its own.
+  const rewritten = asyncify(code);
+  if (rewritten.why) console.log(`${entry}: a VU per instance: ${rewritten.why}`);
+  const imports = Object.entries(K6_MODULES)
+    .filter(([, path]) => path)
+    .map(([id, path], i) => [id, `k6module${i}`, here(path)]);
   modules["molotov-entry"] = [
     ...imports.map(([, name, path]) => `import ${name} from ${JSON.stringify(path)};`),
     `import { runK6Script } from ${JSON.stringify(here("./k6/runner.js"))};`,
     // The bundle reads a module's default export as `require(id)` itself
     // (Node's interop), and its named ones as its properties: each module's
     // default export has them all.
-    `const k6Modules = { ${imports.map(([id, name]) => `${JSON.stringify(id)}: ${name}`).join(", ")} };`,
-    `function script() {`,
-    `  const require = (id) => k6Modules[id];`,
+    `const modules = { ${imports.map(([id, name]) => `${JSON.stringify(id)}: ${name}`).join(", ")} };`,
+    // The script as one VU's init context: __VU and __ITER are that VU's.
+    `function compile(require, vu) {`,
     `  const module = { exports: {} };`,
     `  const exports = module.exports;`,
-    code,
+    `  const __VU = vu.id;`,
+    `  let __ITER = 0;`,
+    `  vu.setIteration = (n) => (__ITER = n);`,
+    rewritten.code ?? code,
     `  return module.exports;`,
     `}`,
-    `runK6Script(script, ${JSON.stringify(files)});`,
+    `runK6Script({ compile, shared: ${rewritten.code !== undefined}, modules, files: ${JSON.stringify(files)} });`,
     `export { driver, scenarios } from ${JSON.stringify(sdk)};`,
     `export { runOptions } from ${JSON.stringify(here("./k6/runner.js"))};`,
   ].join("\n");

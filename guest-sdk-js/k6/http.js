@@ -1,10 +1,11 @@
 // k6/http: requests through the VU's session (the host sends, measures and
-// reports them as molotov's own), answered with k6's response objects. A
+// reports them as molotov's own), answered with k6's response objects; one
+// module per VU (createHttp). A
 // request that gets no response is a response with status 0 and `error`,
 // as in k6, not an exception.
 import { milliseconds } from "../duration.js";
 import { HttpError } from "../molotov.js";
-import { k6, session } from "./state.js";
+import { k6 } from "./state.js";
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -121,57 +122,90 @@ function failed(error, request) {
   return response;
 }
 
-export function request(method, url, body, params = {}) {
-  const headers = { ...(params.headers ?? {}) };
-  if (params.cookies && Object.keys(params.cookies).length) {
-    const pairs = Object.entries(params.cookies).map(([k, v]) => `${k}=${typeof v === "object" ? v.value : v}`);
-    headers.Cookie = pairs.join("; ");
+/** `k6/http` for one VU: its requests go through `sessionOf()`. On a
+ * shared instance they return promises, which the build's rewrite of the
+ * script awaits. */
+export function createHttp(sessionOf) {
+  function request(method, url, body, params = {}) {
+    const headers = { ...(params.headers ?? {}) };
+    if (params.cookies && Object.keys(params.cookies).length) {
+      const pairs = Object.entries(params.cookies).map(([k, v]) => `${k}=${typeof v === "object" ? v.value : v}`);
+      headers.Cookie = pairs.join("; ");
+    }
+    if (params.auth && params.auth !== "basic") throw new Error(`auth "${params.auth}" is not supported (basic is, with user:pass@ in the URL)`);
+    const target = String(url);
+    const credentials = /^[a-z]+:\/\/([^/@]+)@/i.exec(target);
+    let sent = target;
+    if (credentials) {
+      headers.Authorization = `Basic ${base64(utf8.encode(decodeURIComponent(credentials[1])))}`;
+      sent = target.replace(`${credentials[1]}@`, "");
+    }
+    const requestBody = payload(body, headers);
+    const req = { method, url: sent, headers, body: requestBody };
+    const answered = (response) => new Response(response, req, params);
+    const unanswered = (e) => {
+      if (e instanceof HttpError) return failed(e, req);
+      throw e;
+    };
+    try {
+      const response = sessionOf().request({
+        method,
+        url: sent,
+        headers,
+        body: requestBody,
+        timeoutMs: milliseconds(params.timeout),
+        // k6 names a request by its URL unless its `name` tag says otherwise.
+        name: params.tags?.name ?? sent,
+        maxRedirects: params.redirects ?? k6.options.maxRedirects,
+      });
+      return typeof response.then === "function" ? response.then(answered, unanswered) : answered(response);
+    } catch (e) {
+      return unanswered(e);
+    }
   }
-  if (params.auth && params.auth !== "basic") throw new Error(`auth "${params.auth}" is not supported (basic is, with user:pass@ in the URL)`);
-  const target = String(url);
-  const credentials = /^[a-z]+:\/\/([^/@]+)@/i.exec(target);
-  let sent = target;
-  if (credentials) {
-    headers.Authorization = `Basic ${base64(utf8.encode(decodeURIComponent(credentials[1])))}`;
-    sent = target.replace(`${credentials[1]}@`, "");
-  }
-  const requestBody = payload(body, headers);
-  const req = { method, url: sent, headers, body: requestBody };
-  try {
-    const response = session().request({
-      method,
-      url: sent,
-      headers,
-      body: requestBody,
-      timeoutMs: milliseconds(params.timeout),
-      // k6 names a request by its URL unless its `name` tag says otherwise.
-      name: params.tags?.name ?? sent,
-      maxRedirects: params.redirects ?? k6.options.maxRedirects,
-    });
-    return new Response(response, req, params);
-  } catch (e) {
-    if (e instanceof HttpError) return failed(e, req);
-    throw e;
-  }
-}
 
-export const get = (url, params) => request("GET", url, null, params);
-export const head = (url, params) => request("HEAD", url, null, params);
-export const post = (url, body, params) => request("POST", url, body, params);
-export const put = (url, body, params) => request("PUT", url, body, params);
-export const patch = (url, body, params) => request("PATCH", url, body, params);
-export const del = (url, body, params) => request("DELETE", url, body, params);
-export const options = (url, body, params) => request("OPTIONS", url, body, params);
-
-/** Several requests, sent one after another (not in parallel, as k6's). */
-export function batch(requests) {
-  const one = (r) => {
-    if (typeof r === "string") return get(r);
-    if (Array.isArray(r)) return request(r[0], r[1], r[2], r[3]);
-    return request(r.method ?? "GET", r.url, r.body, r.params);
+  const get = (url, params) => request("GET", url, null, params);
+  /** Several requests: at once on a shared instance (as k6's), else one
+   * after another. */
+  function batch(requests) {
+    const one = (r) => {
+      if (typeof r === "string") return get(r);
+      if (Array.isArray(r)) return request(r[0], r[1], r[2], r[3]);
+      return request(r.method ?? "GET", r.url, r.body, r.params);
+    };
+    const pending = (Array.isArray(requests) ? requests : Object.values(requests)).map(one);
+    const shaped = (responses) =>
+      Array.isArray(requests) ? responses : Object.fromEntries(Object.keys(requests).map((k, i) => [k, responses[i]]));
+    return pending.some((r) => typeof r?.then === "function") ? Promise.all(pending).then(shaped) : shaped(pending);
+  }
+  /** The VU's cookies, as k6's jar reads them. */
+  function cookieJar() {
+    return {
+      cookiesForURL: (url) => Object.fromEntries(Object.entries(sessionOf().cookies(url)).map(([k, v]) => [k, [v]])),
+      set() {
+        throw new Error("cookieJar().set is not supported yet: send the cookie with params.cookies");
+      },
+    };
+  }
+  return {
+    request,
+    get,
+    head: (url, params) => request("HEAD", url, null, params),
+    post: (url, body, params) => request("POST", url, body, params),
+    put: (url, body, params) => request("PUT", url, body, params),
+    patch: (url, body, params) => request("PATCH", url, body, params),
+    del: (url, body, params) => request("DELETE", url, body, params),
+    options: (url, body, params) => request("OPTIONS", url, body, params),
+    batch,
+    cookieJar,
+    file: (data, filename, contentType) => new FileData(data, filename, contentType),
+    FileData,
+    CookieJar,
+    // Status ranges k6 counts as expected: accepted, not yet judged by.
+    expectedStatuses: (...statuses) => ({ statuses }),
+    setResponseCallback() {},
+    OCSP_STATUS_GOOD: "good",
   };
-  if (Array.isArray(requests)) return requests.map(one);
-  return Object.fromEntries(Object.entries(requests).map(([k, r]) => [k, one(r)]));
 }
 
 export class FileData {
@@ -179,30 +213,8 @@ export class FileData {
     Object.assign(this, { data, filename, content_type: contentType ?? "application/octet-stream" });
   }
 }
-export const file = (data, filename, contentType) => new FileData(data, filename, contentType);
-
-/** Status ranges k6 counts as expected: accepted, not yet judged by. */
-export const expectedStatuses = (...statuses) => ({ statuses });
-export function setResponseCallback() {}
-
-/** The VU's cookies, as k6's jar reads them. */
-export function cookieJar() {
-  return {
-    cookiesForURL: (url) => Object.fromEntries(Object.entries(session().cookies(url)).map(([k, v]) => [k, [v]])),
-    set() {
-      throw new Error("cookieJar().set is not supported yet: send the cookie with params.cookies");
-    },
-  };
-}
-
 export class CookieJar {
   constructor() {
     throw new Error("new http.CookieJar(): local cookie jars are not supported yet (the VU's own is http.cookieJar())");
   }
 }
-
-export default {
-  request, get, head, post, put, patch, del, options, batch, file, expectedStatuses,
-  setResponseCallback, cookieJar, CookieJar, FileData,
-  OCSP_STATUS_GOOD: "good",
-};

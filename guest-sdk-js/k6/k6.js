@@ -1,6 +1,5 @@
 // The `k6` module: checks, groups, sleep, fail.
-import * as ctx from "molotov:scenario/context@0.4.4";
-import { incr } from "../molotov.js";
+import { incr, sleep as pause } from "../molotov.js";
 
 /** Runs each of `sets`' tests on `value`: each counts as `check NAME:
  * passed` or `failed`, and in k6's rate `checks` (counters `checks: true`
@@ -17,11 +16,13 @@ export function check(value, sets, tags) {
   return all;
 }
 
-/** Runs `fn` (k6 groups its metrics by name: molotov does not yet). */
+/** Runs `fn`, and returns what it returns (a promise when it waits on a
+ * shared instance); k6 groups its metrics by name, molotov does not yet. */
 export const group = (name, fn) => fn();
 
-/** Suspends the VU for `seconds`. */
-export const sleep = (seconds) => ctx.sleep(Math.max(0, Math.round(Number(seconds) * 1000)));
+/** Suspends the VU for `seconds` (on a shared instance, a promise the
+ * build's rewrite of the script awaits). */
+export const sleep = (seconds) => pause(Math.max(0, Math.round(Number(seconds) * 1000)));
 
 /** Fails the iteration with `message`. */
 export function fail(message) {

@@ -1,32 +1,74 @@
 // k6 scripts, run unchanged. The build bundles the script as a function;
-// each instance calls it at its first use, at run time (k6's init context,
-// with the run's environment in __ENV). The script's `default` function (or
-// its scenario's `exec`) becomes a molotov scenario whose runs are the
-// VU's iterations, each VU on an instance of its own; `setup` runs once
-// before the VUs and `teardown` once after, the data `setup` returns
-// reaching both and every iteration through the run's shared variables.
+// each VU calls it at its first iteration (k6's per-VU init context, at run
+// time, with the run's environment in __ENV), with k6 modules of its own
+// (its `k6/http` sends through its session). One more evaluation, as VU 0,
+// gives the options and runs `setup` and `teardown`. The script's `default`
+// (or its scenario's `exec`) becomes a molotov scenario whose runs are the
+// VU's iterations: on a shared instance when the build could make its
+// waiting calls awaited (k6/asyncify.mjs), else a VU per instance.
 import * as ctx from "molotov:scenario/context@0.4.4";
 import * as vars from "molotov:scenario/vars@0.4.4";
 import { errorMessage, globalSetup, globalTeardown, registerAtRunTime, scenario } from "../molotov.js";
-import { k6, vuNumber } from "./state.js";
+import { createExecution } from "./execution.js";
+import { createHttp } from "./http.js";
+import { k6, session } from "./state.js";
 
 const SETUP_DATA = "k6 setup data";
 
-let compiled;
-let script; // { exports } or { error }
+let build; // { compile, shared, modules }
 
-/** The script's exports: its init context runs once per instance. */
-function exportsOf() {
-  if (!script) {
+/** A VU: its number, iterations, session, and the script's exports as its
+ * own init context made them. */
+class VU {
+  constructor(id) {
+    this.id = id;
+    this.iteration = 0;
+    this.session = null;
+    this.scenario = { name: "default", executor: "shared-iterations" };
+    this.setIteration = () => {};
+    const modules = {
+      ...build.modules,
+      "k6/http": createHttp(() => this.session ?? session()),
+      "k6/execution": createExecution(this),
+    };
     try {
-      script = { exports: compiled() };
-      k6.options = script.exports.options ?? {};
+      this.exports = build.compile((id) => modules[id], this);
     } catch (e) {
-      script = { error: `the script failed in its init context: ${errorMessage(e)}` };
+      throw new Error(`the script failed in its init context: ${errorMessage(e)}`);
     }
   }
-  if (script.error) throw new Error(script.error);
-  return script.exports;
+
+  /** Starts the VU's next iteration of `scenario`, with `session`. */
+  next(scenario, session) {
+    this.scenario = scenario;
+    this.session = session;
+    this.iteration++;
+    this.setIteration(this.iteration - 1);
+  }
+}
+
+let initVu; // VU 0: options, setup, teardown
+let initError;
+const vus = new Map(); // worker id -> VU
+
+function initExports() {
+  if (initError) throw initError;
+  if (!initVu) {
+    try {
+      initVu = new VU(0);
+    } catch (e) {
+      initError = e;
+      throw e;
+    }
+    k6.options = initVu.exports.options ?? {};
+  }
+  return initVu.exports;
+}
+
+function vuOf(workerId) {
+  let vu = vus.get(workerId);
+  if (!vu) vus.set(workerId, (vu = new VU(workerId + 1)));
+  return vu;
 }
 
 let setupData;
@@ -38,40 +80,34 @@ function dataOfSetup() {
   return setupData.value;
 }
 
-/** One scenario's iterations: `fn(data)` as the VU's next iteration. */
-function iterations(name, executor, fn) {
-  const run = () => {
-    k6.scenario = { name, executor };
-    k6.iteration++;
-    k6.inIteration = true;
-    let result;
-    try {
-      result = fn(dataOfSetup());
-    } catch (e) {
-      k6.inIteration = false;
-      throw e;
-    }
-    if (typeof result?.then !== "function") {
-      k6.inIteration = false;
-      return result;
-    }
-    return result.finally(() => (k6.inIteration = false));
-  };
-  // A plain function even for an async `default`: each VU keeps an instance
-  // of its own, as k6's VUs have their own runtime.
+/** One scenario's iterations: the VU's `exec` function, with setup's data. */
+function iterations(name, executor, exec) {
+  const planned = { name, executor };
+  // On a shared instance an async function, which the driver runs many of
+  // at once; else a plain one, whose instance is its VU's own.
+  const run = build.shared
+    ? async (session) => {
+        const vu = vuOf(session.workerId);
+        vu.next(planned, session);
+        await vu.exports[exec](dataOfSetup());
+      }
+    : (session) => {
+        const vu = vuOf(ctx.workerId());
+        vu.next(planned, session);
+        return vu.exports[exec](dataOfSetup());
+      };
   Object.defineProperty(run, "name", { value: name });
   return run;
 }
 
 function register() {
-  const exports = exportsOf();
+  const exports = initExports();
   const planned = Object.entries(k6.options.scenarios ?? { default: { executor: "shared-iterations" } });
   for (const [name, { exec = "default", executor = "shared-iterations" }] of planned) {
-    const fn = exports[exec];
-    if (typeof fn !== "function") {
+    if (typeof exports[exec] !== "function") {
       throw new Error(exec === "default" ? "the script exports no default function" : `scenario ${name}: the script exports no function ${exec}`);
     }
-    scenario({ name }, iterations(name, executor, fn));
+    scenario({ name }, iterations(name, executor, exec));
   }
   if (typeof exports.setup === "function") {
     globalSetup(() => {
@@ -83,12 +119,12 @@ function register() {
   if (typeof exports.teardown === "function") globalTeardown(() => exports.teardown(dataOfSetup()));
 }
 
-/** Makes `compile` (the bundled script: a function returning its exports)
- * the component's scenarios; `files` are those `open()` may read. */
-export function runK6Script(compile, files) {
-  compiled = compile;
-  Object.defineProperty(globalThis, "__VU", { get: vuNumber, configurable: true });
-  Object.defineProperty(globalThis, "__ITER", { get: () => Math.max(0, k6.iteration - 1), configurable: true });
+/** Makes the bundled script the component's scenarios: `compile(require,
+ * vu)` evaluates it for a VU, `modules` are k6's shared modules, `shared`
+ * says whether its waiting calls are awaited, `files` are what `open()`
+ * may read. */
+export function runK6Script({ compile, shared, modules, files }) {
+  build = { compile, shared, modules };
   globalThis.__ENV = new Proxy(
     {},
     {
@@ -110,7 +146,7 @@ export function runK6Script(compile, files) {
 export const runOptions = {
   options() {
     try {
-      return JSON.stringify(exportsOf().options ?? {});
+      return JSON.stringify(initExports().options ?? {});
     } catch (e) {
       throw errorMessage(e);
     }

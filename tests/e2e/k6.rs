@@ -31,6 +31,8 @@ fn a_k6_script_runs_unchanged_with_its_options() {
     let json = run.json();
     assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
     assert_eq!(json["workers"], 2, "{json}");
+    // Its waiting calls awaited by the build, the VUs share an instance.
+    assert_eq!(json["workers_per_instance"], 128, "{json}");
     assert_eq!(ok(json, "default"), 8, "{json}");
     // setup's request, three per iteration (the refused one reaches none),
     // and the one that asks for these stats.
@@ -219,4 +221,19 @@ fn k6_crypto_hashes_as_hashlib_does() {
     assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
     assert_eq!(counter(json, "checks: false"), 0, "{json}");
     assert_eq!(counter(json, "checks: true"), 19, "{json}");
+}
+
+/// A script whose requests the build cannot await (made in a callback of
+/// `forEach`) runs a VU per instance, unchanged and with the same counts.
+#[test]
+fn a_script_the_build_cannot_await_runs_a_vu_per_instance() {
+    let server = Server::start();
+    let base = format!("BASE_URL={}", server.url);
+    let run = run(&script("foreach.js"), &["--env", &base]);
+    let json = run.json();
+    assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
+    assert_eq!(json["workers_per_instance"], 1, "{json}");
+    assert_eq!(ok(json, "default"), 4, "{json}");
+    assert_eq!(counter(json, "checks: true"), 8, "{json}");
+    assert_eq!(count(&server.stats()["requests"]), 8 + 1);
 }
