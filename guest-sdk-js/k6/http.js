@@ -59,8 +59,11 @@ class Response {
     this.status = molotov.status;
     this.error = "";
     this.error_code = 0;
-    const ms = molotov.elapsedUs / 1000;
-    this.timings = { duration: ms, waiting: ms, blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, receiving: 0 };
+  }
+  // Read from the host only when asked: most scripts never look.
+  get timings() {
+    const ms = this.#molotov.elapsedUs / 1000;
+    return { duration: ms, waiting: ms, blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, receiving: 0 };
   }
   get url() {
     return this.#molotov.url;
@@ -111,9 +114,9 @@ function failed(error, request) {
     status: 0,
     error: error.message,
     error_code: ERROR_CODES[error.kind] ?? 1000,
-    timings: { duration: 0, waiting: 0, blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, receiving: 0 },
   });
   Object.defineProperties(response, {
+    timings: { value: { duration: 0, waiting: 0, blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, receiving: 0 } },
     body: { value: null },
     headers: { value: {} },
     cookies: { value: {} },
