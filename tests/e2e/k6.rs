@@ -193,6 +193,18 @@ fn a_k6_script_for_httpbin_runs_against_a_local_one() {
     assert_eq!(count(&json["requests"]["count"]), served, "{json}");
     assert_eq!(counter(json, "checks: false"), 0, "{json}");
     assert_eq!(counter(json, "checks: true"), 6 * 19, "{json}");
+    // The summary in k6's terms, after molotov's own.
+    for line in [
+        "checks..........................: 100.00% ✓ 114 ✗ 0",
+        "http_reqs.......................: 84 ",
+        "iterations......................: 6 ",
+        "vus.............................: 2",
+    ] {
+        assert!(run.stdout.contains(line), "{line:?} in:\n{}", run.stdout);
+    }
+    // A 401 and a 418 per iteration: k6 counts statuses outside 200-399 as failed.
+    let failed = "http_req_failed.................: 14.29% ✓ 12 ✗ 72";
+    assert!(run.stdout.contains(failed), "{}", run.stdout);
     // Sorted by metric name, as the options reach the host.
     let thresholds: Vec<(&str, bool)> = json["thresholds"]
         .as_array()

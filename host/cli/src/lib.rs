@@ -19,6 +19,7 @@ pub mod dashboard;
 pub mod interrupts;
 pub mod junit;
 pub mod k6_options;
+pub mod k6_summary;
 pub mod live_view;
 pub mod merge;
 pub mod plan;

@@ -107,8 +107,8 @@ fn vendor(args: &molotov::cli::VendorArgs) -> anyhow::Result<std::path::PathBuf>
 fn run(runtime: &tokio::runtime::Runtime, flags: RunFlags, argv: &[OsString]) -> ExitCode {
     // Ctrl+C is ours from here: it stops a build or compile at once too.
     runtime.block_on(async { molotov::interrupts::subscribe() });
-    let plan = match plan(runtime, flags, argv) {
-        Ok(plan) => plan,
+    let (plan, k6_script) = match plan(runtime, flags, argv) {
+        Ok(planned) => planned,
         Err(error) => return cannot_run(&error),
     };
     let files = plan.output.files.clone();
@@ -147,6 +147,12 @@ fn run(runtime: &tokio::runtime::Runtime, flags: RunFlags, argv: &[OsString]) ->
         Ok(outcome) => {
             if !quiet {
                 print!("{}", terminal_safe(&outcome.report.summary()));
+                if k6_script {
+                    print!(
+                        "{}",
+                        terminal_safe(&molotov::k6_summary::summary(&outcome.report))
+                    );
+                }
             }
             let written = write_results(&outcome, [&files.json, &files.html, &files.junit])
                 .and_then(|()| {
@@ -162,12 +168,13 @@ fn run(runtime: &tokio::runtime::Runtime, flags: RunFlags, argv: &[OsString]) ->
 }
 
 /// The run's plan: its component built first when a source was named, and
-/// a script's options (a k6 script's) taken as defaults of the flags.
+/// a script's options (a k6 script's) taken as defaults of the flags; and
+/// whether it is such a script.
 fn plan(
     runtime: &tokio::runtime::Runtime,
     flags: RunFlags,
     argv: &[OsString],
-) -> anyhow::Result<molotov::plan::RunPlan> {
+) -> anyhow::Result<(molotov::plan::RunPlan, bool)> {
     let cache_dir = (flags.cache_dir.clone()).or_else(molotov_runtime::default_cache_dir);
     let chatter = if flags.verbose > 0 {
         molotov::build::Chatter::Shown
@@ -187,7 +194,7 @@ fn plan(
     let plan =
         molotov::planning::plan(flags, component.clone(), command_line.clone(), environment)?;
     let Some(options) = runtime.block_on(molotov::runner::run_options(&plan))? else {
-        return Ok(plan);
+        return Ok((plan, false));
     };
     let defaults = molotov::k6_options::flag_defaults(&options)
         .map_err(|error| anyhow::anyhow!("{shown}: {error}"))?;
@@ -198,7 +205,8 @@ fn plan(
         );
     }
     let flags = molotov::config::with_script_options(argv.to_vec(), (&shown, &defaults.flags))?;
-    molotov::planning::plan(flags, component, command_line, environment)
+    let plan = molotov::planning::plan(flags, component, command_line, environment)?;
+    Ok((plan, true))
 }
 
 /// Whether a results file can be written at `path`, found before the run
