@@ -17,6 +17,7 @@ import { invoke } from "molotov:scenario/grpc@0.4.4";
 import { Schema } from "molotov:scenario/protobuf@0.4.4";
 import { protos, protosets } from "molotov-bundled-files";
 import { currentHost } from "./driver.js";
+import { fromBase64 } from "./bytes.js";
 import { milliseconds } from "./duration.js";
 import { grpcInvoke } from "./grpc.js";
 import { HttpError, Session } from "./molotov.js";
@@ -77,7 +78,7 @@ export class Client {
   loadProtoset(path) {
     const base64 = protosets[normalize(path)];
     if (base64 === undefined) throw new Error(`${path}: no such protoset under the script's directory (the build bundles *.protoset and *.pb files)`);
-    this.#describe({ set: Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)) });
+    this.#describe({ set: fromBase64(base64) });
   }
 
   /** Makes `address` (`host:port`, TLS unless `plaintext`; a URL; by

@@ -3,6 +3,7 @@
 // encoding, and builds the schema those files make.
 import { invoke } from "molotov:scenario/grpc@0.4.4";
 import { Schema } from "molotov:scenario/protobuf@0.4.4";
+import { fromBase64 } from "./bytes.js";
 
 const VERSIONS = ["grpc.reflection.v1", "grpc.reflection.v1alpha"];
 const UNIMPLEMENTED = 12;
@@ -77,7 +78,7 @@ export function reflectedSchema(host, target, metadata, timeoutMs) {
       for (const answer of ask(wanted)) {
         if (answer.errorResponse) throw new Error(`server reflection at ${target}: ${answer.errorResponse.errorMessage}`);
         for (const base64 of answer.fileDescriptorResponse?.fileDescriptorProto ?? []) {
-          const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+          const bytes = fromBase64(base64);
           const file = JSON.parse(schema.decode("google.protobuf.FileDescriptorProto", bytes));
           files.set(file.name, { bytes, imports: file.dependency });
         }

@@ -1,13 +1,6 @@
 // k6/crypto: hashes and HMACs, computed in the guest (MD5, SHA-1, SHA-256,
 // SHA-384, SHA-512), and random bytes.
-const utf8 = new TextEncoder();
-
-const bytesOf = (input) =>
-  typeof input === "string"
-    ? utf8.encode(input)
-    : input instanceof ArrayBuffer
-      ? new Uint8Array(input)
-      : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+import { bytesOf, toBase64 } from "../bytes.js";
 
 /** The message padded as MD5 and SHA-1/256 pad it: 64-byte blocks. */
 function padded(bytes, blockSize, littleEndian) {
@@ -187,7 +180,7 @@ function encoded(bytes, encoding = "binary") {
     case "base64":
     case "base64url":
     case "base64rawurl": {
-      let text = btoa(String.fromCharCode(...bytes));
+      let text = toBase64(bytes);
       if (encoding !== "base64") text = text.replace(/\+/g, "-").replace(/\//g, "_");
       return encoding === "base64rawurl" ? text.replace(/=+$/, "") : text;
     }

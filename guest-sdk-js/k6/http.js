@@ -3,11 +3,11 @@
 // module per VU (createHttp). A
 // request that gets no response is a response with status 0 and `error`,
 // as in k6, not an exception.
+import { bytesOf, toBase64 } from "../bytes.js";
 import { milliseconds } from "../duration.js";
 import { HttpError } from "../molotov.js";
 import { k6 } from "./state.js";
 
-const utf8 = new TextEncoder();
 const text = new TextDecoder();
 
 // k6's error codes for what molotov's host reports as an error kind.
@@ -16,11 +16,6 @@ const ERROR_CODES = { timeout: 1050, connect: 1210, "too-many-redirects": 1220, 
 /** `Content-Type` for `content-type`: how k6 names response headers. */
 const canonical = (name) => name.replace(/(^|-)([a-z])/g, (_, dash, c) => dash + c.toUpperCase());
 
-function base64(bytes) {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary);
-}
 
 /** The body k6 sends for `body`: a string or bytes as given, an object as a form. */
 function payload(body, headers) {
@@ -140,7 +135,7 @@ export function createHttp(sessionOf) {
     const credentials = /^[a-z]+:\/\/([^/@]+)@/i.exec(target);
     let sent = target;
     if (credentials) {
-      headers.Authorization = `Basic ${base64(utf8.encode(decodeURIComponent(credentials[1])))}`;
+      headers.Authorization = `Basic ${toBase64(bytesOf(decodeURIComponent(credentials[1])))}`;
       sent = target.replace(`${credentials[1]}@`, "");
     }
     const requestBody = payload(body, headers);

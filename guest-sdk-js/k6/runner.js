@@ -8,6 +8,7 @@
 // waiting calls awaited (k6/asyncify.mjs), else a VU per instance.
 import * as ctx from "molotov:scenario/context@0.4.4";
 import * as vars from "molotov:scenario/vars@0.4.4";
+import { fromBase64 } from "../bytes.js";
 import { errorMessage, globalSetup, globalTeardown, registerAtRunTime, scenario } from "../molotov.js";
 import { createExecution } from "./execution.js";
 import { createHttp } from "./http.js";
@@ -136,7 +137,7 @@ export function runK6Script({ compile, shared, modules, files }) {
     const name = String(path).replace(/^\.\//, "");
     const file = files[name];
     if (file === undefined) throw new Error(`open(${JSON.stringify(path)}): not bundled: the build bundles the files that open() names with a literal path beside the script`);
-    const bytes = Uint8Array.from(atob(file), (c) => c.charCodeAt(0));
+    const bytes = fromBase64(file);
     return mode === "b" ? bytes.buffer : new TextDecoder().decode(bytes);
   };
   registerAtRunTime(register);

@@ -383,6 +383,10 @@ fn the_k6_shaped_client_calls_with_objects_described_by_protos_or_reflection() {
             "not_connected",
             "helloworld.Greeter/SayHello: connect() the client first",
         ),
+        (
+            "too_many_schemas",
+            "too many schemas: an instance holds at most 16",
+        ),
     ] {
         let run = run(&script, &["--target", url, "-s", scenario, "-r", "1"]);
         let failures = run.json()["scenarios"]["by_name"][scenario]["failures"].to_string();

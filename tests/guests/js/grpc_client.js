@@ -72,3 +72,14 @@ scenario({ weight: 0 }, function unknown_field() {
 scenario({ weight: 0 }, function not_connected() {
   new grpc.Client().invoke("helloworld.Greeter/SayHello", {});
 });
+
+// A guest that holds more schemas than the host keeps for an instance.
+const many = Array.from({ length: 17 }, () => {
+  const client = new grpc.Client();
+  client.load(["protos"], "greeter.proto");
+  return client;
+});
+
+scenario({ weight: 0 }, function too_many_schemas() {
+  for (const client of many) client.connect();
+});
