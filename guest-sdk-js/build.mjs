@@ -41,6 +41,16 @@ const K6_MODULES = {
   "k6/net/grpc": "./grpc-client.js",
 };
 const isK6Module = (id) => id === "k6" || id.startsWith("k6/");
+// jslib.k6.io's modules that the SDK carries its own version of, by the
+// URL's path (any version): the build fetches nothing.
+const JSLIB = {
+  "k6-summary": "./k6/jslib/k6-summary.js",
+  "k6-utils": "./k6/jslib/k6-utils.js",
+};
+function jslibModule(id) {
+  const match = /^https:\/\/jslib\.k6\.io\/([\w-]+)\/[\w.-]+\/index\.js$/.exec(id);
+  return match && JSLIB[match[1]] ? here(JSLIB[match[1]]) : null;
+}
 
 // Files a scenario reads at run time are bundled now, from under the
 // script's directory: .proto files (text) and protosets (base64) for the
@@ -97,8 +107,10 @@ async function k6ScriptFunction() {
           if (isK6Module(id) && !(id in K6_MODULES)) {
             refuse(`${entry} imports ${id}, which molotov does not support (it has ${Object.keys(K6_MODULES).join(", ")})`);
           }
+          const jslib = jslibModule(id);
+          if (jslib) return jslib;
           if (/^https?:\/\//.test(id)) {
-            refuse(`${entry} imports ${id}: the build fetches nothing; save the module beside the script and import it from there`);
+            refuse(`${entry} imports ${id}: the build fetches nothing; save the module beside the script and import it from there (the SDK has its own ${Object.keys(JSLIB).join(" and ")} from jslib.k6.io)`);
           }
           return null;
         },
@@ -166,7 +178,7 @@ if (k6Script) {
     `}`,
     `runK6Script({ compile, shared: ${rewritten.code !== undefined}, modules, files: ${JSON.stringify(files)} });`,
     `export { driver, scenarios } from ${JSON.stringify(sdk)};`,
-    `export { runOptions } from ${JSON.stringify(here("./k6/runner.js"))};`,
+    `export { script } from ${JSON.stringify(here("./k6/runner.js"))};`,
   ].join("\n");
 } else {
   modules["molotov-entry"] = entryModule;

@@ -1,5 +1,5 @@
 // k6/execution: what a VU knows of itself and the test; one module per VU.
-import * as ctx from "molotov:scenario/context@0.4.4";
+import * as ctx from "molotov:scenario/context@0.4.5";
 import { k6 } from "./state.js";
 
 /** k6/execution for `vu` (`id`, `iteration`, `scenario`). */
@@ -30,6 +30,7 @@ export function createExecution(vu) {
         return k6.options;
       },
       abort(reason = "test aborted") {
+        ctx.abortRun(String(reason));
         throw new Error(`test.abort: ${reason}`);
       },
     },

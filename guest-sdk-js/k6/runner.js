@@ -6,8 +6,8 @@
 // (or its scenario's `exec`) becomes a molotov scenario whose runs are the
 // VU's iterations: on a shared instance when the build could make its
 // waiting calls awaited (k6/asyncify.mjs), else a VU per instance.
-import * as ctx from "molotov:scenario/context@0.4.4";
-import * as vars from "molotov:scenario/vars@0.4.4";
+import * as ctx from "molotov:scenario/context@0.4.5";
+import * as vars from "molotov:scenario/vars@0.4.5";
 import { fromBase64 } from "../bytes.js";
 import { errorMessage, globalSetup, globalTeardown, registerAtRunTime, scenario } from "../molotov.js";
 import { createExecution } from "./execution.js";
@@ -143,11 +143,30 @@ export function runK6Script({ compile, shared, modules, files }) {
   registerAtRunTime(register);
 }
 
-/** The component's `run-options` export: the script's `options`, as JSON. */
-export const runOptions = {
+/** Text from what `handleSummary` put under a destination. */
+function outputText(value) {
+  if (typeof value === "string") return value;
+  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return new TextDecoder().decode(value);
+  return String(value);
+}
+
+/** The component's `script` export: the script's `options` (JSON), and
+ * what its `handleSummary` makes of the run's results. */
+export const script = {
   options() {
     try {
       return JSON.stringify(initExports().options ?? {});
+    } catch (e) {
+      throw errorMessage(e);
+    }
+  },
+  handleSummary(results) {
+    try {
+      const { handleSummary } = initExports();
+      if (typeof handleSummary !== "function") return undefined;
+      const outputs = handleSummary(JSON.parse(results));
+      if (typeof outputs?.then === "function") throw new Error("it returned a promise: handleSummary may not wait");
+      return Object.entries(outputs ?? {}).map(([to, value]) => [to, outputText(value)]);
     } catch (e) {
       throw errorMessage(e);
     }

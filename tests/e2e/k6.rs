@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::support::{PythonServer, Server, count, ok, run, workspace};
+use crate::support::{PythonServer, Server, count, ok, run, run_in, workspace};
 
 fn script(name: &str) -> std::path::PathBuf {
     workspace().join("tests/guests/js/k6").join(name)
@@ -112,6 +112,112 @@ fn command_line_flags_override_the_scripts_options() {
         .filter_map(|t| t["expr"].as_str())
         .collect();
     assert_eq!(failed, ["custom items: value >= 8"], "{json}");
+}
+
+/// A script's `handleSummary` gets the results in k6's shape and writes
+/// what it returns (jslib's `textSummary` and `jUnit`, imported by URL);
+/// the JSON results carry the same metrics; `exec.test.abort` stops the
+/// run, which fails, with its summary and files still written.
+#[test]
+fn handle_summary_writes_the_scripts_own_summary_and_abort_stops_the_run() {
+    let server = Server::start();
+    let base = format!("BASE_URL={}", server.url);
+    let dir = tempfile::tempdir().expect("a directory");
+    let summary_js = script("summary.js");
+    let summary_js = summary_js.to_str().expect("utf-8");
+    let run = run_in(dir.path(), &[summary_js, "--env", &base]);
+    let json = run.json();
+    // `http_reqs: count>1000` fails: 10 requests.
+    assert_eq!(run.code, Some(1), "{}\n{json}", run.stderr);
+    let k6 = &json["k6"]["metrics"];
+    assert_eq!(k6["http_reqs"]["values"]["count"], 10.0, "{json}");
+    assert_eq!(k6["iterations"]["values"]["count"], 10.0, "{json}");
+    assert_eq!(k6["checks"]["values"]["rate"], 1.0, "{json}");
+    assert_eq!(k6["checks"]["values"]["passes"], 20.0, "{json}");
+    assert_eq!(
+        k6["checks"]["thresholds"]["rate>0.99"]["ok"], true,
+        "{json}"
+    );
+    assert_eq!(k6["http_reqs"]["thresholds"]["count>1000"]["ok"], false);
+    let home = &k6["http_req_duration{name:home}"];
+    assert_eq!(home["thresholds"]["p(95)<5000"]["ok"], true, "{json}");
+    assert!(home["values"]["p(95)"].as_f64().is_some_and(|ms| ms > 0.0));
+    assert_eq!(k6["waited"]["type"], "trend", "{json}");
+    let checks = json["k6"]["checks"].as_array().expect("checks");
+    assert_eq!(checks.len(), 2, "{json}");
+    // What handleSummary wrote: the same data, JUnit, and its text instead
+    // of molotov's k6 section.
+    let data: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("summary.json")).expect("summary.json"),
+    )
+    .expect("JSON");
+    let names = |metrics: &Value| -> Vec<String> {
+        metrics
+            .as_object()
+            .expect("metrics")
+            .keys()
+            .cloned()
+            .collect()
+    };
+    assert_eq!(names(&data["metrics"]), names(k6));
+    assert_eq!(
+        data["metrics"]["http_reqs"]["values"]["count"].as_f64(),
+        Some(10.0)
+    );
+    assert_eq!(data["root_group"]["checks"][0]["name"], "status is 200");
+    assert_eq!(data["root_group"]["checks"][0]["passes"], 10);
+    let junit = std::fs::read_to_string(dir.path().join("junit.xml")).expect("junit.xml");
+    assert!(
+        junit.contains(r#"<testsuites tests="3" failures="1">"#),
+        "{junit}"
+    );
+    assert!(!run.stdout.contains("in k6's terms"), "{}", run.stdout);
+    for line in [
+        " ✓ status is 200",
+        " ✓ checks....",
+        " ✗ http_reqs....",
+        "p(95)=",
+    ] {
+        assert!(run.stdout.contains(line), "{line:?} in:\n{}", run.stdout);
+    }
+    assert_eq!(count(&server.stats()["requests"]), 10 + 1);
+
+    std::fs::remove_file(dir.path().join("summary.json")).expect("written");
+    let aborted = run_in(
+        dir.path(),
+        &[summary_js, "--env", &base, "--env", "ABORT_AT=2", "-q"],
+    );
+    let json = aborted.json();
+    assert_eq!(aborted.code, Some(1), "{}\n{json}", aborted.stderr);
+    assert_eq!(json["stopped_by"], "aborted", "{json}");
+    assert!(
+        count(&json["scenarios"]["ok"]) + count(&json["scenarios"]["failed"]) < 10,
+        "{json}"
+    );
+    let warnings = json["warnings"].to_string();
+    assert!(
+        warnings.contains("the script aborted the run: enough for today"),
+        "{json}"
+    );
+    assert!(dir.path().join("summary.json").exists());
+
+    let escapes = run_in(
+        dir.path(),
+        &[
+            script("summary_escapes.js").to_str().expect("utf-8"),
+            "--env",
+            &base,
+            "-q",
+        ],
+    );
+    escapes.assert_cannot_run(
+        r#"handleSummary: "../escaped.txt" is not a path under the current directory"#,
+    );
+    assert!(
+        escapes.json.is_some(),
+        "the results are written all the same"
+    );
+    assert!(!dir.path().join("../escaped.txt").exists());
 }
 
 /// What a k6 user can get wrong is one line each, before any request.

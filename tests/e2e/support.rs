@@ -274,7 +274,6 @@ pub fn run_against(server: &Server, component: &Path, args: &[&str]) -> Run {
     run(component, &all)
 }
 
-/// Runs `molotov run COMPONENT ARGS… --json FILE` and reads the results.
 /// The built-in target over TLS as `localhost`, with a self-signed
 /// certificate and these ALPN protocols (h2 and http/1.1 if none), and the
 /// PEM file that trusts it (for `--ca-cert`).
@@ -334,6 +333,7 @@ pub fn ok(json: &Value, scenario: &str) -> u64 {
     count(&json["scenarios"]["by_name"][scenario]["ok"])
 }
 
+/// Runs `molotov run COMPONENT ARGS… --json FILE` and reads the results.
 pub fn run(component: &Path, args: &[&str]) -> Run {
     let component = component.to_str().expect("utf-8 path");
     let mut all = vec![component];
@@ -343,8 +343,15 @@ pub fn run(component: &Path, args: &[&str]) -> Run {
 
 /// Runs `molotov run ARGS… --json FILE` and reads the results.
 pub fn run_args(args: &[&str]) -> Run {
+    run_in(Path::new("."), args)
+}
+
+/// Runs `molotov run ARGS… --json FILE` in the directory `dir`, and reads
+/// the results.
+pub fn run_in(dir: &Path, args: &[&str]) -> Run {
     let json = scratch("results.json");
     let mut command = molotov();
+    command.current_dir(dir);
     command.arg("run").args(args).arg("--json").arg(&json);
     let mut run = finish(command.spawn().expect("molotov starts"));
     run.json = read_json(&json);

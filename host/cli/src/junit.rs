@@ -202,7 +202,8 @@ fn run_case(report: &Report, failed: bool) -> Case {
             StopReason::Exception
             | StopReason::FailLimit
             | StopReason::SetupFailed
-            | StopReason::Threshold => {
+            | StopReason::Threshold
+            | StopReason::Aborted => {
                 format!("the run failed: stopped by {}", report.stopped_by.name())
             }
             _ if thresholds > 0 => format!("the run failed: {thresholds} threshold(s) not met"),

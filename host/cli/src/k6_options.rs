@@ -6,14 +6,17 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, bail};
+use molotov_metrics::K6Threshold;
 use serde_json::{Map, Value, json};
 
-/// The flags' defaults (long names, as a config test's options), and the
-/// options left out, each with why.
+/// The flags' defaults (long names, as a config test's options), the
+/// options left out, each with why, and the thresholds as the script wrote
+/// them beside their translation.
 #[derive(Debug, Default, PartialEq)]
 pub struct FlagDefaults {
     pub flags: BTreeMap<String, Value>,
     pub left_out: Vec<String>,
+    pub thresholds: Vec<K6Threshold>,
 }
 
 /// Options that change nothing molotov measures or decides.
@@ -269,6 +272,11 @@ fn thresholds(value: &Value, out: &mut FlagDefaults) -> anyhow::Result<()> {
                             expr.push_str(&format!(" after {}s", ms / 1000.0));
                         }
                     }
+                    out.thresholds.push(K6Threshold {
+                        metric: metric.clone(),
+                        source: text,
+                        expr: expr.clone(),
+                    });
                     exprs.push(expr);
                 }
                 None => out

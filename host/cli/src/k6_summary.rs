@@ -1,85 +1,156 @@
-//! The end-of-run summary in k6's vocabulary, after molotov's own, for a
-//! k6 script: what a k6 user looks for (`checks`, `http_req_duration`,
-//! `http_req_failed`, `http_reqs`, `iterations`, `vus`), from the same results.
+//! The end of a k6 script's run in k6's terms: the summary a k6 user reads
+//! (after molotov's own), the data its `handleSummary` gets, and the files
+//! that function asks for, written within their limits.
 
 use std::fmt::Write;
+use std::path::{Component, Path, PathBuf};
 
-use molotov_metrics::Report;
+use anyhow::{Context, bail};
+use molotov_metrics::{K6Metric, K6Results, Report};
+use serde_json::json;
 
-/// The k6-named lines of `report`.
-pub fn summary(report: &Report) -> String {
-    let counter = |name: &str| {
-        report
-            .custom
-            .counters
-            .get(name)
-            .copied()
-            .unwrap_or(0)
-            .max(0) as u64
-    };
-    let share = |part: u64, whole: u64| {
-        if whole == 0 {
-            0.0
-        } else {
-            100.0 * part as f64 / whole as f64
-        }
-    };
-    let requests = &report.requests;
-    // k6 counts a request as failed without a response or with a status
-    // outside 200–399.
-    let bad_statuses: u64 = (requests.by_status.iter())
-        .filter(|(status, _)| {
-            status
-                .parse::<u16>()
-                .is_ok_and(|s| !(200..400).contains(&s))
-        })
-        .map(|(_, count)| count)
-        .sum();
-    let failed = requests.errors + bad_statuses;
-    let latency = &report.latency_ms;
-    let iterations = report.scenarios.ok + report.scenarios.failed;
-    let seconds = report.duration_s.max(1e-9);
+use crate::terminal::terminal_safe;
+
+/// How many files one `handleSummary` may write.
+pub const MAX_SUMMARY_FILES: usize = 16;
+
+/// The k6-named lines of a run's results.
+pub fn summary(k6: &K6Results) -> String {
     let mut out = String::from("\nin k6's terms:\n");
-    let mut line = |name: &str, value: String| {
-        let _ = writeln!(out, "  {name:.<32}: {value}");
-    };
-    let (passed, failed_checks) = (counter("checks: true"), counter("checks: false"));
-    if passed + failed_checks > 0 {
-        line(
-            "checks",
-            format!(
-                "{:.2}% ✓ {passed} ✗ {failed_checks}",
-                share(passed, passed + failed_checks)
-            ),
+    for check in &k6.checks {
+        let mark = if check.fails == 0 { '✓' } else { '✗' };
+        let _ = writeln!(out, "  {mark} {}", check.name);
+        if check.fails > 0 {
+            let share = 100.0 * check.passes as f64 / (check.passes + check.fails) as f64;
+            let _ = writeln!(
+                out,
+                "    ↳  {share:.0}% — ✓ {} / ✗ {}",
+                check.passes, check.fails
+            );
+        }
+    }
+    if !k6.checks.is_empty() {
+        out.push('\n');
+    }
+    for (name, metric) in &k6.metrics {
+        let mark = match metric.thresholds.values().all(|t| t.ok) {
+            _ if metric.thresholds.is_empty() => ' ',
+            true => '✓',
+            false => '✗',
+        };
+        let _ = writeln!(out, "{mark} {name:.<32}: {}", values(metric));
+    }
+    out
+}
+
+/// A metric's values as k6's summary shows them.
+fn values(metric: &K6Metric) -> String {
+    let value = |key: &str| metric.values.get(key).copied().unwrap_or(0.0);
+    match metric.kind.as_str() {
+        "counter" => format!("{} {:.2}/s", value("count"), value("rate")),
+        "rate" => format!(
+            "{:.2}% ✓ {} ✗ {}",
+            100.0 * value("rate"),
+            value("passes"),
+            value("fails")
+        ),
+        "gauge" => format!(
+            "{} min={} max={}",
+            value("value"),
+            value("min"),
+            value("max")
+        ),
+        _ => (metric.values.iter())
+            .map(|(stat, ms)| format!("{stat}={ms:.2}ms"))
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+/// What k6 gives `handleSummary`: the metrics, the checks under the root
+/// group, the summary's options and the run's state.
+pub fn handle_summary_data(report: &Report, k6: &K6Results) -> serde_json::Value {
+    use std::io::IsTerminal;
+    json!({
+        "root_group": {"name": "", "path": "", "groups": [], "checks": k6.checks},
+        "options": {
+            "summaryTrendStats": ["avg", "min", "med", "max", "p(90)", "p(95)"],
+            "summaryTimeUnit": "",
+            "noColor": true,
+        },
+        "state": {
+            "isStdOutTTY": std::io::stdout().is_terminal(),
+            "isStdErrTTY": std::io::stderr().is_terminal(),
+            "testRunDurationMs": report.duration_s * 1000.0,
+        },
+        "metrics": k6.metrics,
+    })
+}
+
+/// Writes what `handleSummary` returned: `stdout` and `stderr` to the
+/// console (control characters escaped), every other key as a file under
+/// the current directory. At most [`MAX_SUMMARY_FILES`] files and
+/// `max_bytes` in all; a path that is absolute or leaves the directory is
+/// refused, before anything is written.
+pub fn write_outputs(outputs: &[(String, String)], max_bytes: usize) -> anyhow::Result<()> {
+    let total: usize = outputs.iter().map(|(_, text)| text.len()).sum();
+    if total > max_bytes {
+        bail!("handleSummary returned {total} bytes, over the limit of {max_bytes} (--max-body)");
+    }
+    let files = (outputs.iter()).filter(|(to, _)| to != "stdout" && to != "stderr");
+    if files.clone().count() > MAX_SUMMARY_FILES {
+        bail!("handleSummary asks for more than {MAX_SUMMARY_FILES} files");
+    }
+    let paths = files
+        .map(|(to, text)| Ok((relative_path(to)?, text)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    for (to, text) in outputs {
+        match to.as_str() {
+            "stdout" => print!("{}", terminal_safe(text)),
+            "stderr" => eprint!("{}", terminal_safe(text)),
+            _ => {}
+        }
+    }
+    for (path, text) in paths {
+        std::fs::write(&path, text)
+            .with_context(|| format!("handleSummary: cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// `to` as a path under the current directory, or why it is not one.
+fn relative_path(to: &str) -> anyhow::Result<PathBuf> {
+    let path = Path::new(to);
+    let inside = !to.is_empty()
+        && (path.components()).all(|part| matches!(part, Component::Normal(_) | Component::CurDir));
+    if !inside {
+        bail!(
+            "handleSummary: {:?} is not a path under the current directory (absolute paths and `..` are refused)",
+            terminal_safe(to)
         );
     }
-    line(
-        "http_req_duration",
-        format!(
-            "avg={:.2}ms min={:.2}ms med={:.2}ms max={:.2}ms p(90)={:.2}ms p(99)={:.2}ms",
-            latency.mean, latency.min, latency.p50, latency.max, latency.p90, latency.p99
-        ),
-    );
-    line(
-        "http_req_failed",
-        format!(
-            "{:.2}% ✓ {failed} ✗ {}",
-            share(failed, requests.count),
-            requests.count - failed.min(requests.count)
-        ),
-    );
-    line(
-        "http_reqs",
-        format!(
-            "{} {:.2}/s",
-            requests.count,
-            requests.count as f64 / seconds
-        ),
-    );
-    line(
-        "iterations",
-        format!("{iterations} {:.2}/s", iterations as f64 / seconds),
-    );
-    line("vus", report.workers.to_string());
-    out
+    Ok(path.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_stay_under_the_current_directory_and_within_their_limits() {
+        for bad in ["/etc/passwd", "../up.txt", "a/../../b", ""] {
+            let error = write_outputs(&[(bad.into(), "x".into())], 100).unwrap_err();
+            assert!(
+                error.to_string().contains("not a path under"),
+                "{bad}: {error}"
+            );
+        }
+        let big = write_outputs(&[("stdout".into(), "x".repeat(101))], 100).unwrap_err();
+        assert!(big.to_string().contains("over the limit of 100"), "{big}");
+        let many: Vec<_> = (0..=MAX_SUMMARY_FILES)
+            .map(|i| (format!("f{i}.txt"), String::new()))
+            .collect();
+        let error = write_outputs(&many, 100).unwrap_err();
+        assert!(error.to_string().contains("more than 16 files"), "{error}");
+    }
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use molotov::cli::{Cli, Command, RunFlags};
+use molotov::k6_summary;
 use molotov::raw::RawResults;
 use molotov::terminal::terminal_safe;
 
@@ -107,10 +108,12 @@ fn vendor(args: &molotov::cli::VendorArgs) -> anyhow::Result<std::path::PathBuf>
 fn run(runtime: &tokio::runtime::Runtime, flags: RunFlags, argv: &[OsString]) -> ExitCode {
     // Ctrl+C is ours from here: it stops a build or compile at once too.
     runtime.block_on(async { molotov::interrupts::subscribe() });
-    let (plan, k6_script) = match plan(runtime, flags, argv) {
-        Ok(planned) => planned,
+    let plan = match plan(runtime, flags, argv) {
+        Ok(plan) => plan,
         Err(error) => return cannot_run(&error),
     };
+    // A k6 script is asked for its `handleSummary` after the run.
+    let script_plan = (plan.identity.k6_thresholds.is_some()).then(|| plan.clone());
     let files = plan.output.files.clone();
     let (quiet, child_results) = (plan.output.quiet, plan.part.child_results.clone());
     if let Some(path) = &child_results {
@@ -145,18 +148,28 @@ fn run(runtime: &tokio::runtime::Runtime, flags: RunFlags, argv: &[OsString]) ->
     };
     match outcome {
         Ok(outcome) => {
+            let summary_outputs = match (&script_plan, &outcome.report.k6) {
+                (Some(plan), Some(k6)) => {
+                    let data = k6_summary::handle_summary_data(&outcome.report, k6);
+                    runtime.block_on(molotov::runner::handle_summary(plan, &data.to_string()))
+                }
+                _ => Ok(None),
+            };
             if !quiet {
                 print!("{}", terminal_safe(&outcome.report.summary()));
-                if k6_script {
-                    print!(
-                        "{}",
-                        terminal_safe(&molotov::k6_summary::summary(&outcome.report))
-                    );
+                // A script's own summary replaces k6's default one, as in k6.
+                if let (Some(k6), Ok(None)) = (&outcome.report.k6, &summary_outputs) {
+                    print!("{}", terminal_safe(&k6_summary::summary(k6)));
                 }
             }
+            let max_summary_bytes = script_plan.as_ref().map_or(0, |p| p.limits.max_body_bytes);
             let written = write_results(&outcome, [&files.json, &files.html, &files.junit])
                 .and_then(|()| {
                     (files.raw.as_ref()).map_or(Ok(()), |path| RawResults::of(&outcome).write(path))
+                })
+                .and_then(|()| match summary_outputs? {
+                    Some(outputs) => k6_summary::write_outputs(&outputs, max_summary_bytes),
+                    None => Ok(()),
                 });
             match written {
                 Ok(()) => exit_code(&outcome),
@@ -168,13 +181,13 @@ fn run(runtime: &tokio::runtime::Runtime, flags: RunFlags, argv: &[OsString]) ->
 }
 
 /// The run's plan: its component built first when a source was named, and
-/// a script's options (a k6 script's) taken as defaults of the flags; and
-/// whether it is such a script.
+/// a script's options (a k6 script's) taken as defaults of the flags, its
+/// thresholds kept as it wrote them.
 fn plan(
     runtime: &tokio::runtime::Runtime,
     flags: RunFlags,
     argv: &[OsString],
-) -> anyhow::Result<(molotov::plan::RunPlan, bool)> {
+) -> anyhow::Result<molotov::plan::RunPlan> {
     let cache_dir = (flags.cache_dir.clone()).or_else(molotov_runtime::default_cache_dir);
     let chatter = if flags.verbose > 0 {
         molotov::build::Chatter::Shown
@@ -194,7 +207,7 @@ fn plan(
     let plan =
         molotov::planning::plan(flags, component.clone(), command_line.clone(), environment)?;
     let Some(options) = runtime.block_on(molotov::runner::run_options(&plan))? else {
-        return Ok((plan, false));
+        return Ok(plan);
     };
     let defaults = molotov::k6_options::flag_defaults(&options)
         .map_err(|error| anyhow::anyhow!("{shown}: {error}"))?;
@@ -205,8 +218,9 @@ fn plan(
         );
     }
     let flags = molotov::config::with_script_options(argv.to_vec(), (&shown, &defaults.flags))?;
-    let plan = molotov::planning::plan(flags, component, command_line, environment)?;
-    Ok((plan, true))
+    let mut plan = molotov::planning::plan(flags, component, command_line, environment)?;
+    plan.identity.k6_thresholds = Some(defaults.thresholds);
+    Ok(plan)
 }
 
 /// Whether a results file can be written at `path`, found before the run
@@ -250,6 +264,9 @@ fn merge(args: &molotov::cli::MergeArgs) -> ExitCode {
         Ok(outcome) => {
             if !args.quiet {
                 print!("{}", terminal_safe(&outcome.report.summary()));
+                if let Some(k6) = &outcome.report.k6 {
+                    print!("{}", terminal_safe(&k6_summary::summary(k6)));
+                }
             }
             if let Err(error) = write_results(&outcome, [&args.json, &args.html, &args.junit]) {
                 return cannot_run(&error);

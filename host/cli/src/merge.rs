@@ -11,7 +11,7 @@ use anyhow::bail;
 use crate::cli::MergeArgs;
 use crate::raw::RawResults;
 use crate::runner::Outcome;
-use molotov_metrics::{Report, RunFacts, StopReason, Tally, Timeline};
+use molotov_metrics::{K6Results, Report, RunFacts, StopReason, Tally, Timeline};
 
 pub fn merge(args: &MergeArgs) -> anyhow::Result<Outcome> {
     let parts: Vec<(String, RawResults)> = (args.files.iter())
@@ -67,6 +67,7 @@ pub fn merge(args: &MergeArgs) -> anyhow::Result<Outcome> {
     };
     let mut report = Report::new(facts, &tally);
     report.judge(&args.threshold, &tally);
+    report.k6 = (first.identity.k6_thresholds.as_deref()).map(|t| K6Results::of(&report, t));
     report.timeline = timeline;
     let failed = parts.iter().any(|(_, p)| p.failed) || report.fails_run(false, None);
     Ok(Outcome {

@@ -21,7 +21,7 @@ use crate::merge::merged_reason;
 use crate::plan::{LoadModel, RunPlan};
 use crate::raw::RawResults;
 use crate::runner::{self, Outcome};
-use molotov_metrics::{Progress, Report, RunFacts, StopReason, Tally, Timeline};
+use molotov_metrics::{K6Results, Progress, Report, RunFacts, StopReason, Tally, Timeline};
 
 /// The line a child prints once it handles Ctrl+C: before that, SIGINT
 /// would kill it before it could write its results.
@@ -244,6 +244,7 @@ pub async fn run(plan: RunPlan, argv: &[OsString]) -> anyhow::Result<Outcome> {
     let mut report = Report::new(facts, &tally);
     // Judged on the whole: a child's share of the rate is not the rate.
     report.judge(&plan.stop.thresholds, &tally);
+    report.k6 = (plan.identity.k6_thresholds.as_deref()).map(|t| K6Results::of(&report, t));
     report.timeline = timeline;
     let failed =
         results.iter().any(|r| r.failed) || report.fails_run(plan.stop.exception, plan.stop.fail);

@@ -9,8 +9,11 @@
 
 mod egress;
 pub mod histogram;
+mod k6;
+mod k6_terms;
 mod names;
 mod pass_fail;
+mod percentiles;
 mod recorder;
 mod report;
 mod results_file;
@@ -21,9 +24,11 @@ mod threshold;
 mod timeline;
 
 pub use egress::{Contacted, Destination, Egress, Refused};
+pub use k6::{K6Check, K6Metric, K6Results, K6Threshold, ThresholdOk};
 pub use names::OTHER;
+pub use percentiles::Percentiles;
 pub use recorder::{Live, Metrics, NameLimits, Progress, Recorder};
-pub use report::{NamedRequests, Percentiles, Report, RunFacts, SizingReport, StopReason};
+pub use report::{NamedRequests, Report, RunFacts, SizingReport, StopReason};
 pub use results_file::ResultsFileError;
 pub use statsd::Statsd;
 pub use tally::{ByName, Gauge, RequestOutcome, RequestStats, ScenarioStats, Tally};

@@ -29,6 +29,7 @@ impl Report {
                 | StopReason::FailLimit
                 | StopReason::SetupFailed
                 | StopReason::Threshold
+                | StopReason::Aborted
         ) || (exception && failures > 0)
             || fail_limit.is_some_and(|limit| failures >= limit)
             || self.thresholds.iter().any(|verdict| !verdict.ok)

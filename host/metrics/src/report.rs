@@ -4,11 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::egress::Egress;
 use crate::histogram;
+use crate::k6::K6Results;
+use crate::percentiles::Percentiles;
 use crate::tally::{Gauge, Tally};
 use crate::threshold::Verdict;
 use crate::timeline::Timeline;
@@ -47,6 +48,8 @@ pub enum StopReason {
     Sizing,
     /// A threshold marked `abort` failed during the run.
     Threshold,
+    /// The script stopped the run (k6's `exec.test.abort`).
+    Aborted,
 }
 
 impl StopReason {
@@ -80,34 +83,6 @@ pub struct RunFacts {
     pub duration_s: f64,
     pub stopped_by: StopReason,
     pub sizing: Option<SizingReport>,
-}
-
-/// Latency percentiles, in milliseconds.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Percentiles {
-    pub min: f64,
-    pub mean: f64,
-    pub p50: f64,
-    pub p90: f64,
-    pub p99: f64,
-    pub p999: f64,
-    pub max: f64,
-}
-
-impl Percentiles {
-    fn of(histogram: &Histogram<u64>) -> Self {
-        let ms = |us: u64| us as f64 / 1000.0;
-        let at = |q: f64| ms(histogram.value_at_quantile(q));
-        Self {
-            min: ms(histogram.min()),
-            mean: histogram.mean() / 1000.0,
-            p50: at(0.5),
-            p90: at(0.9),
-            p99: at(0.99),
-            p999: at(0.999),
-            max: ms(histogram.max()),
-        }
-    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -158,6 +133,9 @@ pub struct Report {
     /// Every destination contacted and every refusal of the egress policy.
     #[serde(default)]
     pub egress: Egress,
+    /// For a k6 script, the results in k6's vocabulary as well.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k6: Option<K6Results>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -294,6 +272,7 @@ impl Report {
             timeline: Timeline::default(),
             warnings: tally.warnings.iter().cloned().collect(),
             egress: tally.egress.clone(),
+            k6: None,
         }
     }
 

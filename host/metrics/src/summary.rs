@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::fmt::{Display, Write as _};
 
-use crate::report::{Percentiles, Report};
+use crate::percentiles::Percentiles;
+use crate::report::Report;
 
 impl Report {
     /// The human summary, as printed at the end of every run.

@@ -14,6 +14,7 @@ mod compare;
 mod egress;
 mod figures;
 mod format;
+mod k6;
 mod page;
 
 pub use page::{DISTRIBUTED_NAMES, Live, MAX_POINTS, render, render_compared};
@@ -21,8 +22,8 @@ pub use page::{DISTRIBUTED_NAMES, Live, MAX_POINTS, render, render_compared};
 #[cfg(test)]
 mod tests {
     use molotov_metrics::{
-        Contacted, Destination, Refused, Report, RequestStats, RunFacts, Slice, StopReason, Tally,
-        Timeline, histogram,
+        Contacted, Destination, K6Results, K6Threshold, Refused, Report, RequestStats, RunFacts,
+        Slice, StopReason, Tally, Timeline, histogram,
     };
 
     use super::*;
@@ -101,6 +102,34 @@ mod tests {
         assert!(page.contains("Refused by the egress policy"));
         assert!(page.contains("1,234") && page.contains("10.1.2.3"));
         assert!(page.contains("cloud-metadata") && page.contains("&lt;i&gt;m"));
+    }
+
+    #[test]
+    fn a_k6_scripts_results_show_in_its_terms_with_its_names_escaped() {
+        let mut report = report_of(1, 1);
+        assert!(!render(&report, None).contains("In k6's terms"));
+        report
+            .custom
+            .counters
+            .insert("check <b>ok</b>: passed".into(), 3);
+        report.custom.counters.insert("checks: true".into(), 3);
+        let thresholds = [K6Threshold {
+            metric: "checks".into(),
+            source: "rate>0.99".into(),
+            expr: "custom checks: rate > 0.99".into(),
+        }];
+        report.judge(
+            &["custom checks: rate > 0.99".parse().expect("a threshold")],
+            &Tally {
+                counters: report.custom.counters.clone(),
+                ..Tally::default()
+            },
+        );
+        report.k6 = Some(K6Results::of(&report, &thresholds));
+        let page = render(&report, None);
+        assert!(page.contains("In k6's terms") && page.contains("http_req_duration"));
+        assert!(page.contains("&lt;b&gt;ok&lt;/b&gt;") && !page.contains("<b>ok"));
+        assert!(page.contains("✓ <code>rate&gt;0.99</code>"), "{page}");
     }
 
     #[test]

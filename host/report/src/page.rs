@@ -10,7 +10,7 @@ use molotov_metrics::{Interval, Percentiles, Report, histogram};
 use crate::charts::{Chart, Line, XAxis};
 use crate::figures::{distribution_chart, figure};
 use crate::format::{ms, thousands};
-use crate::{compare, egress};
+use crate::{compare, egress, k6};
 
 /// Points per chart line: a longer timeline is merged into fewer, wider intervals.
 pub const MAX_POINTS: usize = 1000;
@@ -68,6 +68,7 @@ fn page(report: &Report, live: Option<Live>, baseline: Option<&Report>) -> Strin
                     (requests(report))
                     (scenarios(report))
                     (custom(report))
+                    (k6::section(report))
                     (egress::section(report))
                 }
                 @if let Some(live) = live {

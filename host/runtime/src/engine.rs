@@ -9,7 +9,7 @@ use wasmtime::{
 };
 
 use crate::bindings::ScriptScenario;
-use crate::bindings::exports::molotov::scenario::{driver, run_options, scenarios};
+use crate::bindings::exports::molotov::scenario::{driver, scenarios, script};
 use crate::state::WorkerState;
 
 /// Why a file could not be used as a scenario component. Each message is one
@@ -30,7 +30,7 @@ pub enum LoadError {
     #[error("{path} is not a valid component: {reason}")]
     Invalid { path: PathBuf, reason: String },
     #[error(
-        "{path} is not a molotov scenario component (world molotov:scenario/scenario@0.4.4): {reason}"
+        "{path} is not a molotov scenario component (world molotov:scenario/scenario@0.4.5): {reason}"
     )]
     WrongWorld { path: PathBuf, reason: String },
 }
@@ -51,14 +51,17 @@ pub struct Loaded {
     pub(crate) scenarios: scenarios::GuestIndices,
     /// Present when the component can run many workers per instance.
     pub(crate) driver: Option<driver::GuestIndices>,
-    /// Present when the component is a script that says which run it wants.
-    pub(crate) run_options: Option<run_options::GuestIndices>,
+    /// Present when the component is a script (a k6 script): its options and
+    /// its `handleSummary`.
+    pub(crate) script: Option<script::GuestIndices>,
 }
 
 impl Loaded {
-    /// Whether the component says which run it wants ([`Instance::run_options`]).
-    pub fn has_run_options(&self) -> bool {
-        self.run_options.is_some()
+    /// Whether the component is a script that says which run it wants
+    /// ([`Instance::run_options`]) and what to write of its results
+    /// ([`Instance::handle_summary`]).
+    pub fn is_script(&self) -> bool {
+        self.script.is_some()
     }
 
     /// Whether one instance of the component can run many workers.
@@ -155,13 +158,13 @@ pub fn load(engine: &Engine, path: &Path, cache_dir: Option<&Path>) -> Result<Lo
     // Only the world `shared-scenario` exports it: its absence is no error.
     let driver = driver::GuestIndices::new(&pre).ok();
     // Only the world `script-scenario` exports it.
-    let run_options = run_options::GuestIndices::new(&pre).ok();
+    let script = script::GuestIndices::new(&pre).ok();
     Ok(Loaded {
         engine: engine.clone(),
         pre,
         scenarios,
         driver,
-        run_options,
+        script,
     })
 }
 

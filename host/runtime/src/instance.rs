@@ -10,7 +10,7 @@ use molotov_http::{SessionOptions, SharedSession};
 use molotov_metrics::Recorder;
 
 use crate::bindings::exports::molotov::scenario::scenarios::Guest;
-use crate::bindings::exports::molotov::scenario::{driver, run_options};
+use crate::bindings::exports::molotov::scenario::{driver, script};
 use crate::bindings::{Event, EventKinds, RunArgs, SessionHandle};
 use crate::budget::MemoryLimitExceeded;
 use crate::contract::Description;
@@ -48,7 +48,7 @@ pub struct Instance {
     store: Store<WorkerState>,
     guest: Guest,
     driver: Option<driver::Guest>,
-    run_options: Option<run_options::Guest>,
+    script: Option<script::Guest>,
     /// A call did not return: the instance cannot be entered again.
     broken: AtomicBool,
 }
@@ -113,7 +113,7 @@ impl Instance {
             Some(indices) => Some(indices.load(&mut store, &instance).map_err(cannot)?),
             None => None,
         };
-        let run_options = match &loaded.run_options {
+        let script = match &loaded.script {
             Some(indices) => Some(indices.load(&mut store, &instance).map_err(cannot)?),
             None => None,
         };
@@ -121,7 +121,7 @@ impl Instance {
             store,
             guest,
             driver,
-            run_options,
+            script,
             broken: AtomicBool::new(false),
         })
     }
@@ -173,12 +173,27 @@ impl Instance {
     /// none for a component that does not say; its error when the script
     /// could not give them.
     pub async fn run_options(&mut self) -> Result<Option<Result<String, String>>, GuestError> {
-        let Some(run_options) = self.run_options.clone() else {
+        let Some(script) = self.script.clone() else {
             return Ok(None);
         };
         self.arm();
-        let result = run_options.call_options(&mut self.store).await;
+        let result = script.call_options(&mut self.store).await;
         result.map(Some).map_err(|e| self.classify(e))
+    }
+
+    /// What a script writes of the run's `results` (JSON in its vocabulary):
+    /// destinations and texts; `Ok(None)` when it is not a script or has no
+    /// such function.
+    pub async fn handle_summary(
+        &mut self,
+        results: &str,
+    ) -> Result<Result<Option<Vec<(String, String)>>, String>, GuestError> {
+        let Some(script) = self.script.clone() else {
+            return Ok(Ok(None));
+        };
+        self.arm();
+        let result = script.call_handle_summary(&mut self.store, results).await;
+        result.map_err(|e| self.classify(e))
     }
 
     /// Runs the component's scheduler until it hands the instance back.

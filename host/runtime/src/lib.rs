@@ -42,6 +42,6 @@ pub use instance::{Instance, SessionFixture};
 pub use molotov_protobuf::SchemaCache;
 pub use outcome::{CallOutcome, GLOBAL_WORKER, GuestError, InstantiateError, WorkerError};
 pub use output::{LogLevel, Output, OutputBudget};
-pub use run::RunContext;
+pub use run::{RunAbort, RunContext};
 pub use vars::{SharedVars, VarsLimitExceeded};
 pub use worker::{Threads, Worker, Workers};

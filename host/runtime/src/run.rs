@@ -7,6 +7,7 @@ use std::time::Duration;
 use molotov_http::HttpClient;
 use molotov_metrics::Metrics;
 use molotov_protobuf::SchemaCache;
+use tokio::sync::watch;
 
 use crate::contract::RunArgs;
 use crate::output::{Output, OutputBudget};
@@ -33,4 +34,34 @@ pub struct RunContext {
     pub max_body_bytes: usize,
     /// The protobuf schemas guests compiled, shared by content.
     pub schemas: SchemaCache,
+    /// A guest's request to stop the whole run.
+    pub abort: RunAbort,
+}
+
+/// The first reason a guest gave to stop the whole run (`abort-run`), which
+/// the runner watches.
+#[derive(Clone, Default)]
+pub struct RunAbort(Arc<watch::Sender<Option<String>>>);
+
+impl RunAbort {
+    /// The characters of a reason kept: a guest's text, bounded.
+    const MAX_REASON_CHARS: usize = 1000;
+
+    pub fn abort(&self, reason: &str) {
+        self.0.send_if_modified(|current| {
+            if current.is_some() {
+                return false;
+            }
+            *current = Some(reason.chars().take(Self::MAX_REASON_CHARS).collect());
+            true
+        });
+    }
+
+    pub fn reason(&self) -> Option<String> {
+        self.0.borrow().clone()
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<Option<String>> {
+        self.0.subscribe()
+    }
 }

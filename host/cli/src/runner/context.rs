@@ -9,7 +9,7 @@ use anyhow::Context;
 use molotov_http::{HttpClient, WsLimits};
 use molotov_metrics::{Metrics, NameLimits, statsd};
 use molotov_runtime::{
-    EngineLimits, Loaded, OutputBudget, RunArgs, RunContext, SchemaCache, SharedVars,
+    EngineLimits, Loaded, OutputBudget, RunAbort, RunArgs, RunContext, SchemaCache, SharedVars,
 };
 use url::Url;
 
@@ -107,5 +107,6 @@ pub(super) fn context(
         max_open: limits.max_open,
         max_body_bytes: limits.max_body_bytes,
         schemas: SchemaCache::default(),
+        abort: RunAbort::default(),
     })
 }

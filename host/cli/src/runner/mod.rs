@@ -7,7 +7,7 @@ mod egress;
 mod live;
 mod picker;
 mod sandbox;
-mod script_options;
+mod script;
 mod shared;
 mod sizing;
 mod stamp;
@@ -16,7 +16,7 @@ mod stopper;
 mod worker;
 
 pub use context::load;
-pub use script_options::run_options;
+pub use script::{handle_summary, run_options};
 
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -39,7 +39,7 @@ use crate::console::Console;
 use crate::plan::{LoadModel, RunIdentity, RunPlan};
 use crate::shard::Shard;
 use molotov_http::SharedSession;
-use molotov_metrics::{Report, RunFacts, StopReason, Tally, Timeline, statsd};
+use molotov_metrics::{K6Results, Report, RunFacts, StopReason, Tally, Timeline, statsd};
 use molotov_runtime::{GLOBAL_WORKER, Instance, Loaded, RunContext, Threads};
 
 /// The end of a run that could run.
@@ -251,7 +251,14 @@ async fn run_loaded(
         // A `-p` child's share is judged by its parent, on the whole.
         report.judge(&shared.plan.stop.thresholds, &tally);
     }
+    let k6_thresholds = shared.plan.identity.k6_thresholds.as_deref();
+    report.k6 = k6_thresholds.map(|t| K6Results::of(&report, t));
     report.timeline = std::mem::take(&mut *shared.timeline.lock().expect("timeline"));
+    if let Some(reason) = context.abort.reason() {
+        report
+            .warnings
+            .push(format!("the script aborted the run: {reason}"));
+    }
     let failed = report.fails_run(shared.plan.stop.exception, shared.plan.stop.fail);
     watchers.finish(&report, &tally).await;
     Ok(Outcome {

@@ -62,6 +62,7 @@ pub async fn watch_run(
     // Without `--prometheus-rw` the branch is off, and the period unused.
     let mut push_tick = every(push_every.unwrap_or(CURRENT_WORKERS_EVERY));
     let aborting = (shared.plan.stop.thresholds.iter()).any(|t| t.abort_after.is_some());
+    let mut aborts = shared.context.abort.subscribe();
     let mut deadline = shared.deadline();
     // After the deadline, when the runs still in flight get cancelled.
     let mut grace_ends: Option<Instant> = None;
@@ -119,6 +120,11 @@ pub async fn watch_run(
                     console.note(&format!("threshold failed, stopping the run: {failed}"));
                     shared.stop.stop(StopReason::Threshold);
                 }
+            }
+            Ok(()) = aborts.changed() => {
+                let reason = aborts.borrow_and_update().clone().unwrap_or_default();
+                console.note(&format!("the script aborted the run: {reason}"));
+                shared.stop.stop(StopReason::Aborted);
             }
             // Wakes the loop for the deadline or the end of the grace period.
             _ = tokio::time::sleep(next_timer.unwrap_or(Duration::MAX)), if next_timer.is_some() => {}

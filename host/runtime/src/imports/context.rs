@@ -1,6 +1,6 @@
 //! `molotov:scenario/context`: the worker's id and step, the run's
-//! arguments, the operator's `--env` variables, and a sleep that suspends
-//! the worker without blocking its thread.
+//! arguments, the operator's `--env` variables, a sleep that suspends the
+//! worker without blocking its thread, and a guest's stop of the whole run.
 
 use std::time::{Duration, Instant};
 
@@ -31,6 +31,11 @@ impl context::Host for WorkerState {
         let waited = Instant::now();
         tokio::time::sleep(Duration::from_millis(ms.into())).await;
         self.clock.add_host_wait(waited.elapsed());
+        Ok(())
+    }
+
+    fn abort_run(&mut self, reason: String) -> Result<()> {
+        self.run.abort.abort(&reason);
         Ok(())
     }
 }
