@@ -39,6 +39,10 @@ const K6_MODULES = {
   "k6/crypto": "./k6/crypto.js",
   "k6/data": "./k6/data.js",
   "k6/net/grpc": "./grpc-client.js",
+  "k6/timers": null,
+  "k6/websockets": null,
+  "k6/experimental/websockets": null,
+  "k6/ws": null,
 };
 const isK6Module = (id) => id === "k6" || id.startsWith("k6/");
 // jslib.k6.io's modules that the SDK carries its own version of, by the
@@ -167,7 +171,11 @@ if (k6Script) {
     // default export has them all.
     `const modules = { ${imports.map(([id, name]) => `${JSON.stringify(id)}: ${name}`).join(", ")} };`,
     // The script as one VU's init context: __VU and __ITER are that VU's.
+    // k6's timer globals are the VU's, as k6/timers is: declared outside
+    // the script's own scope, which may declare them again.
     `function compile(require, vu) {`,
+    `  const { setTimeout, clearTimeout, setInterval, clearInterval } = vu.timers;`,
+    `  return (() => {`,
     `  const module = { exports: {} };`,
     `  const exports = module.exports;`,
     `  const __VU = vu.id;`,
@@ -175,6 +183,7 @@ if (k6Script) {
     `  vu.setIteration = (n) => (__ITER = n);`,
     rewritten.code ?? code,
     `  return module.exports;`,
+    `  })();`,
     `}`,
     `runK6Script({ compile, shared: ${rewritten.code !== undefined}, modules, files: ${JSON.stringify(files)} });`,
     `export { driver, scenarios } from ${JSON.stringify(sdk)};`,

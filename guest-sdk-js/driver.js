@@ -157,15 +157,27 @@ export function ioUnawaited(start, inPlace, failed) {
 export const beforeWaitingInPlace = () => (driving ? undefined : new Promise((resolve) => setTimeout(resolve, 0)));
 
 export const scheduler = {
-  sleep(ms) {
-    waits++;
-    return new Promise((resolve) => {
-      const at = Date.now() + ms;
-      const i = timers.findIndex((t) => t.at > at);
-      timers.splice(i < 0 ? timers.length : i, 0, { at, resolve });
-    });
-  },
+  sleep: (ms) => cancellableSleep(ms).fired,
 };
+
+/** A sleep of an async run on a shared instance that `cancel()` ends at
+ * once: `fired` resolves with true when it elapsed, false when cancelled. */
+export function cancellableSleep(ms) {
+  waits++;
+  let settle;
+  const fired = new Promise((resolve) => (settle = resolve));
+  const timer = { at: Date.now() + ms, resolve: () => settle(true) };
+  const i = timers.findIndex((t) => t.at > timer.at);
+  timers.splice(i < 0 ? timers.length : i, 0, timer);
+  function cancel() {
+    const at = timers.indexOf(timer);
+    if (at < 0) return;
+    timers.splice(at, 1);
+    waits--;
+    settle(false);
+  }
+  return { fired, cancel };
+}
 
 // fetch() on a shared instance: its response and each read of its body come
 // through the runtime's own event loop, which runs only between host calls.

@@ -34,10 +34,10 @@ export class WebSocket {
   binaryType = "arraybuffer";
   protocol = "";
 
-  constructor(session, url, protocols, keep) {
+  constructor(session, url, protocols, keep, headers = {}) {
     this.url = url;
     this.readyState = WebSocket.CONNECTING;
-    const req = { url, headers: [], protocols: [].concat(protocols ?? []) };
+    const req = { url, headers: Object.entries(headers ?? {}).map(([k, v]) => [k, String(v)]), protocols: [].concat(protocols ?? []) };
     io(
       () => mxio.startConnect(session, req),
       () => connect(session, req),

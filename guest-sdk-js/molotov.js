@@ -209,9 +209,10 @@ export class Session {
     return Object.fromEntries(this.#host.cookies(url));
   }
   /** A WebSocket to `url` (absolute, or relative to `--target`), as a
-   * browser's: its handshake carries the session's headers and cookies. */
-  websocket(url, protocols = []) {
-    return new WebSocket(this.#host, url, protocols, this.#keep);
+   * browser's: its handshake carries the session's headers and cookies,
+   * and `headers` (an object) besides. */
+  websocket(url, protocols = [], { headers } = {}) {
+    return new WebSocket(this.#host, url, protocols, this.#keep, headers);
   }
   /** A promise of the response to `url` (or `{ method, url, headers, body,
    * timeoutMs, name }`) at its head, its body read as it arrives. */

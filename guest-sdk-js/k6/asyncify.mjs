@@ -9,6 +9,7 @@ import { parseAst } from "rolldown/parseAst";
 const BLOCKING = {
   "k6/http": new Set(["get", "post", "put", "patch", "del", "head", "options", "request", "batch"]),
   k6: new Set(["sleep", "group"]),
+  "k6/ws": new Set(["connect"]),
 };
 const FUNCTIONS = new Set(["FunctionDeclaration", "FunctionExpression", "ArrowFunctionExpression"]);
 

@@ -17,21 +17,40 @@ const ERROR_CODES = { timeout: 1050, connect: 1210, "too-many-redirects": 1220, 
 const canonical = (name) => name.replace(/(^|-)([a-z])/g, (_, dash, c) => dash + c.toUpperCase());
 
 
-/** The body k6 sends for `body`: a string or bytes as given, an object as a form. */
+const hasHeader = (headers, name) => Object.keys(headers).some((h) => h.toLowerCase() === name);
+
+/** The body k6 sends for `body`: a string or bytes as given, an object as a
+ * form, multipart when one of its values is a file (`http.file`). */
 function payload(body, headers) {
   if (body === undefined || body === null) return undefined;
   if (typeof body === "string") return body;
-  if (body instanceof ArrayBuffer) return new Uint8Array(body);
-  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-  if (Object.values(body).some((v) => v instanceof FileData)) {
-    throw new Error("multipart bodies (http.file) are not supported yet");
-  }
-  if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
+  if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return bytesOf(body);
+  if (Object.values(body).some((v) => v instanceof FileData)) return multipart(body, headers);
+  if (!hasHeader(headers, "content-type")) {
     headers["Content-Type"] = "application/x-www-form-urlencoded";
   }
   return Object.entries(body)
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
     .join("&");
+}
+
+/** `fields` as multipart/form-data: files (`http.file`) with their name
+ * and type, other values as text. */
+function multipart(fields, headers) {
+  const boundary = `----molotov${Math.random().toString(16).slice(2)}`;
+  const quoted = (text) => String(text).replace(/["\r\n]/g, encodeURIComponent);
+  const parts = [];
+  for (const [name, value] of Object.entries(fields)) {
+    let head = `--${boundary}\r\nContent-Disposition: form-data; name="${quoted(name)}"`;
+    if (value instanceof FileData) head += `; filename="${quoted(value.filename ?? name)}"\r\nContent-Type: ${value.content_type}`;
+    const data = value instanceof FileData ? value.data : String(value);
+    parts.push(bytesOf(`${head}\r\n\r\n`), bytesOf(data), bytesOf("\r\n"));
+  }
+  parts.push(bytesOf(`--${boundary}--\r\n`));
+  headers["Content-Type"] = `multipart/form-data; boundary=${boundary}`;
+  const body = new Uint8Array(parts.reduce((size, part) => size + part.length, 0));
+  parts.reduce((at, part) => (body.set(part, at), at + part.length), 0);
+  return body;
 }
 
 /** The value at a gjson-style `path` (`a.b`, `items.0.id`, `items.#`). */
@@ -126,6 +145,7 @@ function failed(error, request) {
 export function createHttp(sessionOf) {
   function request(method, url, body, params = {}) {
     const headers = { ...(params.headers ?? {}) };
+    if (k6.options.userAgent && !hasHeader(headers, "user-agent")) headers["User-Agent"] = k6.options.userAgent;
     if (params.cookies && Object.keys(params.cookies).length) {
       const pairs = Object.entries(params.cookies).map(([k, v]) => `${k}=${typeof v === "object" ? v.value : v}`);
       headers.Cookie = pairs.join("; ");

@@ -13,6 +13,9 @@ import { errorMessage, globalSetup, globalTeardown, registerAtRunTime, scenario 
 import { createExecution } from "./execution.js";
 import { createHttp } from "./http.js";
 import { k6, session } from "./state.js";
+import { createTimers } from "./timers.js";
+import { createWebsockets } from "./websockets.js";
+import { createWs } from "./ws.js";
 
 const SETUP_DATA = "k6 setup data";
 
@@ -27,15 +30,48 @@ class VU {
     this.session = null;
     this.scenario = { name: "default", executor: "shared-iterations" };
     this.setIteration = () => {};
+    this.pending = new Set(); // what the iteration waits for: sockets, timers
+    this.timers = createTimers(this);
+    const websockets = createWebsockets(this);
     const modules = {
       ...build.modules,
-      "k6/http": createHttp(() => this.session ?? session()),
+      "k6/http": createHttp(() => this.currentSession()),
       "k6/execution": createExecution(this),
+      "k6/timers": this.timers,
+      "k6/websockets": websockets,
+      "k6/experimental/websockets": websockets,
+      "k6/ws": createWs(this, this.timers),
     };
     try {
       this.exports = build.compile((id) => modules[id], this);
     } catch (e) {
       throw new Error(`the script failed in its init context: ${errorMessage(e)}`);
+    }
+  }
+
+  currentSession() {
+    return this.session ?? session();
+  }
+
+  /** Keeps the iteration open until `promise` settles (a socket closing, a
+   * timer ending), as k6's event loop does. */
+  track(promise) {
+    if (!build.shared) {
+      throw new Error("sockets and timers need VUs that share an instance, and this script runs a VU per instance (`-v` says why)");
+    }
+    this.pending.add(promise);
+    promise.then(
+      () => this.pending.delete(promise),
+      () => this.pending.delete(promise),
+    );
+  }
+
+  /** Waits for what the iteration left open; its first failure fails it. */
+  async settle() {
+    while (this.pending.size) {
+      for (const outcome of await Promise.allSettled([...this.pending])) {
+        if (outcome.status === "rejected") throw outcome.reason;
+      }
     }
   }
 
@@ -91,6 +127,7 @@ function iterations(name, executor, exec) {
         const vu = vuOf(session.workerId);
         vu.next(planned, session);
         await vu.exports[exec](dataOfSetup());
+        await vu.settle();
       }
     : (session) => {
         const vu = vuOf(ctx.workerId());

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::support::{PythonServer, Server, count, ok, run, run_in, workspace};
+use crate::support::{PythonServer, Server, count, ok, run, run_in, websockets_echo, workspace};
 
 fn script(name: &str) -> std::path::PathBuf {
     workspace().join("tests/guests/js/k6").join(name)
@@ -220,6 +220,34 @@ fn handle_summary_writes_the_scripts_own_summary_and_abort_stops_the_run() {
     assert!(!dir.path().join("../escaped.txt").exists());
 }
 
+/// k6's WebSocket modules against PyPI's `websockets` echo server: each
+/// iteration lasts until its socket closed and its timers ended, so every
+/// echo is counted in the iteration that asked for it.
+#[test]
+fn k6_websockets_and_ws_echo_through_a_websockets_server() {
+    let server = websockets_echo();
+    let url = format!("WS_URL={}", server.url.replace("http://", "ws://"));
+    let run = run(&script("websockets.js"), &["--env", &url]);
+    let json = run.json();
+    assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
+    assert_eq!(ok(json, "default"), 6, "{json}");
+    // Four browser-like iterations of three echoes, two of k6/ws of two.
+    assert_eq!(counter(json, "echoes"), 4 * 3 + 2 * 2, "{json}");
+    assert_eq!(counter(json, "checks: false"), 0, "{json}");
+    assert_eq!(counter(json, "checks: true"), 4 * (3 + 1) + 2 * 2, "{json}");
+    // In k6's terms: sockets and their messages, and a handshake's 101 is
+    // no failed HTTP request.
+    let k6 = &json["k6"]["metrics"];
+    assert_eq!(k6["ws_sessions"]["values"]["count"], 6.0, "{json}");
+    assert_eq!(k6["ws_msgs_sent"]["values"]["count"], 16.0, "{json}");
+    assert_eq!(k6["ws_msgs_received"]["values"]["count"], 16.0, "{json}");
+    assert_eq!(k6["http_req_failed"]["values"]["passes"], 0.0, "{json}");
+    assert_eq!(k6["ws_session_duration"]["type"], "trend", "{json}");
+    // k6/ws's 30 s timer was cleared with its socket.
+    let longest = json["scenarios"]["duration_ms"]["max"].as_f64();
+    assert!(longest.is_some_and(|ms| ms < 20_000.0), "{json}");
+}
+
 /// What a k6 user can get wrong is one line each, before any request.
 #[test]
 fn a_k6_scripts_mistakes_are_one_line_each() {
@@ -279,7 +307,7 @@ server.serve_forever()
 /// A script written for httpbin.org runs against a local httpbin with
 /// `--connect-to`: every check passes, its thresholds (one on a request's
 /// URL, one on a custom counter) hold, and httpbin served exactly the
-/// requests the run reports.
+/// requests the run reports. Another sends multipart bodies.
 #[test]
 fn a_k6_script_for_httpbin_runs_against_a_local_one() {
     let counts = tempfile::NamedTempFile::new().expect("a counts file");
@@ -329,6 +357,13 @@ fn a_k6_script_for_httpbin_runs_against_a_local_one() {
         ],
         "{json}"
     );
+
+    // Multipart bodies with a file, and the userAgent option.
+    let multipart = crate::support::run(&script("multipart.js"), &["--connect-to", &connect]);
+    let json = multipart.json();
+    assert_eq!(multipart.code, Some(0), "{}\n{json}", multipart.stderr);
+    assert_eq!(counter(json, "checks: false"), 0, "{json}");
+    assert_eq!(counter(json, "checks: true"), 2 * 5, "{json}");
 }
 
 /// k6/crypto's hashes and HMACs give what Python's hashlib gives.

@@ -3,7 +3,7 @@
 //! server's wait, and a real WebSocket server no one here wrote (Python's
 //! `websockets`) is talked to like the built-in target.
 
-use crate::support::{PythonServer, Server, count, example, ok, run};
+use crate::support::{Server, count, example, ok, run, websockets_echo};
 
 /// In each language's `live` example, on instances shared by many workers
 /// (its scenarios are all `async`), then on instances of their own.
@@ -130,26 +130,9 @@ fn a_worker_past_its_open_sockets_fails_with_too_many_open() {
     );
 }
 
-/// A `websockets` echo server on 127.0.0.1, stopped when dropped.
-fn python_echo() -> PythonServer {
-    let script = r#"
-import asyncio, sys
-from websockets.asyncio.server import serve
-async def echo(ws):
-    async for message in ws:
-        await ws.send(message)
-async def main():
-    async with serve(echo, "127.0.0.1", 0) as server:
-        print(server.sockets[0].getsockname()[1], flush=True)
-        await asyncio.sleep(60)
-asyncio.run(main())
-"#;
-    PythonServer::start(script, &[])
-}
-
 #[test]
 fn a_websockets_server_echoes_every_message_of_every_run() {
-    let server = python_echo();
+    let server = websockets_echo();
     let run = run(
         &example("rust", "live"),
         &[
@@ -207,7 +190,7 @@ fn a_server_pushing_past_the_frame_rate_fails_its_socket_and_is_counted() {
 /// has passed, on a shared instance, and the results say so.
 #[test]
 fn the_end_of_the_run_cancels_workers_waiting_on_silent_sockets() {
-    let server = python_echo();
+    let server = websockets_echo();
     let run = run(
         &example("rust", "live"),
         &[

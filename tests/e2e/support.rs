@@ -14,8 +14,12 @@ use serde_json::Value;
 /// No run in these tests may take longer; a run that does has hung.
 const RUN_LIMIT: Duration = Duration::from_secs(120);
 
+/// The repository's root. Read when the tests run, not when they compile,
+/// so that a build cache shared by clones at other paths cannot point the
+/// tests at another checkout.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo test");
+    Path::new(&manifest_dir)
         .ancestors()
         .nth(2)
         .expect("host/cli/ is two levels down")
@@ -326,6 +330,23 @@ impl Drop for PythonServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A `websockets` echo server on 127.0.0.1, stopped when dropped.
+pub fn websockets_echo() -> PythonServer {
+    let script = r#"
+import asyncio, sys
+from websockets.asyncio.server import serve
+async def echo(ws):
+    async for message in ws:
+        await ws.send(message)
+async def main():
+    async with serve(echo, "127.0.0.1", 0) as server:
+        print(server.sockets[0].getsockname()[1], flush=True)
+        await asyncio.sleep(60)
+asyncio.run(main())
+"#;
+    PythonServer::start(script, &[])
 }
 
 /// The runs of `scenario` that passed, in a run's JSON results.

@@ -20,8 +20,9 @@ pub struct FlagDefaults {
 }
 
 /// Options that change nothing molotov measures or decides.
-const WITHOUT_EFFECT: [&str; 8] = [
+const WITHOUT_EFFECT: [&str; 9] = [
     "discardResponseBodies", // the SDK's k6/http honours it
+    "userAgent",             // likewise
     "summaryTrendStats",
     "summaryTimeUnit",
     "setupTimeout",
@@ -464,8 +465,8 @@ mod tests {
             flag_defaults(&json!({"thresholds": {"http_req_duration": ["p(95) 500"]}}).to_string());
         assert!(typo.unwrap_err().to_string().contains("has no comparison"));
         assert_eq!(
-            flags(json!({"userAgent": "x"})).left_out,
-            ["userAgent (not supported yet)"]
+            flags(json!({"noConnectionReuse": true})).left_out,
+            ["noConnectionReuse (not supported yet)"]
         );
     }
 }

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, bail};
-use molotov_metrics::{K6Metric, K6Results, Report};
+use molotov_metrics::{K6Results, Report, TREND_STATS};
 use serde_json::json;
 
 use crate::terminal::terminal_safe;
@@ -38,33 +38,9 @@ pub fn summary(k6: &K6Results) -> String {
             true => '✓',
             false => '✗',
         };
-        let _ = writeln!(out, "{mark} {name:.<32}: {}", values(metric));
+        let _ = writeln!(out, "{mark} {name:.<32}: {}", metric.shown());
     }
     out
-}
-
-/// A metric's values as k6's summary shows them.
-fn values(metric: &K6Metric) -> String {
-    let value = |key: &str| metric.values.get(key).copied().unwrap_or(0.0);
-    match metric.kind.as_str() {
-        "counter" => format!("{} {:.2}/s", value("count"), value("rate")),
-        "rate" => format!(
-            "{:.2}% ✓ {} ✗ {}",
-            100.0 * value("rate"),
-            value("passes"),
-            value("fails")
-        ),
-        "gauge" => format!(
-            "{} min={} max={}",
-            value("value"),
-            value("min"),
-            value("max")
-        ),
-        _ => (metric.values.iter())
-            .map(|(stat, ms)| format!("{stat}={ms:.2}ms"))
-            .collect::<Vec<_>>()
-            .join(" "),
-    }
 }
 
 /// What k6 gives `handleSummary`: the metrics, the checks under the root
@@ -74,7 +50,7 @@ pub fn handle_summary_data(report: &Report, k6: &K6Results) -> serde_json::Value
     json!({
         "root_group": {"name": "", "path": "", "groups": [], "checks": k6.checks},
         "options": {
-            "summaryTrendStats": ["avg", "min", "med", "max", "p(90)", "p(95)"],
+            "summaryTrendStats": TREND_STATS,
             "summaryTimeUnit": "",
             "noColor": true,
         },

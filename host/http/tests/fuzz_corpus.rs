@@ -5,10 +5,15 @@ use std::path::{Path, PathBuf};
 
 use molotov_http::fuzzing;
 
+/// The corpus of `target`, found when the tests run (a build cache shared by
+/// clones at other paths must not point them at another checkout).
+fn corpus_dir(target: &str) -> PathBuf {
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo test");
+    Path::new(&manifest_dir).join("fuzz/corpus").join(target)
+}
+
 fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/corpus")
-        .join(target);
+    let dir = corpus_dir(target);
     let mut inputs: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.expect("a corpus entry").path())
@@ -29,9 +34,7 @@ fn the_http1_response_corpus_is_answered_or_refused() {
         assert!(!exchanges.is_empty(), "{}", path.display());
     }
     let named = |name: &str| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fuzz/corpus/http1_response")
-            .join(name);
+        let path = corpus_dir("http1_response").join(name);
         fuzzing::http1_responses(&std::fs::read(path).unwrap())
     };
     let kept_alive = named("keep-alive");

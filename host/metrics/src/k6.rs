@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::percentiles::Percentiles;
 
+/// A trend's statistics, in the order k6 shows them.
+pub const TREND_STATS: [&str; 6] = ["avg", "min", "med", "max", "p(90)", "p(95)"];
+
 /// A k6 threshold as the script wrote it, and the `--threshold` expression
 /// molotov judged for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,6 +60,30 @@ pub struct K6Check {
 }
 
 impl K6Metric {
+    /// Its values as k6's summary shows them.
+    pub fn shown(&self) -> String {
+        let value = |key: &str| self.values.get(key).copied().unwrap_or(0.0);
+        match self.kind.as_str() {
+            "counter" => format!("{} {:.2}/s", value("count"), value("rate")),
+            "rate" => format!(
+                "{:.2}% ✓ {} ✗ {}",
+                100.0 * value("rate"),
+                value("passes"),
+                value("fails")
+            ),
+            "gauge" => format!(
+                "{} min={} max={}",
+                value("value"),
+                value("min"),
+                value("max")
+            ),
+            _ => (TREND_STATS.iter())
+                .map(|stat| format!("{stat}={:.2}ms", value(stat)))
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
+    }
+
     fn new(kind: &str, contains: &str, values: &[(&str, f64)]) -> Self {
         Self {
             kind: kind.into(),

@@ -8,6 +8,9 @@ use crate::report::Report;
 
 /// The counters the JS SDK's k6 layer records a check and a Rate as.
 const CHECK_PREFIX: &str = "check ";
+/// What the host's counters and timings of a WebSocket begin with.
+const SOCKET_PREFIX: &str = "WS ";
+const SWITCHING_PROTOCOLS: u16 = 101;
 const RATE_TRUE: &str = ": true";
 const RATE_FALSE: &str = ": false";
 
@@ -25,12 +28,12 @@ impl K6Results {
             K6Metric::trend(&report.latency_ms),
         );
         // k6 counts a request as failed without a response or with a status
-        // outside 200–399.
+        // outside 200–399; a WebSocket's handshake is no HTTP request to it.
         let bad_statuses: u64 = (requests.by_status.iter())
             .filter(|(status, _)| {
                 status
                     .parse::<u16>()
-                    .is_ok_and(|s| !(200..400).contains(&s))
+                    .is_ok_and(|s| !(200..400).contains(&s) && s != SWITCHING_PROTOCOLS)
             })
             .map(|(_, count)| count)
             .sum();
@@ -55,9 +58,19 @@ impl K6Results {
         let custom = &report.custom;
         let count_of = |name: &str| custom.counters.get(name).copied().unwrap_or(0).max(0) as u64;
         let mut checks = BTreeMap::<String, K6Check>::new();
+        let sockets = requests.by_status.get("101").copied().unwrap_or(0);
+        let (mut messages_sent, mut messages_received) = (0, 0);
         for (name, &value) in &custom.counters {
             let value = value.max(0) as u64;
-            if let Some(check) = name.strip_prefix(CHECK_PREFIX) {
+            if let Some(socket) = name.strip_prefix(SOCKET_PREFIX) {
+                // k6 counts a socket's messages over all sockets; molotov's
+                // bytes and close codes have no k6 name.
+                if socket.ends_with(" sent") {
+                    messages_sent += value;
+                } else if socket.ends_with(" received") {
+                    messages_received += value;
+                }
+            } else if let Some(check) = name.strip_prefix(CHECK_PREFIX) {
                 let (check, passed) = match check.rsplit_once(": ") {
                     Some((check, "passed")) => (check, true),
                     Some((check, "failed")) => (check, false),
@@ -94,8 +107,29 @@ impl K6Results {
                 K6Metric::gauge(gauge.last, gauge.min, gauge.max),
             );
         }
+        if sockets > 0 {
+            metrics.insert("ws_sessions".into(), counter(sockets));
+            metrics.insert("ws_msgs_sent".into(), counter(messages_sent));
+            metrics.insert("ws_msgs_received".into(), counter(messages_received));
+        }
+        let socket_sessions: Vec<_> = (custom.timings_ms.iter())
+            .filter_map(|(name, timing)| {
+                let socket = name.strip_prefix(SOCKET_PREFIX)?.strip_suffix(" session")?;
+                Some((socket, timing))
+            })
+            .collect();
         for (name, timing) in &custom.timings_ms {
-            metrics.insert(name.clone(), K6Metric::trend(timing));
+            if !name.starts_with(SOCKET_PREFIX) {
+                metrics.insert(name.clone(), K6Metric::trend(timing));
+            }
+        }
+        // One trend per socket name: k6's one when all sockets share it.
+        for &(socket, timing) in &socket_sessions {
+            let name = match socket_sessions.len() {
+                1 => "ws_session_duration".to_string(),
+                _ => format!("ws_session_duration{{name:{socket}}}"),
+            };
+            metrics.insert(name, K6Metric::trend(timing));
         }
         for threshold in thresholds {
             let Some(verdict) = (report.thresholds.iter()).find(|v| v.expr == threshold.expr)

@@ -3,7 +3,7 @@
 //! checks, as a k6 user looks for them.
 
 use maud::{Markup, html};
-use molotov_metrics::{K6Metric, Report};
+use molotov_metrics::Report;
 
 pub(crate) fn section(report: &Report) -> Markup {
     let Some(k6) = &report.k6 else {
@@ -31,7 +31,7 @@ pub(crate) fn section(report: &Report) -> Markup {
                     tr {
                         td { code { (name) } }
                         td { (metric.kind) }
-                        td { (values(metric)) }
+                        td { (metric.shown()) }
                         td {
                             @for (source, verdict) in &metric.thresholds {
                                 span.(if verdict.ok { "ok" } else { "failed" }) {
@@ -44,16 +44,4 @@ pub(crate) fn section(report: &Report) -> Markup {
             }
         }
     }
-}
-
-/// `stat=value` pairs, milliseconds marked for time metrics.
-fn values(metric: &K6Metric) -> String {
-    let unit = if metric.contains == "time" { "ms" } else { "" };
-    (metric.values.iter())
-        .map(|(stat, value)| match value.fract() == 0.0 {
-            true => format!("{stat}={value}{unit}"),
-            false => format!("{stat}={value:.2}{unit}"),
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }
