@@ -248,6 +248,47 @@ fn k6_websockets_and_ws_echo_through_a_websockets_server() {
     assert!(longest.is_some_and(|ms| ms < 20_000.0), "{json}");
 }
 
+/// Several scenarios at once: each runs in a process of its own, with its
+/// executor and from its startTime, and one report judges the whole run.
+#[test]
+fn several_scenarios_run_at_once_each_with_its_executor() {
+    let server = Server::start();
+    let base = format!("BASE_URL={}", server.url);
+    let run = run(&script("scenarios.js"), &["--env", &base]);
+    let json = run.json();
+    assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("scenarios in a process each: browse, buy"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        (json["workers"].as_u64(), json["processes"].as_u64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(ok(json, "browse"), 2 * 3, "{json}");
+    assert_eq!(ok(json, "buy"), 4, "{json}");
+    let by_name = &json["requests"]["by_name"];
+    assert_eq!(count(&by_name["browse"]["count"]), 6, "{json}");
+    assert_eq!(count(&by_name["buy"]["count"]), 4, "{json}");
+    assert_eq!(counter(json, "checks: true"), 10, "{json}");
+    assert_eq!(count(&server.stats()["requests"]), 10 + 1);
+    let verdicts: Vec<(&str, bool)> = (json["thresholds"].as_array().expect("thresholds").iter())
+        .map(|t| (t["expr"].as_str().unwrap_or(""), t["ok"] == true))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("custom checks: rate == 1", true),
+            ("buy: max < 10000ms", true)
+        ],
+        "{json}"
+    );
+    let k6 = &json["k6"]["metrics"];
+    assert_eq!(k6["iterations"]["values"]["count"], 10.0, "{json}");
+}
+
 /// What a k6 user can get wrong is one line each, before any request.
 #[test]
 fn a_k6_scripts_mistakes_are_one_line_each() {

@@ -78,6 +78,7 @@ fn plan(target: &str, workers: u32, runs: u64) -> RunPlan {
             shard: None,
             run_id: "library".into(),
             child_results: None,
+            k6_scenarios: Vec::new(),
         },
         env: Vec::new(),
         command_line: "(a plan built in code)".into(),

@@ -459,6 +459,11 @@ pub struct RunFlags {
     /// Set by `-p` for its child processes: write the raw results here, print nothing else.
     #[arg(long = "tally-out", hide = true)]
     pub tally_out: Option<PathBuf>,
+
+    /// Set for the child process that runs one of a k6 script's several
+    /// scenarios: its name.
+    #[arg(long = "k6-scenario", hide = true, requires = "tally_out")]
+    pub k6_scenario: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

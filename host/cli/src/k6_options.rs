@@ -4,19 +4,29 @@
 //! no counterpart yet is named, never silently dropped.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use molotov_metrics::K6Threshold;
 use serde_json::{Map, Value, json};
 
 /// The flags' defaults (long names, as a config test's options), the
-/// options left out, each with why, and the thresholds as the script wrote
-/// them beside their translation.
+/// options left out, each with why, the thresholds as the script wrote
+/// them beside their translation, and the script's scenarios when it has
+/// several (each then runs in a process of its own).
 #[derive(Debug, Default, PartialEq)]
 pub struct FlagDefaults {
     pub flags: BTreeMap<String, Value>,
     pub left_out: Vec<String>,
     pub thresholds: Vec<K6Threshold>,
+    pub scenarios: Vec<K6Scenario>,
+}
+
+/// One of several scenarios: its name, and when it starts (`startTime`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct K6Scenario {
+    pub name: String,
+    pub start_after: Duration,
 }
 
 /// Options that change nothing molotov measures or decides.
@@ -32,29 +42,43 @@ const WITHOUT_EFFECT: [&str; 9] = [
     "tags",
 ];
 
-/// Translates the JSON of a k6 script's `options`.
-pub fn flag_defaults(options_json: &str) -> anyhow::Result<FlagDefaults> {
+/// Translates the JSON of a k6 script's `options`; of its scenarios, only
+/// `only` when it has several and a process runs that one.
+pub fn flag_defaults(options_json: &str, only: Option<&str>) -> anyhow::Result<FlagDefaults> {
     let options: Map<String, Value> =
         serde_json::from_str(options_json).context("the script's options are not an object")?;
     let mut out = FlagDefaults::default();
     let mut load = options.clone();
     if let Some(scenarios) = options.get("scenarios").and_then(Value::as_object) {
-        let names: Vec<&String> = scenarios.keys().collect();
-        let [(_, scenario)] = scenarios.iter().collect::<Vec<_>>()[..] else {
-            bail!(
-                "options.scenarios: one scenario at a time for now (the script has {})",
-                names
-                    .iter()
-                    .map(|n| n.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+        let scenario = |name: &str| {
+            (scenarios.get(name).and_then(Value::as_object))
+                .with_context(|| format!("options.scenarios: no scenario {name} that is an object"))
         };
-        load = executor(
-            scenario
-                .as_object()
-                .context("options.scenarios: each is an object")?,
-        )?;
+        match (scenarios.len(), only) {
+            (0, _) => bail!("options.scenarios: no scenario"),
+            (1, _) => {
+                let name = scenarios.keys().next().expect("one");
+                load = executor(scenario(name)?)?;
+            }
+            (_, Some(name)) => {
+                load = executor(scenario(name)?)?;
+                out.flags.insert("single-mode".into(), json!(name));
+            }
+            (_, None) => {
+                for name in scenarios.keys() {
+                    let start_after = match scenario(name)?.get("startTime") {
+                        Some(time) => Duration::from_secs_f64(duration_ms(time)? / 1000.0),
+                        None => Duration::ZERO,
+                    };
+                    executor(scenario(name)?)?;
+                    out.scenarios.push(K6Scenario {
+                        name: name.clone(),
+                        start_after,
+                    });
+                }
+                out.flags.insert("processes".into(), json!(scenarios.len()));
+            }
+        }
     }
     load_flags(&load, &mut out)?;
     for (key, value) in &options {
@@ -376,7 +400,7 @@ mod tests {
     use super::*;
 
     fn flags(options: Value) -> FlagDefaults {
-        flag_defaults(&options.to_string()).expect("translated")
+        flag_defaults(&options.to_string(), None).expect("translated")
     }
 
     #[test]
@@ -450,19 +474,39 @@ mod tests {
     }
 
     #[test]
-    fn what_cannot_be_run_is_one_clear_error() {
-        let two = json!({"scenarios": {"a": {"executor": "constant-vus"}, "b": {"executor": "constant-vus"}}});
-        let error = flag_defaults(&two.to_string()).unwrap_err().to_string();
+    fn several_scenarios_are_processes_each_running_one() {
+        let two = json!({"scenarios": {
+            "browse": {"executor": "constant-vus", "vus": 3, "duration": "10s"},
+            "buy": {"executor": "constant-arrival-rate", "rate": 5, "duration": "5s", "preAllocatedVUs": 2, "startTime": "2s"},
+        }});
+        let whole = flags(two.clone());
+        assert_eq!(whole.flags["processes"], json!(2));
+        let starts: Vec<_> = (whole.scenarios.iter())
+            .map(|s| (s.name.as_str(), s.start_after.as_secs()))
+            .collect();
+        assert_eq!(starts, [("browse", 0), ("buy", 2)]);
+        let buy = flag_defaults(&two.to_string(), Some("buy")).expect("translated");
+        assert_eq!(buy.flags["single-mode"], json!("buy"));
+        assert_eq!(buy.flags["rate"], json!(5.0));
+        assert_eq!(buy.flags["workers"], json!(2));
+        assert!(buy.scenarios.is_empty());
+        let none = flag_defaults(&two.to_string(), Some("sell")).unwrap_err();
         assert_eq!(
-            error,
-            "options.scenarios: one scenario at a time for now (the script has a, b)"
+            none.to_string(),
+            "options.scenarios: no scenario sell that is an object"
         );
-        let bad = flag_defaults(&json!({"duration": "soon"}).to_string())
+    }
+
+    #[test]
+    fn what_cannot_be_run_is_one_clear_error() {
+        let bad = flag_defaults(&json!({"duration": "soon"}).to_string(), None)
             .unwrap_err()
             .to_string();
         assert_eq!(bad, "`soon` is not a duration (say 30s, 1m30s, 500ms)");
-        let typo =
-            flag_defaults(&json!({"thresholds": {"http_req_duration": ["p(95) 500"]}}).to_string());
+        let typo = flag_defaults(
+            &json!({"thresholds": {"http_req_duration": ["p(95) 500"]}}).to_string(),
+            None,
+        );
         assert!(typo.unwrap_err().to_string().contains("has no comparison"));
         assert_eq!(
             flags(json!({"noConnectionReuse": true})).left_out,

@@ -204,12 +204,13 @@ fn plan(
     let command_line = molotov::planning::shown_command_line(argv);
     let environment = |name: &str| std::env::var(name).ok();
     let quiet = flags.quiet;
+    let k6_scenario = flags.k6_scenario.clone();
     let plan =
         molotov::planning::plan(flags, component.clone(), command_line.clone(), environment)?;
     let Some(options) = runtime.block_on(molotov::runner::run_options(&plan))? else {
         return Ok(plan);
     };
-    let defaults = molotov::k6_options::flag_defaults(&options)
+    let defaults = molotov::k6_options::flag_defaults(&options, k6_scenario.as_deref())
         .map_err(|error| anyhow::anyhow!("{shown}: {error}"))?;
     if !quiet && !defaults.left_out.is_empty() {
         eprintln!(
@@ -220,6 +221,11 @@ fn plan(
     let flags = molotov::config::with_script_options(argv.to_vec(), (&shown, &defaults.flags))?;
     let mut plan = molotov::planning::plan(flags, component, command_line, environment)?;
     plan.identity.k6_thresholds = Some(defaults.thresholds);
+    let scenarios = defaults.scenarios.len();
+    if scenarios > 0 && plan.part.processes as usize != scenarios {
+        anyhow::bail!("{shown}: its {scenarios} scenarios run in a process each: leave out -p");
+    }
+    plan.part.k6_scenarios = defaults.scenarios;
     Ok(plan)
 }
 

@@ -128,6 +128,7 @@ pub fn plan(
             shard,
             run_id,
             child_results: flags.tally_out,
+            k6_scenarios: Vec::new(),
         },
         env: variables,
         command_line,

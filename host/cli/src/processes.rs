@@ -129,12 +129,14 @@ pub async fn run(plan: RunPlan, argv: &[OsString]) -> anyhow::Result<Outcome> {
     let mut outs = Vec::new();
     let progress = Arc::new(Mutex::new(vec![Progress::default(); processes as usize]));
     let mut handshakes = Vec::new();
+    let scenarios_start = std::time::SystemTime::now();
     for process in 0..processes {
         let out = scratch.path().join(format!("{process}.json"));
         let mut child = Command::new(&exe)
             .args(&argv[1..])
             .args(["--processes", "1", "--target", target.as_str()])
             .args(child_overrides(&plan))
+            .args(scenario_overrides(&plan, process, scenarios_start))
             .arg("--env")
             .arg(format!("MOLOTOV_PROCESS={process}"))
             .args(["--run-id", &plan.part.run_id])
@@ -161,10 +163,21 @@ pub async fn run(plan: RunPlan, argv: &[OsString]) -> anyhow::Result<Outcome> {
         outs.push(out.clone());
         children.push((child, out));
     }
-    console.note(&format!(
-        "running {} processes of {} workers each",
-        processes, plan.load.workers
-    ));
+    let scenarios = &plan.part.k6_scenarios;
+    console.note(&match scenarios.is_empty() {
+        true => format!(
+            "running {} processes of {} workers each",
+            processes, plan.load.workers
+        ),
+        false => format!(
+            "running the script's scenarios in a process each: {}",
+            scenarios
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    });
     let progress_plan = Plan {
         duration: plan.load.duration.map(|d| d + plan.load.ramp_up()),
         runs: (plan.load.max_runs)
@@ -211,24 +224,23 @@ pub async fn run(plan: RunPlan, argv: &[OsString]) -> anyhow::Result<Outcome> {
         return Err(crate::interrupts::Interrupted.into());
     }
 
+    let started_at_ms = (results.iter().map(|r| r.started_at_ms).min()).unwrap_or_default();
     let mut tally = Tally::default();
     let mut timeline = Timeline::new(plan.output.timeline_every.as_secs_f64());
     for result in &results {
         tally.merge(&result.tally);
-        timeline.merge(&result.timeline, 0.0);
+        // Aligned by their start: a k6 scenario may start later than others.
+        let offset_s = (result.started_at_ms - started_at_ms) as f64 / 1000.0;
+        timeline.merge(&result.timeline, offset_s);
     }
     let facts = RunFacts {
         component: plan.component.shown.clone(),
         component_sha256: plan.component.sha256.clone(),
         flags: plan.command_line.clone(),
-        started_at_ms: results
-            .iter()
-            .map(|r| r.started_at_ms)
-            .min()
-            .unwrap_or_default(),
+        started_at_ms,
         late_s: results.iter().filter_map(|r| r.late_s).reduce(f64::max),
         shard: plan.part.shown_shard(),
-        workers: plan.load.workers,
+        workers: results.iter().map(|r| r.workers).sum(),
         // Those that ran: one stopped before its run began has no part in it.
         processes: results.len() as u32,
         workers_per_instance: results.iter().filter_map(|r| r.workers_per_instance).max(),
@@ -278,6 +290,20 @@ fn child_overrides(plan: &RunPlan) -> Vec<String> {
         for (key, value) in shard.variables() {
             flags.extend(["--env".to_string(), format!("{key}={value}")]);
         }
+    }
+    flags
+}
+
+/// For a k6 script's several scenarios: the one `process` runs, and when
+/// it starts (its `startTime` after `started`).
+fn scenario_overrides(plan: &RunPlan, process: u32, started: std::time::SystemTime) -> Vec<String> {
+    let Some(scenario) = plan.part.k6_scenarios.get(process as usize) else {
+        return Vec::new();
+    };
+    let mut flags = vec!["--k6-scenario".to_string(), scenario.name.clone()];
+    if !scenario.start_after.is_zero() {
+        let at = humantime::format_rfc3339_millis(started + scenario.start_after);
+        flags.extend(["--start-at".to_string(), at.to_string()]);
     }
     flags
 }

@@ -75,7 +75,8 @@ pub struct RunFacts {
     pub late_s: Option<f64>,
     /// `I/N` for a shard of a larger run.
     pub shard: Option<String>,
-    /// Workers per process.
+    /// Workers in all, over every process (which may run different numbers:
+    /// a k6 script's scenarios).
     pub workers: u32,
     pub processes: u32,
     /// Workers that shared each instance (1: an instance per worker).
@@ -218,7 +219,7 @@ impl Report {
             late_s: facts.late_s,
             shard: facts.shard,
             duration_s,
-            workers: facts.workers * facts.processes,
+            workers: facts.workers,
             processes: facts.processes,
             workers_per_instance: facts.workers_per_instance,
             stopped_by: facts.stopped_by,

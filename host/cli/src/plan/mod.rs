@@ -16,6 +16,7 @@ use molotov_http::{Cidr, ConnectTo};
 use molotov_metrics::Threshold;
 use url::Url;
 
+use crate::k6_options::K6Scenario;
 use crate::shard::Shard;
 
 /// Molotov's default duration when neither `-d`, `-r` nor `--single-run` bound the run.
@@ -224,6 +225,8 @@ pub struct Part {
     pub run_id: String,
     /// A `-p` child: write the raw results here, print nothing else.
     pub child_results: Option<PathBuf>,
+    /// A k6 script's several scenarios, one per process (else empty).
+    pub k6_scenarios: Vec<K6Scenario>,
 }
 
 impl Part {

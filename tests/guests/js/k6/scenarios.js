@@ -1,0 +1,28 @@
+// A k6 script with two scenarios at once (tests/e2e/k6.rs): each runs in a
+// process of its own with its executor, the second from its startTime;
+// the thresholds judge the whole run.
+import http from "k6/http";
+import { check, fail } from "k6";
+import exec from "k6/execution";
+
+export const options = {
+  scenarios: {
+    browse: { executor: "per-vu-iterations", vus: 2, iterations: 3, exec: "browse" },
+    buy: { executor: "shared-iterations", vus: 1, iterations: 4, exec: "buy", startTime: "1s" },
+  },
+  thresholds: {
+    "http_req_duration{name:buy}": ["max<10000"],
+    checks: ["rate==1"],
+  },
+};
+
+export function browse() {
+  const res = http.get(`${__ENV.BASE_URL}/`, { tags: { name: "browse" } });
+  check(res, { "browsed": (r) => r.status === 200 });
+}
+
+export function buy() {
+  if (exec.scenario.name !== "buy") fail(`scenario ${exec.scenario.name}`);
+  const res = http.post(`${__ENV.BASE_URL}/echo`, "one item", { tags: { name: "buy" } });
+  check(res, { "bought": (r) => r.body === "one item" });
+}
