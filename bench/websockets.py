@@ -2,7 +2,8 @@
 """Benchmark molotov's WebSockets against k6's `k6/websockets`, in one run.
 
 Both clients run the same JavaScript scenario (websockets/), and molotov
-also its Rust translation (websockets/rust): each iteration opens a socket
+also its Rust translation (websockets/rust) and k6's script itself,
+unchanged (its k6 layer): each iteration opens a socket
 to the built-in target's echo route, sends a message and answers each echo
 with the next, 100 times, then closes. Printed: echo messages per client
 CPU-second (counted by the server, so every client is counted alike) and
@@ -43,6 +44,12 @@ def k6(target, mode, workers, *limit):
             "--no-usage-report", "--vus", str(workers), *limit, str(SCENARIOS / "k6_ws.js")]
 
 
+def molotov_k6_script(target, mode, workers, *limit):
+    return [str(MOLOTOV), "run", str(SCENARIOS / "k6_ws.js"), "--env", f"WS_URL=ws://127.0.0.1:{target.port}",
+            "--env", f"MODE={mode}", "-w", str(workers), *limit, "--target", target.url, "-q", "--json", str(RESULTS)]
+
+
+CLIENTS["molotov k6 script"] = molotov_k6_script
 CLIENTS["k6"] = k6
 
 
@@ -90,13 +97,13 @@ def main():
 
     median = medians(rates, args)
     for name, rate in median.items():
-        print(f"{name:<13} {rate:>12,.0f} echo messages per client CPU-second")
+        print(f"{name:<18} {rate:>12,.0f} echo messages per client CPU-second")
     for name in CLIENTS:
         if name != "k6":
             print(f"ratio {name}/k6: {median[name] / median['k6']:.2f} messages per CPU-s")
     for name in CLIENTS:
         per_socket = (rss[name, args.hold] - rss[name, 10]) / (args.hold - 10)
-        print(f"{name:<13} max RSS {rss[name, 10] / 1024:.1f} MiB with 10 sockets, "
+        print(f"{name:<18} max RSS {rss[name, 10] / 1024:.1f} MiB with 10 sockets, "
               f"{rss[name, args.hold] / 1024:.1f} MiB with {args.hold}: {per_socket:.1f} KiB per open socket")
 
 

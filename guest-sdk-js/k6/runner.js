@@ -127,7 +127,7 @@ function iterations(name, executor, exec) {
         const vu = vuOf(session.workerId);
         vu.next(planned, session);
         await vu.exports[exec](dataOfSetup());
-        await vu.settle();
+        if (vu.pending.size) await vu.settle();
       }
     : (session) => {
         const vu = vuOf(ctx.workerId());

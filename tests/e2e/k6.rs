@@ -5,7 +5,9 @@
 
 use serde_json::Value;
 
-use crate::support::{PythonServer, Server, count, ok, run, run_in, websockets_echo, workspace};
+use crate::support::{
+    PythonServer, Server, count, ok, run, run_in, self_signed_server, websockets_echo, workspace,
+};
 
 fn script(name: &str) -> std::path::PathBuf {
     workspace().join("tests/guests/js/k6").join(name)
@@ -287,6 +289,23 @@ fn several_scenarios_run_at_once_each_with_its_executor() {
     );
     let k6 = &json["k6"]["metrics"];
     assert_eq!(k6["iterations"]["values"]["count"], 10.0, "{json}");
+}
+
+/// `insecureSkipTLSVerify` reaches a server whose certificate no one
+/// vouches for; without it (`--insecure`), the same server is refused.
+#[test]
+fn insecure_skip_tls_verify_reaches_a_self_signed_server() {
+    let (server, _ca) = self_signed_server(Vec::new());
+    let url = format!("URL={}/", server.url);
+    let run = run(&script("insecure.js"), &["--env", &url]);
+    let json = run.json();
+    assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
+    assert_eq!(counter(json, "checks: true"), 2, "{json}");
+
+    let hello = &crate::support::guests().hello;
+    let checked = crate::support::run(hello, &["--target", &server.url, "-r", "1", "-q"]);
+    let json = checked.json();
+    assert_eq!(count(&json["requests"]["errors"]), 1, "{json}");
 }
 
 /// What a k6 user can get wrong is one line each, before any request.

@@ -47,6 +47,7 @@ fn plan(target: &str, workers: u32, runs: u64) -> RunPlan {
             egress_strict: false,
             connect_to: Vec::new(),
             ca_certs: Vec::new(),
+            insecure: false,
             timeout: Duration::from_secs(10),
         },
         limits: Limits {

@@ -540,6 +540,35 @@ fn remote_write_reaches_a_real_prometheus_with_the_counts_of_the_json() {
     let processes = prometheus.query(&format!("count(count by (process) ({selector}))"));
     let run_ids = prometheus.query(&format!("count(count by (run_id) ({selector}))"));
     assert_eq!((processes, run_ids), (2.0, 1.0));
+
+    // A k6 script's run pushes k6's own series as well.
+    let label = format!("rwk6{}", std::process::id());
+    let k6_script = workspace().join("tests/guests/js/k6/script.js");
+    let run = run_against(
+        &server,
+        &k6_script,
+        &[
+            "-q",
+            "--env",
+            &format!("BASE_URL={}", server.url),
+            "--prometheus-rw",
+            &write_url,
+            "--prometheus-label",
+            &format!("test={label}"),
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let json = run.json();
+    let k6 = |series: &str| prometheus.query(&format!("{series}{{test=\"{label}\"}}"));
+    let requests = prometheus.query(&format!("sum(k6_http_reqs_total{{test=\"{label}\"}})"));
+    assert_eq!(requests as u64, count(&json["requests"]["count"]));
+    assert_eq!(k6("k6_iterations_total"), 8.0);
+    assert_eq!(k6("k6_vus_max"), 2.0);
+    assert!(k6("k6_hello_latency_p95") > 0.0);
+    let check = format!("k6_checks_rate{{test=\"{label}\",check=\"status is 200\"}}");
+    assert_eq!(prometheus.query(&check), 1.0);
+    let named = format!("k6_http_req_duration_max{{test=\"{label}\",name=\"hello\"}}");
+    assert!(prometheus.query(&named) > 0.0);
 }
 
 #[test]

@@ -347,6 +347,12 @@ pub struct RunFlags {
     #[arg(long = "ca-cert", value_name = "PEM")]
     pub ca_cert: Vec<PathBuf>,
 
+    /// Do not check servers' TLS certificates (a target with a self-signed
+    /// one; k6's `insecureSkipTLSVerify`): its traffic can then be read by
+    /// whoever sits between. `--ca-cert` is the safe way.
+    #[arg(long)]
+    pub insecure: bool,
+
     /// Default timeout of each HTTP request, in seconds: the whole exchange,
     /// redirects included.
     #[arg(long, default_value = "30", value_parser = seconds)]

@@ -86,6 +86,9 @@ pub fn flag_defaults(options_json: &str, only: Option<&str>) -> anyhow::Result<F
             "vus" | "duration" | "iterations" | "stages" | "scenarios" => {}
             "thresholds" => thresholds(value, &mut out)?,
             "hosts" => hosts(value, &mut out)?,
+            "insecureSkipTLSVerify" => {
+                out.flags.insert("insecure".into(), value.clone());
+            }
             key if WITHOUT_EFFECT.contains(&key) => {}
             key => out.left_out.push(format!("{key} (not supported yet)")),
         }

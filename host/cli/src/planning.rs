@@ -87,6 +87,7 @@ pub fn plan(
             egress_strict: flags.egress_strict,
             connect_to: flags.connect_to,
             ca_certs: flags.ca_cert,
+            insecure: flags.insecure,
             timeout: flags.timeout,
         },
         limits: Limits {

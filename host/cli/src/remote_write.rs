@@ -7,14 +7,16 @@
 //! Series are cumulative counters and classic histograms (`_bucket` with
 //! `le`, `_sum`, `_count`), so any push may be lost or repeated. Every series
 //! carries `job="molotov"`, `run_id`, `process` and, for a shard, `shard`,
-//! plus the operator's `--prometheus-label`s.
+//! plus the operator's `--prometheus-label`s. A k6 script's run also pushes
+//! k6's own series (`k6_http_reqs_total`, `k6_http_req_duration_p99`, …),
+//! for the dashboards made for k6.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ::base64::Engine as _;
 use hdrhistogram::Histogram;
 use molotov_http::{HopOutcome, HttpClient, Observer, Request, Session};
-use molotov_metrics::Tally;
+use molotov_metrics::{K6Metric, K6Results, Report, RunFacts, StopReason, TREND_STATS, Tally};
 use prost::Message;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -63,6 +65,9 @@ struct Sample {
 
 pub struct RemoteWrite {
     labels: Vec<(String, String)>,
+    /// For a k6 script: when its run started and its workers (`vus_max`),
+    /// to push k6's series too.
+    k6: Option<(Instant, u32)>,
     /// The newest push not yet sent.
     newest: watch::Sender<Option<Vec<u8>>>,
     sender: JoinHandle<()>,
@@ -126,6 +131,8 @@ impl RemoteWrite {
         ));
         Ok(Self {
             labels,
+            k6: (plan.identity.k6_thresholds.is_some())
+                .then(|| (Instant::now(), plan.load.workers)),
             newest,
             sender,
             console: console.clone(),
@@ -227,6 +234,9 @@ impl RemoteWrite {
                 timing,
             );
         }
+        if let Some((since, vus_max)) = self.k6 {
+            out.k6(&report_so_far(tally, vus_max, since), workers);
+        }
         let request = WriteRequest {
             timeseries: out.all,
         };
@@ -234,6 +244,32 @@ impl RemoteWrite {
             .compress_vec(&request.encode_to_vec())
             .expect("snappy compresses any buffer")
     }
+}
+
+/// The report of the run so far, for k6's series.
+fn report_so_far(tally: &Tally, workers: u32, since: Instant) -> Report {
+    let facts = RunFacts {
+        component: String::new(),
+        component_sha256: String::new(),
+        flags: String::new(),
+        started_at_ms: 0,
+        late_s: None,
+        shard: None,
+        workers,
+        processes: 1,
+        workers_per_instance: None,
+        duration_s: since.elapsed().as_secs_f64(),
+        stopped_by: StopReason::Completed,
+        sizing: None,
+    };
+    Report::new(facts, tally)
+}
+
+/// A name Prometheus takes: what is not a letter, digit or `_` becomes `_`.
+fn prometheus_name(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
 }
 
 /// The series of one push, all at one timestamp.
@@ -268,6 +304,63 @@ impl Series<'_> {
                 timestamp: self.now,
             }],
         });
+    }
+
+    /// k6's metrics as its remote-write output names them: counters as
+    /// `k6_NAME_total`, rates as `k6_NAME_rate`, gauges as `k6_NAME`,
+    /// trends as `k6_NAME_avg`, `_p95`, … (times in seconds). Requests and
+    /// checks by their `name` and `check` labels, as k6 tags them; `vus`
+    /// are the workers running now.
+    fn k6(&mut self, report: &Report, vus: u64) {
+        self.add("k6_vus", &[], vus as f64);
+        let k6 = K6Results::of(report, &[]);
+        for check in &k6.checks {
+            let rate = check.passes as f64 / (check.passes + check.fails).max(1) as f64;
+            self.add("k6_checks_rate", &[("check", &check.name)], rate);
+        }
+        for (name, named) in &report.requests.by_name {
+            let labels = [("name", name.as_str())];
+            self.add("k6_http_reqs_total", &labels, named.count as f64);
+            let ok = named.count.saturating_sub(named.errors);
+            self.k6_metric(
+                "k6_http_req_failed",
+                &labels,
+                &K6Metric::rate(named.errors, ok),
+            );
+            self.k6_metric(
+                "k6_http_req_duration",
+                &labels,
+                &K6Metric::trend(&named.latency_ms),
+            );
+        }
+        let by_name = [
+            "checks",
+            "http_reqs",
+            "http_req_duration",
+            "http_req_failed",
+            "vus",
+        ];
+        for (name, metric) in &k6.metrics {
+            if !by_name.contains(&name.as_str()) && !name.contains('{') {
+                self.k6_metric(&format!("k6_{}", prometheus_name(name)), &[], metric);
+            }
+        }
+    }
+
+    fn k6_metric(&mut self, series: &str, labels: &[(&str, &str)], metric: &K6Metric) {
+        let value = |stat: &str| metric.values.get(stat).copied().unwrap_or(0.0);
+        match metric.kind.as_str() {
+            "counter" => self.add(&format!("{series}_total"), labels, value("count")),
+            "rate" => self.add(&format!("{series}_rate"), labels, value("rate")),
+            "gauge" => self.add(series, labels, value("value")),
+            _ => {
+                let unit = if metric.contains == "time" { 1e-3 } else { 1.0 };
+                for stat in TREND_STATS {
+                    let suffix = stat.replace(['(', ')'], "");
+                    self.add(&format!("{series}_{suffix}"), labels, value(stat) * unit);
+                }
+            }
+        }
     }
 
     /// A classic histogram of microseconds, in seconds.

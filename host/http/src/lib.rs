@@ -54,6 +54,6 @@ pub use policy::client_owned;
 pub use session::{Session, SharedSession};
 pub use sse::SseEvent;
 pub use stream::StreamingResponse;
-pub use tls::{TlsError, tls_config};
+pub use tls::{TlsError, tls_config, without_verification};
 pub use websocket::{WebSocket, WsClose, WsConnect, WsMessage};
 pub use ws_limits::WsLimits;

@@ -102,7 +102,7 @@ impl K6Metric {
         )
     }
 
-    pub(crate) fn rate(passes: u64, fails: u64) -> Self {
+    pub fn rate(passes: u64, fails: u64) -> Self {
         let total = (passes + fails).max(1) as f64;
         let (p, f) = (passes as f64, fails as f64);
         Self::new(
@@ -121,7 +121,7 @@ impl K6Metric {
     }
 
     /// k6's default trend statistics, in milliseconds.
-    pub(crate) fn trend(ms: &Percentiles) -> Self {
+    pub fn trend(ms: &Percentiles) -> Self {
         Self::new(
             "trend",
             "time",

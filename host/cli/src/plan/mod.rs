@@ -156,6 +156,8 @@ pub struct HttpPlan {
     pub egress_strict: bool,
     pub connect_to: Vec<ConnectTo>,
     pub ca_certs: Vec<PathBuf>,
+    /// `--insecure`: servers' certificates are not checked.
+    pub insecure: bool,
     pub timeout: Duration,
 }
 

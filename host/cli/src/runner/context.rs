@@ -82,7 +82,7 @@ pub(super) fn context(
             allowed_hosts,
             plan.http.timeout,
             limits.max_body_bytes,
-            molotov_http::tls_config(&plan.http.ca_certs).context("--ca-cert")?,
+            tls(plan)?,
         )
         .with_connect_to(plan.http.connect_to.clone())
         .with_websocket_limits(WsLimits {
@@ -108,5 +108,14 @@ pub(super) fn context(
         max_body_bytes: limits.max_body_bytes,
         schemas: SchemaCache::default(),
         abort: RunAbort::default(),
+    })
+}
+
+/// The run's TLS settings: webpki's roots and `--ca-cert`, or `--insecure`.
+fn tls(plan: &RunPlan) -> anyhow::Result<Arc<rustls::ClientConfig>> {
+    let verified = molotov_http::tls_config(&plan.http.ca_certs).context("--ca-cert")?;
+    Ok(match plan.http.insecure {
+        true => molotov_http::without_verification(&verified),
+        false => verified,
     })
 }
