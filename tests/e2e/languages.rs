@@ -245,6 +245,26 @@ fn build_names_what_it_cannot_build() {
     }
 }
 
+/// The opt-in ahead-of-time JavaScript build names a missing weval in one
+/// line (and is another build: a cached plain one is not taken for it).
+#[test]
+fn a_missing_weval_is_named_in_one_line() {
+    let out = molotov()
+        .arg("build")
+        .arg(workspace().join("guest-examples/js/hello"))
+        .arg("-o")
+        .arg(scratch("aot.wasm"))
+        .env("MOLOTOV_WEVAL", "/nonexistent/weval")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("MOLOTOV_WEVAL=/nonexistent/weval: no such file"),
+        "{stderr}"
+    );
+}
+
 /// A guest blocked on a slow `fetch()` is waiting on the host: the guest's
 /// CPU deadline does not run out.
 #[test]

@@ -111,6 +111,10 @@ fn sources_hash(project: &Project, path: &Path) -> anyhow::Result<String> {
     // The entry by its name in the project, not by how the command line named it.
     let entry = project.entry.as_deref().and_then(Path::file_name);
     hash.update(format!("{:?} {entry:?}", project.language));
+    // The JS SDK's opt-in ahead-of-time build makes another component.
+    if project.language == Language::JavaScript {
+        hash.update(std::env::var("MOLOTOV_WEVAL").unwrap_or_default());
+    }
     for sdk in scripted::sdk_sources(project) {
         hash.update((sdk.len() as u64).to_le_bytes());
         hash.update(sdk);
