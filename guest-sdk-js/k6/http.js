@@ -219,9 +219,15 @@ export function createHttp(sessionOf) {
     file: (data, filename, contentType) => new FileData(data, filename, contentType),
     FileData,
     CookieJar,
-    // Status ranges k6 counts as expected: accepted, not yet judged by.
-    expectedStatuses: (...statuses) => ({ statuses }),
-    setResponseCallback() {},
+    // The statuses k6 counts as expected, as [min, max] ranges: what the
+    // host reads `http_req_failed` by (a response callback per request is
+    // not honoured).
+    expectedStatuses: (...statuses) => ({
+      expectedStatuses: statuses.map((s) => (typeof s === "number" ? [s, s] : [s.min, s.max])),
+    }),
+    setResponseCallback(callback) {
+      k6.expectedStatuses = callback === null ? [[100, 599]] : callback?.expectedStatuses;
+    },
     OCSP_STATUS_GOOD: "good",
   };
 }

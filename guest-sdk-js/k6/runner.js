@@ -192,7 +192,9 @@ function outputText(value) {
 export const script = {
   options() {
     try {
-      return JSON.stringify(initExports().options ?? {});
+      const options = initExports().options ?? {};
+      const expected = k6.expectedStatuses;
+      return JSON.stringify(expected ? { ...options, "molotov:expectedStatuses": expected } : options);
     } catch (e) {
       throw errorMessage(e);
     }

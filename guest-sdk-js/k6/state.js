@@ -7,6 +7,8 @@ import { Session } from "../molotov.js";
 export const k6 = {
   /** The script's `options`, as its init context made them. */
   options: {},
+  /** The statuses `http.setResponseCallback` expects, as [min, max] ranges. */
+  expectedStatuses: undefined,
 };
 
 let ownSession;

@@ -93,7 +93,7 @@ fn plan(target: &str, workers: u32, runs: u64) -> RunPlan {
             single_mode: None,
             delay_s: 0.0,
             processes: 1,
-            k6_thresholds: None,
+            k6: None,
         },
     }
 }

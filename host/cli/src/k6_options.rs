@@ -7,20 +7,26 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use molotov_metrics::K6Threshold;
+use molotov_metrics::{K6Script, K6Threshold};
 use serde_json::{Map, Value, json};
 
 /// The flags' defaults (long names, as a config test's options), the
-/// options left out, each with why, the thresholds as the script wrote
-/// them beside their translation, and the script's scenarios when it has
-/// several (each then runs in a process of its own).
+/// options left out, each with why, how the script reads its results (its
+/// thresholds as it wrote them beside their translation, the statuses it
+/// expects), and its scenarios when it has several (each then runs in a
+/// process of its own).
 #[derive(Debug, Default, PartialEq)]
 pub struct FlagDefaults {
     pub flags: BTreeMap<String, Value>,
     pub left_out: Vec<String>,
-    pub thresholds: Vec<K6Threshold>,
+    pub script: K6Script,
     pub scenarios: Vec<K6Scenario>,
 }
+
+/// What the JS SDK adds to the options: the statuses the script's
+/// `http.setResponseCallback(http.expectedStatuses(…))` expects, as
+/// inclusive `[min, max]` ranges.
+const EXPECTED_STATUSES: &str = "molotov:expectedStatuses";
 
 /// One of several scenarios: its name, and when it starts (`startTime`).
 #[derive(Debug, Clone, PartialEq)]
@@ -86,6 +92,11 @@ pub fn flag_defaults(options_json: &str, only: Option<&str>) -> anyhow::Result<F
             "vus" | "duration" | "iterations" | "stages" | "scenarios" => {}
             "thresholds" => thresholds(value, &mut out)?,
             "hosts" => hosts(value, &mut out)?,
+            EXPECTED_STATUSES => {
+                let ranges = serde_json::from_value(value.clone())
+                    .context("expected statuses are [min, max] pairs")?;
+                out.script.expected_statuses = Some(ranges);
+            }
             "insecureSkipTLSVerify" => {
                 out.flags.insert("insecure".into(), value.clone());
             }
@@ -300,7 +311,7 @@ fn thresholds(value: &Value, out: &mut FlagDefaults) -> anyhow::Result<()> {
                             expr.push_str(&format!(" after {}s", ms / 1000.0));
                         }
                     }
-                    out.thresholds.push(K6Threshold {
+                    out.script.thresholds.push(K6Threshold {
                         metric: metric.clone(),
                         source: text,
                         expr: expr.clone(),
@@ -498,6 +509,22 @@ mod tests {
             none.to_string(),
             "options.scenarios: no scenario sell that is an object"
         );
+    }
+
+    #[test]
+    fn the_statuses_a_script_expects_read_its_failed_requests() {
+        let out = flags(json!({"molotov:expectedStatuses": [[200, 299], [404, 404]]}));
+        assert_eq!(
+            out.script.expected_statuses,
+            Some(vec![(200, 299), (404, 404)])
+        );
+        assert!(out.script.expects(404) && out.script.expects(204));
+        assert!(!out.script.expects(302) && !out.script.expects(500));
+        assert!(
+            flags(json!({})).script.expects(302),
+            "k6's default: 200-399"
+        );
+        assert!(out.left_out.is_empty(), "{:?}", out.left_out);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use molotov::cli::{Cli, Command, RunFlags};
 use molotov::k6_summary;
 use molotov::raw::RawResults;
 use molotov::terminal::terminal_safe;
+use molotov_metrics::StopReason;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -113,7 +114,7 @@ fn run(runtime: &tokio::runtime::Runtime, flags: RunFlags, argv: &[OsString]) ->
         Err(error) => return cannot_run(&error),
     };
     // A k6 script is asked for its `handleSummary` after the run.
-    let script_plan = (plan.identity.k6_thresholds.is_some()).then(|| plan.clone());
+    let script_plan = (plan.identity.k6.is_some()).then(|| plan.clone());
     let files = plan.output.files.clone();
     let (quiet, child_results) = (plan.output.quiet, plan.part.child_results.clone());
     if let Some(path) = &child_results {
@@ -148,8 +149,11 @@ fn run(runtime: &tokio::runtime::Runtime, flags: RunFlags, argv: &[OsString]) ->
     };
     match outcome {
         Ok(outcome) => {
+            // After Ctrl+C the script is not entered again: its results are
+            // shown in k6's terms by molotov.
+            let interrupted = outcome.report.stopped_by == StopReason::Interrupted;
             let summary_outputs = match (&script_plan, &outcome.report.k6) {
-                (Some(plan), Some(k6)) => {
+                (Some(plan), Some(k6)) if !interrupted => {
                     let data = k6_summary::handle_summary_data(&outcome.report, k6);
                     runtime.block_on(molotov::runner::handle_summary(plan, &data.to_string()))
                 }
@@ -158,7 +162,9 @@ fn run(runtime: &tokio::runtime::Runtime, flags: RunFlags, argv: &[OsString]) ->
             if !quiet {
                 print!("{}", terminal_safe(&outcome.report.summary()));
                 // A script's own summary replaces k6's default one, as in k6.
-                if let (Some(k6), Ok(None)) = (&outcome.report.k6, &summary_outputs) {
+                if let Some(k6) = &outcome.report.k6
+                    && !matches!(summary_outputs, Ok(Some(_)))
+                {
                     print!("{}", terminal_safe(&k6_summary::summary(k6)));
                 }
             }
@@ -220,7 +226,7 @@ fn plan(
     }
     let flags = molotov::config::with_script_options(argv.to_vec(), (&shown, &defaults.flags))?;
     let mut plan = molotov::planning::plan(flags, component, command_line, environment)?;
-    plan.identity.k6_thresholds = Some(defaults.thresholds);
+    plan.identity.k6 = Some(defaults.script);
     let scenarios = defaults.scenarios.len();
     if scenarios > 0 && plan.part.processes as usize != scenarios {
         anyhow::bail!("{shown}: its {scenarios} scenarios run in a process each: leave out -p");
@@ -293,7 +299,7 @@ fn exit_code(outcome: &molotov::runner::Outcome) -> ExitCode {
     } else if report.reached_no_server() {
         eprintln!("error: no request of the run reached a server (see the summary)");
         ExitCode::from(EXIT_NO_SERVER_REACHED)
-    } else if report.stopped_by == molotov_metrics::StopReason::Interrupted {
+    } else if report.stopped_by == StopReason::Interrupted {
         ExitCode::from(molotov::interrupts::EXIT_INTERRUPTED)
     } else if outcome.failed {
         ExitCode::from(EXIT_FAILED)

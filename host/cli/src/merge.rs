@@ -67,7 +67,7 @@ pub fn merge(args: &MergeArgs) -> anyhow::Result<Outcome> {
     };
     let mut report = Report::new(facts, &tally);
     report.judge(&args.threshold, &tally);
-    report.k6 = (first.identity.k6_thresholds.as_deref()).map(|t| K6Results::of(&report, t));
+    report.k6 = (first.identity.k6.as_ref()).map(|script| K6Results::of(&report, script));
     report.timeline = timeline;
     let failed = parts.iter().any(|(_, p)| p.failed) || report.fails_run(false, None);
     Ok(Outcome {

@@ -44,7 +44,7 @@ pub fn plan(
         single_mode: flags.single_mode.clone(),
         delay_s: flags.delay.as_secs_f64(),
         processes: flags.processes,
-        k6_thresholds: None,
+        k6: None,
     };
     // A `-p` child was given its share by its parent.
     let shard = match flags.tally_out {

@@ -256,7 +256,7 @@ pub async fn run(plan: RunPlan, argv: &[OsString]) -> anyhow::Result<Outcome> {
     let mut report = Report::new(facts, &tally);
     // Judged on the whole: a child's share of the rate is not the rate.
     report.judge(&plan.stop.thresholds, &tally);
-    report.k6 = (plan.identity.k6_thresholds.as_deref()).map(|t| K6Results::of(&report, t));
+    report.k6 = (plan.identity.k6.as_ref()).map(|script| K6Results::of(&report, script));
     report.timeline = timeline;
     let failed =
         results.iter().any(|r| r.failed) || report.fails_run(plan.stop.exception, plan.stop.fail);

@@ -16,7 +16,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use ::base64::Engine as _;
 use hdrhistogram::Histogram;
 use molotov_http::{HopOutcome, HttpClient, Observer, Request, Session};
-use molotov_metrics::{K6Metric, K6Results, Report, RunFacts, StopReason, TREND_STATS, Tally};
+use molotov_metrics::{
+    K6Metric, K6Results, K6Script, Report, RunFacts, StopReason, TREND_STATS, Tally,
+};
 use prost::Message;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -65,9 +67,8 @@ struct Sample {
 
 pub struct RemoteWrite {
     labels: Vec<(String, String)>,
-    /// For a k6 script: when its run started and its workers (`vus_max`),
-    /// to push k6's series too.
-    k6: Option<(Instant, u32)>,
+    /// For a k6 script, to push k6's series too.
+    k6: Option<K6Push>,
     /// The newest push not yet sent.
     newest: watch::Sender<Option<Vec<u8>>>,
     sender: JoinHandle<()>,
@@ -131,8 +132,11 @@ impl RemoteWrite {
         ));
         Ok(Self {
             labels,
-            k6: (plan.identity.k6_thresholds.is_some())
-                .then(|| (Instant::now(), plan.load.workers)),
+            k6: (plan.identity.k6.clone()).map(|script| K6Push {
+                since: Instant::now(),
+                vus_max: plan.load.workers,
+                script,
+            }),
             newest,
             sender,
             console: console.clone(),
@@ -234,8 +238,9 @@ impl RemoteWrite {
                 timing,
             );
         }
-        if let Some((since, vus_max)) = self.k6 {
-            out.k6(&report_so_far(tally, vus_max, since), workers);
+        if let Some(k6) = &self.k6 {
+            let report = report_so_far(tally, k6.vus_max, k6.since);
+            out.k6(&K6Results::of(&report, &k6.script), &report, workers);
         }
         let request = WriteRequest {
             timeseries: out.all,
@@ -244,6 +249,14 @@ impl RemoteWrite {
             .compress_vec(&request.encode_to_vec())
             .expect("snappy compresses any buffer")
     }
+}
+
+/// What k6's series are made with: when the run started, its workers
+/// (`vus_max`), and how the script reads its results.
+struct K6Push {
+    since: Instant,
+    vus_max: u32,
+    script: K6Script,
 }
 
 /// The report of the run so far, for k6's series.
@@ -311,9 +324,8 @@ impl Series<'_> {
     /// trends as `k6_NAME_avg`, `_p95`, … (times in seconds). Requests and
     /// checks by their `name` and `check` labels, as k6 tags them; `vus`
     /// are the workers running now.
-    fn k6(&mut self, report: &Report, vus: u64) {
+    fn k6(&mut self, k6: &K6Results, report: &Report, vus: u64) {
         self.add("k6_vus", &[], vus as f64);
-        let k6 = K6Results::of(report, &[]);
         for check in &k6.checks {
             let rate = check.passes as f64 / (check.passes + check.fails).max(1) as f64;
             self.add("k6_checks_rate", &[("check", &check.name)], rate);

@@ -24,6 +24,29 @@ pub struct K6Threshold {
     pub expr: String,
 }
 
+/// What a k6 script says of how its results are read: its thresholds, and
+/// the statuses it expects (`http.setResponseCallback`; k6's default is
+/// 200–399).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct K6Script {
+    pub thresholds: Vec<K6Threshold>,
+    /// Inclusive ranges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_statuses: Option<Vec<(u16, u16)>>,
+}
+
+impl K6Script {
+    /// Whether k6 counts a response with `status` as expected.
+    pub fn expects(&self, status: u16) -> bool {
+        match &self.expected_statuses {
+            Some(ranges) => ranges
+                .iter()
+                .any(|&(min, max)| (min..=max).contains(&status)),
+            None => (200..400).contains(&status),
+        }
+    }
+}
+
 /// k6's metrics and checks of one run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct K6Results {

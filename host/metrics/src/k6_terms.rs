@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::k6::{K6Check, K6Metric, K6Results, K6Threshold, ThresholdOk};
+use crate::k6::{K6Check, K6Metric, K6Results, K6Script, ThresholdOk};
 use crate::report::Report;
 
 /// The counters the JS SDK's k6 layer records a check and a Rate as.
@@ -15,9 +15,10 @@ const RATE_TRUE: &str = ": true";
 const RATE_FALSE: &str = ": false";
 
 impl K6Results {
-    /// `report`'s results in k6's terms; `thresholds` are the script's, as
-    /// translated, judged by `report.thresholds`.
-    pub fn of(report: &Report, thresholds: &[K6Threshold]) -> Self {
+    /// `report`'s results in k6's terms, read as `script` says: its
+    /// thresholds (as translated, judged by `report.thresholds`) and the
+    /// statuses it expects.
+    pub fn of(report: &Report, script: &K6Script) -> Self {
         let seconds = report.duration_s.max(1e-9);
         let counter = |count: u64| K6Metric::counter(count, seconds);
         let mut metrics = BTreeMap::new();
@@ -28,12 +29,12 @@ impl K6Results {
             K6Metric::trend(&report.latency_ms),
         );
         // k6 counts a request as failed without a response or with a status
-        // outside 200–399; a WebSocket's handshake is no HTTP request to it.
+        // it does not expect; a WebSocket's handshake is no HTTP request to it.
         let bad_statuses: u64 = (requests.by_status.iter())
             .filter(|(status, _)| {
                 status
                     .parse::<u16>()
-                    .is_ok_and(|s| !(200..400).contains(&s) && s != SWITCHING_PROTOCOLS)
+                    .is_ok_and(|s| !script.expects(s) && s != SWITCHING_PROTOCOLS)
             })
             .map(|(_, count)| count)
             .sum();
@@ -131,7 +132,7 @@ impl K6Results {
             };
             metrics.insert(name, K6Metric::trend(timing));
         }
-        for threshold in thresholds {
+        for threshold in &script.thresholds {
             let Some(verdict) = (report.thresholds.iter()).find(|v| v.expr == threshold.expr)
             else {
                 continue;

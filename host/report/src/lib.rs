@@ -22,8 +22,8 @@ pub use page::{DISTRIBUTED_NAMES, Live, MAX_POINTS, render, render_compared};
 #[cfg(test)]
 mod tests {
     use molotov_metrics::{
-        Contacted, Destination, K6Results, K6Threshold, Refused, Report, RequestStats, RunFacts,
-        Slice, StopReason, Tally, Timeline, histogram,
+        Contacted, Destination, K6Results, K6Script, K6Threshold, Refused, Report, RequestStats,
+        RunFacts, Slice, StopReason, Tally, Timeline, histogram,
     };
 
     use super::*;
@@ -125,7 +125,11 @@ mod tests {
                 ..Tally::default()
             },
         );
-        report.k6 = Some(K6Results::of(&report, &thresholds));
+        let script = K6Script {
+            thresholds: thresholds.to_vec(),
+            expected_statuses: None,
+        };
+        report.k6 = Some(K6Results::of(&report, &script));
         let page = render(&report, None);
         assert!(page.contains("In k6's terms") && page.contains("http_req_duration"));
         assert!(page.contains("&lt;b&gt;ok&lt;/b&gt;") && !page.contains("<b>ok"));

@@ -2,7 +2,7 @@
 //! its shards) shares, before any part takes its share. `molotov merge`
 //! refuses parts whose identities differ, and says in what.
 
-use molotov_metrics::K6Threshold;
+use molotov_metrics::K6Script;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -18,10 +18,10 @@ pub struct RunIdentity {
     pub single_mode: Option<String>,
     pub delay_s: f64,
     pub processes: u32,
-    /// A k6 script's thresholds as it wrote them, to report its results in
-    /// its terms.
+    /// A k6 script's thresholds as it wrote them and the statuses it
+    /// expects, to report its results in its terms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub k6_thresholds: Option<Vec<K6Threshold>>,
+    pub k6: Option<K6Script>,
 }
 
 /// Two parts that are not of one run, and the settings in which they differ.
@@ -76,7 +76,7 @@ mod tests {
             single_mode: None,
             delay_s: 0.0,
             processes: 1,
-            k6_thresholds: None,
+            k6: None,
         }
     }
 

@@ -251,8 +251,8 @@ async fn run_loaded(
         // A `-p` child's share is judged by its parent, on the whole.
         report.judge(&shared.plan.stop.thresholds, &tally);
     }
-    let k6_thresholds = shared.plan.identity.k6_thresholds.as_deref();
-    report.k6 = k6_thresholds.map(|t| K6Results::of(&report, t));
+    let k6_script = shared.plan.identity.k6.as_ref();
+    report.k6 = k6_script.map(|script| K6Results::of(&report, script));
     report.timeline = std::mem::take(&mut *shared.timeline.lock().expect("timeline"));
     if let Some(reason) = context.abort.reason() {
         report

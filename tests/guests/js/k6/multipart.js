@@ -1,12 +1,14 @@
 // A k6 script for httpbin.org (tests/e2e/k6.rs runs it against a local
-// httpbin): a multipart body with a file and a field, and the userAgent
-// option on every request.
+// httpbin): a multipart body with a file and a field, the userAgent option
+// on every request, and a 404 the script expects.
 import http from "k6/http";
 import { check } from "k6";
 
 export const options = { iterations: 2, userAgent: "molotov-k6-test/1.0" };
 
 const report = open("./multipart.txt");
+
+http.setResponseCallback(http.expectedStatuses({ min: 200, max: 299 }, 404));
 
 export default function () {
   const res = http.post("http://httpbin.org/post", {
@@ -22,4 +24,5 @@ export default function () {
   });
   const own = http.get("http://httpbin.org/user-agent", { headers: { "User-Agent": "mine" } });
   check(own, { "own user agent wins": (r) => r.json("user-agent") === "mine" });
+  http.get("http://httpbin.org/status/404");
 }
