@@ -291,6 +291,33 @@ fn several_scenarios_run_at_once_each_with_its_executor() {
     assert_eq!(k6["iterations"]["values"]["count"], 10.0, "{json}");
 }
 
+/// k6's time-based executors (constant-arrival-rate, ramping-vus,
+/// constant-vus), three scenarios at once: each runs about as many
+/// iterations as it implies, each request named by its scenario.
+#[test]
+fn time_based_executors_run_as_many_iterations_as_they_imply() {
+    let server = Server::start();
+    let base = format!("BASE_URL={}", server.url);
+    let run = run(&script("executors.js"), &["--env", &base]);
+    let json = run.json();
+    assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
+    let by_name = &json["requests"]["by_name"];
+    // 10 a second for 2 s; a 0.1 s iteration for 2 s; up to 2 VUs and down.
+    let arrivals = count(&by_name["arrivals"]["count"]);
+    assert!((15..=25).contains(&arrivals), "{json}");
+    let steady = count(&by_name["steady"]["count"]);
+    assert!((8..=25).contains(&steady), "{json}");
+    let ramp = count(&by_name["ramp"]["count"]);
+    assert!((3..=40).contains(&ramp), "{json}");
+    let scenarios = json["scenarios"]["by_name"].as_object().expect("scenarios");
+    let names: Vec<&String> = scenarios.keys().collect();
+    assert_eq!(names, ["arrivals", "ramp", "steady"], "{json}");
+    assert_eq!(
+        count(&server.stats()["requests"]),
+        arrivals + steady + ramp + 1
+    );
+}
+
 /// `insecureSkipTLSVerify` reaches a server whose certificate no one
 /// vouches for; without it (`--insecure`), the same server is refused.
 #[test]
