@@ -2,6 +2,8 @@
 // arrival rate, ramping VUs and constant VUs, each for about two seconds.
 import http from "k6/http";
 import { sleep } from "k6";
+import exec from "k6/execution";
+
 export const options = {
   scenarios: {
     arrivals: { executor: "constant-arrival-rate", rate: 10, timeUnit: "1s", duration: "2s", preAllocatedVUs: 2 },
