@@ -9,9 +9,9 @@
 // A scenario that throws (a failed check included) is a failed run with the
 // error's message. Module-level code runs when the component is built: read
 // env() and variables inside scenarios and fixtures.
-import * as ctx from "molotov:scenario/context@0.4.5";
-import * as logging from "molotov:scenario/log@0.4.5";
-import * as metrics from "molotov:scenario/metrics@0.4.5";
+import * as ctx from "molotov:scenario/context@0.4.6";
+import * as logging from "molotov:scenario/log@0.4.6";
+import * as metrics from "molotov:scenario/metrics@0.4.6";
 import { inAsyncRun, running, scheduler, setOwnHost } from "./driver.js";
 import { grpcCall } from "./grpc.js";
 import { WebSocket, openStream } from "./live.js";
@@ -20,7 +20,7 @@ export { GrpcError, statusName } from "./grpc.js";
 export { Client as GrpcClient, Stream as GrpcStream } from "./grpc-client.js";
 
 export { driver } from "./driver.js";
-import * as vars from "molotov:scenario/vars@0.4.5";
+import * as vars from "molotov:scenario/vars@0.4.6";
 
 const registry = { scenarios: new Map(), list: null, fixtures: {}, events: [], onEvent: null };
 
@@ -207,6 +207,15 @@ export class Session {
   /** The cookies the session would send to `url`, as an object. */
   cookies(url) {
     return Object.fromEntries(this.#host.cookies(url));
+  }
+  /** Keeps a cookie as if `url` had set it: `setCookie` is a `set-cookie`
+   * header's value (`name=value; Path=/; Max-Age=60`; `Max-Age=0` removes). */
+  setCookie(url, setCookie) {
+    try {
+      this.#host.setCookie(url, setCookie);
+    } catch (e) {
+      throw new HttpError(e.payload ?? e);
+    }
   }
   /** A WebSocket to `url` (absolute, or relative to `--target`), as a
    * browser's: its handshake carries the session's headers and cookies,

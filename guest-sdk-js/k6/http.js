@@ -196,12 +196,24 @@ export function createHttp(sessionOf) {
       Array.isArray(requests) ? responses : Object.fromEntries(Object.keys(requests).map((k, i) => [k, responses[i]]));
     return pending.some((r) => typeof r?.then === "function") ? Promise.all(pending).then(shaped) : shaped(pending);
   }
-  /** The VU's cookies, as k6's jar reads them. */
+  /** The VU's cookies (its session's jar), as k6's jar reads and sets them. */
   function cookieJar() {
+    const remove = (url, name) => sessionOf().setCookie(String(url), `${name}=; Max-Age=0`);
     return {
       cookiesForURL: (url) => Object.fromEntries(Object.entries(sessionOf().cookies(url)).map(([k, v]) => [k, [v]])),
-      set() {
-        throw new Error("cookieJar().set is not supported yet: send the cookie with params.cookies");
+      set(url, name, value, options = {}) {
+        const attributes = [`${name}=${value}`];
+        if (options.domain) attributes.push(`Domain=${options.domain}`);
+        if (options.path) attributes.push(`Path=${options.path}`);
+        if (options.expires) attributes.push(`Expires=${new Date(options.expires).toUTCString()}`);
+        if (options.max_age !== undefined) attributes.push(`Max-Age=${options.max_age}`);
+        if (options.secure) attributes.push("Secure");
+        if (options.http_only) attributes.push("HttpOnly");
+        sessionOf().setCookie(String(url), attributes.join("; "));
+      },
+      delete: remove,
+      clear(url) {
+        for (const name of Object.keys(sessionOf().cookies(url))) remove(url, name);
       },
     };
   }

@@ -450,13 +450,13 @@ fn a_k6_script_for_httpbin_runs_against_a_local_one() {
     let json = multipart.json();
     assert_eq!(multipart.code, Some(0), "{}\n{json}", multipart.stderr);
     assert_eq!(counter(json, "checks: false"), 0, "{json}");
-    assert_eq!(counter(json, "checks: true"), 2 * 5, "{json}");
+    assert_eq!(counter(json, "checks: true"), 2 * 7, "{json}");
     // Its 404s are expected (setResponseCallback): no failed request in k6's terms.
     assert_eq!(json["requests"]["by_status"]["404"], 2, "{json}");
     let failed = &json["k6"]["metrics"]["http_req_failed"]["values"];
     assert_eq!(
         (failed["passes"].as_f64(), failed["fails"].as_f64()),
-        (Some(0.0), Some(6.0)),
+        (Some(0.0), Some(10.0)),
         "{json}"
     );
 }

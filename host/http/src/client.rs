@@ -237,6 +237,18 @@ impl HttpClient {
     }
 
     /// The cookies `session` would send to `url`.
+    /// Keeps a cookie in `session` as if `url` had set it with `set_cookie`
+    /// (a `set-cookie` header's value).
+    pub fn set_cookie(
+        &self,
+        session: &mut Session,
+        url: &str,
+        set_cookie: &str,
+    ) -> Result<(), Error> {
+        let url = self.resolve(url)?;
+        session.set_cookie(&url, set_cookie)
+    }
+
     pub fn cookies(&self, session: &Session, url: &str) -> Vec<(String, String)> {
         match (&session.cookies, self.resolve(url)) {
             (Some(jar), Ok(url)) => jar

@@ -21,6 +21,10 @@ use crate::policy;
 
 /// Redirects a session follows unless its options say otherwise.
 const DEFAULT_MAX_REDIRECTS: u8 = 10;
+/// A cookie a guest keeps itself: at most this long (RFC 6265's least a
+/// client supports), and this many in a session.
+const MAX_GUEST_COOKIE_BYTES: usize = 4096;
+const MAX_COOKIES: usize = 1000;
 
 /// A worker's session, shared by its scenario calls and its guest's own
 /// HTTP client (`wasi:http`); requests on one session take turns.
@@ -91,6 +95,27 @@ impl Session {
         let value = HeaderValue::try_from(value)
             .map_err(|e| Error::InvalidRequest(format!("header {name}: {e}")))?;
         self.headers.insert(name, value);
+        Ok(())
+    }
+
+    /// Keeps the cookie `set_cookie` (a `set-cookie` header's value) as if
+    /// `url` had set it; an expired one removes it.
+    pub(crate) fn set_cookie(&mut self, url: &Url, set_cookie: &str) -> Result<(), Error> {
+        if set_cookie.len() > MAX_GUEST_COOKIE_BYTES {
+            return Err(Error::InvalidRequest(format!(
+                "a cookie of {} bytes (at most {MAX_GUEST_COOKIE_BYTES})",
+                set_cookie.len()
+            )));
+        }
+        let cookie = RawCookie::parse(set_cookie.to_string())
+            .map_err(|e| Error::InvalidRequest(format!("cookie {set_cookie:?}: {e}")))?;
+        let jar = self.cookies.get_or_insert_default();
+        if jar.iter_unexpired().count() >= MAX_COOKIES {
+            return Err(Error::InvalidRequest(format!(
+                "the session holds {MAX_COOKIES} cookies already"
+            )));
+        }
+        jar.store_response_cookies(std::iter::once(cookie), url);
         Ok(())
     }
 

@@ -519,3 +519,38 @@ async fn a_denied_address_gets_no_connection_and_the_manifest_says_so() {
     assert_eq!((contacted[0].connections, contacted[0].requests), (1, 3));
     assert_eq!(contacted[0].destination.address.to_string(), "127.0.0.1");
 }
+
+/// A guest's own cookies: kept for their domain and path, removed by a past
+/// expiry, and bounded in size and number.
+#[test]
+fn cookies_a_guest_sets_are_kept_removed_and_bounded() {
+    let target = Url::parse("http://shop.test/").unwrap();
+    let client = client(&target, &[]);
+    let mut session = Session::default();
+    client
+        .set_cookie(&mut session, "/cart", "flavour=oat; Path=/")
+        .unwrap();
+    let cookies = |session: &Session, url: &str| client.cookies(session, url);
+    assert_eq!(
+        cookies(&session, "/"),
+        [("flavour".to_string(), "oat".to_string())]
+    );
+    assert!(cookies(&session, "http://other.test/").is_empty());
+    client
+        .set_cookie(&mut session, "/", "flavour=; Max-Age=0")
+        .unwrap();
+    assert!(cookies(&session, "/").is_empty());
+
+    let long = format!("big={}", "x".repeat(5000));
+    let error = client.set_cookie(&mut session, "/", &long).unwrap_err();
+    assert!(error.to_string().contains("at most 4096"), "{error}");
+    for i in 0..1000 {
+        client
+            .set_cookie(&mut session, "/", &format!("c{i}=1"))
+            .unwrap();
+    }
+    let error = client
+        .set_cookie(&mut session, "/", "one=more")
+        .unwrap_err();
+    assert!(error.to_string().contains("1000 cookies"), "{error}");
+}

@@ -18,6 +18,7 @@ wasmtime::component::bindgen!({
         "molotov:scenario/http.[method]session.send": async | trappable,
         "molotov:scenario/http.[method]session.set-header": async | trappable,
         "molotov:scenario/http.[method]session.cookies": async | trappable,
+        "molotov:scenario/http.[method]session.set-cookie": async | trappable,
         "molotov:scenario/context.sleep": async | trappable,
         "molotov:scenario/multiplex.next": async | trappable,
         "molotov:scenario/websocket.connect": async | trappable,

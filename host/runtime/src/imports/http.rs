@@ -96,6 +96,18 @@ impl http::HostSession for WorkerState {
         Ok(self.run.client.cookies(&*link.session.lock().await, &url))
     }
 
+    async fn set_cookie(
+        &mut self,
+        session: Resource<SessionHandle>,
+        url: String,
+        set_cookie: String,
+    ) -> Result<std::result::Result<(), HttpError>> {
+        let link = self.link_of(session.rep())?;
+        let mut held = link.session.lock().await;
+        let set = self.run.client.set_cookie(&mut held, &url, &set_cookie);
+        Ok(set.map_err(|error| HttpError::from(&error)))
+    }
+
     fn drop(&mut self, _session: Resource<SessionHandle>) -> Result<()> {
         Ok(())
     }

@@ -1,6 +1,7 @@
 // A k6 script for httpbin.org (tests/e2e/k6.rs runs it against a local
 // httpbin): a multipart body with a file and a field, the userAgent option
-// on every request, and a 404 the script expects.
+// on every request, a 404 the script expects, and cookies the script sets
+// and deletes in the VU's jar.
 import http from "k6/http";
 import { check } from "k6";
 
@@ -25,4 +26,13 @@ export default function () {
   const own = http.get("http://httpbin.org/user-agent", { headers: { "User-Agent": "mine" } });
   check(own, { "own user agent wins": (r) => r.json("user-agent") === "mine" });
   http.get("http://httpbin.org/status/404");
+  const jar = http.cookieJar();
+  jar.set("http://httpbin.org/cookies", "flavour", "oat", { path: "/" });
+  const kept = http.get("http://httpbin.org/cookies").json("cookies");
+  jar.delete("http://httpbin.org/cookies", "flavour");
+  const left = http.get("http://httpbin.org/cookies").json("cookies");
+  check(null, {
+    "cookie set": () => kept.flavour === "oat",
+    "cookie deleted": () => left.flavour === undefined,
+  });
 }
