@@ -251,7 +251,8 @@ fn k6_websockets_and_ws_echo_through_a_websockets_server() {
 }
 
 /// Several scenarios at once: each runs in a process of its own, with its
-/// executor and from its startTime, and one report judges the whole run.
+/// executor and from its startTime; setup and teardown run once, by the
+/// parent, and setup's data reaches both; one report judges the whole run.
 #[test]
 fn several_scenarios_run_at_once_each_with_its_executor() {
     let server = Server::start();
@@ -274,8 +275,10 @@ fn several_scenarios_run_at_once_each_with_its_executor() {
     let by_name = &json["requests"]["by_name"];
     assert_eq!(count(&by_name["browse"]["count"]), 6, "{json}");
     assert_eq!(count(&by_name["buy"]["count"]), 4, "{json}");
+    assert_eq!(count(&by_name["setup"]["count"]), 1, "{json}");
+    assert_eq!(count(&by_name["teardown"]["count"]), 1, "{json}");
     assert_eq!(counter(json, "checks: true"), 10, "{json}");
-    assert_eq!(count(&server.stats()["requests"]), 10 + 1);
+    assert_eq!(count(&server.stats()["requests"]), 10 + 2 + 1);
     let verdicts: Vec<(&str, bool)> = (json["thresholds"].as_array().expect("thresholds").iter())
         .map(|t| (t["expr"].as_str().unwrap_or(""), t["ok"] == true))
         .collect();

@@ -80,6 +80,7 @@ fn plan(target: &str, workers: u32, runs: u64) -> RunPlan {
             run_id: "library".into(),
             child_results: None,
             k6_scenarios: Vec::new(),
+            fixtures_from: None,
         },
         env: Vec::new(),
         command_line: "(a plan built in code)".into(),

@@ -470,6 +470,12 @@ pub struct RunFlags {
     /// scenarios: its name.
     #[arg(long = "k6-scenario", hide = true, requires = "tally_out")]
     pub k6_scenario: Option<String>,
+
+    /// Set for such a child: the shared variables the parent's run of the
+    /// script's `setup` left (JSON), which replace the child's own `setup`
+    /// and `teardown`.
+    #[arg(long = "fixtures-from", hide = true, requires = "k6_scenario")]
+    pub fixtures_from: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

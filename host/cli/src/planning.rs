@@ -130,6 +130,7 @@ pub fn plan(
             run_id,
             child_results: flags.tally_out,
             k6_scenarios: Vec::new(),
+            fixtures_from: flags.fixtures_from,
         },
         env: variables,
         command_line,

@@ -129,6 +129,16 @@ pub async fn run(plan: RunPlan, argv: &[OsString]) -> anyhow::Result<Outcome> {
     let mut outs = Vec::new();
     let progress = Arc::new(Mutex::new(vec![Progress::default(); processes as usize]));
     let mut handshakes = Vec::new();
+    // A k6 script's scenarios share one run of its setup and teardown.
+    let fixtures = match plan.part.k6_scenarios.is_empty() {
+        true => None,
+        false => {
+            let fixtures = runner::ParentFixtures::setup(&plan, &target).await?;
+            let path = scratch.path().join("fixtures.json");
+            fixtures.write_vars(&path)?;
+            Some((fixtures, path))
+        }
+    };
     let scenarios_start = std::time::SystemTime::now();
     for process in 0..processes {
         let out = scratch.path().join(format!("{process}.json"));
@@ -137,6 +147,12 @@ pub async fn run(plan: RunPlan, argv: &[OsString]) -> anyhow::Result<Outcome> {
             .args(["--processes", "1", "--target", target.as_str()])
             .args(child_overrides(&plan))
             .args(scenario_overrides(&plan, process, scenarios_start))
+            .args(fixtures.iter().flat_map(|(_, path)| {
+                [
+                    OsString::from("--fixtures-from"),
+                    path.as_os_str().to_owned(),
+                ]
+            }))
             .arg("--env")
             .arg(format!("MOLOTOV_PROCESS={process}"))
             .args(["--run-id", &plan.part.run_id])
@@ -201,6 +217,16 @@ pub async fn run(plan: RunPlan, argv: &[OsString]) -> anyhow::Result<Outcome> {
     let waited = wait_for_children(children, handshakes, &console).await;
     show.abort();
     console.finish_progress();
+    let fixtures_tally = match fixtures {
+        Some((fixtures, _)) => {
+            let (tally, failed) = fixtures.teardown(plan.stop.graceful_stop).await;
+            if let Some(why) = failed {
+                console.note(&format!("global-teardown failed: {why}"));
+            }
+            Some(tally)
+        }
+        None => None,
+    };
     let exit_codes = waited.as_deref().unwrap_or_default();
     let results = outs
         .iter()
@@ -227,6 +253,10 @@ pub async fn run(plan: RunPlan, argv: &[OsString]) -> anyhow::Result<Outcome> {
     let started_at_ms = (results.iter().map(|r| r.started_at_ms).min()).unwrap_or_default();
     let mut tally = Tally::default();
     let mut timeline = Timeline::new(plan.output.timeline_every.as_secs_f64());
+    // The fixtures' requests are the run's too.
+    if let Some(fixtures) = &fixtures_tally {
+        tally.merge(fixtures);
+    }
     for result in &results {
         tally.merge(&result.tally);
         // Aligned by their start: a k6 scenario may start later than others.

@@ -41,6 +41,14 @@ impl SharedVars {
         self.held().vars.get(key).cloned()
     }
 
+    /// Every variable, to hand them to another process of the run.
+    pub fn all(&self) -> Vec<(String, String)> {
+        let held = self.held();
+        (held.vars.iter())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
     /// Sets `key`, unless the variables would then take more than the limit.
     pub fn set(&self, key: String, value: String) -> Result<(), VarsLimitExceeded> {
         let mut held = self.held();

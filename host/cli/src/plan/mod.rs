@@ -229,6 +229,9 @@ pub struct Part {
     pub child_results: Option<PathBuf>,
     /// A k6 script's several scenarios, one per process (else empty).
     pub k6_scenarios: Vec<K6Scenario>,
+    /// A child of such a run: the shared variables its parent's global
+    /// setup left, in place of the child's own global setup and teardown.
+    pub fixtures_from: Option<PathBuf>,
 }
 
 impl Part {

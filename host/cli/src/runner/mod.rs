@@ -5,6 +5,7 @@ mod context;
 mod cores;
 mod egress;
 mod live;
+mod parent_fixtures;
 mod picker;
 mod sandbox;
 mod script;
@@ -16,6 +17,7 @@ mod stopper;
 mod worker;
 
 pub use context::load;
+pub use parent_fixtures::ParentFixtures;
 pub use script::{handle_summary, run_options};
 
 use std::sync::Arc;
@@ -119,10 +121,16 @@ async fn run_loaded(
         SharedSession::default(),
     )
     .await?;
-    let description = global
+    let mut description = global
         .describe()
         .await
         .context("the component failed to describe itself")?;
+    if let Some(path) = &plan.part.fixtures_from {
+        // The parent ran the script's global setup, and runs its teardown.
+        parent_fixtures::seed_vars(&context, path)?;
+        description.fixtures.global_setup = false;
+        description.fixtures.global_teardown = false;
+    }
     global.subscribe(&description);
     let picker = Picker::new(&description, &plan.load)?;
     if description.fixtures.global_setup

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::bail;
 use molotov_http::SharedSession;
-use molotov_runtime::{GLOBAL_WORKER, Instance, Loaded};
+use molotov_runtime::{GLOBAL_WORKER, Instance, Loaded, RunContext};
 use url::Url;
 
 use super::context::{context, load};
@@ -22,7 +22,7 @@ pub async fn run_options(plan: &RunPlan) -> anyhow::Result<Option<String>> {
     if !loaded.is_script() {
         return Ok(None);
     }
-    let mut instance = script_instance(plan, &loaded).await?;
+    let (mut instance, _) = script_instance(plan, &loaded, no_target(plan)?).await?;
     match instance.run_options().await {
         Ok(None) => Ok(None),
         Ok(Some(Ok(options))) => Ok(Some(options)),
@@ -38,7 +38,7 @@ pub async fn handle_summary(
     results: &str,
 ) -> anyhow::Result<Option<Vec<(String, String)>>> {
     let loaded = load(plan).await?;
-    let mut instance = script_instance(plan, &loaded).await?;
+    let (mut instance, _) = script_instance(plan, &loaded, no_target(plan)?).await?;
     match instance.handle_summary(results).await {
         Ok(Ok(outputs)) => Ok(outputs),
         Ok(Err(message)) => bail!("handleSummary: {message}"),
@@ -46,18 +46,29 @@ pub async fn handle_summary(
     }
 }
 
-/// An instance for a script's own calls. They send no requests: no target
-/// is served for them.
-async fn script_instance(plan: &RunPlan, loaded: &Loaded) -> anyhow::Result<Instance> {
+/// The target of calls that send no requests (options, summary): none is
+/// served for them.
+fn no_target(plan: &RunPlan) -> anyhow::Result<Url> {
+    Ok(match &plan.http.target {
+        Some(url) => Url::parse(url)?,
+        None => Url::parse("http://127.0.0.1/")?,
+    })
+}
+
+/// An instance for a script's own calls, with requests to `target`, and
+/// the context it shares with no other.
+pub(super) async fn script_instance(
+    plan: &RunPlan,
+    loaded: &Loaded,
+    target: Url,
+) -> anyhow::Result<(Instance, Arc<RunContext>)> {
     let console = Console::new(
         plan.output.quiet,
         plan.output.verbose,
         plan.output.plain_console,
     );
-    let target = match &plan.http.target {
-        Some(url) => Url::parse(url)?,
-        None => Url::parse("http://127.0.0.1/")?,
-    };
     let context = Arc::new(context(plan, target, None, &console)?);
-    Ok(Instance::new(loaded, context, GLOBAL_WORKER, SharedSession::default()).await?)
+    let shared = Arc::clone(&context);
+    let instance = Instance::new(loaded, shared, GLOBAL_WORKER, SharedSession::default()).await?;
+    Ok((instance, context))
 }

@@ -1,6 +1,7 @@
 // A k6 script with two scenarios at once (tests/e2e/k6.rs): each runs in a
-// process of its own with its executor, the second from its startTime;
-// the thresholds judge the whole run.
+// process of its own with its executor, the second from its startTime; its
+// setup and teardown run once, and setup's data reaches both; the
+// thresholds judge the whole run.
 import http from "k6/http";
 import { check, fail } from "k6";
 import exec from "k6/execution";
@@ -16,13 +17,23 @@ export const options = {
   },
 };
 
-export function browse() {
-  const res = http.get(`${__ENV.BASE_URL}/`, { tags: { name: "browse" } });
-  check(res, { "browsed": (r) => r.status === 200 });
+export function setup() {
+  const res = http.get(`${__ENV.BASE_URL}/`, { tags: { name: "setup" } });
+  return { token: `t-${res.status}` };
 }
 
-export function buy() {
+export function browse(data) {
+  const res = http.get(`${__ENV.BASE_URL}/`, { tags: { name: "browse" } });
+  check(res, { "browsed": (r) => r.status === 200 && data.token === "t-200" });
+}
+
+export function buy(data) {
   if (exec.scenario.name !== "buy") fail(`scenario ${exec.scenario.name}`);
   const res = http.post(`${__ENV.BASE_URL}/echo`, "one item", { tags: { name: "buy" } });
-  check(res, { "bought": (r) => r.body === "one item" });
+  check(res, { "bought": (r) => r.body === "one item" && data.token === "t-200" });
+}
+
+export function teardown(data) {
+  if (data.token !== "t-200") throw new Error(`teardown data: ${JSON.stringify(data)}`);
+  http.get(`${__ENV.BASE_URL}/`, { tags: { name: "teardown" } });
 }
