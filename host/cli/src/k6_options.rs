@@ -520,10 +520,12 @@ mod tests {
         );
         assert!(out.script.expects(404) && out.script.expects(204));
         assert!(!out.script.expects(302) && !out.script.expects(500));
+        let default = flags(json!({})).script;
         assert!(
-            flags(json!({})).script.expects(302),
+            default.expects(200) && default.expects(399),
             "k6's default: 200-399"
         );
+        assert!(!default.expects(199) && !default.expects(400) && !default.expects(404));
         assert!(out.left_out.is_empty(), "{:?}", out.left_out);
     }
 

@@ -65,3 +65,21 @@ impl RunAbort {
         self.0.subscribe()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_guest_stops_the_run_once_with_a_bounded_reason() {
+        let abort = RunAbort::default();
+        let stops = abort.subscribe();
+        assert_eq!(abort.reason(), None);
+        abort.abort(&"é".repeat(5000));
+        abort.abort("a second reason");
+        let reason = abort.reason().expect("aborted");
+        assert_eq!(reason.chars().count(), RunAbort::MAX_REASON_CHARS);
+        assert!(reason.chars().all(|c| c == 'é'), "the first reason is kept");
+        assert!(stops.has_changed().unwrap());
+    }
+}

@@ -256,11 +256,12 @@ async fn run_loaded(
     tally.egress = egress::manifest(context.client.egress_log());
     let mut report = Report::new(facts, &tally);
     if !shared.plan.part.is_child() {
-        // A `-p` child's share is judged by its parent, on the whole.
+        // A `-p` child's share is judged, and put in k6's terms, by its
+        // parent, on the whole.
         report.judge(&shared.plan.stop.thresholds, &tally);
+        let k6_script = shared.plan.identity.k6.as_ref();
+        report.k6 = k6_script.map(|script| K6Results::of(&report, script));
     }
-    let k6_script = shared.plan.identity.k6.as_ref();
-    report.k6 = k6_script.map(|script| K6Results::of(&report, script));
     report.timeline = std::mem::take(&mut *shared.timeline.lock().expect("timeline"));
     if let Some(reason) = context.abort.reason() {
         report
