@@ -145,6 +145,25 @@ fn handle_summary_writes_the_scripts_own_summary_and_abort_stops_the_run() {
     assert_eq!(home["thresholds"]["p(95)<5000"]["ok"], true, "{json}");
     assert!(home["values"]["p(95)"].as_f64().is_some_and(|ms| ms > 0.0));
     assert_eq!(k6["waited"]["type"], "trend", "{json}");
+    // The bytes on the wire, as the egress manifest counts them by destination.
+    let contacted = json["egress"]["contacted"].as_array().expect("contacted");
+    for (metric, key, at_least) in [
+        (
+            "data_sent",
+            "bytes_sent",
+            10 * "GET / HTTP/1.1\r\n\r\n".len(),
+        ),
+        (
+            "data_received",
+            "bytes_received",
+            10 * "HTTP/1.1 200 OK\r\n\r\n".len(),
+        ),
+    ] {
+        let bytes: u64 = contacted.iter().map(|c| count(&c[key])).sum();
+        assert!(bytes >= at_least as u64, "{metric}: {json}");
+        assert_eq!(k6[metric]["values"]["count"].as_f64(), Some(bytes as f64));
+        assert_eq!(k6[metric]["contains"], "data", "{json}");
+    }
     let checks = json["k6"]["checks"].as_array().expect("checks");
     assert_eq!(checks.len(), 2, "{json}");
     // What handleSummary wrote: the same data, JUnit, and its text instead
@@ -425,6 +444,13 @@ fn a_k6_script_for_httpbin_runs_against_a_local_one() {
         "vus.............................: 2",
     ] {
         assert!(run.stdout.contains(line), "{line:?} in:\n{}", run.stdout);
+    }
+    // Bytes as k6 shows them: `12 kB 3.4 kB/s`.
+    for metric in ["data_received", "data_sent"] {
+        let line = (run.stdout.lines())
+            .find(|line| line.trim_start().starts_with(&format!("{metric}...")))
+            .unwrap_or_default();
+        assert!(line.ends_with("B/s"), "{metric} in:\n{}", run.stdout);
     }
     // A 401 and a 418 per iteration: k6 counts statuses outside 200-399 as failed.
     let failed = "http_req_failed.................: 14.29% ✓ 12 ✗ 72";

@@ -13,7 +13,6 @@ use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
-use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
@@ -22,6 +21,7 @@ use crate::error::{Error, one_line};
 use crate::headers::{ResponseHead, ResponseHeaders};
 use crate::http1::{Http1, ReadReady};
 use crate::manifest::Contacted;
+use crate::metered::MeteredTcp;
 use crate::origin::Origin;
 use crate::round_trip::{AttemptError, Outgoing};
 
@@ -29,22 +29,25 @@ use crate::round_trip::{AttemptError, Outgoing};
 /// streamed response), dialled as `dial` says, its TLS offering `http/1.1`
 /// only; counted as one request to its destination.
 pub async fn open_http1(origin: &Origin, dial: &Dial) -> Result<Io, Error> {
-    let (tcp, contacted) = dial.tcp(origin).await?;
-    tcp.set_nodelay(true).map_err(|e| origin.connect_error(e))?;
+    let tcp = dial.tcp(origin).await?;
+    tcp.tcp()
+        .set_nodelay(true)
+        .map_err(|e| origin.connect_error(e))?;
+    let counts = Arc::clone(tcp.counts());
     let io = match origin.https {
         true => Io::Tls(Box::new(tls(origin, tcp, &dial.tls_http1).await?)),
         false => Io::Plain(tcp),
     };
-    contacted.count_request();
+    counts.count_request();
     Ok(io)
 }
 
 /// TLS on `tcp` to `origin`, with `config`.
 async fn tls(
     origin: &Origin,
-    tcp: TcpStream,
+    tcp: MeteredTcp,
     config: &Arc<rustls::ClientConfig>,
-) -> Result<TlsStream<TcpStream>, Error> {
+) -> Result<TlsStream<MeteredTcp>, Error> {
     let name = ServerName::try_from(origin.bare_host().to_string())
         .map_err(|e| origin.connect_error(e))?;
     TlsConnector::from(Arc::clone(config))
@@ -72,7 +75,8 @@ enum Wire {
 impl Connection {
     /// Connects to `origin` as `dial` says.
     pub async fn open(origin: &Origin, dial: &Dial) -> Result<Self, Error> {
-        let (tcp, contacted) = dial.tcp(origin).await?;
+        let tcp = dial.tcp(origin).await?;
+        let contacted = Arc::clone(tcp.counts());
         let wire = Self::handshake(origin, tcp, &dial.tls, dial.max_body).await?;
         Ok(Self { wire, contacted })
     }
@@ -81,12 +85,12 @@ impl Connection {
     /// responses with a body over `max_body` bytes fail.
     async fn handshake(
         origin: &Origin,
-        tcp: TcpStream,
+        tcp: MeteredTcp,
         tls: &Arc<rustls::ClientConfig>,
         max_body: usize,
     ) -> Result<Wire, Error> {
         // Requests are small and latency is measured: do not wait to coalesce.
-        tcp.set_nodelay(true).map_err(|e| origin.connect_error(e))?;
+        (tcp.tcp().set_nodelay(true)).map_err(|e| origin.connect_error(e))?;
         if !origin.https {
             return Ok(Wire::Http1(Http1::new(Io::Plain(tcp), max_body)));
         }
@@ -172,8 +176,9 @@ pub(crate) struct Channel {
 
 impl Channel {
     pub(crate) async fn open(origin: &Origin, dial: &Dial) -> Result<Self, Error> {
-        let (tcp, contacted) = dial.tcp(origin).await?;
-        tcp.set_nodelay(true).map_err(|e| origin.connect_error(e))?;
+        let tcp = dial.tcp(origin).await?;
+        (tcp.tcp().set_nodelay(true)).map_err(|e| origin.connect_error(e))?;
+        let contacted = Arc::clone(tcp.counts());
         let io = if origin.https {
             let stream = tls(origin, tcp, &dial.tls).await?;
             if stream.get_ref().1.alpn_protocol() != Some(b"h2") {
@@ -208,15 +213,15 @@ impl Channel {
 
 /// A connection's byte stream, plain or TLS.
 pub enum Io {
-    Plain(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
+    Plain(MeteredTcp),
+    Tls(Box<TlsStream<MeteredTcp>>),
 }
 
 impl ReadReady for Io {
     fn may_be_readable(&self) -> bool {
         let tcp = match self {
-            Self::Plain(tcp) => tcp,
-            Self::Tls(tls) => tls.get_ref().0,
+            Self::Plain(tcp) => tcp.tcp(),
+            Self::Tls(tls) => tls.get_ref().0.tcp(),
         };
         // Unlike `poll_read_ready`, this registers no waker when not ready.
         tcp.try_io(Interest::READABLE, || Ok(())).is_ok()

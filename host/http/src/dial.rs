@@ -12,7 +12,8 @@ use tokio::net::TcpStream;
 
 use crate::egress::{EgressPolicy, Refusal};
 use crate::error::Error;
-use crate::manifest::{Contacted, Destination, EgressLog};
+use crate::manifest::{Destination, EgressLog};
+use crate::metered::MeteredTcp;
 use crate::origin::Origin;
 
 /// How the client opens connections: the same for every session of a run.
@@ -30,9 +31,10 @@ pub struct Dial {
 
 impl Dial {
     /// A TCP connection for `origin`: to the first address, in the order the
-    /// name resolves, that the policy allows and that accepts. Refused
-    /// addresses are never tried; when all are refused, the error says why.
-    pub async fn tcp(&self, origin: &Origin) -> Result<(TcpStream, Arc<Contacted>), Error> {
+    /// name resolves, that the policy allows and that accepts, its bytes
+    /// counted to its destination. Refused addresses are never tried; when
+    /// all are refused, the error says why.
+    pub async fn tcp(&self, origin: &Origin) -> Result<MeteredTcp, Error> {
         let host = origin.bare_host();
         let (to_host, to_port) = ConnectTo::address(&self.connect_to, host, origin.port);
         let addresses = tokio::net::lookup_host((to_host, to_port))
@@ -48,7 +50,7 @@ impl Dial {
                 continue;
             }
             match TcpStream::connect(address).await {
-                Ok(tcp) => return Ok((tcp, self.log.connected(destination()))),
+                Ok(tcp) => return Ok(MeteredTcp::new(tcp, self.log.connected(destination()))),
                 Err(error) => failed = Some((address, error)),
             }
         }

@@ -32,6 +32,7 @@ mod headers;
 mod http1;
 mod manifest;
 mod message;
+mod metered;
 mod origin;
 mod policy;
 mod round_trip;

@@ -43,16 +43,27 @@ impl Destination {
 }
 
 /// What went to one destination. Each connection holds its destination's
-/// counts and adds its requests there itself, without a lock.
+/// counts and adds its requests and bytes there itself, without a lock.
 #[derive(Debug, Default)]
 pub struct Contacted {
     connections: AtomicU64,
     requests: AtomicU64,
+    bytes_sent: AtomicU64,
+    bytes_received: AtomicU64,
 }
 
 impl Contacted {
     pub fn count_request(&self) {
         self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count_sent(&self, bytes: usize) {
+        self.bytes_sent.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    pub fn count_received(&self, bytes: usize) {
+        self.bytes_received
+            .fetch_add(bytes as u64, Ordering::Relaxed);
     }
 }
 
@@ -62,6 +73,9 @@ pub struct ContactedEntry {
     pub destination: Destination,
     pub connections: u64,
     pub requests: u64,
+    /// On the wire, TLS included.
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
 }
 
 /// A destination refused by a rule, and how often.
@@ -133,6 +147,8 @@ impl EgressLog {
                 destination: destination.clone(),
                 connections: counts.connections.load(Ordering::Relaxed),
                 requests: counts.requests.load(Ordering::Relaxed),
+                bytes_sent: counts.bytes_sent.load(Ordering::Relaxed),
+                bytes_received: counts.bytes_received.load(Ordering::Relaxed),
             })
             .collect();
         entries.sort_by(|a, b| a.destination.cmp(&b.destination));

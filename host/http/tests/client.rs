@@ -518,6 +518,11 @@ async fn a_denied_address_gets_no_connection_and_the_manifest_says_so() {
     assert_eq!(contacted.len(), 1);
     assert_eq!((contacted[0].connections, contacted[0].requests), (1, 3));
     assert_eq!(contacted[0].destination.address.to_string(), "127.0.0.1");
+    // Every byte on the wire is counted, as the server sent and read them.
+    let heads = connections.lock().unwrap()[0].clone();
+    let sent: usize = heads.iter().map(|head| head.len() + "\r\n\r\n".len()).sum();
+    assert_eq!(contacted[0].bytes_sent, sent as u64);
+    assert_eq!(contacted[0].bytes_received, 3 * ok("fine", "").len() as u64);
 }
 
 /// A guest's own cookies: kept for their domain and path, removed by a past

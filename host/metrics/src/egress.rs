@@ -1,8 +1,10 @@
 //! The egress manifest as the results carry it: every destination the run
-//! contacted, with its connections and requests, and every refusal of the
+//! contacted, with its connections, requests and bytes, and every refusal of the
 //! egress policy with its rule; mergeable across processes and shards.
 
 use serde::{Deserialize, Serialize};
+
+use crate::units::si_bytes;
 
 /// Where connections went, and where the policy refused them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +29,11 @@ pub struct Contacted {
     pub destination: Destination,
     pub connections: u64,
     pub requests: u64,
+    /// Bytes on the wire, TLS included (0 when read from older results).
+    #[serde(default)]
+    pub bytes_sent: u64,
+    #[serde(default)]
+    pub bytes_received: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +52,8 @@ impl Egress {
                 Some(mine) => {
                     mine.connections += theirs.connections;
                     mine.requests += theirs.requests;
+                    mine.bytes_sent += theirs.bytes_sent;
+                    mine.bytes_received += theirs.bytes_received;
                 }
                 None => self.contacted.push(theirs.clone()),
             }
@@ -63,13 +72,28 @@ impl Egress {
             .sort_by(|a, b| (&a.destination, &a.rule).cmp(&(&b.destination, &b.rule)));
     }
 
+    /// Bytes sent and received over every connection of the run.
+    pub fn bytes(&self) -> (u64, u64) {
+        (self.contacted.iter()).fold((0, 0), |(sent, received), c| {
+            (sent + c.bytes_sent, received + c.bytes_received)
+        })
+    }
+
     /// The summary's lines: what was contacted and what was refused.
     pub fn summary_lines(&self) -> Vec<String> {
         const SHOWN: usize = 3;
         let mut lines = Vec::new();
         if !self.contacted.is_empty() {
             let mut shown: Vec<String> = (self.contacted.iter().take(SHOWN))
-                .map(|c| format!("{} ({} requests)", c.destination, c.requests))
+                .map(|c| {
+                    format!(
+                        "{} ({} requests, {} sent, {} received)",
+                        c.destination,
+                        c.requests,
+                        si_bytes(c.bytes_sent as f64),
+                        si_bytes(c.bytes_received as f64)
+                    )
+                })
                 .collect();
             if self.contacted.len() > SHOWN {
                 shown.push(format!("{} more", self.contacted.len() - SHOWN));
@@ -125,6 +149,8 @@ mod tests {
                 destination: to("a.test", "127.0.0.1"),
                 connections: 1,
                 requests,
+                bytes_sent: 100 * requests,
+                bytes_received: 1000 * requests,
             }],
             refused: vec![Refused {
                 destination: to("m.test", "169.254.169.254"),
@@ -137,11 +163,12 @@ mod tests {
         whole.merge(&part(7));
         assert_eq!(whole.contacted.len(), 1);
         assert_eq!(whole.contacted[0].requests, 12);
+        assert_eq!(whole.bytes(), (1200, 12_000));
         assert_eq!(whole.refused[0].count, 4);
         assert_eq!(
             whole.summary_lines(),
             [
-                "EGRESS: http://a.test:80 → 127.0.0.1 (12 requests)",
+                "EGRESS: http://a.test:80 → 127.0.0.1 (12 requests, 1.2 kB sent, 12 kB received)",
                 "EGRESS REFUSED: http://m.test:80 → 169.254.169.254 by cloud-metadata (4×)"
             ]
         );

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::percentiles::Percentiles;
+use crate::units::si_bytes;
 
 /// A trend's statistics, in the order k6 shows them.
 pub const TREND_STATS: [&str; 6] = ["avg", "min", "med", "max", "p(90)", "p(95)"];
@@ -87,6 +88,9 @@ impl K6Metric {
     pub fn shown(&self) -> String {
         let value = |key: &str| self.values.get(key).copied().unwrap_or(0.0);
         match self.kind.as_str() {
+            "counter" if self.contains == "data" => {
+                format!("{} {}/s", si_bytes(value("count")), si_bytes(value("rate")))
+            }
             "counter" => format!("{} {:.2}/s", value("count"), value("rate")),
             "rate" => format!(
                 "{:.2}% ✓ {} ✗ {}",
@@ -117,10 +121,19 @@ impl K6Metric {
     }
 
     pub(crate) fn counter(count: u64, seconds: f64) -> Self {
+        Self::counting("default", count, seconds)
+    }
+
+    /// A counter of bytes.
+    pub(crate) fn data(bytes: u64, seconds: f64) -> Self {
+        Self::counting("data", bytes, seconds)
+    }
+
+    fn counting(contains: &str, count: u64, seconds: f64) -> Self {
         let count = count as f64;
         Self::new(
             "counter",
-            "default",
+            contains,
             &[("count", count), ("rate", count / seconds)],
         )
     }

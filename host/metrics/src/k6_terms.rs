@@ -52,6 +52,9 @@ impl K6Results {
             "iteration_duration".into(),
             K6Metric::trend(&scenarios.duration_ms),
         );
+        let (sent, received) = report.egress.bytes();
+        metrics.insert("data_sent".into(), K6Metric::data(sent, seconds));
+        metrics.insert("data_received".into(), K6Metric::data(received, seconds));
         let vus = f64::from(report.workers);
         metrics.insert("vus".into(), K6Metric::gauge(vus, vus, vus));
         metrics.insert("vus_max".into(), K6Metric::gauge(vus, vus, vus));

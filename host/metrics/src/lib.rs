@@ -22,6 +22,7 @@ mod summary;
 mod tally;
 mod threshold;
 mod timeline;
+mod units;
 
 pub use egress::{Contacted, Destination, Egress, Refused};
 pub use k6::{K6Check, K6Metric, K6Results, K6Script, K6Threshold, TREND_STATS, ThresholdOk};
@@ -34,3 +35,4 @@ pub use statsd::Statsd;
 pub use tally::{ByName, Gauge, RequestOutcome, RequestStats, ScenarioStats, Tally};
 pub use threshold::{Threshold, Verdict};
 pub use timeline::{Interval, Slice, Timeline};
+pub use units::si_bytes;

@@ -1,9 +1,9 @@
-//! The report's egress section: every destination the run contacted and
-//! every address the egress policy refused, so that an operator auditing a
-//! third-party run sees at a glance what it touched.
+//! The report's egress section: every destination the run contacted, with
+//! its bytes each way, and every address the egress policy refused, so that
+//! an operator auditing a third-party run sees at a glance what it touched.
 
 use maud::{Markup, html};
-use molotov_metrics::{Destination, Report};
+use molotov_metrics::{Destination, Report, si_bytes};
 
 use crate::format::thousands;
 
@@ -16,11 +16,14 @@ pub(crate) fn section(report: &Report) -> Markup {
         section {
             h2 { "Egress" }
             table #egress-contacted {
-                tr { th { "contacted" } th { "address" } th.n { "connections" } th.n { "requests" } }
+                tr { th { "contacted" } th { "address" } th.n { "connections" } th.n { "requests" }
+                     th.n { "sent" } th.n { "received" } }
                 @for contacted in &egress.contacted {
                     tr { (origin(&contacted.destination))
                          td.n { (thousands(contacted.connections)) }
-                         td.n data-value=(contacted.requests) { (thousands(contacted.requests)) } }
+                         td.n data-value=(contacted.requests) { (thousands(contacted.requests)) }
+                         td.n data-value=(contacted.bytes_sent) { (si_bytes(contacted.bytes_sent as f64)) }
+                         td.n data-value=(contacted.bytes_received) { (si_bytes(contacted.bytes_received as f64)) } }
                 }
             }
             @if !egress.refused.is_empty() {

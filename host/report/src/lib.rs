@@ -92,6 +92,8 @@ mod tests {
             destination: destination("api.test", "10.1.2.3"),
             connections: 2,
             requests: 1234,
+            bytes_sent: 98_765,
+            bytes_received: 4_321_000,
         });
         report.egress.refused.push(Refused {
             destination: destination("<i>m</i>.test", "169.254.169.254"),
@@ -101,6 +103,7 @@ mod tests {
         let page = render(&report, None);
         assert!(page.contains("Refused by the egress policy"));
         assert!(page.contains("1,234") && page.contains("10.1.2.3"));
+        assert!(page.contains("99 kB") && page.contains("4.3 MB"));
         assert!(page.contains("cloud-metadata") && page.contains("&lt;i&gt;m"));
     }
 

@@ -4,7 +4,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use molotov_http::{EgressLog, EgressPolicy};
-use molotov_metrics::{Contacted, Destination, Egress, Refused};
+use molotov_metrics::{Contacted, Destination, Egress, Refused, Tally};
+use molotov_runtime::RunContext;
 use url::Url;
 
 use crate::plan::HttpPlan;
@@ -50,8 +51,15 @@ fn literal_addresses(host: &str) -> Vec<IpAddr> {
     host.parse().into_iter().collect()
 }
 
+/// What the run measured so far, with its manifest (and so its bytes).
+pub fn tally_so_far(context: &RunContext) -> Tally {
+    let mut tally = context.metrics.snapshot();
+    tally.egress = manifest(context.client.egress_log());
+    tally
+}
+
 /// The manifest as the results carry it.
-pub fn manifest(log: &EgressLog) -> Egress {
+fn manifest(log: &EgressLog) -> Egress {
     let destination = |d: &molotov_http::Destination| Destination {
         scheme: d.scheme.to_string(),
         host: d.host.clone(),
@@ -64,6 +72,8 @@ pub fn manifest(log: &EgressLog) -> Egress {
                 destination: destination(&entry.destination),
                 connections: entry.connections,
                 requests: entry.requests,
+                bytes_sent: entry.bytes_sent,
+                bytes_received: entry.bytes_received,
             })
             .collect(),
         refused: (log.refused_entries().iter())

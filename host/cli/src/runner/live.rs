@@ -7,6 +7,7 @@ use std::time::{Instant, SystemTime};
 
 use molotov_metrics::{Report, RunFacts, StopReason, Tally, Timeline};
 
+use super::egress::tally_so_far;
 use super::shared::Shared;
 use super::stamp::unix_ms;
 use crate::console::Console;
@@ -49,7 +50,7 @@ impl Watchers {
     pub fn push_metrics(&self, shared: &Shared) {
         if let Some(remote_write) = &self.remote_write {
             let workers = shared.context.metrics.live.workers.load(Ordering::Relaxed);
-            remote_write.push(&shared.context.metrics.snapshot(), workers);
+            remote_write.push(&tally_so_far(&shared.context), workers);
         }
     }
 
@@ -90,7 +91,7 @@ fn snapshot(shared: &Shared, started: Instant) -> Report {
         stopped_by: StopReason::Completed,
         sizing: None,
     };
-    let mut report = Report::new(facts, &shared.context.metrics.snapshot());
+    let mut report = Report::new(facts, &tally_so_far(&shared.context));
     let timeline = shared.timeline.lock().expect("timeline");
     report.timeline = Timeline {
         every_s: timeline.every_s,

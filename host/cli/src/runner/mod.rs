@@ -252,8 +252,7 @@ async fn run_loaded(
         sizing,
     };
     stop::sample_timeline(&shared, started);
-    let mut tally = context.metrics.snapshot();
-    tally.egress = egress::manifest(context.client.egress_log());
+    let tally = egress::tally_so_far(&context);
     let mut report = Report::new(facts, &tally);
     if !shared.plan.part.is_child() {
         // A `-p` child's share is judged, and put in k6's terms, by its

@@ -12,6 +12,7 @@ use molotov_runtime::{Instance, RunContext};
 use url::Url;
 
 use super::context::load;
+use super::egress::tally_so_far;
 use super::script::script_instance;
 use super::worker::fixture;
 use crate::plan::RunPlan;
@@ -58,7 +59,7 @@ impl ParentFixtures {
                 Err(_) => Some(format!("took over {}s", limit.as_secs_f64())),
             },
         };
-        (self.context.metrics.snapshot(), failed)
+        (tally_so_far(&self.context), failed)
     }
 }
 
