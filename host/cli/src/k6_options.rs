@@ -107,6 +107,18 @@ pub fn flag_defaults(options_json: &str, only: Option<&str>) -> anyhow::Result<F
     Ok(out)
 }
 
+/// The names of the scenarios before `name`, in the order their processes
+/// are numbered.
+pub fn scenarios_before(options_json: &str, name: &str) -> anyhow::Result<Vec<String>> {
+    let options: Map<String, Value> =
+        serde_json::from_str(options_json).context("the script's options are not an object")?;
+    let scenarios = options.get("scenarios").and_then(Value::as_object);
+    Ok((scenarios.into_iter().flat_map(|s| s.keys()))
+        .take_while(|other| *other != name)
+        .cloned()
+        .collect())
+}
+
 /// One scenario's executor as the plain options `load_flags` reads.
 fn executor(scenario: &Map<String, Value>) -> anyhow::Result<Map<String, Value>> {
     let kind = scenario

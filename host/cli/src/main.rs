@@ -232,6 +232,16 @@ fn plan(
         anyhow::bail!("{shown}: its {scenarios} scenarios run in a process each: leave out -p");
     }
     plan.part.k6_scenarios = defaults.scenarios;
+    if let Some(name) = &k6_scenario {
+        // k6 numbers VUs over the whole test: this scenario's come after
+        // those of the scenarios before it, each in a process of its own.
+        for before in molotov::k6_options::scenarios_before(&options, name)? {
+            let defaults = molotov::k6_options::flag_defaults(&options, Some(&before))?;
+            let flags =
+                molotov::config::with_script_options(argv.to_vec(), (&shown, &defaults.flags))?;
+            plan.load.first_worker += molotov::planning::all_workers(&flags);
+        }
+    }
     Ok(plan)
 }
 

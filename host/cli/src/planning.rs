@@ -183,17 +183,30 @@ fn refuse_conflicts(flags: &RunFlags) -> anyhow::Result<()> {
     }
 }
 
-/// The load model, this process's workers and the global id of its first:
-/// in a shard, its share of the workers, the rate and the stages.
-fn load_model(flags: &RunFlags, shard: Option<Shard>) -> (LoadModel, u32, u32) {
-    let share = shard.map_or(1.0, |shard| 1.0 / f64::from(shard.count));
-    let workers_asked = flags.workers.unwrap_or(if flags.sizing {
+/// The workers of the whole run the flags ask for, over every shard: the
+/// closed model's highest stage, or `-w` (with its default per model).
+pub fn all_workers(flags: &RunFlags) -> u32 {
+    match (flags.rate, &flags.stages) {
+        (None, Some(stages)) => stages.highest(0.0).ceil().max(1.0) as u32,
+        _ => workers_asked(flags),
+    }
+}
+
+fn workers_asked(flags: &RunFlags) -> u32 {
+    flags.workers.unwrap_or(if flags.sizing {
         SIZING_WORKERS
     } else if flags.rate.is_some() {
         OPEN_MODEL_WORKERS
     } else {
         1
-    });
+    })
+}
+
+/// The load model, this process's workers and the global id of its first:
+/// in a shard, its share of the workers, the rate and the stages.
+fn load_model(flags: &RunFlags, shard: Option<Shard>) -> (LoadModel, u32, u32) {
+    let share = shard.map_or(1.0, |shard| 1.0 / f64::from(shard.count));
+    let workers_asked = workers_asked(flags);
     let (first_worker, workers) = match shard {
         Some(shard) => shard.share(workers_asked),
         None => (0, workers_asked),
@@ -208,8 +221,7 @@ fn load_model(flags: &RunFlags, shard: Option<Shard>) -> (LoadModel, u32, u32) {
             (model, workers, first_worker)
         }
         (None, Some(stages)) => {
-            let all_workers = stages.highest(0.0).ceil().max(1.0) as u32;
-            let first_worker = shard.map_or(0, |shard| shard.share(all_workers).0);
+            let first_worker = shard.map_or(0, |shard| shard.share(all_workers(flags)).0);
             let stages = stages.scaled(share);
             let workers = stages.highest(0.0).ceil().max(1.0) as u32;
             (LoadModel::Staged(stages), workers, first_worker)
