@@ -4,19 +4,24 @@
 // no molotov scenario) is bundled as a function that each instance calls at
 // run time, its k6 imports given by the SDK's k6 layer (k6/runner.js).
 //
-//   node build.mjs ENTRY.js WIT_DIR OUT.wasm      (molotov build runs this)
+//   node build.mjs ENTRY.js WIT_DIR OUT.wasm [ENGINE_CACHE_DIR]
+//
+// molotov build runs this, with a directory where the engine, the same for
+// every script, is kept between builds (engine-cache.mjs).
 import { access, readFile, readdir, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { componentize } from "@bytecodealliance/componentize-js";
 import { rolldown } from "rolldown";
+import { reuseEngine } from "./engine-cache.mjs";
 import { asyncify } from "./k6/asyncify.mjs";
 
-const [entry, witPath, out] = process.argv.slice(2);
+const [entry, witPath, out, engineCache] = process.argv.slice(2);
 if (!entry || !witPath || !out) {
-  console.error("usage: node build.mjs ENTRY.js WIT_DIR OUT.wasm");
+  console.error("usage: node build.mjs ENTRY.js WIT_DIR OUT.wasm [ENGINE_CACHE_DIR]");
   process.exit(2);
 }
+reuseEngine(engineCache);
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const sdk = here("./molotov.js");

@@ -1,6 +1,8 @@
 //! The same examples in Rust, Go, JavaScript and Python, built from source by
 //! `molotov build`, behave the same; `fetch()` is measured like a session request.
 
+use std::path::{Path, PathBuf};
+
 use crate::support::*;
 
 const LANGUAGES: [&str; 4] = ["rust", "go", "js", "python"];
@@ -321,4 +323,43 @@ fn build_builds_a_rust_project_with_cargo() {
     let server = Server::start();
     let run = run_against(&server, &component, &["-r", "2"]);
     assert_eq!(run.json()["scenarios"]["ok"], 2, "{}", run.stderr);
+}
+
+/// JavaScript builds start from the engine an earlier build kept in
+/// `js-engine/` under the cache directory; a damaged copy there is made
+/// anew rather than used.
+#[test]
+fn javascript_builds_share_their_engine_and_mend_a_damaged_one() {
+    let cache = scratch("shared-engine");
+    let build = |output: &Path| {
+        let out = molotov()
+            .arg("build")
+            .arg(workspace().join("guest-examples/js/hello"))
+            .arg("-o")
+            .arg(output)
+            .arg("--cache-dir")
+            .arg(&cache)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+    };
+    build(&scratch("first-engine.wasm"));
+    let kept: Vec<PathBuf> = std::fs::read_dir(cache.join("js-engine"))
+        .expect("the engine kept")
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "wasm"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let whole = std::fs::metadata(&kept[0]).unwrap().len();
+    std::fs::write(&kept[0], b"not an engine").unwrap();
+    let mended = scratch("mended-engine.wasm");
+    build(&mended);
+    assert_eq!(std::fs::metadata(&kept[0]).unwrap().len(), whole);
+    let from_kept = scratch("kept-engine.wasm");
+    build(&from_kept);
+    let server = Server::start();
+    let run = run_against(&server, &from_kept, &["-w", "2", "-r", "3"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(count(&run.json()["scenarios"]["ok"]), 6);
 }

@@ -430,8 +430,10 @@ pub struct RunFlags {
     /// [default: $XDG_CACHE_HOME/molotov, or ~/.cache/molotov].
     ///
     /// Its `functions/` keeps compiled functions that components share (a
-    /// new JavaScript or Python script compiles only what is its own);
-    /// delete it to reclaim the space.
+    /// new JavaScript or Python script compiles only what is its own), its
+    /// `built/` the components built from projects and scripts, its
+    /// `js-engine/` the JavaScript engine every script's build starts from;
+    /// delete any of them to reclaim the space.
     #[arg(long = "cache-dir", env = "MOLOTOV_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 
@@ -520,6 +522,12 @@ pub struct BuildArgs {
     /// Where to write the component [default: `<dir>/<dir name>.wasm`; Rust: cargo's output].
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Where what builds share is kept: the JavaScript engine every script's
+    /// build starts from, in `js-engine/` (or set MOLOTOV_CACHE_DIR)
+    /// [default: $XDG_CACHE_HOME/molotov, or ~/.cache/molotov].
+    #[arg(long = "cache-dir", env = "MOLOTOV_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// The longest time any flag takes: ten years, so that adding several

@@ -78,6 +78,9 @@ fn main() -> ExitCode {
             let built = molotov::build::build(
                 &args.project,
                 args.output.as_deref(),
+                (args.cache_dir.clone())
+                    .or_else(molotov_runtime::default_cache_dir)
+                    .as_deref(),
                 molotov::build::Chatter::Shown,
             );
             match built {

@@ -97,7 +97,7 @@ pub fn component_for(
     // Built beside its final name, then renamed: a run interrupted during the
     // build, or `-p` children starting together, never see half a file.
     let partial = tempfile::NamedTempFile::new_in(&dir)?;
-    build(path, Some(partial.path()), chatter)?;
+    build(path, Some(partial.path()), cache_dir, chatter)?;
     partial
         .persist(&component)
         .with_context(|| format!("cannot write {}", component.display()))?;

@@ -12,8 +12,19 @@ use super::project::Project;
 use super::tool::{Chatter, Tool};
 use super::{go, scripted};
 
-/// Builds the project at `path` and returns the component's path.
-pub fn build(path: &Path, output: Option<&Path>, chatter: Chatter) -> anyhow::Result<PathBuf> {
+/// Under the cache directory: SpiderMonkey with the contract's bindings,
+/// the same for every JavaScript build of one SDK (`engine-cache.mjs`).
+const JS_ENGINE_CACHE: &str = "js-engine";
+
+/// Builds the project at `path` and returns the component's path. What
+/// every build of a language shares (JavaScript's engine) is kept under
+/// `cache_dir` when there is one.
+pub fn build(
+    path: &Path,
+    output: Option<&Path>,
+    cache_dir: Option<&Path>,
+    chatter: Chatter,
+) -> anyhow::Result<PathBuf> {
     let project = Project::detect(path)?;
     if project.language == Language::Rust {
         return rust(&project, output, chatter);
@@ -28,7 +39,16 @@ pub fn build(path: &Path, output: Option<&Path>, chatter: Chatter) -> anyhow::Re
     std::fs::write(wit_dir.join("scenario.wit"), WIT)?;
     match project.language {
         Language::Go => go::build(&project, work.path(), &output, chatter)?,
-        Language::JavaScript => scripted::javascript(&project, &wit_dir, &output, chatter)?,
+        Language::JavaScript => {
+            let engine_cache = cache_dir.map(|dir| dir.join(JS_ENGINE_CACHE));
+            scripted::javascript(
+                &project,
+                &wit_dir,
+                &output,
+                engine_cache.as_deref(),
+                chatter,
+            )?
+        }
         Language::Python => scripted::python(&project, work.path(), &output, chatter)?,
         Language::Rust => unreachable!("built above"),
     }

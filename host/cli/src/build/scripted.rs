@@ -76,10 +76,13 @@ fn js_build_script(project: &Project) -> anyhow::Result<PathBuf> {
         })
 }
 
+/// Builds a JavaScript project; the SDK's build script keeps the engine it
+/// prepares for every script in `engine_cache`.
 pub fn javascript(
     project: &Project,
     wit_dir: &Path,
     output: &Path,
+    engine_cache: Option<&Path>,
     chatter: Chatter,
 ) -> anyhow::Result<()> {
     let entry = entry(project)?;
@@ -97,7 +100,8 @@ pub fn javascript(
             .arg(std::path::absolute(script)?)
             .arg(std::path::absolute(entry)?)
             .arg(std::path::absolute(wit_dir)?)
-            .arg(std::path::absolute(output)?),
+            .arg(std::path::absolute(output)?)
+            .args(engine_cache.map(std::path::absolute).transpose()?),
         chatter,
         false,
     )
