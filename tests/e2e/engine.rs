@@ -381,6 +381,16 @@ fn responses_a_guest_keeps_count_against_its_memory_limit() {
     );
 }
 
+/// WASI's sockets are refused before any is made: a guest cannot hold the
+/// host's file descriptors through them (its only way out is the session).
+#[test]
+fn a_guest_gets_no_socket_from_wasi() {
+    let run = run(&guests().suite, &["-s", "wasi_sockets", "-r", "1"]);
+    let json = run.json();
+    let failures = json["scenarios"]["by_name"]["wasi_sockets"]["failures"].to_string();
+    assert!(failures.contains("socket 0 refused"), "{failures}");
+}
+
 /// The same for a guest's own `wasi:http` client (JavaScript's `fetch`):
 /// 300 responses of 1 MiB kept unread under `--max-memory 128`.
 #[test]

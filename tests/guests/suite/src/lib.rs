@@ -183,6 +183,22 @@ mod suite {
         Ok(())
     }
 
+    /// Opens TCP sockets through WASI and keeps them, as a guest exhausting
+    /// the host's file descriptors would: the host's WASI makes none.
+    #[scenario(weight = 0)]
+    fn wasi_sockets(_s: &Session) -> Result {
+        use wasip2::sockets::network::IpAddressFamily;
+        use wasip2::sockets::tcp_create_socket::create_tcp_socket;
+        let mut kept = Vec::new();
+        for _ in 0..100_000 {
+            match create_tcp_socket(IpAddressFamily::Ipv4) {
+                Ok(socket) => kept.push(socket),
+                Err(error) => molotov::bail!("socket {} refused: {error:?}", kept.len()),
+            }
+        }
+        Ok(())
+    }
+
     /// A path and a custom metric per step, as ids in paths make them.
     #[scenario(weight = 0)]
     fn many_names(s: &Session) -> Result {
