@@ -11,7 +11,7 @@ use anyhow::bail;
 use crate::cli::MergeArgs;
 use crate::raw::RawResults;
 use crate::runner::Outcome;
-use molotov_metrics::{K6Results, Report, RunFacts, StopReason, Tally, Timeline};
+use molotov_metrics::{Report, RunFacts, StopReason, Tally, Timeline};
 
 pub fn merge(args: &MergeArgs) -> anyhow::Result<Outcome> {
     let parts: Vec<(String, RawResults)> = (args.files.iter())
@@ -32,51 +32,76 @@ pub fn merge(args: &MergeArgs) -> anyhow::Result<Outcome> {
     }
     check_shards(&parts, args.allow_partial)?;
 
-    let started_at_ms = parts
-        .iter()
-        .map(|(_, p)| p.started_at_ms)
-        .min()
-        .unwrap_or(0);
+    let joined = Joined::of(parts.iter().map(|(_, part)| part), first.timeline.every_s);
     let ended_at_ms = (parts.iter())
         .map(|(_, p)| p.started_at_ms + (p.duration_s * 1000.0) as u64)
         .max()
-        .unwrap_or(started_at_ms);
-    let mut tally = Tally::default();
-    let mut timeline = Timeline::new(first.timeline.every_s);
-    for (_, part) in &parts {
-        tally.merge(&part.tally);
-        let offset_s = (part.started_at_ms - started_at_ms) as f64 / 1000.0;
-        timeline.merge(&part.timeline, offset_s);
-    }
+        .unwrap_or(joined.started_at_ms);
     let facts = RunFacts {
         component: first.component.clone(),
         component_sha256: first.component_sha256.clone(),
         flags: first.command_line.clone(),
-        started_at_ms,
-        late_s: parts.iter().filter_map(|(_, p)| p.late_s).reduce(f64::max),
+        started_at_ms: joined.started_at_ms,
+        late_s: joined.late_s,
         shard: None,
-        workers: parts.iter().map(|(_, p)| p.workers).sum(),
+        workers: joined.workers,
         processes: 1,
-        workers_per_instance: parts
-            .iter()
-            .filter_map(|(_, p)| p.workers_per_instance)
-            .max(),
-        duration_s: (ended_at_ms - started_at_ms) as f64 / 1000.0,
-        stopped_by: merged_reason(parts.iter().map(|(_, p)| p.stopped_by)),
+        workers_per_instance: joined.workers_per_instance,
+        duration_s: (ended_at_ms - joined.started_at_ms) as f64 / 1000.0,
+        stopped_by: joined.stopped_by,
         sizing: None,
     };
-    let mut report = Report::new(facts, &tally);
-    report.judge(&args.threshold, &tally);
-    report.k6 = (first.identity.k6.as_ref()).map(|script| K6Results::of(&report, script));
-    report.timeline = timeline;
-    let failed = parts.iter().any(|(_, p)| p.failed) || report.fails_run(false, None);
+    let mut report = Report::new(facts, &joined.tally);
+    report.judge(&args.threshold, &joined.tally, first.identity.k6.as_ref());
+    report.timeline = joined.timeline;
+    let failed = joined.failed || report.fails_run(false, None);
     Ok(Outcome {
         report,
-        tally,
+        tally: joined.tally,
         failed,
         identity: first.identity.clone(),
         shard: None,
     })
+}
+
+/// Parts of one run (its processes, or its shards) as one: their tallies
+/// added, their timelines aligned by when each started, and what their
+/// facts say together.
+pub struct Joined {
+    pub tally: Tally,
+    pub timeline: Timeline,
+    pub started_at_ms: u64,
+    /// The latest part's delay after `--start-at`.
+    pub late_s: Option<f64>,
+    pub workers: u32,
+    pub workers_per_instance: Option<u32>,
+    pub stopped_by: StopReason,
+    /// Whether any part failed.
+    pub failed: bool,
+}
+
+impl Joined {
+    pub fn of<'a>(parts: impl Iterator<Item = &'a RawResults> + Clone, every_s: f64) -> Self {
+        let started_at_ms = (parts.clone().map(|p| p.started_at_ms).min()).unwrap_or_default();
+        let mut tally = Tally::default();
+        let mut timeline = Timeline::new(every_s);
+        for part in parts.clone() {
+            tally.merge(&part.tally);
+            // A part may start later than others (a k6 scenario's startTime).
+            let offset_s = (part.started_at_ms - started_at_ms) as f64 / 1000.0;
+            timeline.merge(&part.timeline, offset_s);
+        }
+        Self {
+            tally,
+            timeline,
+            started_at_ms,
+            late_s: parts.clone().filter_map(|p| p.late_s).reduce(f64::max),
+            workers: parts.clone().map(|p| p.workers).sum(),
+            workers_per_instance: parts.clone().filter_map(|p| p.workers_per_instance).max(),
+            stopped_by: merged_reason(parts.clone().map(|p| p.stopped_by)),
+            failed: parts.clone().any(|p| p.failed),
+        }
+    }
 }
 
 /// Every shard of the run once, or `--allow-partial`.
@@ -116,7 +141,7 @@ fn check_shards(parts: &[(String, RawResults)], allow_partial: bool) -> anyhow::
 
 /// Why a run of several parts stopped: a part's rule (`-x`, a threshold…)
 /// over the duration, over completion.
-pub fn merged_reason(reasons: impl Iterator<Item = StopReason> + Clone) -> StopReason {
+fn merged_reason(reasons: impl Iterator<Item = StopReason> + Clone) -> StopReason {
     (reasons.clone())
         .find(|r| !matches!(r, StopReason::Duration | StopReason::Completed))
         .or_else(|| reasons.clone().find(|r| *r == StopReason::Duration))

@@ -17,11 +17,11 @@ use tokio::task::JoinSet;
 use crate::console::Console;
 use crate::interrupts::EXIT_INTERRUPTED;
 use crate::live_view::Plan;
-use crate::merge::merged_reason;
+use crate::merge::Joined;
 use crate::plan::{LoadModel, RunPlan};
 use crate::raw::RawResults;
 use crate::runner::{self, Outcome};
-use molotov_metrics::{K6Results, Progress, Report, RunFacts, StopReason, Tally, Timeline};
+use molotov_metrics::{Progress, Report, RunFacts, StopReason};
 
 /// The line a child prints once it handles Ctrl+C: before that, SIGINT
 /// would kill it before it could write its results.
@@ -250,32 +250,24 @@ pub async fn run(plan: RunPlan, argv: &[OsString]) -> anyhow::Result<Outcome> {
         return Err(crate::interrupts::Interrupted.into());
     }
 
-    let started_at_ms = (results.iter().map(|r| r.started_at_ms).min()).unwrap_or_default();
-    let mut tally = Tally::default();
-    let mut timeline = Timeline::new(plan.output.timeline_every.as_secs_f64());
+    let mut joined = Joined::of(results.iter(), plan.output.timeline_every.as_secs_f64());
     // The fixtures' requests are the run's too.
     if let Some(fixtures) = &fixtures_tally {
-        tally.merge(fixtures);
-    }
-    for result in &results {
-        tally.merge(&result.tally);
-        // Aligned by their start: a k6 scenario may start later than others.
-        let offset_s = (result.started_at_ms - started_at_ms) as f64 / 1000.0;
-        timeline.merge(&result.timeline, offset_s);
+        joined.tally.merge(fixtures);
     }
     let facts = RunFacts {
         component: plan.component.shown.clone(),
         component_sha256: plan.component.sha256.clone(),
         flags: plan.command_line.clone(),
-        started_at_ms,
-        late_s: results.iter().filter_map(|r| r.late_s).reduce(f64::max),
+        started_at_ms: joined.started_at_ms,
+        late_s: joined.late_s,
         shard: plan.part.shown_shard(),
-        workers: results.iter().map(|r| r.workers).sum(),
+        workers: joined.workers,
         // Those that ran: one stopped before its run began has no part in it.
         processes: results.len() as u32,
-        workers_per_instance: results.iter().filter_map(|r| r.workers_per_instance).max(),
+        workers_per_instance: joined.workers_per_instance,
         duration_s: started.elapsed().as_secs_f64(),
-        stopped_by: merged_reason(results.iter().map(|r| r.stopped_by)),
+        stopped_by: joined.stopped_by,
         // The process that passed the tolerance (and so stopped the others).
         sizing: results
             .iter()
@@ -283,16 +275,18 @@ pub async fn run(plan: RunPlan, argv: &[OsString]) -> anyhow::Result<Outcome> {
             .find(|s| s.reached)
             .or_else(|| results.iter().find_map(|r| r.sizing)),
     };
-    let mut report = Report::new(facts, &tally);
+    let mut report = Report::new(facts, &joined.tally);
     // Judged on the whole: a child's share of the rate is not the rate.
-    report.judge(&plan.stop.thresholds, &tally);
-    report.k6 = (plan.identity.k6.as_ref()).map(|script| K6Results::of(&report, script));
-    report.timeline = timeline;
-    let failed =
-        results.iter().any(|r| r.failed) || report.fails_run(plan.stop.exception, plan.stop.fail);
+    report.judge(
+        &plan.stop.thresholds,
+        &joined.tally,
+        plan.identity.k6.as_ref(),
+    );
+    report.timeline = joined.timeline;
+    let failed = joined.failed || report.fails_run(plan.stop.exception, plan.stop.fail);
     Ok(Outcome {
         report,
-        tally,
+        tally: joined.tally,
         failed,
         identity: plan.identity,
         shard: plan.part.shard,

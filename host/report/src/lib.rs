@@ -22,8 +22,8 @@ pub use page::{DISTRIBUTED_NAMES, Live, MAX_POINTS, render, render_compared};
 #[cfg(test)]
 mod tests {
     use molotov_metrics::{
-        Contacted, Destination, K6Results, K6Script, K6Threshold, Refused, Report, RequestStats,
-        RunFacts, Slice, StopReason, Tally, Timeline, histogram,
+        Contacted, Destination, K6Script, K6Threshold, Refused, Report, RequestStats, RunFacts,
+        Slice, StopReason, Tally, Timeline, histogram,
     };
 
     use super::*;
@@ -121,18 +121,18 @@ mod tests {
             source: "rate>0.99".into(),
             expr: "custom checks: rate > 0.99".into(),
         }];
+        let script = K6Script {
+            thresholds: thresholds.to_vec(),
+            expected_statuses: None,
+        };
         report.judge(
             &["custom checks: rate > 0.99".parse().expect("a threshold")],
             &Tally {
                 counters: report.custom.counters.clone(),
                 ..Tally::default()
             },
+            Some(&script),
         );
-        let script = K6Script {
-            thresholds: thresholds.to_vec(),
-            expected_statuses: None,
-        };
-        report.k6 = Some(K6Results::of(&report, &script));
         let page = render(&report, None);
         assert!(page.contains("In k6's terms") && page.contains("http_req_duration"));
         assert!(page.contains("&lt;b&gt;ok&lt;/b&gt;") && !page.contains("<b>ok"));

@@ -41,7 +41,7 @@ use crate::console::Console;
 use crate::plan::{LoadModel, RunIdentity, RunPlan};
 use crate::shard::Shard;
 use molotov_http::SharedSession;
-use molotov_metrics::{K6Results, Report, RunFacts, StopReason, Tally, Timeline, statsd};
+use molotov_metrics::{Report, RunFacts, StopReason, Tally, Timeline, statsd};
 use molotov_runtime::{GLOBAL_WORKER, Instance, Loaded, RunContext, Threads};
 
 /// The end of a run that could run.
@@ -257,9 +257,8 @@ async fn run_loaded(
     if !shared.plan.part.is_child() {
         // A `-p` child's share is judged, and put in k6's terms, by its
         // parent, on the whole.
-        report.judge(&shared.plan.stop.thresholds, &tally);
         let k6_script = shared.plan.identity.k6.as_ref();
-        report.k6 = k6_script.map(|script| K6Results::of(&report, script));
+        report.judge(&shared.plan.stop.thresholds, &tally, k6_script);
     }
     report.timeline = std::mem::take(&mut *shared.timeline.lock().expect("timeline"));
     if let Some(reason) = context.abort.reason() {
