@@ -1,4 +1,5 @@
-// SpiderMonkey made ready for a script in about a second rather than five:
+// SpiderMonkey made ready for a script in about a second rather than five,
+// with lean bindings:
 // componentize-js splices the contract's bindings into the engine and, after
 // snapshotting it with the script, stubs out the WASI imports it leaves
 // unused. Both passes run its splicer (Rust compiled to WebAssembly) in
@@ -25,13 +26,21 @@ if (typeof splicer?.spliceBindings !== "function" || typeof splicer?.stubWasi !=
   throw new Error(`componentize-js ${version} has no splicer where the SDK expects it: install the version package.json pins`);
 }
 
-/** Builds from now on keep the engine's splices in `dir` (none when undefined). */
+/** Builds from now on use lean bindings and keep the engine's splices in
+ * `dir` (none when undefined). */
 export function reuseEngine(dir) {
   splicer.stubWasi = (wasm) => wasm;
-  if (!dir) return;
-  const splice = splicer.spliceBindings;
-  // The splicer is synchronous, and so is its cache.
-  splicer.spliceBindings = (engine, features, witWorld, witPath, worldName, debug) => {
+  const splice = dir ? cachedIn(dir, splicer.spliceBindings) : splicer.spliceBindings;
+  splicer.spliceBindings = (...args) => {
+    const spliced = splice(...args);
+    return { ...spliced, jsBindings: lean(spliced.jsBindings) };
+  };
+}
+
+/** `splice`, its results kept in `dir`. The splicer is synchronous, and
+ * so is its cache. */
+function cachedIn(dir, splice) {
+  return (engine, features, witWorld, witPath, worldName, debug) => {
     const key = createHash("sha256")
       .update(JSON.stringify([version, features, witWorld ?? null, worldName, debug]))
       .update(engine)
@@ -58,6 +67,16 @@ export function reuseEngine(dir) {
     }
     return made;
   };
+}
+
+/** The generated bindings without what each call pays for and the SDK
+ * never needs: the debug logging (two objects built per import call for a
+ * log that is off) and the finalization records of responses (the SDK
+ * releases every response when its run ends). */
+function lean(bindings) {
+  return bindings
+    .replace(/^\s*_debugLog\((?:[^()]|\([^()]*\))*\);\n/gm, "")
+    .replace(/^\s*finalizationRegistry_import\$http_[\w$]*\$response\.(?:un)?register\([^;]*\);\n/gm, "");
 }
 
 /** The WIT files at `witPath` (a file, or a directory of them), in name order. */
