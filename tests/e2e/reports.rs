@@ -565,6 +565,10 @@ fn remote_write_reaches_a_real_prometheus_with_the_counts_of_the_json() {
     assert_eq!(k6("k6_iterations_total"), 8.0);
     assert_eq!(k6("k6_vus_max"), 2.0);
     assert!(k6("k6_hello_latency_p95") > 0.0);
+    let contacted = json["egress"]["contacted"].as_array().expect("contacted");
+    let received: u64 = contacted.iter().map(|c| count(&c["bytes_received"])).sum();
+    assert!(received > 0, "{json}");
+    assert_eq!(k6("k6_data_received_total"), received as f64);
     let check = format!("k6_checks_rate{{test=\"{label}\",check=\"status is 200\"}}");
     assert_eq!(prometheus.query(&check), 1.0);
     let named = format!("k6_http_req_duration_max{{test=\"{label}\",name=\"hello\"}}");
