@@ -429,11 +429,12 @@ pub struct RunFlags {
     /// Where compiled components are cached (or set MOLOTOV_CACHE_DIR)
     /// [default: $XDG_CACHE_HOME/molotov, or ~/.cache/molotov].
     ///
-    /// Its `functions/` keeps compiled functions that components share (a
-    /// new JavaScript or Python script compiles only what is its own), its
-    /// `built/` the components built from projects and scripts, its
-    /// `js-engine/` the JavaScript engine every script's build starts from;
-    /// delete any of them to reclaim the space.
+    /// It keeps compiled components (at most 4 GiB, the least recently used
+    /// going first); its `functions/` the compiled functions that components
+    /// share (a new JavaScript or Python script compiles only what is its
+    /// own), its `built/` the components built from projects and scripts (at
+    /// most 1 GiB, likewise), its `js-engine/` the JavaScript engine every
+    /// script's build starts from; delete any of them to reclaim the space.
     #[arg(long = "cache-dir", env = "MOLOTOV_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 

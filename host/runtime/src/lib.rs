@@ -10,7 +10,7 @@
 
 mod bindings;
 mod budget;
-mod cache;
+pub mod cache;
 mod contract;
 mod engine;
 mod function_cache;

@@ -42,6 +42,10 @@ fn is_source(language: Language, name: &str) -> bool {
 /// (a JS project's dependencies are pinned by its lock file, hashed instead).
 const SKIPPED_DIRS: [&str; 5] = ["target", "node_modules", "__pycache__", "venv", "build"];
 
+/// The components built from sources kept in the cache, in bytes, at most:
+/// each edit of a script builds another (13 MB and more for JavaScript).
+const MAX_BUILT_BYTES: u64 = 1 << 30;
+
 /// More files than this is not a scenario project (a home directory?).
 const MAX_FILES: usize = 20_000;
 
@@ -86,6 +90,7 @@ pub fn component_for(
         .with_context(|| format!("cannot create the build cache {}", dir.display()))?;
     let component = dir.join(format!("{key}.wasm"));
     if component.is_file() {
+        molotov_runtime::cache::mark_used(&component);
         return Ok(component);
     }
     if !quiet {
@@ -101,6 +106,7 @@ pub fn component_for(
     partial
         .persist(&component)
         .with_context(|| format!("cannot write {}", component.display()))?;
+    molotov_runtime::cache::keep_within(&dir, "wasm", MAX_BUILT_BYTES);
     Ok(component)
 }
 
