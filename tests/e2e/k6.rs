@@ -164,6 +164,22 @@ fn handle_summary_writes_the_scripts_own_summary_and_abort_stops_the_run() {
         assert_eq!(k6[metric]["values"]["count"].as_f64(), Some(bytes as f64));
         assert_eq!(k6[metric]["contains"], "data", "{json}");
     }
+    // The parts of each request's time, as k6 splits it.
+    let most = |metric: &str| k6[metric]["values"]["max"].as_f64().unwrap_or(-1.0);
+    for phase in [
+        "http_req_connecting",
+        "http_req_tls_handshaking",
+        "http_req_sending",
+        "http_req_waiting",
+        "http_req_receiving",
+    ] {
+        assert_eq!(k6[phase]["type"], "trend", "{phase}: {json}");
+        assert!(
+            (0.0..=most("http_req_duration")).contains(&most(phase)),
+            "{phase}: {json}"
+        );
+    }
+    assert!(most("http_req_waiting") > 0.0, "{json}");
     let checks = json["k6"]["checks"].as_array().expect("checks");
     assert_eq!(checks.len(), 2, "{json}");
     // What handleSummary wrote: the same data, JUnit, and its text instead

@@ -17,7 +17,7 @@ use crate::egress::EgressPolicy;
 use crate::error::Error;
 use crate::headers::ResponseHead;
 use crate::manifest::EgressLog;
-use crate::message::{HopOutcome, Observer, Request, Response};
+use crate::message::{HopOutcome, HopPhases, Observer, Request, Response};
 use crate::policy;
 use crate::round_trip::{AttemptError, Outgoing};
 use crate::session::{Resolved, Session};
@@ -67,6 +67,7 @@ impl HttpClient {
                 tls,
                 tls_http1: Arc::new(tls_http1),
                 max_body,
+                phases: false,
             },
             websocket_limits: WsLimits::for_max_body(max_body),
             grpc_max_messages: Self::DEFAULT_GRPC_MAX_MESSAGES as usize,
@@ -75,6 +76,13 @@ impl HttpClient {
 
     /// The messages a gRPC answer may carry unless the client is told otherwise.
     pub const DEFAULT_GRPC_MAX_MESSAGES: u32 = 10_000;
+
+    /// Times each answered request's phases for the observer
+    /// ([`Observer::phases`]): a few clock reads more per request.
+    pub fn with_phases(mut self, phases: bool) -> Self {
+        self.dial.phases = phases;
+        self
+    }
 
     /// Bounds the messages a gRPC answer may carry.
     pub fn with_grpc_max_messages(mut self, limit: usize) -> Self {
@@ -150,7 +158,7 @@ impl HttpClient {
             let hop_ended = Instant::now();
             let elapsed = hop_ended - hop_started;
             let wire = Some((&method, &*url));
-            let (head, bytes) = match result {
+            let (head, bytes, phases) = match result {
                 Ok(trip) => trip,
                 Err(error) => {
                     observer.hop(name, wire, HopOutcome::of_error(&error), elapsed);
@@ -171,6 +179,9 @@ impl HttpClient {
                 Ok(_) => HopOutcome::Status(head.status.as_u16()),
             };
             observer.hop(name, wire, outcome, elapsed);
+            if let Some(phases) = &phases {
+                observer.phases(name, phases);
+            }
             session.store_cookies(&head.headers, &url);
             if too_many {
                 return Err(Error::TooManyRedirects);
@@ -382,18 +393,19 @@ impl HttpClient {
     }
 
     /// One hop: a round trip on the origin's connection, made again once on
-    /// a fresh connection if a kept-alive one turned out stale.
+    /// a fresh connection if a kept-alive one turned out stale; with its
+    /// phases when they are timed.
     async fn send_hop(
         &self,
         session: &mut Session,
         url: &Url,
         request: Outgoing<'_>,
-    ) -> Result<(ResponseHead, Bytes), Error> {
+    ) -> Result<(ResponseHead, Bytes, Option<HopPhases>), Error> {
         let mut last = AttemptError::Stale;
         for _attempt in 0..2 {
             let connection = session.connection(url, &self.dial).await?;
             match connection.round_trip(&request).await {
-                Ok(trip) => return Ok(trip),
+                Ok((head, body)) => return Ok((head, body, connection.take_phases())),
                 Err(error) => {
                     session.close(url);
                     if let AttemptError::Failed(error) = error {

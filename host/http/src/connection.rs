@@ -6,6 +6,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
@@ -21,9 +22,10 @@ use crate::error::{Error, one_line};
 use crate::headers::{ResponseHead, ResponseHeaders};
 use crate::http1::{Http1, ReadReady};
 use crate::manifest::Contacted;
+use crate::message::HopPhases;
 use crate::metered::MeteredTcp;
 use crate::origin::Origin;
-use crate::round_trip::{AttemptError, Outgoing};
+use crate::round_trip::{AttemptError, Marks, Outgoing};
 
 /// A connection of its own for one exchange in HTTP/1.1 (a WebSocket, a
 /// streamed response), dialled as `dial` says, its TLS offering `http/1.1`
@@ -61,6 +63,16 @@ async fn tls(
 pub struct Connection {
     wire: Wire,
     contacted: Arc<Contacted>,
+    /// When the dial times phases: the last round trip's, the opening's
+    /// added to the first.
+    phases: Option<Phases>,
+}
+
+/// A connection's timed phases.
+#[derive(Default)]
+struct Phases {
+    opening: Option<(Duration, Duration)>,
+    last: HopPhases,
 }
 
 enum Wire {
@@ -75,10 +87,24 @@ enum Wire {
 impl Connection {
     /// Connects to `origin` as `dial` says.
     pub async fn open(origin: &Origin, dial: &Dial) -> Result<Self, Error> {
+        let started = Instant::now();
         let tcp = dial.tcp(origin).await?;
+        let connected = Instant::now();
         let contacted = Arc::clone(tcp.counts());
         let wire = Self::handshake(origin, tcp, &dial.tls, dial.max_body).await?;
-        Ok(Self { wire, contacted })
+        let tls_handshaking = match origin.https {
+            true => connected.elapsed(),
+            false => Duration::ZERO,
+        };
+        let phases = dial.phases.then(|| Phases {
+            opening: Some((connected - started, tls_handshaking)),
+            last: HopPhases::default(),
+        });
+        Ok(Self {
+            wire,
+            contacted,
+            phases,
+        })
     }
 
     /// HTTP/1.1 on `tcp`, or TLS and then HTTP/1.1 or HTTP/2 as ALPN says;
@@ -121,14 +147,41 @@ impl Connection {
         request: &Outgoing<'_>,
     ) -> Result<(ResponseHead, Bytes), AttemptError> {
         self.contacted.count_request();
-        match &mut self.wire {
-            Wire::Http1(connection) => connection.round_trip(request).await,
+        let started = self.phases.is_some().then(Instant::now);
+        let mut marks = Marks {
+            timed: started.is_some(),
+            ..Marks::default()
+        };
+        let trip = match &mut self.wire {
+            Wire::Http1(connection) => connection.round_trip(request, &mut marks).await,
             // Boxed: its state is large, and inline it would make every
             // request's future (HTTP/1.1 too) that much larger.
             Wire::Http2 { sender, max_body } => {
-                Box::pin(round_trip_h2(sender, request, *max_body)).await
+                Box::pin(round_trip_h2(sender, request, *max_body, &mut marks)).await
             }
+        };
+        if let (Some(phases), Some(started), Ok(_)) = (&mut self.phases, started, &trip) {
+            let (sent, head) = (marks.sent.unwrap_or(started), marks.head.unwrap_or(started));
+            phases.last = HopPhases {
+                sending: sent.saturating_duration_since(started),
+                waiting: head.saturating_duration_since(sent),
+                receiving: head.elapsed(),
+                ..HopPhases::default()
+            };
         }
+        trip
+    }
+
+    /// The phases of the last round trip, when they are timed; the
+    /// connection's opening counts in the first's.
+    pub fn take_phases(&mut self) -> Option<HopPhases> {
+        let phases = self.phases.as_mut()?;
+        let mut last = phases.last;
+        if let Some((connecting, tls_handshaking)) = phases.opening.take() {
+            last.connecting = connecting;
+            last.tls_handshaking = tls_handshaking;
+        }
+        Some(last)
     }
 }
 
@@ -136,6 +189,7 @@ async fn round_trip_h2(
     sender: &mut http2::SendRequest<Full<Bytes>>,
     request: &Outgoing<'_>,
     max_body: usize,
+    marks: &mut Marks,
 ) -> Result<(ResponseHead, Bytes), AttemptError> {
     let mut h2_request = http::Request::builder()
         .method(request.method.clone())
@@ -150,6 +204,7 @@ async fn round_trip_h2(
             Error::Protocol(one_line(error.error())).into()
         }
     })?;
+    marks.note_head();
     let (parts, body) = response.into_parts();
     crate::policy::check_status(parts.status.as_u16()).map_err(Error::Protocol)?;
     let bytes = Limited::new(body, max_body).collect().await.map_err(|e| {

@@ -27,6 +27,8 @@ pub struct Dial {
     pub tls_http1: Arc<rustls::ClientConfig>,
     /// The largest response body accepted, in bytes.
     pub max_body: usize,
+    /// Whether requests' phases are timed ([`crate::HopPhases`]).
+    pub phases: bool,
 }
 
 impl Dial {

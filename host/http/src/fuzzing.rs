@@ -16,7 +16,7 @@ use url::Url;
 use crate::egress::EgressPolicy;
 use crate::headers::{ResponseHead, ResponseHeaders};
 use crate::http1::{Http1, ReadReady};
-use crate::round_trip::Outgoing;
+use crate::round_trip::{Marks, Outgoing};
 
 /// The largest body the fuzzed client accepts: small, so that limits are hit.
 const MAX_BODY: usize = 64 * 1024;
@@ -97,7 +97,7 @@ pub fn http1_responses(bytes: &[u8]) -> Exchanges {
                 headers: HeaderMap::new(),
                 body: Bytes::new(),
             };
-            let outcome = connection.round_trip(&request).await;
+            let outcome = connection.round_trip(&request, &mut Marks::default()).await;
             let ended = outcome.is_err();
             exchanges.push(
                 outcome

@@ -18,7 +18,7 @@ use url::Position;
 
 use crate::error::Error;
 use crate::headers::{ResponseHead, ResponseHeaders, Span};
-use crate::round_trip::{AttemptError, Outgoing};
+use crate::round_trip::{AttemptError, Marks, Outgoing};
 
 /// Headers a response may have; more is a protocol error.
 const MAX_HEADERS: usize = 128;
@@ -104,10 +104,12 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
         self.reusable
     }
 
-    /// Sends `request` and reads its whole response.
+    /// Sends `request` and reads its whole response, noting in `marks` when
+    /// the request was written and the response's head read.
     pub async fn round_trip(
         &mut self,
         request: &Outgoing<'_>,
+        marks: &mut Marks,
     ) -> Result<(ResponseHead, Bytes), AttemptError> {
         let reused = std::mem::replace(&mut self.used, true);
         // Until the response is read in full, the connection is in doubt.
@@ -125,7 +127,8 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
                 error.into()
             });
         }
-        match self.read_response(request.method).await? {
+        marks.note_sent();
+        match self.read_response(request.method, marks).await? {
             Some(response) => Ok(response),
             // Nothing came back: on a reused connection, the server had closed it.
             None if reused && request.method.is_idempotent() => Err(AttemptError::Stale),
@@ -143,6 +146,7 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
     async fn read_response(
         &mut self,
         method: &Method,
+        marks: &mut Marks,
     ) -> Result<Option<(ResponseHead, Bytes)>, AttemptError> {
         for _interim in 0..=MAX_INTERIM {
             let Some((head, keep_alive, framing)) = self.read_head(method).await? else {
@@ -152,6 +156,7 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Http1<S> {
             if head.status.is_informational() {
                 continue;
             }
+            marks.note_head();
             let body = match framing {
                 Framing::Empty => Bytes::new(),
                 Framing::Length(length) if length > self.max_body => {
@@ -466,7 +471,7 @@ mod tests {
             headers,
             body: Bytes::from_static(body.as_bytes()),
         };
-        connection.round_trip(&request).await
+        connection.round_trip(&request, &mut Marks::default()).await
     }
 
     /// A server that answers each request it reads with the next of

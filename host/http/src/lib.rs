@@ -50,7 +50,7 @@ pub use error::{Error, one_line};
 pub use grpc::{DEADLINE_EXCEEDED, GrpcCall, GrpcReply, status_name};
 pub use headers::ResponseHeaders;
 pub use manifest::{ContactedEntry, Destination, EgressLog, OTHER_DESTINATIONS, RefusedEntry};
-pub use message::{HopOutcome, Observer, Request, Response, SessionOptions};
+pub use message::{HopOutcome, HopPhases, Observer, Request, Response, SessionOptions};
 pub use policy::client_owned;
 pub use session::{Session, SharedSession};
 pub use sse::SseEvent;

@@ -80,6 +80,18 @@ impl HopOutcome {
     }
 }
 
+/// Where an answered hop's time went, as k6 splits it (`http_req_*`): the
+/// connection's opening when the hop opened one, then writing the request,
+/// waiting for the response's head, and reading its body.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HopPhases {
+    pub connecting: Duration,
+    pub tls_handshaking: Duration,
+    pub sending: Duration,
+    pub waiting: Duration,
+    pub receiving: Duration,
+}
+
 /// Sees every hop of every request: a redirect is a hop of its own.
 pub trait Observer {
     /// One hop under the request's `name`. `wire` is the method and URL it
@@ -92,4 +104,8 @@ pub trait Observer {
         outcome: HopOutcome,
         elapsed: Duration,
     );
+
+    /// The phases of a hop that got a response, after its [`Observer::hop`],
+    /// when the client measures them ([`crate::HttpClient::with_phases`]).
+    fn phases(&self, _name: &str, _phases: &HopPhases) {}
 }

@@ -1,7 +1,8 @@
 //! One round trip on a connection, whatever its protocol: the request as a
-//! session built it, and why the trip failed.
+//! session built it, when its parts happened, and why the trip failed.
 
 use std::io;
+use std::time::Instant;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method};
@@ -38,5 +39,25 @@ impl From<io::Error> for AttemptError {
 impl AttemptError {
     pub fn protocol(message: impl Into<String>) -> Self {
         Self::Failed(Error::Protocol(message.into()))
+    }
+}
+
+/// When a round trip's request was written and its response's head read,
+/// noted by the protocol as it goes when phases are timed (else no clock
+/// is read).
+#[derive(Default)]
+pub struct Marks {
+    pub(crate) timed: bool,
+    pub(crate) sent: Option<Instant>,
+    pub(crate) head: Option<Instant>,
+}
+
+impl Marks {
+    pub fn note_sent(&mut self) {
+        self.sent = self.timed.then(Instant::now);
+    }
+
+    pub fn note_head(&mut self) {
+        self.head = self.timed.then(Instant::now);
     }
 }

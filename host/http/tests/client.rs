@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use http::Method;
 use molotov_http::{
-    Cidr, EgressPolicy, Error, HopOutcome, HttpClient, Observer, Request, Session, SessionOptions,
+    Cidr, EgressPolicy, Error, HopOutcome, HopPhases, HttpClient, Observer, Request, Session,
+    SessionOptions,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -558,4 +559,82 @@ fn cookies_a_guest_sets_are_kept_removed_and_bounded() {
         .set_cookie(&mut session, "/", "one=more")
         .unwrap_err();
     assert!(error.to_string().contains("1000 cookies"), "{error}");
+}
+
+/// Each answered hop's time and its phases.
+#[derive(Default)]
+struct Phased {
+    elapsed: Mutex<Duration>,
+    phases: Mutex<Vec<(Duration, HopPhases)>>,
+}
+
+impl Observer for Phased {
+    fn hop(&self, _: &str, _: Option<(&Method, &Url)>, _: HopOutcome, elapsed: Duration) {
+        *self.elapsed.lock().unwrap() = elapsed;
+    }
+
+    fn phases(&self, _: &str, phases: &HopPhases) {
+        let elapsed = *self.elapsed.lock().unwrap();
+        self.phases.lock().unwrap().push((elapsed, *phases));
+    }
+}
+
+/// Timed phases split each answered hop as k6 splits a request: the server
+/// thinks for 50 ms (waiting), then sends the body's end 30 ms after its
+/// start (receiving); the opening counts in the first request on a
+/// connection only. Untimed, the observer is told nothing.
+#[tokio::test]
+async fn timed_phases_split_each_request_as_k6_does() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = Vec::new();
+                loop {
+                    while !buffer.windows(4).any(|w| w == b"\r\n\r\n") {
+                        let mut chunk = [0u8; 1024];
+                        match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    buffer.clear();
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    let head = b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nab";
+                    stream.write_all(head).await.unwrap();
+                    tokio::time::sleep(Duration::from_millis(30)).await;
+                    stream.write_all(b"cd").await.unwrap();
+                }
+            });
+        }
+    });
+    let observed = Phased::default();
+    let mut session = Session::default();
+    let timed = client(&target, &[]).with_phases(true);
+    for _ in 0..2 {
+        let response = timed
+            .send(&mut session, &get("/"), &observed)
+            .await
+            .unwrap();
+        assert_eq!(&response.body[..], b"abcd");
+    }
+    let phases = std::mem::take(&mut *observed.phases.lock().unwrap());
+    assert_eq!(phases.len(), 2);
+    for (index, (elapsed, phases)) in phases.iter().enumerate() {
+        assert!(phases.waiting >= Duration::from_millis(50), "{phases:?}");
+        assert!(phases.receiving >= Duration::from_millis(30), "{phases:?}");
+        assert_eq!(phases.tls_handshaking, Duration::ZERO);
+        let parts = phases.connecting + phases.sending + phases.waiting + phases.receiving;
+        assert!(parts <= *elapsed, "{phases:?} in {elapsed:?}");
+        if index == 1 {
+            assert_eq!(phases.connecting, Duration::ZERO, "a reused connection");
+        }
+    }
+    let untimed = client(&target, &[]);
+    untimed
+        .send(&mut Session::default(), &get("/"), &observed)
+        .await
+        .unwrap();
+    assert!(observed.phases.lock().unwrap().is_empty());
 }

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use ::http::Method;
 use molotov_http::{
-    GrpcCall, GrpcReply, HopOutcome, Observer, Response, SharedSession, WsConnect, status_name,
+    GrpcCall, GrpcReply, HopOutcome, HopPhases, Observer, Response, SharedSession, WsConnect,
+    status_name,
 };
 use molotov_metrics::{Recorder, RequestOutcome};
 use url::Url;
@@ -199,6 +200,19 @@ impl Observer for RecordHops<'_> {
         self.0.request(name, outcome, elapsed);
         if let Some((method, url)) = wire {
             self.0.wire(method.as_str(), url, outcome, elapsed);
+        }
+    }
+
+    /// As k6 names them, among the run's custom timings.
+    fn phases(&self, _name: &str, phases: &HopPhases) {
+        for (metric, took) in [
+            ("http_req_connecting", phases.connecting),
+            ("http_req_tls_handshaking", phases.tls_handshaking),
+            ("http_req_sending", phases.sending),
+            ("http_req_waiting", phases.waiting),
+            ("http_req_receiving", phases.receiving),
+        ] {
+            self.0.custom_timing(metric, took.as_micros() as u64);
         }
     }
 }
