@@ -5,8 +5,9 @@
 // as in k6, not an exception.
 import { bytesOf, toBase64 } from "../bytes.js";
 import { milliseconds } from "../duration.js";
-import { HttpError } from "../molotov.js";
+import { HttpError, incr, timing } from "../molotov.js";
 import { k6 } from "./state.js";
+import { matching, submetricsOf } from "./submetrics.js";
 
 const text = new TextDecoder();
 
@@ -139,6 +140,37 @@ function failed(error, request) {
   return response;
 }
 
+const DEFAULT_EXPECTED = [[200, 399]];
+
+/** Whether k6 counts `status` as expected (`http.setResponseCallback`). */
+const expected = (status) => (k6.expectedStatuses ?? DEFAULT_EXPECTED).some(([min, max]) => status >= min && status <= max);
+
+const REQUEST_METRICS = ["http_reqs", "http_req_failed", "http_req_duration"];
+
+/** `response`, recorded in the request metrics' sub-metrics that its tags
+ * match (k6's: the request's own, its name, method, URL, status and
+ * whether its status was expected). */
+function measured(response, name, params) {
+  if (!REQUEST_METRICS.some((metric) => submetricsOf(metric) !== undefined)) return response;
+  const { request, status } = response;
+  const ok = expected(status);
+  const tags = {
+    ...params.tags,
+    name,
+    method: request.method,
+    url: request.url,
+    status: String(status),
+    expected_response: String(ok),
+    error_code: String(response.error_code),
+  };
+  for (const key of matching("http_reqs", tags)) incr(key);
+  for (const key of matching("http_req_failed", tags)) incr(`${key}: ${!ok}`);
+  if (status !== 0) {
+    for (const key of matching("http_req_duration", tags)) timing(key, response.timings.duration * 1000);
+  }
+  return response;
+}
+
 /** `k6/http` for one VU: its requests go through `sessionOf()`. On a
  * shared instance they return promises, which the build's rewrite of the
  * script awaits. */
@@ -160,9 +192,11 @@ export function createHttp(sessionOf) {
     }
     const requestBody = payload(body, headers);
     const req = { method, url: sent, headers, body: requestBody };
-    const answered = (response) => new Response(response, req, params);
+    // k6 names a request by its URL unless its `name` tag says otherwise.
+    const name = params.tags?.name ?? sent;
+    const answered = (response) => measured(new Response(response, req, params), name, params);
     const unanswered = (e) => {
-      if (e instanceof HttpError) return failed(e, req);
+      if (e instanceof HttpError) return measured(failed(e, req), name, params);
       throw e;
     };
     try {
@@ -172,8 +206,7 @@ export function createHttp(sessionOf) {
         headers,
         body: requestBody,
         timeoutMs: milliseconds(params.timeout),
-        // k6 names a request by its URL unless its `name` tag says otherwise.
-        name: params.tags?.name ?? sent,
+        name,
         maxRedirects: params.redirects ?? k6.options.maxRedirects,
       });
       return typeof response.then === "function" ? response.then(answered, unanswered) : answered(response);

@@ -1,16 +1,19 @@
 // The `k6` module: checks, groups, sleep, fail.
 import { incr, sleep as pause } from "../molotov.js";
+import { matching, submetricsOf } from "./submetrics.js";
 
 /** Runs each of `sets`' tests on `value`: each counts as `check NAME:
  * passed` or `failed`, and in k6's rate `checks` (counters `checks: true`
- * and `checks: false`); true if all passed. A failed check does not fail
- * the iteration, as in k6. */
+ * and `checks: false`, and in the sub-metrics `tags` match); true if all
+ * passed. A failed check does not fail the iteration, as in k6. */
 export function check(value, sets, tags) {
   let all = true;
+  const tagged = submetricsOf("checks") !== undefined;
   for (const [name, test] of Object.entries(sets ?? {})) {
     const passed = Boolean(typeof test === "function" ? test(value) : test);
     incr(`check ${name}: ${passed ? "passed" : "failed"}`);
     incr(`checks: ${passed}`);
+    if (tagged) for (const key of matching("checks", { ...tags, check: name })) incr(`${key}: ${passed}`);
     all &&= passed;
   }
   return all;

@@ -1,36 +1,43 @@
 // k6/metrics: custom metrics, as molotov's. A Trend's values are
 // milliseconds (molotov keeps microseconds); a Rate is two counters,
-// `NAME: true` and `NAME: false`. Tags are accepted and not kept yet.
+// `NAME: true` and `NAME: false`. A value's tags count where a threshold
+// filters the metric by them (k6's sub-metrics: ./submetrics.js).
 import { gauge, incr, timing } from "../molotov.js";
+import { matching } from "./submetrics.js";
 
 class Metric {
   constructor(name) {
     if (typeof name !== "string" || !name) throw new Error("a metric needs a name");
     this.name = name;
   }
+  /** `record` for the metric and each of its sub-metrics that `tags` match. */
+  each(tags, record) {
+    record(this.name);
+    for (const key of matching(this.name, tags)) record(key);
+  }
 }
 
 export class Counter extends Metric {
-  add(value) {
-    incr(this.name, Math.round(Number(value)));
+  add(value, tags) {
+    this.each(tags, (name) => incr(name, Math.round(Number(value))));
   }
 }
 
 export class Gauge extends Metric {
-  add(value) {
-    gauge(this.name, Number(value));
+  add(value, tags) {
+    this.each(tags, (name) => gauge(name, Number(value)));
   }
 }
 
 export class Trend extends Metric {
-  add(value) {
-    timing(this.name, Number(value) * 1000);
+  add(value, tags) {
+    this.each(tags, (name) => timing(name, Number(value) * 1000));
   }
 }
 
 export class Rate extends Metric {
-  add(value) {
-    incr(`${this.name}: ${value ? "true" : "false"}`);
+  add(value, tags) {
+    this.each(tags, (name) => incr(`${name}: ${value ? "true" : "false"}`));
   }
 }
 

@@ -78,6 +78,7 @@ class VU {
   /** Starts the VU's next iteration of `scenario`, with `session`. */
   next(scenario, session) {
     this.scenario = scenario;
+    k6.scenario = scenario.name;
     this.session = session;
     this.iteration++;
     this.setIteration(this.iteration - 1);

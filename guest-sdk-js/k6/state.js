@@ -9,6 +9,8 @@ export const k6 = {
   options: {},
   /** The statuses `http.setResponseCallback` expects, as [min, max] ranges. */
   expectedStatuses: undefined,
+  /** The scenario this instance's VUs run (one per process). */
+  scenario: "default",
 };
 
 let ownSession;

@@ -74,19 +74,45 @@ fn a_k6_script_runs_unchanged_with_its_options() {
             )
         })
         .collect();
+    let expected = [
+        "custom checks{kind:echo}: rate == 1",
+        "custom hello latency{kind:hello}: max < 10000",
+        "p95 < 5000ms",
+        "hello: max < 10000ms abort",
+        "custom http_req_duration{status:200}: p95 < 5000ms",
+        "custom http_req_failed{method:GET,name:refused}: rate == 1",
+        "custom http_reqs{type:api}: value == 8",
+        "custom items: value >= 8",
+    ];
     assert_eq!(
         thresholds,
-        [
-            ("p95 < 5000ms".to_string(), true),
-            ("hello: max < 10000ms abort".to_string(), true),
-            ("custom items: value >= 8".to_string(), true),
-        ],
+        expected.map(|expr| (expr.to_string(), true)),
         "{json}"
+    );
+    // Each sub-metric holds just the samples its tags match.
+    let timings = &json["custom"]["timings_ms"];
+    let ms = |name: &str, stat: &str| timings[name][stat].as_f64();
+    assert!(ms("http_req_duration{status:200}", "min").is_some_and(|ms| ms > 0.0));
+    assert_eq!(counter(json, "http_reqs{type:api}"), 8, "{json}");
+    assert_eq!(
+        counter(json, "http_req_failed{method:GET,name:refused}: true"),
+        8
+    );
+    assert_eq!(counter(json, "checks{kind:echo}: true"), 8, "{json}");
+    assert_eq!(counter(json, "checks{kind:echo}: false"), 0, "{json}");
+    // The untagged trend has the zeros tagged `kind: other` too.
+    assert!(ms("hello latency{kind:hello}", "min") > ms("hello latency", "min"));
+    assert!(
+        run.stderr
+            .contains("threshold http_req_duration{group:::hello}: p(95)<5000 (not judged yet)"),
+        "{}",
+        run.stderr
     );
 }
 
 /// Flags given on the command line override the script's options, as k6's
-/// do; the script's thresholds still judge the run (3 items are not 8).
+/// do; the script's thresholds still judge the run (3 items are not 8, nor
+/// 3 requests tagged `type: api`).
 #[test]
 fn command_line_flags_override_the_scripts_options() {
     let server = Server::start();
@@ -113,7 +139,14 @@ fn command_line_flags_override_the_scripts_options() {
         .filter(|t| t["ok"] != true)
         .filter_map(|t| t["expr"].as_str())
         .collect();
-    assert_eq!(failed, ["custom items: value >= 8"], "{json}");
+    assert_eq!(
+        failed,
+        [
+            "custom http_reqs{type:api}: value == 8",
+            "custom items: value >= 8"
+        ],
+        "{json}"
+    );
 }
 
 /// A script's `handleSummary` gets the results in k6's shape and writes

@@ -344,10 +344,10 @@ fn thresholds(value: &Value, out: &mut FlagDefaults) -> anyhow::Result<()> {
 
 /// One threshold (`p(95)<500` on `metric`) in molotov's grammar, or none
 /// when molotov has no such measure yet.
-fn threshold(metric: &str, text: &str) -> anyhow::Result<Option<String>> {
-    let (metric, filter) = match metric.split_once('{') {
-        Some((metric, tags)) => (metric, Some(tags.trim_end_matches('}'))),
-        None => (metric, None),
+fn threshold(key: &str, text: &str) -> anyhow::Result<Option<String>> {
+    let (metric, filter) = match key.split_once('{') {
+        Some((metric, tags)) => (metric.trim(), Some(tags.trim_end_matches('}'))),
+        None => (key, None),
     };
     let at = text
         .find(['<', '>', '='])
@@ -377,12 +377,18 @@ fn threshold(metric: &str, text: &str) -> anyhow::Result<Option<String>> {
             _ => return None,
         })
     };
-    let name = match filter {
+    let name = match filter.map(tag_filter) {
         None => None,
-        Some(tags) => match tags.split_once(':') {
-            Some(("name", name)) => Some(name.trim().trim_matches(['"', '\'']).to_string()),
-            _ => return Ok(None),
-        },
+        Some(tags) if tags.iter().any(|(tag, _)| *tag == "group") => return Ok(None),
+        // Requests are kept by name: the host's own measure.
+        Some(tags)
+            if REQUEST_METRICS.contains(&metric) && tags.len() == 1 && tags[0].0 == "name" =>
+        {
+            Some(tags[0].1.to_string())
+        }
+        // Any other filter is a sub-metric the JS SDK's k6 layer records
+        // under the threshold's key (guest-sdk-js/k6/submetrics.js).
+        Some(_) => return Ok(submetric(metric, key, aggregation, op, bound, latency)),
     };
     let prefix = |what: String| match &name {
         Some(name) => format!("{name}: {what}"),
@@ -395,30 +401,81 @@ fn threshold(metric: &str, text: &str) -> anyhow::Result<Option<String>> {
         ("http_req_failed", "rate") => Some(prefix(format!("errors {op} {bound}"))),
         ("http_reqs", "count") => Some(prefix(format!("count {op} {bound}"))),
         ("http_reqs", "rate") => Some(prefix(format!("rps {op} {bound}"))),
-        ("checks", "rate") if name.is_none() => Some(format!("custom checks: rate {op} {bound}")),
-        (
-            "checks" | "iterations" | "vus" | "vus_max" | "data_sent" | "data_received"
-            | "iteration_duration",
-            _,
-        ) => None,
-        (metric, _)
-            if metric.starts_with("http_req_")
-                || metric.starts_with("grpc_")
-                || metric.starts_with("ws_") =>
-        {
-            None
+        ("checks", "rate") => Some(format!("custom checks: rate {op} {bound}")),
+        (metric, _) if !is_custom(metric) => None,
+        (custom, aggregation) => custom_threshold(custom, aggregation, op, bound, latency),
+    })
+}
+
+/// The request metrics whose `{name:…}` filter the host measures itself.
+const REQUEST_METRICS: [&str; 3] = ["http_req_duration", "http_req_failed", "http_reqs"];
+
+/// `a:1, b:"x"` (a threshold key's braces) as (tag, value) pairs.
+fn tag_filter(tags: &str) -> Vec<(&str, &str)> {
+    tags.split(',')
+        .map(|pair| {
+            let (tag, value) = pair.split_once(':').unwrap_or((pair, ""));
+            (tag.trim(), value.trim().trim_matches(['"', '\'']))
+        })
+        .collect()
+}
+
+/// Whether `metric` is the script's own rather than one of k6's built-in.
+fn is_custom(metric: &str) -> bool {
+    let builtin = [
+        "checks",
+        "iterations",
+        "vus",
+        "vus_max",
+        "data_sent",
+        "data_received",
+        "iteration_duration",
+    ];
+    !(builtin.contains(&metric)
+        || metric.starts_with("http_req")
+        || metric.starts_with("grpc_")
+        || metric.starts_with("ws_"))
+}
+
+/// A threshold on a custom metric recorded as `name`, judged by what it
+/// recorded: a Counter's count, a Rate's share of true values, a Counter's
+/// per second, or a Trend's statistic.
+fn custom_threshold(
+    name: &str,
+    aggregation: &str,
+    op: &str,
+    bound: &str,
+    latency: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
+    match aggregation {
+        "count" | "value" => Some(format!("custom {name}: value {op} {bound}")),
+        "rate" => Some(format!("custom {name}: rate {op} {bound}")),
+        aggregation => latency(aggregation).map(|m| format!("custom {name}: {m} {op} {bound}")),
+    }
+}
+
+/// A threshold on `metric` filtered by tags (`key`, as the script wrote
+/// it): judged on the custom metric the k6 layer records under `key`.
+fn submetric(
+    metric: &str,
+    key: &str,
+    aggregation: &str,
+    op: &str,
+    bound: &str,
+    latency: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
+    match (metric, aggregation) {
+        ("http_req_duration", aggregation) => {
+            latency(aggregation).map(|m| format!("custom {key}: {m} {op} {bound}ms"))
         }
-        (custom, "count" | "value") if name.is_none() => {
-            Some(format!("custom {custom}: value {op} {bound}"))
+        ("http_req_failed" | "checks", "rate") | ("http_reqs", "count" | "rate") => {
+            custom_threshold(key, aggregation, op, bound, latency)
         }
-        // A Rate's share of true values, or a Counter's per second: the host
-        // tells them apart by what the metric recorded.
-        (custom, "rate") if name.is_none() => Some(format!("custom {custom}: rate {op} {bound}")),
-        (custom, aggregation) if name.is_none() => {
-            latency(aggregation).map(|m| format!("custom {custom}: {m} {op} {bound}"))
+        (metric, aggregation) if is_custom(metric) => {
+            custom_threshold(key, aggregation, op, bound, latency)
         }
         _ => None,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -455,6 +512,44 @@ mod tests {
             ])
         );
         assert!(out.left_out.is_empty(), "{:?}", out.left_out);
+    }
+
+    #[test]
+    fn tag_filters_are_sub_metrics_judged_under_their_key() {
+        let out = flags(json!({"thresholds": {
+            "http_req_duration{status:200}": ["p(95)<500"],
+            "http_req_failed{method:GET, name:'refused'}": ["rate>0.9"],
+            "http_reqs{type:api}": ["count==8", "rate>1"],
+            "checks{kind:echo}": ["rate==1"],
+            "my_trend{kind:a}": ["max<10"],
+            "my_trend{name:a}": ["avg<10"],
+            "http_req_duration{group:::login}": ["p(95)<500"],
+            "http_req_waiting{status:200}": ["p(95)<500"],
+        }}));
+        assert_eq!(
+            out.flags["thresholds"],
+            json!([
+                "custom checks{kind:echo}: rate == 1",
+                "custom http_req_duration{status:200}: p95 < 500ms",
+                "custom http_req_failed{method:GET, name:'refused'}: rate > 0.9",
+                "custom http_reqs{type:api}: value == 8",
+                "custom http_reqs{type:api}: rate > 1",
+                "custom my_trend{kind:a}: max < 10",
+                "custom my_trend{name:a}: mean < 10",
+            ])
+        );
+        assert_eq!(
+            out.left_out,
+            [
+                "threshold http_req_duration{group:::login}: p(95)<500 (not judged yet)",
+                "threshold http_req_waiting{status:200}: p(95)<500 (not judged yet)",
+            ]
+        );
+        for expr in out.flags["thresholds"].as_array().expect("thresholds") {
+            let expr = expr.as_str().expect("text");
+            expr.parse::<molotov_metrics::Threshold>()
+                .unwrap_or_else(|e| panic!("{expr}: {e}"));
+        }
     }
 
     #[test]

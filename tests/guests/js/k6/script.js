@@ -1,6 +1,7 @@
 // A k6 script, as k6's users write them (tests/e2e/k6.rs runs it
 // unchanged): modules, options with thresholds, setup data, __VU, __ITER,
-// __ENV, checks, groups and custom metrics, against the built-in target.
+// __ENV, checks, groups and custom metrics, thresholds filtered by tags,
+// against the built-in target.
 import http from "k6/http";
 import { check, group, sleep } from "k6";
 import { Counter, Gauge, Rate, Trend } from "k6/metrics";
@@ -17,6 +18,13 @@ export const options = {
     http_req_duration: ["p(95)<5000"],
     "http_req_duration{name:hello}": [{ threshold: "max<10000", abortOnFail: true }],
     items: ["count>=8"],
+    // Sub-metrics: only the samples whose tags match.
+    "http_req_duration{status:200}": ["p(95)<5000"],
+    "http_reqs{type:api}": ["count==8"],
+    "http_req_failed{method:GET,name:refused}": ["rate==1"],
+    "hello latency{kind:hello}": ["max<10000"],
+    "checks{kind:echo}": ["rate==1"],
+    "http_req_duration{group:::hello}": ["p(95)<5000"],
   },
 };
 
@@ -42,18 +50,20 @@ export default function (data) {
       "content type": (r) => r.headers["Content-Type"].startsWith("application/json"),
     });
     items.add(1);
-    latency.add(res.timings.duration);
+    latency.add(res.timings.duration, { kind: "hello" });
+    latency.add(0, { kind: "other" });
     fine.add(res.status === 200);
     last.add(res.status);
   });
   const body = { name: names[__ITER % names.length], iter: __ITER, text: encoding.b64encode("hé") };
   const echoed = http.post(`${BASE}/echo`, JSON.stringify(body), {
     headers: { "Content-Type": "application/json" },
+    tags: { type: "api" },
   });
   const back = echoed.json();
   check(back, {
     "echo": (b) => b.iter === __ITER && encoding.b64decode(b.text, "std", "s") === "hé",
-  });
+  }, { kind: "echo" });
   const form = http.post(`${BASE}/echo`, { a: "1 2", b: "x&y" });
   check(form, { "form": (r) => r.body === "a=1%202&b=x%26y" });
   const refused = http.get("http://127.0.0.1:1/", { tags: { name: "refused" }, timeout: "2s" });
