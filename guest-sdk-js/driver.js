@@ -3,9 +3,9 @@
 // (multiplex.startSend) and its `await` lets the other workers run while
 // the host performs them; a plain function's requests wait in place, so a
 // component with one reports a capacity of 1 and keeps an instance per worker.
-import * as mx from "molotov:scenario/multiplex@0.4.6";
-import { completed as grpcCompleted } from "molotov:scenario/multiplex-grpc@0.4.6";
-import { completed } from "molotov:scenario/multiplex-io@0.4.6";
+import * as mx from "molotov:scenario/multiplex@0.4.7";
+import { completed as grpcCompleted } from "molotov:scenario/multiplex-grpc@0.4.7";
+import { completed } from "molotov:scenario/multiplex-io@0.4.7";
 import { HttpError, Response, Session, errorMessage, release, scenarioAt, scenarioCount } from "./molotov.js";
 
 /** Workers per instance when every scenario is an async function: the

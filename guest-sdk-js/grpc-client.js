@@ -13,8 +13,8 @@
 //     const res = client.invoke("helloworld.Greeter/SayHello", { name: "Bert" });
 //     check(res.status === grpc.StatusOK);
 //   });
-import { invoke } from "molotov:scenario/grpc@0.4.6";
-import { Schema } from "molotov:scenario/protobuf@0.4.6";
+import { invoke } from "molotov:scenario/grpc@0.4.7";
+import { Schema } from "molotov:scenario/protobuf@0.4.7";
 import { protos, protosets } from "molotov-bundled-files";
 import { currentHost } from "./driver.js";
 import { fromBase64 } from "./bytes.js";

@@ -4,8 +4,8 @@
 // applies the deadline, reads the status, and reports each call
 // (`GRPC /package.Service/Method`). On a shared instance the other workers
 // run while a call waits.
-import { invoke } from "molotov:scenario/grpc@0.4.6";
-import { startInvoke } from "molotov:scenario/multiplex-grpc@0.4.6";
+import { invoke } from "molotov:scenario/grpc@0.4.7";
+import { startInvoke } from "molotov:scenario/multiplex-grpc@0.4.7";
 import { grpcIo } from "./driver.js";
 import { HttpError } from "./molotov.js";
 

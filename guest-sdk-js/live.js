@@ -4,9 +4,9 @@
 // server-sent events or chunks). The host opens, bounds and measures them.
 // On a shared instance each call is a ticket and the other workers run
 // while it waits; otherwise it waits in place.
-import * as mxio from "molotov:scenario/multiplex-io@0.4.6";
-import { connect } from "molotov:scenario/websocket@0.4.6";
-import { open } from "molotov:scenario/streaming@0.4.6";
+import * as mxio from "molotov:scenario/multiplex-io@0.4.7";
+import { connect } from "molotov:scenario/websocket@0.4.7";
+import { open } from "molotov:scenario/streaming@0.4.7";
 import { beforeWaitingInPlace, io, ioUnawaited } from "./driver.js";
 
 const utf8 = new TextEncoder();

@@ -9,9 +9,9 @@
 // A scenario that throws (a failed check included) is a failed run with the
 // error's message. Module-level code runs when the component is built: read
 // env() and variables inside scenarios and fixtures.
-import * as ctx from "molotov:scenario/context@0.4.6";
-import * as logging from "molotov:scenario/log@0.4.6";
-import * as metrics from "molotov:scenario/metrics@0.4.6";
+import * as ctx from "molotov:scenario/context@0.4.7";
+import * as logging from "molotov:scenario/log@0.4.7";
+import * as metrics from "molotov:scenario/metrics@0.4.7";
 import { inAsyncRun, running, scheduler, setOwnHost } from "./driver.js";
 import { grpcCall } from "./grpc.js";
 import { WebSocket, openStream } from "./live.js";
@@ -20,7 +20,7 @@ export { GrpcError, statusName } from "./grpc.js";
 export { Client as GrpcClient, Stream as GrpcStream } from "./grpc-client.js";
 
 export { driver } from "./driver.js";
-import * as vars from "molotov:scenario/vars@0.4.6";
+import * as vars from "molotov:scenario/vars@0.4.7";
 
 const registry = { scenarios: new Map(), list: null, fixtures: {}, events: [], onEvent: null };
 
@@ -131,6 +131,13 @@ export class Response {
   }
   get elapsedUs() {
     return Number(this.#host.elapsedUs());
+  }
+  /** Where the last hop's time went, in microseconds (`connectingUs`,
+   * `tlsHandshakingUs`, `sendingUs`, `waitingUs`, `receivingUs`), when the
+   * host times it (for a k6 script); else undefined. */
+  get timings() {
+    const parts = this.#host.timings();
+    return parts && Object.fromEntries(Object.entries(parts).map(([part, us]) => [part, Number(us)]));
   }
   header(name) {
     return this.#host.header(name);

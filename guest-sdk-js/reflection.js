@@ -1,8 +1,8 @@
 // gRPC server reflection (v1, else v1alpha): asks a server for the files
 // that describe its services, with the host's protobuf schemas doing the
 // encoding, and builds the schema those files make.
-import { invoke } from "molotov:scenario/grpc@0.4.6";
-import { Schema } from "molotov:scenario/protobuf@0.4.6";
+import { invoke } from "molotov:scenario/grpc@0.4.7";
+import { Schema } from "molotov:scenario/protobuf@0.4.7";
 import { fromBase64 } from "./bytes.js";
 
 const VERSIONS = ["grpc.reflection.v1", "grpc.reflection.v1alpha"];

@@ -1,5 +1,5 @@
 // k6/execution: what a VU knows of itself and the test; one module per VU.
-import * as ctx from "molotov:scenario/context@0.4.6";
+import * as ctx from "molotov:scenario/context@0.4.7";
 import { k6 } from "./state.js";
 
 /** k6/execution for `vu` (`id`, `iteration`, `scenario`). */

@@ -75,10 +75,25 @@ class Response {
     this.error = "";
     this.error_code = 0;
   }
-  // Read from the host only when asked: most scripts never look.
+  // Read from the host only when asked: most scripts never look. As k6's,
+  // they are the last hop's, and `duration` is sending, waiting and
+  // receiving (the connection's opening is apart).
   get timings() {
-    const ms = this.#molotov.elapsedUs / 1000;
-    return { duration: ms, waiting: ms, blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, receiving: 0 };
+    const parts = this.#molotov.timings;
+    if (parts === undefined) {
+      const ms = this.#molotov.elapsedUs / 1000;
+      return { duration: ms, waiting: ms, blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, receiving: 0 };
+    }
+    const [sending, waiting, receiving] = [parts.sendingUs / 1000, parts.waitingUs / 1000, parts.receivingUs / 1000];
+    return {
+      duration: sending + waiting + receiving,
+      blocked: 0,
+      connecting: parts.connectingUs / 1000,
+      tls_handshaking: parts.tlsHandshakingUs / 1000,
+      sending,
+      waiting,
+      receiving,
+    };
   }
   get url() {
     return this.#molotov.url;

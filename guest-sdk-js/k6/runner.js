@@ -6,8 +6,8 @@
 // (or its scenario's `exec`) becomes a molotov scenario whose runs are the
 // VU's iterations: on a shared instance when the build could make its
 // waiting calls awaited (k6/asyncify.mjs), else a VU per instance.
-import * as ctx from "molotov:scenario/context@0.4.6";
-import * as vars from "molotov:scenario/vars@0.4.6";
+import * as ctx from "molotov:scenario/context@0.4.7";
+import * as vars from "molotov:scenario/vars@0.4.7";
 import { fromBase64 } from "../bytes.js";
 import { errorMessage, globalSetup, globalTeardown, registerAtRunTime, scenario } from "../molotov.js";
 import { createExecution } from "./execution.js";

@@ -1,6 +1,6 @@
 // What the k6 modules share within an instance: the script's options, and
 // the session of code that runs outside a VU's iteration (setup, teardown).
-import { instanceSession } from "molotov:scenario/http@0.4.6";
+import { instanceSession } from "molotov:scenario/http@0.4.7";
 import { currentHost } from "../driver.js";
 import { Session } from "../molotov.js";
 

@@ -43,6 +43,7 @@ fn a_k6_script_runs_unchanged_with_its_options() {
         "status is 200",
         "result is OK",
         "content type",
+        "timings add up",
         "echo",
         "form",
         "refused is status 0",

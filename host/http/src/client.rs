@@ -204,6 +204,7 @@ impl HttpClient {
                 body: bytes,
                 url,
                 elapsed: hop_ended - started,
+                phases,
             });
         }
     }

@@ -38,6 +38,9 @@ pub struct Response {
     pub url: Arc<Url>,
     /// From the first byte sent to the last byte received, redirects included.
     pub elapsed: Duration,
+    /// The last hop's phases, when the client times them
+    /// ([`crate::HttpClient::with_phases`]).
+    pub phases: Option<HopPhases>,
 }
 
 impl Response {

@@ -612,15 +612,20 @@ async fn timed_phases_split_each_request_as_k6_does() {
     let observed = Phased::default();
     let mut session = Session::default();
     let timed = client(&target, &[]).with_phases(true);
+    let mut answered = Vec::new();
     for _ in 0..2 {
         let response = timed
             .send(&mut session, &get("/"), &observed)
             .await
             .unwrap();
         assert_eq!(&response.body[..], b"abcd");
+        answered.push(response.phases);
     }
     let phases = std::mem::take(&mut *observed.phases.lock().unwrap());
     assert_eq!(phases.len(), 2);
+    // The response carries its (last) hop's phases, as the observer saw them.
+    let seen: Vec<_> = phases.iter().map(|(_, phases)| Some(*phases)).collect();
+    assert_eq!(answered, seen);
     for (index, (elapsed, phases)) in phases.iter().enumerate() {
         assert!(phases.waiting >= Duration::from_millis(50), "{phases:?}");
         assert!(phases.receiving >= Duration::from_millis(30), "{phases:?}");
@@ -632,9 +637,10 @@ async fn timed_phases_split_each_request_as_k6_does() {
         }
     }
     let untimed = client(&target, &[]);
-    untimed
+    let response = untimed
         .send(&mut Session::default(), &get("/"), &observed)
         .await
         .unwrap();
     assert!(observed.phases.lock().unwrap().is_empty());
+    assert_eq!(response.phases, None);
 }

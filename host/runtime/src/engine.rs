@@ -30,7 +30,7 @@ pub enum LoadError {
     #[error("{path} is not a valid component: {reason}")]
     Invalid { path: PathBuf, reason: String },
     #[error(
-        "{path} is not a molotov scenario component (world molotov:scenario/scenario@0.4.6): {reason}"
+        "{path} is not a molotov scenario component (world molotov:scenario/scenario@0.4.7): {reason}"
     )]
     WrongWorld { path: PathBuf, reason: String },
 }

@@ -1,6 +1,6 @@
 //! `molotov:scenario/http`: the worker's session and the responses it holds.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use molotov_http::Response;
 use wasmtime::Result;
@@ -132,6 +132,21 @@ impl http::HostResponse for WorkerState {
 
     fn elapsed_us(&mut self, response: Resource<Response>) -> Result<u64> {
         Ok(self.table.get(&response)?.elapsed.as_micros() as u64)
+    }
+
+    fn timings(&mut self, response: Resource<Response>) -> Result<Option<http::Timings>> {
+        let us = |phase: Duration| phase.as_micros() as u64;
+        Ok(self
+            .table
+            .get(&response)?
+            .phases
+            .map(|phases| http::Timings {
+                connecting_us: us(phases.connecting),
+                tls_handshaking_us: us(phases.tls_handshaking),
+                sending_us: us(phases.sending),
+                waiting_us: us(phases.waiting),
+                receiving_us: us(phases.receiving),
+            }))
     }
 
     fn drop(&mut self, response: Resource<Response>) -> Result<()> {
