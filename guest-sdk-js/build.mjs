@@ -10,6 +10,7 @@
 // every script, is kept between builds (engine-cache.mjs).
 import { access, readFile, readdir, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { componentize } from "@bytecodealliance/componentize-js";
 import { rolldown } from "rolldown";
@@ -43,6 +44,7 @@ const K6_MODULES = {
   "k6/encoding": "./k6/encoding.js",
   "k6/crypto": "./k6/crypto.js",
   "k6/data": "./k6/data.js",
+  "k6/html": "./k6/html.js",
   "k6/net/grpc": "./grpc-client.js",
   "k6/timers": null,
   "k6/websockets": null,
@@ -93,6 +95,13 @@ async function protoFiles(root) {
   }
   await walk(root);
   return { protos, protosets };
+}
+
+/** cheerio's build for browsers: parse5 (an HTML5 parser, as Go's that k6
+ * uses) without the fetching that its build for node brings. */
+function cheerioForBrowsers() {
+  const pkg = createRequire(import.meta.url).resolve("cheerio/package.json");
+  return join(dirname(pkg), "dist/browser/index.js");
 }
 
 /** Whether the entry is a k6 script rather than a molotov one. */
@@ -165,8 +174,11 @@ if (k6Script) {
   // be done safely, each VU gets an instance of its own.
   const rewritten = asyncify(code);
   if (rewritten.why) console.log(`${entry}: a VU per instance: ${rewritten.why}`);
+  // The HTML parser (cheerio) weighs about 300 KB: only for a script that
+  // parses HTML (response.html(), k6/html).
+  const parsesHtml = /\.html\s*\(|["']k6\/html["']/.test(code);
   const imports = Object.entries(K6_MODULES)
-    .filter(([, path]) => path)
+    .filter(([id, path]) => path && (id !== "k6/html" || parsesHtml))
     .map(([id, path], i) => [id, `k6module${i}`, here(path)]);
   modules["molotov-entry"] = [
     ...imports.map(([, name, path]) => `import ${name} from ${JSON.stringify(path)};`),
@@ -203,7 +215,7 @@ const bundle = await rolldown({
   // component's `scenarios` export; the user's module is imported for effect.
   input: "molotov-entry",
   external: [/^molotov:scenario\//, /^wasi:/],
-  resolve: { alias: { "molotov/grpc": here("./grpc-client.js"), molotov: sdk } },
+  resolve: { alias: { "molotov/grpc": here("./grpc-client.js"), molotov: sdk, cheerio: cheerioForBrowsers() } },
   plugins: [
     {
       name: "molotov-virtual-modules",

@@ -11,6 +11,10 @@ import { matching, submetricsOf } from "./submetrics.js";
 
 const text = new TextDecoder();
 
+let parseHTML; // k6/html's, when the build bundled it
+/** Gives responses k6/html's parser, for `response.html()`. */
+export const useHtmlParser = (parse) => (parseHTML = parse);
+
 // k6's error codes for what molotov's host reports as an error kind.
 const ERROR_CODES = { timeout: 1050, connect: 1210, "too-many-redirects": 1220, protocol: 1000, "body-too-large": 1000 };
 
@@ -131,8 +135,19 @@ class Response {
     const value = JSON.parse(typeof this.body === "string" ? this.body : text.decode(this.#molotov.body));
     return selector === undefined ? value : select(value, selector);
   }
-  html() {
-    throw new Error("response.html() is not supported (no HTML parser in the sandbox)");
+  /** The body parsed as HTML (k6/html's Selection), or the elements of it
+   * that `selector` matches. */
+  html(selector) {
+    if (!parseHTML) throw new Error("response.html(): the build bundles the HTML parser only for a script that calls `.html(` or imports k6/html");
+    // k6 parses the body as text: nothing when it was discarded.
+    const document = parseHTML(typeof this.body === "string" ? this.body : "");
+    return selector === undefined ? document : document.find(selector);
+  }
+  submitForm() {
+    throw new Error("response.submitForm() is not supported yet: post the form's fields with http.post (response.html().find(\"form\").serializeObject())");
+  }
+  clickLink() {
+    throw new Error("response.clickLink() is not supported yet: request the link's href (response.html().find(\"a\").attr(\"href\"))");
   }
 }
 

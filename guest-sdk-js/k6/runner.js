@@ -11,7 +11,7 @@ import * as vars from "molotov:scenario/vars@0.4.7";
 import { fromBase64 } from "../bytes.js";
 import { errorMessage, globalSetup, globalTeardown, registerAtRunTime, scenario } from "../molotov.js";
 import { createExecution } from "./execution.js";
-import { createHttp } from "./http.js";
+import { createHttp, useHtmlParser } from "./http.js";
 import { k6, session } from "./state.js";
 import { createTimers } from "./timers.js";
 import { createWebsockets } from "./websockets.js";
@@ -164,6 +164,7 @@ function register() {
  * may read. */
 export function runK6Script({ compile, shared, modules, files }) {
   build = { compile, shared, modules };
+  if (modules["k6/html"]) useHtmlParser(modules["k6/html"].parseHTML);
   globalThis.__ENV = new Proxy(
     {},
     {

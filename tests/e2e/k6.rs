@@ -111,6 +111,31 @@ fn a_k6_script_runs_unchanged_with_its_options() {
     );
 }
 
+/// k6/html: parseHTML and response.html() give k6's Selection and Element
+/// (an HTML5 parser, jQuery's traversal, forms serialized), and a token read
+/// from a page the server sent is posted back.
+#[test]
+fn k6_html_parses_pages_as_k6_does() {
+    let server = Server::start();
+    let base = format!("BASE_URL={}", server.url);
+    let run = run(
+        &script("html.js"),
+        &["--target", &server.url, "--env", &base],
+    );
+    let json = run.json();
+    assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
+    let checks = json["k6"]["checks"].as_array().expect("checks");
+    assert_eq!(checks.len(), 11, "{json}");
+    for check in checks {
+        assert_eq!(
+            (&check["passes"], &check["fails"]),
+            (&4.into(), &0.into()),
+            "{check}"
+        );
+    }
+    assert_eq!(server.served(), 2 * 4 + 1);
+}
+
 /// Flags given on the command line override the script's options, as k6's
 /// do; the script's thresholds still judge the run (3 items are not 8, nor
 /// 3 requests tagged `type: api`).
