@@ -174,9 +174,9 @@ if (k6Script) {
   // be done safely, each VU gets an instance of its own.
   const rewritten = asyncify(code);
   if (rewritten.why) console.log(`${entry}: a VU per instance: ${rewritten.why}`);
-  // The HTML parser (cheerio) weighs about 300 KB: only for a script that
-  // parses HTML (response.html(), k6/html).
-  const parsesHtml = /\.html\s*\(|["']k6\/html["']/.test(code);
+  // The HTML parser (cheerio) adds about 4 MB to the component: only for a
+  // script that parses HTML (response.html(), submitForm, clickLink, k6/html).
+  const parsesHtml = /\.(html|submitForm|clickLink)\s*\(|["']k6\/html["']/.test(code);
   const imports = Object.entries(K6_MODULES)
     .filter(([id, path]) => path && (id !== "k6/html" || parsesHtml))
     .map(([id, path], i) => [id, `k6module${i}`, here(path)]);

@@ -1,5 +1,6 @@
 // Build time (Node), for a k6 script bundled as CommonJS: makes the
-// functions that wait for k6's blocking calls (`http.*`, `sleep`, `group`)
+// functions that wait for k6's blocking calls (`http.*`, `sleep`, `group`,
+// a response's `submitForm` and `clickLink`)
 // `async`, and those calls `await`ed, so that many VUs can share one
 // instance, each waiting without holding up the others. What cannot be
 // rewritten safely (a waiting function passed to `forEach`, a method, a
@@ -11,6 +12,8 @@ const BLOCKING = {
   k6: new Set(["sleep", "group"]),
   "k6/ws": new Set(["connect"]),
 };
+// A response's own waiting methods, whatever holds the response.
+const RESPONSE_BLOCKING = new Set(["submitForm", "clickLink"]);
 const FUNCTIONS = new Set(["FunctionDeclaration", "FunctionExpression", "ArrowFunctionExpression"]);
 
 /** Every node under `node`, with its parent and the function it is in. */
@@ -49,6 +52,7 @@ export function asyncify(code) {
   const blockingApi = (call) => {
     const callee = calleeOf(call);
     if (callee.type !== "MemberExpression" || callee.computed) return false;
+    if (RESPONSE_BLOCKING.has(callee.property.name)) return true;
     let object = callee.object;
     if (object.type === "MemberExpression" && object.property.name === "default") object = object.object;
     return object.type === "Identifier" && BLOCKING[modules.get(object.name)]?.has(callee.property.name);

@@ -71,9 +71,11 @@ class Response {
   #molotov;
   #params;
   #body;
-  constructor(molotov, request, params) {
+  #send; // the VU's `request`, for submitForm and clickLink
+  constructor(molotov, request, params, send) {
     this.#molotov = molotov;
     this.#params = params;
+    this.#send = send;
     this.request = request;
     this.status = molotov.status;
     this.error = "";
@@ -138,16 +140,31 @@ class Response {
   /** The body parsed as HTML (k6/html's Selection), or the elements of it
    * that `selector` matches. */
   html(selector) {
-    if (!parseHTML) throw new Error("response.html(): the build bundles the HTML parser only for a script that calls `.html(` or imports k6/html");
+    if (!parseHTML) throw new Error("response.html(): the build bundles the HTML parser only for a script that calls `.html(`, `.submitForm(` or `.clickLink(`, or imports k6/html");
     // k6 parses the body as text: nothing when it was discarded.
     const document = parseHTML(typeof this.body === "string" ? this.body : "");
     return selector === undefined ? document : document.find(selector);
   }
-  submitForm() {
-    throw new Error("response.submitForm() is not supported yet: post the form's fields with http.post (response.html().find(\"form\").serializeObject())");
+  /** Submits the page's form (the first `formSelector` matches) as a
+   * browser would: its fields, `fields` over them, and the submit
+   * button's name and value, to its action by its method. */
+  submitForm({ formSelector = "form", fields = {}, submitSelector, params = {} } = {}) {
+    const form = this.html(formSelector).first();
+    if (form.size() === 0) throw new Error(`submitForm: no form matches ${JSON.stringify(formSelector)} in ${this.url}`);
+    const values = { ...form.serializeObject(), ...fields };
+    const submit = submitSelector === undefined ? undefined : form.find(submitSelector).first();
+    if (submit?.attr("name")) values[submit.attr("name")] = submit.val() ?? "";
+    const action = new URL(form.attr("action", ""), this.url);
+    const method = form.attr("method", "GET").toUpperCase();
+    if (method !== "GET") return this.#send(method, action.href, values, params);
+    for (const [name, value] of Object.entries(values)) action.searchParams.append(name, value);
+    return this.#send("GET", action.href, null, params);
   }
-  clickLink() {
-    throw new Error("response.clickLink() is not supported yet: request the link's href (response.html().find(\"a\").attr(\"href\"))");
+  /** Follows the page's link (the first `selector` matches). */
+  clickLink({ selector = "a[href]", params = {} } = {}) {
+    const href = this.html(selector).first().attr("href");
+    if (href === undefined) throw new Error(`clickLink: no link matches ${JSON.stringify(selector)} in ${this.url}`);
+    return this.#send("GET", new URL(href, this.url).href, null, params);
   }
 }
 
@@ -224,7 +241,7 @@ export function createHttp(sessionOf) {
     const req = { method, url: sent, headers, body: requestBody };
     // k6 names a request by its URL unless its `name` tag says otherwise.
     const name = params.tags?.name ?? sent;
-    const answered = (response) => measured(new Response(response, req, params), name, params);
+    const answered = (response) => measured(new Response(response, req, params, request), name, params);
     const unanswered = (e) => {
       if (e instanceof HttpError) return measured(failed(e, req), name, params);
       throw e;

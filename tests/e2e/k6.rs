@@ -112,8 +112,9 @@ fn a_k6_script_runs_unchanged_with_its_options() {
 }
 
 /// k6/html: parseHTML and response.html() give k6's Selection and Element
-/// (an HTML5 parser, jQuery's traversal, forms serialized), and a token read
-/// from a page the server sent is posted back.
+/// (an HTML5 parser, jQuery's traversal, forms serialized); a token read
+/// from a page the server sent is posted back, its form submitted and a
+/// link followed.
 #[test]
 fn k6_html_parses_pages_as_k6_does() {
     let server = Server::start();
@@ -125,7 +126,7 @@ fn k6_html_parses_pages_as_k6_does() {
     let json = run.json();
     assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
     let checks = json["k6"]["checks"].as_array().expect("checks");
-    assert_eq!(checks.len(), 11, "{json}");
+    assert_eq!(checks.len(), 13, "{json}");
     for check in checks {
         assert_eq!(
             (&check["passes"], &check["fails"]),
@@ -133,7 +134,7 @@ fn k6_html_parses_pages_as_k6_does() {
             "{check}"
         );
     }
-    assert_eq!(server.served(), 2 * 4 + 1);
+    assert_eq!(server.served(), 4 * 4 + 1);
 }
 
 /// Flags given on the command line override the script's options, as k6's

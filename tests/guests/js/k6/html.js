@@ -1,6 +1,7 @@
 // k6/html as k6's users write it (tests/e2e/k6.rs runs it unchanged):
 // parseHTML and response.html() with k6's Selection and Element, a form's
-// hidden token read from a page the server sends and posted back.
+// hidden token read from a page the server sends and posted back, the form
+// submitted and a link followed.
 import http from "k6/http";
 import { check } from "k6";
 import { parseHTML } from "k6/html";
@@ -15,6 +16,7 @@ const PAGE = `<!doctype html><html><head><title>Sign in</title></head><body>
 <dl><dt id="term-1">term 1</dt><dd>d 1-a</dd><dd class="x y">d 1-b</dd><dt id="term-2">term 2</dt><dd>d 2-a</dd></dl>
 <table><tr><td>cell</td></tr></table>
 <ul><li><a href="/one">one</a></li><li><a href="/two" data-n="2">two</a></li></ul>
+<p><a id="home" href="/">home</a></p>
 </body></html>`;
 
 export default function () {
@@ -36,8 +38,8 @@ export default function () {
       const body = d.find("body").get(0);
       const b = d.find("dd").get(1);
       return body.getElementById("term-2").textContent() === "term 2" && body.getElementsByClassName("y").length === 1 &&
-        b.classList().join("|") === "x|y" && b.hasAttribute("class") && body.querySelectorAll("li a").length === 2 &&
-        d.find("a").last().data("n") === 2 && d.find("select").val() === "b" && d.find("li").get(0).innerHTML() === '<a href="/one">one</a>';
+        b.classList().join("|") === "x|y" && b.hasAttribute("class") && body.querySelectorAll("li a").length === 2 && body.querySelectorAll("a").length === 3 &&
+        d.find("li a").last().data("n") === 2 && d.find("select").val() === "b" && d.find("li").get(0).innerHTML() === '<a href="/one">one</a>';
     },
   });
   // A page from the server, its token posted back (the built-in target's
@@ -45,8 +47,12 @@ export default function () {
   const page = http.post(`${__ENV.BASE_URL}/echo`, PAGE, { headers: { "Content-Type": "text/html" } });
   const token = page.html().find("input[name=csrf]").attr("value");
   const posted = http.post(`${__ENV.BASE_URL}/echo`, { csrf: token });
+  const submitted = page.submitForm({ fields: { user: "bob" } });
+  const home = page.clickLink({ selector: "#home" });
   check(posted, {
     "token posted back": (r) => r.body === "csrf=t0k%26en",
     "html(selector)": () => page.html("option[selected]").text() === "B",
+    "form submitted": () => submitted.status === 200 && submitted.body === "csrf=t0k%26en&user=bob&plan=b",
+    "link followed": () => home.status === 200 && home.json("result") === "OK",
   });
 }
