@@ -3,11 +3,14 @@
 // samples whose tags match. The layer records each matching sample once
 // more, under the threshold's own key, as a custom metric that the host
 // judges (host/cli/src/k6_options.rs translates the threshold alike). A
-// filter by `name` alone on a request metric is the host's own (requests
-// are kept by name), and `group` is not tracked: neither is recorded here.
+// filter by `name` alone on http_req_duration or http_reqs is the host's
+// own (requests are kept by name), and `group` is not tracked: neither is
+// recorded here.
 import { k6 } from "./state.js";
 
-const REQUEST_METRICS = new Set(["http_req_duration", "http_req_failed", "http_reqs"]);
+// The request metrics the host keeps by name (not http_req_failed: the
+// host does not keep statuses by name).
+const NAMED_BY_HOST = new Set(["http_req_duration", "http_reqs"]);
 
 let byMetric; // metric -> [{ key, tags: [[tag, value]] }], from the options
 const OPTIONS_UNSET = k6.options; // until the init context has run
@@ -28,7 +31,7 @@ function parse(thresholds) {
     if (open < 0 || !key.endsWith("}")) continue;
     const metric = key.slice(0, open).trim();
     const tags = filterOf(key.slice(open + 1, -1));
-    const hostsOwn = REQUEST_METRICS.has(metric) && tags.length === 1 && tags[0][0] === "name";
+    const hostsOwn = NAMED_BY_HOST.has(metric) && tags.length === 1 && tags[0][0] === "name";
     if (hostsOwn || tags.some(([tag]) => tag === "group")) continue;
     if (!parsed.has(metric)) parsed.set(metric, []);
     parsed.get(metric).push({ key, tags });

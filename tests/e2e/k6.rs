@@ -543,12 +543,17 @@ fn a_k6_script_for_httpbin_runs_against_a_local_one() {
         [
             ("custom checks: rate == 1.0", true),
             ("http://httpbin.org/post: max < 2000ms", true),
-            ("errors < 0.01", true),
+            ("unexpected < 0.15", true),
             ("custom json_size: mean > 0", true),
             ("custom verbs_checked: value == 30", true),
         ],
         "{json}"
     );
+    // The threshold judges the share the summary shows.
+    let judged = (json["thresholds"].as_array().expect("thresholds").iter())
+        .find(|t| t["expr"] == "unexpected < 0.15")
+        .and_then(|t| t["value"].as_f64());
+    assert_eq!(judged, Some(12.0 / 84.0), "{json}");
 
     // Multipart bodies with a file, and the userAgent option.
     let multipart = crate::support::run(&script("multipart.js"), &["--connect-to", &connect]);

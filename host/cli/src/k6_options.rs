@@ -87,16 +87,17 @@ pub fn flag_defaults(options_json: &str, only: Option<&str>) -> anyhow::Result<F
         }
     }
     load_flags(&load, &mut out)?;
+    if let Some(value) = options.get(EXPECTED_STATUSES) {
+        let ranges = serde_json::from_value(value.clone())
+            .context("expected statuses are [min, max] pairs")?;
+        out.script.expected_statuses = Some(ranges);
+    }
     for (key, value) in &options {
         match key.as_str() {
             "vus" | "duration" | "iterations" | "stages" | "scenarios" => {}
             "thresholds" => thresholds(value, &mut out)?,
             "hosts" => hosts(value, &mut out)?,
-            EXPECTED_STATUSES => {
-                let ranges = serde_json::from_value(value.clone())
-                    .context("expected statuses are [min, max] pairs")?;
-                out.script.expected_statuses = Some(ranges);
-            }
+            EXPECTED_STATUSES => {}
             "insecureSkipTLSVerify" => {
                 out.flags.insert("insecure".into(), value.clone());
             }
@@ -315,7 +316,7 @@ fn thresholds(value: &Value, out: &mut FlagDefaults) -> anyhow::Result<()> {
                 ),
                 other => bail!("options.thresholds.{metric}: {other} is not a threshold"),
             };
-            match threshold(metric, &text)? {
+            match threshold(metric, &text, out.script.expected_statuses.as_deref())? {
                 Some(mut expr) => {
                     if abort {
                         expr.push_str(" abort");
@@ -343,8 +344,13 @@ fn thresholds(value: &Value, out: &mut FlagDefaults) -> anyhow::Result<()> {
 }
 
 /// One threshold (`p(95)<500` on `metric`) in molotov's grammar, or none
-/// when molotov has no such measure yet.
-fn threshold(key: &str, text: &str) -> anyhow::Result<Option<String>> {
+/// when molotov has no such measure yet; `expected` are the statuses
+/// `http.setResponseCallback` expects (k6's default, 200-399, if none).
+fn threshold(
+    key: &str,
+    text: &str,
+    expected: Option<&[(u16, u16)]>,
+) -> anyhow::Result<Option<String>> {
     let (metric, filter) = match key.split_once('{') {
         Some((metric, tags)) => (metric.trim(), Some(tags.trim_end_matches('}'))),
         None => (key, None),
@@ -398,7 +404,8 @@ fn threshold(key: &str, text: &str) -> anyhow::Result<Option<String>> {
         ("http_req_duration", aggregation) => {
             latency(aggregation).map(|m| prefix(format!("{m} {op} {bound}ms")))
         }
-        ("http_req_failed", "rate") => Some(prefix(format!("errors {op} {bound}"))),
+        // k6's failed requests: no response, or an unexpected status.
+        ("http_req_failed", "rate") => Some(format!("{} {op} {bound}", unexpected(expected))),
         ("http_reqs", "count") => Some(prefix(format!("count {op} {bound}"))),
         ("http_reqs", "rate") => Some(prefix(format!("rps {op} {bound}"))),
         ("checks", "rate") => Some(format!("custom checks: rate {op} {bound}")),
@@ -407,8 +414,24 @@ fn threshold(key: &str, text: &str) -> anyhow::Result<Option<String>> {
     })
 }
 
-/// The request metrics whose `{name:…}` filter the host measures itself.
-const REQUEST_METRICS: [&str; 3] = ["http_req_duration", "http_req_failed", "http_reqs"];
+/// The `unexpected` measure for the statuses a script expects.
+fn unexpected(expected: Option<&[(u16, u16)]>) -> String {
+    let Some(ranges) = expected else {
+        return "unexpected".into();
+    };
+    let ranges: Vec<String> = (ranges.iter())
+        .map(|&(min, max)| match min == max {
+            true => min.to_string(),
+            false => format!("{min}-{max}"),
+        })
+        .collect();
+    format!("unexpected({})", ranges.join(","))
+}
+
+/// The request metrics whose `{name:…}` filter the host measures itself
+/// (it keeps requests by name, but not their statuses: a request's
+/// `http_req_failed` is a sub-metric).
+const REQUEST_METRICS: [&str; 2] = ["http_req_duration", "http_reqs"];
 
 /// `a:1, b:"x"` (a threshold key's braces) as (tag, value) pairs.
 fn tag_filter(tags: &str) -> Vec<(&str, &str)> {
@@ -507,7 +530,7 @@ mod tests {
                 "p95 < 500ms",
                 "mean < 200ms abort after 10s",
                 "login: max <= 1000ms",
-                "errors < 0.01",
+                "unexpected < 0.01",
                 "custom my_trend: p999 < 50",
             ])
         );
@@ -633,6 +656,17 @@ mod tests {
             "k6's default: 200-399"
         );
         assert!(!default.expects(199) && !default.expects(400) && !default.expects(404));
+        let judged = flags(json!({
+            "molotov:expectedStatuses": [[200, 299], [404, 404]],
+            "thresholds": {"http_req_failed": ["rate<0.01"], "http_req_failed{name:a}": ["rate<0.1"]},
+        }));
+        assert_eq!(
+            judged.flags["thresholds"],
+            json!([
+                "unexpected(200-299,404) < 0.01",
+                "custom http_req_failed{name:a}: rate < 0.1"
+            ])
+        );
         assert!(out.left_out.is_empty(), "{:?}", out.left_out);
     }
 

@@ -165,9 +165,6 @@ fn filtered(report: &Report, metric: &str) -> K6Metric {
     let seconds = report.duration_s.max(1e-9);
     match (base, named) {
         ("http_req_duration", Some(named)) => K6Metric::trend(&named.latency_ms),
-        ("http_req_failed", Some(named)) => {
-            K6Metric::rate(named.errors, named.count.saturating_sub(named.errors))
-        }
         ("http_reqs", Some(named)) => K6Metric::counter(named.count, seconds),
         _ => K6Metric::counter(0, seconds),
     }

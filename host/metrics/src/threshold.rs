@@ -4,6 +4,8 @@
 //!     p99 < 300ms                      every request's latency
 //!     GET /api/items: p95 < 120ms      one request name
 //!     errors < 0.1%                    requests that got no response
+//!     unexpected < 1%                  no response, or a status outside 200-399
+//!     unexpected(200-299,404) < 1%     … or outside these (k6's `http_req_failed`)
 //!     rps > 450                        requests per second
 //!     scenario checkout: failed < 1%   one scenario's runs
 //!     custom cart_size: mean > 2       a custom timing, counter or gauge
@@ -22,6 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::histogram::{self, add};
 use crate::tally::Tally;
+
+const SWITCHING_PROTOCOLS: u16 = 101;
 
 /// What a threshold is about.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +47,9 @@ enum Measure {
     /// Requests that got no response, or failed runs, as a fraction.
     Errors,
     Failed,
+    /// Requests that got no response or a status outside the threshold's
+    /// expected ranges, as a fraction.
+    Unexpected,
     /// Per second of the run.
     Rate,
     Count,
@@ -68,6 +75,8 @@ pub struct Threshold {
     comparison: Comparison,
     /// In the measure's unit: milliseconds, a fraction, a count or rate.
     limit: f64,
+    /// The statuses `unexpected` takes as expected: inclusive ranges.
+    expected: Vec<(u16, u16)>,
     /// `abort [after S]`: checked during the run, after this long.
     pub abort_after: Option<Duration>,
 }
@@ -113,7 +122,16 @@ impl FromStr for Threshold {
             [b'>', ..] => (Comparison::Above, &rest[1..]),
             _ => return Err(wrong("no comparison (<, <=, >, >=, ==)")),
         };
-        let measure = parse_measure(measure.trim()).map_err(|why| wrong(&why))?;
+        let (measure, expected) = match measure.trim().strip_prefix("unexpected") {
+            Some(ranges) => (
+                Measure::Unexpected,
+                parse_expected(ranges.trim()).map_err(|why| wrong(&why))?,
+            ),
+            None => (
+                parse_measure(measure.trim()).map_err(|why| wrong(&why))?,
+                Vec::new(),
+            ),
+        };
         let limit = parse_value(value.trim(), measure).map_err(|why| wrong(&why))?;
         check_measure(&scope, measure).map_err(|why| wrong(&why))?;
         Ok(Self {
@@ -122,6 +140,7 @@ impl FromStr for Threshold {
             measure,
             comparison,
             limit,
+            expected,
             abort_after,
         })
     }
@@ -158,6 +177,23 @@ fn parse_scope(scope: &str) -> Scope {
         return Scope::Custom(name.trim().to_string());
     }
     Scope::Request(scope.to_string())
+}
+
+/// The ranges after `unexpected`: none (k6's default, 200-399) or
+/// `(200-299,404)`.
+fn parse_expected(text: &str) -> Result<Vec<(u16, u16)>, String> {
+    if text.is_empty() {
+        return Ok(vec![(200, 399)]);
+    }
+    let wrong = || format!("`unexpected{text}`: write `unexpected(200-299,404)`");
+    let list = (text.strip_prefix('(').and_then(|t| t.strip_suffix(')'))).ok_or_else(wrong)?;
+    list.split(',')
+        .map(|range| {
+            let (min, max) = range.split_once('-').unwrap_or((range, range));
+            let status = |text: &str| text.trim().parse::<u16>().map_err(|_| wrong());
+            Ok((status(min)?, status(max)?))
+        })
+        .collect()
 }
 
 fn parse_measure(text: &str) -> Result<Measure, String> {
@@ -199,8 +235,11 @@ fn parse_value(text: &str, measure: Measure) -> Result<f64, String> {
         Measure::Percentile(_) | Measure::Min | Measure::Mean | Measure::Max
     );
     let (number, scale) = if let Some(n) = text.strip_suffix('%') {
-        if !matches!(measure, Measure::Errors | Measure::Failed) {
-            return Err("`%` is for errors and failed".into());
+        if !matches!(
+            measure,
+            Measure::Errors | Measure::Failed | Measure::Unexpected
+        ) {
+            return Err("`%` is for errors, failed and unexpected".into());
         }
         (n, 0.01)
     } else if let Some(n) = text.strip_suffix("ms") {
@@ -228,8 +267,15 @@ fn check_measure(scope: &Scope, measure: Measure) -> Result<(), String> {
         (
             Scope::All | Scope::Request(_),
             Measure::Failed | Measure::Value
-        ) | (Scope::Scenario(_), Measure::Errors | Measure::Value)
-            | (Scope::Custom(_), Measure::Errors | Measure::Failed)
+        ) | (Scope::Request(_), Measure::Unexpected)
+            | (
+                Scope::Scenario(_),
+                Measure::Errors | Measure::Value | Measure::Unexpected
+            )
+            | (
+                Scope::Custom(_),
+                Measure::Errors | Measure::Failed | Measure::Unexpected
+            )
     );
     if fits {
         Ok(())
@@ -281,6 +327,9 @@ impl Threshold {
                     tally.requests(),
                     tally.requests.values().map(|r| r.errors).sum(),
                 );
+                if self.measure == Measure::Unexpected {
+                    return Ok(ratio(self.unexpected(tally, errors), count));
+                }
                 self.of_requests(count, errors, &latency, seconds)
             }
             Scope::Request(name) => {
@@ -354,6 +403,20 @@ impl Threshold {
                 }
             }
         }
+    }
+
+    /// Requests with no response or a status outside the expected ranges;
+    /// a WebSocket's handshake (101) is no failed request.
+    fn unexpected(&self, tally: &Tally, errors: u64) -> u64 {
+        let expected = |status: u16| {
+            status == SWITCHING_PROTOCOLS
+                || (self.expected.iter()).any(|&(min, max)| (min..=max).contains(&status))
+        };
+        let bad: u64 = (tally.statuses.iter())
+            .filter(|(status, _)| !expected(**status))
+            .map(|(_, count)| count)
+            .sum();
+        errors + bad
     }
 
     fn of_requests(
@@ -508,6 +571,33 @@ mod tests {
         let verdict = parsed("GET /api/item: p95 < 1ms").evaluate(&tally, Duration::from_secs(1));
         assert!(!verdict.ok);
         assert!(verdict.error.unwrap().contains("similar: GET /api/items"));
+    }
+
+    #[test]
+    fn unexpected_counts_statuses_outside_the_expected_ones_as_k6_does() {
+        let mut tally = Tally::default();
+        tally.requests.insert(
+            "GET /".into(),
+            crate::RequestStats {
+                count: 10,
+                errors: 1,
+                latency_us: histogram::new(),
+            },
+        );
+        tally.statuses = [(200, 5), (101, 1), (404, 2), (500, 1)].into();
+        let second = Duration::from_secs(1);
+        let share = |expr: &str| parsed(expr).evaluate(&tally, second).value;
+        // No response (1), 404 (2) and 500 (1) of 10; a handshake is fine.
+        assert_eq!(share("unexpected < 1%"), Some(0.4));
+        assert_eq!(share("unexpected(200-299,404) < 1%"), Some(0.2));
+        assert_eq!(share("unexpected(200-599) < 1%"), Some(0.1));
+        for bad in [
+            "unexpected(2xx) < 1%",
+            "unexpected 200 < 1%",
+            "GET /: unexpected < 1%",
+        ] {
+            assert!(bad.parse::<Threshold>().is_err(), "{bad}");
+        }
     }
 
     #[test]

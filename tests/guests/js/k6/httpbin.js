@@ -12,7 +12,9 @@ export const options = {
   iterations: 6,
   thresholds: {
     "http_req_duration{name:http://httpbin.org/post}": ["max<2000"],
-    http_req_failed: ["rate<0.01"],
+    // A 401 and a 418 of 14 requests per iteration: 14.29% failed, as k6
+    // counts them.
+    http_req_failed: ["rate<0.15"],
     checks: ["rate==1.0"],
     verbs_checked: ["count==30"],
     json_size: ["avg>0"],
