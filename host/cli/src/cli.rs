@@ -326,10 +326,11 @@ pub struct RunFlags {
 
     /// A pass/fail criterion, repeatable; a failed threshold exits 1.
     ///
-    /// `p99 < 300ms`, `GET /items: p95 < 120ms`, `errors < 0.1%`, `rps >
+    /// `p99 < 300ms`, `GET /items: p95 < 120ms`, `errors < 0.1%`,
+    /// `unexpected < 1%` (no response or a status outside 200-399), `rps >
     /// 450`, `scenario checkout: failed < 1%`, `custom cart: value > 2`;
     /// `… abort [after S]` also checks it during the run and stops it on
-    /// failure.
+    /// failure. The grammar: docs/load-models.md.
     #[arg(long = "threshold", value_name = "EXPR")]
     pub threshold: Vec<molotov_metrics::Threshold>,
 
