@@ -37,7 +37,7 @@ function refuse(message) {
 // k6's modules as the SDK provides them (those of each VU's own, null,
 // are made by k6/runner.js).
 const K6_MODULES = {
-  k6: "./k6/k6.js",
+  k6: null,
   "k6/http": null,
   "k6/metrics": "./k6/metrics.js",
   "k6/execution": null,

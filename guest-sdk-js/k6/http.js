@@ -192,12 +192,20 @@ const DEFAULT_EXPECTED = [[200, 399]];
 /** Whether k6 counts `status` as expected (`http.setResponseCallback`). */
 const expected = (status) => (k6.expectedStatuses ?? DEFAULT_EXPECTED).some(([min, max]) => status >= min && status <= max);
 
-const REQUEST_METRICS = ["http_reqs", "http_req_failed", "http_req_duration"];
+// The parts of http_req_duration, by k6's metric and timings' name.
+const PHASES = [
+  ["http_req_connecting", "connecting"],
+  ["http_req_tls_handshaking", "tls_handshaking"],
+  ["http_req_sending", "sending"],
+  ["http_req_waiting", "waiting"],
+  ["http_req_receiving", "receiving"],
+];
+const REQUEST_METRICS = ["http_reqs", "http_req_failed", "http_req_duration", ...PHASES.map(([metric]) => metric)];
 
 /** `response`, recorded in the request metrics' sub-metrics that its tags
- * match (k6's: the request's own, its name, method, URL, status and
- * whether its status was expected). */
-function measured(response, name, params) {
+ * match (k6's: the request's own, its name, method, URL, status, whether
+ * its status was expected, and the VU's group). */
+function measured(response, name, params, group) {
   if (!REQUEST_METRICS.some((metric) => submetricsOf(metric) !== undefined)) return response;
   const { request, status } = response;
   const ok = expected(status);
@@ -209,19 +217,24 @@ function measured(response, name, params) {
     status: String(status),
     expected_response: String(ok),
     error_code: String(response.error_code),
+    group,
   };
   for (const key of matching("http_reqs", tags)) incr(key);
   for (const key of matching("http_req_failed", tags)) incr(`${key}: ${!ok}`);
-  if (status !== 0) {
-    for (const key of matching("http_req_duration", tags)) timing(key, response.timings.duration * 1000);
+  if (status === 0) return response;
+  const timings = response.timings;
+  for (const key of matching("http_req_duration", tags)) timing(key, timings.duration * 1000);
+  for (const [metric, part] of PHASES) {
+    for (const key of matching(metric, tags)) timing(key, timings[part] * 1000);
   }
   return response;
 }
 
-/** `k6/http` for one VU: its requests go through `sessionOf()`. On a
+/** `k6/http` for `vu`: its requests go through its current session. On a
  * shared instance they return promises, which the build's rewrite of the
  * script awaits. */
-export function createHttp(sessionOf) {
+export function createHttp(vu) {
+  const sessionOf = () => vu.currentSession();
   function request(method, url, body, params = {}) {
     const headers = { ...(params.headers ?? {}) };
     if (k6.options.userAgent && !hasHeader(headers, "user-agent")) headers["User-Agent"] = k6.options.userAgent;
@@ -241,9 +254,9 @@ export function createHttp(sessionOf) {
     const req = { method, url: sent, headers, body: requestBody };
     // k6 names a request by its URL unless its `name` tag says otherwise.
     const name = params.tags?.name ?? sent;
-    const answered = (response) => measured(new Response(response, req, params, request), name, params);
+    const answered = (response) => measured(new Response(response, req, params, request), name, params, vu.group);
     const unanswered = (e) => {
-      if (e instanceof HttpError) return measured(failed(e, req), name, params);
+      if (e instanceof HttpError) return measured(failed(e, req), name, params, vu.group);
       throw e;
     };
     try {

@@ -1,39 +1,19 @@
-// The `k6` module: checks, groups, sleep, fail.
-import { incr, sleep as pause } from "../molotov.js";
+// The `k6` module, one per VU: checks and groups (which know the VU's
+// current group), sleep, fail.
+import { incr, timing, sleep as pause } from "../molotov.js";
 import { matching, submetricsOf } from "./submetrics.js";
-
-/** Runs each of `sets`' tests on `value`: each counts as `check NAME:
- * passed` or `failed`, and in k6's rate `checks` (counters `checks: true`
- * and `checks: false`, and in the sub-metrics `tags` match); true if all
- * passed. A failed check does not fail the iteration, as in k6. */
-export function check(value, sets, tags) {
-  let all = true;
-  const tagged = submetricsOf("checks") !== undefined;
-  for (const [name, test] of Object.entries(sets ?? {})) {
-    const passed = Boolean(typeof test === "function" ? test(value) : test);
-    incr(`check ${name}: ${passed ? "passed" : "failed"}`);
-    incr(`checks: ${passed}`);
-    if (tagged) for (const key of matching("checks", { ...tags, check: name })) incr(`${key}: ${passed}`);
-    all &&= passed;
-  }
-  return all;
-}
-
-/** Runs `fn`, and returns what it returns (a promise when it waits on a
- * shared instance); k6 groups its metrics by name, molotov does not yet. */
-export const group = (name, fn) => fn();
 
 /** Suspends the VU for `seconds` (on a shared instance, a promise the
  * build's rewrite of the script awaits). */
-export const sleep = (seconds) => pause(Math.max(0, Math.round(Number(seconds) * 1000)));
+const sleep = (seconds) => pause(Math.max(0, Math.round(Number(seconds) * 1000)));
 
 /** Fails the iteration with `message`. */
-export function fail(message) {
+function fail(message) {
   throw new Error(message);
 }
 
 /** Makes Math.random repeatable from `seed` (mulberry32). */
-export function randomSeed(seed) {
+function randomSeed(seed) {
   let state = Number(seed) >>> 0;
   Math.random = () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -44,4 +24,52 @@ export function randomSeed(seed) {
   };
 }
 
-export default { check, group, sleep, fail, randomSeed };
+/** `k6` for `vu`, whose `group` is the path of the group it is in (k6's
+ * `::outer::inner`, "" outside any). */
+export function createK6(vu) {
+  /** Runs each of `sets`' tests on `value`: each counts as `check NAME:
+   * passed` or `failed`, and in k6's rate `checks` (counters `checks: true`
+   * and `checks: false`, and in the sub-metrics its tags match); true if all
+   * passed. A failed check does not fail the iteration, as in k6. */
+  function check(value, sets, tags) {
+    let all = true;
+    const tagged = submetricsOf("checks") !== undefined;
+    for (const [name, test] of Object.entries(sets ?? {})) {
+      const passed = Boolean(typeof test === "function" ? test(value) : test);
+      incr(`check ${name}: ${passed ? "passed" : "failed"}`);
+      incr(`checks: ${passed}`);
+      if (tagged) for (const key of matching("checks", { ...tags, check: name, group: vu.group })) incr(`${key}: ${passed}`);
+      all &&= passed;
+    }
+    return all;
+  }
+
+  /** Runs `fn` in group `name` and returns what it returns (a promise when
+   * it waits on a shared instance); its time is a `group_duration`. */
+  function group(name, fn) {
+    const outer = vu.group;
+    const path = `${outer}::${name}`;
+    const started = performance.now();
+    const end = () => {
+      vu.group = outer;
+      const us = (performance.now() - started) * 1000;
+      timing("group_duration", us);
+      for (const key of matching("group_duration", { group: path })) timing(key, us);
+    };
+    vu.group = path;
+    let result;
+    try {
+      result = fn();
+    } catch (e) {
+      end();
+      throw e;
+    }
+    if (typeof result?.then !== "function") {
+      end();
+      return result;
+    }
+    return result.finally(end);
+  }
+
+  return { check, group, sleep, fail, randomSeed };
+}

@@ -3,17 +3,21 @@
 // `NAME: true` and `NAME: false`. A value's tags count where a threshold
 // filters the metric by them (k6's sub-metrics: ./submetrics.js).
 import { gauge, incr, timing } from "../molotov.js";
-import { matching } from "./submetrics.js";
+import { k6 } from "./state.js";
+import { matching, submetricsOf } from "./submetrics.js";
 
 class Metric {
+  #vu; // the VU whose init context made it, in whose group values are added
   constructor(name) {
     if (typeof name !== "string" || !name) throw new Error("a metric needs a name");
     this.name = name;
+    this.#vu = k6.initialising;
   }
   /** `record` for the metric and each of its sub-metrics that `tags` match. */
   each(tags, record) {
     record(this.name);
-    for (const key of matching(this.name, tags)) record(key);
+    if (submetricsOf(this.name) === undefined) return;
+    for (const key of matching(this.name, { group: this.#vu?.group ?? "", ...tags })) record(key);
   }
 }
 

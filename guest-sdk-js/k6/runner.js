@@ -12,6 +12,7 @@ import { fromBase64 } from "../bytes.js";
 import { errorMessage, globalSetup, globalTeardown, registerAtRunTime, scenario } from "../molotov.js";
 import { createExecution } from "./execution.js";
 import { createHttp, useHtmlParser } from "./http.js";
+import { createK6 } from "./k6.js";
 import { k6, session } from "./state.js";
 import { createTimers } from "./timers.js";
 import { createWebsockets } from "./websockets.js";
@@ -29,23 +30,28 @@ class VU {
     this.iteration = 0;
     this.session = null;
     this.scenario = { name: "default", executor: "shared-iterations" };
+    this.group = ""; // the group the VU is in (k6's `::a::b`)
     this.setIteration = () => {};
     this.pending = new Set(); // what the iteration waits for: sockets, timers
     this.timers = createTimers(this);
     const websockets = createWebsockets(this);
     const modules = {
       ...build.modules,
-      "k6/http": createHttp(() => this.currentSession()),
+      k6: createK6(this),
+      "k6/http": createHttp(this),
       "k6/execution": createExecution(this),
       "k6/timers": this.timers,
       "k6/websockets": websockets,
       "k6/experimental/websockets": websockets,
       "k6/ws": createWs(this, this.timers),
     };
+    k6.initialising = this;
     try {
       this.exports = build.compile((id) => modules[id], this);
     } catch (e) {
       throw new Error(`the script failed in its init context: ${errorMessage(e)}`);
+    } finally {
+      k6.initialising = undefined;
     }
   }
 
@@ -79,6 +85,7 @@ class VU {
   next(scenario, session) {
     this.scenario = scenario;
     k6.scenario = scenario.name;
+    this.group = "";
     this.session = session;
     this.iteration++;
     this.setIteration(this.iteration - 1);

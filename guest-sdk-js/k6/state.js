@@ -11,6 +11,8 @@ export const k6 = {
   expectedStatuses: undefined,
   /** The scenario this instance's VUs run (one per process). */
   scenario: "default",
+  /** The VU whose init context runs now (where k6 makes custom metrics). */
+  initialising: undefined,
 };
 
 let ownSession;

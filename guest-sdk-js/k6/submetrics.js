@@ -4,8 +4,7 @@
 // more, under the threshold's own key, as a custom metric that the host
 // judges (host/cli/src/k6_options.rs translates the threshold alike). A
 // filter by `name` alone on http_req_duration or http_reqs is the host's
-// own (requests are kept by name), and `group` is not tracked: neither is
-// recorded here.
+// own (requests are kept by name): not recorded here.
 import { k6 } from "./state.js";
 
 // The request metrics the host keeps by name (not http_req_failed: the
@@ -32,7 +31,7 @@ function parse(thresholds) {
     const metric = key.slice(0, open).trim();
     const tags = filterOf(key.slice(open + 1, -1));
     const hostsOwn = NAMED_BY_HOST.has(metric) && tags.length === 1 && tags[0][0] === "name";
-    if (hostsOwn || tags.some(([tag]) => tag === "group")) continue;
+    if (hostsOwn) continue;
     if (!parsed.has(metric)) parsed.set(metric, []);
     parsed.get(metric).push({ key, tags });
   }

@@ -77,11 +77,14 @@ fn a_k6_script_runs_unchanged_with_its_options() {
         .collect();
     let expected = [
         "custom checks{kind:echo}: rate == 1",
+        "custom group_duration{group:::hello}: max < 10000ms",
         "custom hello latency{kind:hello}: max < 10000",
         "p95 < 5000ms",
+        "custom http_req_duration{group:::hello}: p95 < 5000ms",
         "hello: max < 10000ms abort",
         "custom http_req_duration{status:200}: p95 < 5000ms",
         "custom http_req_failed{method:GET,name:refused}: rate == 1",
+        "custom http_req_waiting: p95 < 5000ms",
         "custom http_reqs{type:api}: value == 8",
         "custom items: value >= 8",
     ];
@@ -103,9 +106,20 @@ fn a_k6_script_runs_unchanged_with_its_options() {
     assert_eq!(counter(json, "checks{kind:echo}: false"), 0, "{json}");
     // The untagged trend has the zeros tagged `kind: other` too.
     assert!(ms("hello latency{kind:hello}", "min") > ms("hello latency", "min"));
+    // The group's requests, and its own time.
+    for group in [
+        "http_req_duration{group:::hello}",
+        "group_duration{group:::hello}",
+    ] {
+        assert!(
+            ms(group, "min").is_some_and(|ms| ms > 0.0),
+            "{group}: {json}"
+        );
+    }
+    assert!(ms("group_duration", "max") >= ms("group_duration{group:::hello}", "max"));
     assert!(
         run.stderr
-            .contains("threshold http_req_duration{group:::hello}: p(95)<5000 (not judged yet)"),
+            .contains("threshold http_req_blocked: p(95)<5000 (not judged yet)"),
         "{}",
         run.stderr
     );

@@ -385,7 +385,6 @@ fn threshold(
     };
     let name = match filter.map(tag_filter) {
         None => None,
-        Some(tags) if tags.iter().any(|(tag, _)| *tag == "group") => return Ok(None),
         // Requests are kept by name: the host's own measure.
         Some(tags)
             if REQUEST_METRICS.contains(&metric) && tags.len() == 1 && tags[0].0 == "name" =>
@@ -409,10 +408,25 @@ fn threshold(
         ("http_reqs", "count") => Some(prefix(format!("count {op} {bound}"))),
         ("http_reqs", "rate") => Some(prefix(format!("rps {op} {bound}"))),
         ("checks", "rate") => Some(format!("custom checks: rate {op} {bound}")),
+        // Kept among the run's custom timings, under k6's names.
+        (timed, aggregation) if TIMED.contains(&timed) => {
+            latency(aggregation).map(|m| format!("custom {timed}: {m} {op} {bound}ms"))
+        }
         (metric, _) if !is_custom(metric) => None,
         (custom, aggregation) => custom_threshold(custom, aggregation, op, bound, latency),
     })
 }
+
+/// k6's timings that the run keeps as custom timings (milliseconds): the
+/// host's parts of each request, and the k6 layer's `group_duration`.
+const TIMED: [&str; 6] = [
+    "http_req_connecting",
+    "http_req_tls_handshaking",
+    "http_req_sending",
+    "http_req_waiting",
+    "http_req_receiving",
+    "group_duration",
+];
 
 /// The `unexpected` measure for the statuses a script expects.
 fn unexpected(expected: Option<&[(u16, u16)]>) -> String {
@@ -453,6 +467,7 @@ fn is_custom(metric: &str) -> bool {
         "data_sent",
         "data_received",
         "iteration_duration",
+        "group_duration",
     ];
     !(builtin.contains(&metric)
         || metric.starts_with("http_req")
@@ -488,7 +503,7 @@ fn submetric(
     latency: impl Fn(&str) -> Option<String>,
 ) -> Option<String> {
     match (metric, aggregation) {
-        ("http_req_duration", aggregation) => {
+        (timed, aggregation) if timed == "http_req_duration" || TIMED.contains(&timed) => {
             latency(aggregation).map(|m| format!("custom {key}: {m} {op} {bound}ms"))
         }
         ("http_req_failed" | "checks", "rate") | ("http_reqs", "count" | "rate") => {
@@ -548,13 +563,20 @@ mod tests {
             "my_trend{name:a}": ["avg<10"],
             "http_req_duration{group:::login}": ["p(95)<500"],
             "http_req_waiting{status:200}": ["p(95)<500"],
+            "http_req_waiting": ["p(95)<500"],
+            "group_duration{group:::login}": ["max<900"],
+            "http_req_blocked": ["p(95)<500"],
         }}));
         assert_eq!(
             out.flags["thresholds"],
             json!([
                 "custom checks{kind:echo}: rate == 1",
+                "custom group_duration{group:::login}: max < 900ms",
+                "custom http_req_duration{group:::login}: p95 < 500ms",
                 "custom http_req_duration{status:200}: p95 < 500ms",
                 "custom http_req_failed{method:GET, name:'refused'}: rate > 0.9",
+                "custom http_req_waiting: p95 < 500ms",
+                "custom http_req_waiting{status:200}: p95 < 500ms",
                 "custom http_reqs{type:api}: value == 8",
                 "custom http_reqs{type:api}: rate > 1",
                 "custom my_trend{kind:a}: max < 10",
@@ -563,10 +585,7 @@ mod tests {
         );
         assert_eq!(
             out.left_out,
-            [
-                "threshold http_req_duration{group:::login}: p(95)<500 (not judged yet)",
-                "threshold http_req_waiting{status:200}: p(95)<500 (not judged yet)",
-            ]
+            ["threshold http_req_blocked: p(95)<500 (not judged yet)"]
         );
         for expr in out.flags["thresholds"].as_array().expect("thresholds") {
             let expr = expr.as_str().expect("text");

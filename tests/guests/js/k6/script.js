@@ -25,6 +25,9 @@ export const options = {
     "hello latency{kind:hello}": ["max<10000"],
     "checks{kind:echo}": ["rate==1"],
     "http_req_duration{group:::hello}": ["p(95)<5000"],
+    "group_duration{group:::hello}": ["max<10000"],
+    http_req_waiting: ["p(95)<5000"],
+    http_req_blocked: ["p(95)<5000"],
   },
 };
 
