@@ -177,6 +177,9 @@ if (k6Script) {
   // The HTML parser (cheerio) adds about 4 MB to the component: only for a
   // script that parses HTML (response.html(), submitForm, clickLink, k6/html).
   const parsesHtml = /\.(html|submitForm|clickLink)\s*\(|["']k6\/html["']/.test(code);
+  // A request's own responseCallback: the k6 layer judges each request's
+  // http_req_failed (one more host call per request), not the host.
+  const failedPerRequest = /\bresponseCallback\b/.test(code);
   const imports = Object.entries(K6_MODULES)
     .filter(([id, path]) => path && (id !== "k6/html" || parsesHtml))
     .map(([id, path], i) => [id, `k6module${i}`, here(path)]);
@@ -202,7 +205,7 @@ if (k6Script) {
     `  return module.exports;`,
     `  })();`,
     `}`,
-    `runK6Script({ compile, shared: ${rewritten.code !== undefined}, modules, files: ${JSON.stringify(files)} });`,
+    `runK6Script({ compile, shared: ${rewritten.code !== undefined}, modules, files: ${JSON.stringify(files)}, failedPerRequest: ${failedPerRequest} });`,
     `export { driver, scenarios } from ${JSON.stringify(sdk)};`,
     `export { script } from ${JSON.stringify(here("./k6/runner.js"))};`,
   ].join("\n");

@@ -189,8 +189,14 @@ function failed(error, request) {
 
 const DEFAULT_EXPECTED = [[200, 399]];
 
-/** Whether k6 counts `status` as expected (`http.setResponseCallback`). */
-const expected = (status) => (k6.expectedStatuses ?? DEFAULT_EXPECTED).some(([min, max]) => status >= min && status <= max);
+/** The statuses a request expects, as [min, max] ranges: its own
+ * `responseCallback`'s, else `http.setResponseCallback`'s, else k6's
+ * default; undefined when its own callback is null (k6 then does not judge
+ * it). */
+function expectedBy(params) {
+  if (params.responseCallback === undefined) return k6.expectedStatuses ?? DEFAULT_EXPECTED;
+  return params.responseCallback?.expectedStatuses;
+}
 
 // The parts of http_req_duration, by k6's metric and timings' name.
 const PHASES = [
@@ -204,11 +210,15 @@ const REQUEST_METRICS = ["http_reqs", "http_req_failed", "http_req_duration", ..
 
 /** `response`, recorded in the request metrics' sub-metrics that its tags
  * match (k6's: the request's own, its name, method, URL, status, whether
- * its status was expected, and the VU's group). */
+ * its status was expected, and the VU's group), and in http_req_failed
+ * when the layer judges each request. */
 function measured(response, name, params, group) {
-  if (!REQUEST_METRICS.some((metric) => submetricsOf(metric) !== undefined)) return response;
+  const judgedHere = k6.failedPerRequest;
+  if (!judgedHere && !REQUEST_METRICS.some((metric) => submetricsOf(metric) !== undefined)) return response;
   const { request, status } = response;
-  const ok = expected(status);
+  const expected = expectedBy(params);
+  const ok = expected === undefined || expected.some(([min, max]) => status >= min && status <= max);
+  if (judgedHere && expected !== undefined) incr(`http_req_failed: ${!ok}`);
   const tags = {
     ...params.tags,
     name,
@@ -325,8 +335,8 @@ export function createHttp(vu) {
     FileData,
     CookieJar,
     // The statuses k6 counts as expected, as [min, max] ranges: what the
-    // host reads `http_req_failed` by (a response callback per request is
-    // not honoured).
+    // host reads `http_req_failed` by (or this layer, when requests have
+    // their own responseCallback).
     expectedStatuses: (...statuses) => ({
       expectedStatuses: statuses.map((s) => (typeof s === "number" ? [s, s] : [s.min, s.max])),
     }),

@@ -168,9 +168,11 @@ function register() {
 /** Makes the bundled script the component's scenarios: `compile(require,
  * vu)` evaluates it for a VU, `modules` are k6's shared modules, `shared`
  * says whether its waiting calls are awaited, `files` are what `open()`
- * may read. */
-export function runK6Script({ compile, shared, modules, files }) {
+ * may read, `failedPerRequest` whether requests have their own
+ * responseCallback. */
+export function runK6Script({ compile, shared, modules, files, failedPerRequest }) {
   build = { compile, shared, modules };
+  k6.failedPerRequest = failedPerRequest;
   if (modules["k6/html"]) useHtmlParser(modules["k6/html"].parseHTML);
   globalThis.__ENV = new Proxy(
     {},
@@ -202,8 +204,11 @@ export const script = {
   options() {
     try {
       const options = initExports().options ?? {};
-      const expected = k6.expectedStatuses;
-      return JSON.stringify(expected ? { ...options, "molotov:expectedStatuses": expected } : options);
+      const judged = {
+        ...(k6.expectedStatuses ? { "molotov:expectedStatuses": k6.expectedStatuses } : {}),
+        ...(k6.failedPerRequest ? { "molotov:failedPerRequest": true } : {}),
+      };
+      return JSON.stringify({ ...options, ...judged });
     } catch (e) {
       throw errorMessage(e);
     }

@@ -9,6 +9,9 @@ export const k6 = {
   options: {},
   /** The statuses `http.setResponseCallback` expects, as [min, max] ranges. */
   expectedStatuses: undefined,
+  /** Whether requests have their own responseCallback: the layer then
+   * records http_req_failed itself (a Rate), as each request's expects. */
+  failedPerRequest: false,
   /** The scenario this instance's VUs run (one per process). */
   scenario: "default",
   /** The VU whose init context runs now (where k6 makes custom metrics). */

@@ -28,6 +28,10 @@ pub struct FlagDefaults {
 /// inclusive `[min, max]` ranges.
 const EXPECTED_STATUSES: &str = "molotov:expectedStatuses";
 
+/// What the JS SDK adds when requests have their own `responseCallback`:
+/// its k6 layer then records `http_req_failed` as a Rate itself.
+const FAILED_PER_REQUEST: &str = "molotov:failedPerRequest";
+
 /// One of several scenarios: its name, and when it starts (`startTime`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct K6Scenario {
@@ -95,9 +99,12 @@ pub fn flag_defaults(options_json: &str, only: Option<&str>) -> anyhow::Result<F
     for (key, value) in &options {
         match key.as_str() {
             "vus" | "duration" | "iterations" | "stages" | "scenarios" => {}
-            "thresholds" => thresholds(value, &mut out)?,
+            "thresholds" => {
+                let per_request = options.get(FAILED_PER_REQUEST) == Some(&Value::Bool(true));
+                thresholds(value, per_request, &mut out)?
+            }
             "hosts" => hosts(value, &mut out)?,
-            EXPECTED_STATUSES => {}
+            EXPECTED_STATUSES | FAILED_PER_REQUEST => {}
             "insecureSkipTLSVerify" => {
                 out.flags.insert("insecure".into(), value.clone());
             }
@@ -293,8 +300,13 @@ fn hosts(value: &Value, out: &mut FlagDefaults) -> anyhow::Result<()> {
 }
 
 /// k6's thresholds as molotov's `--threshold` expressions.
-fn thresholds(value: &Value, out: &mut FlagDefaults) -> anyhow::Result<()> {
+fn thresholds(value: &Value, per_request: bool, out: &mut FlagDefaults) -> anyhow::Result<()> {
     let by_metric = value.as_object().context("options.thresholds: an object")?;
+    // What `http_req_failed: rate` is judged by: k6's failed requests.
+    let failed = match per_request {
+        true => "custom http_req_failed: rate".to_string(),
+        false => unexpected(out.script.expected_statuses.as_deref()),
+    };
     let mut exprs = Vec::new();
     for (metric, list) in by_metric {
         let list = match list {
@@ -316,7 +328,7 @@ fn thresholds(value: &Value, out: &mut FlagDefaults) -> anyhow::Result<()> {
                 ),
                 other => bail!("options.thresholds.{metric}: {other} is not a threshold"),
             };
-            match threshold(metric, &text, out.script.expected_statuses.as_deref())? {
+            match threshold(metric, &text, &failed)? {
                 Some(mut expr) => {
                     if abort {
                         expr.push_str(" abort");
@@ -344,13 +356,9 @@ fn thresholds(value: &Value, out: &mut FlagDefaults) -> anyhow::Result<()> {
 }
 
 /// One threshold (`p(95)<500` on `metric`) in molotov's grammar, or none
-/// when molotov has no such measure yet; `expected` are the statuses
-/// `http.setResponseCallback` expects (k6's default, 200-399, if none).
-fn threshold(
-    key: &str,
-    text: &str,
-    expected: Option<&[(u16, u16)]>,
-) -> anyhow::Result<Option<String>> {
+/// when molotov has no such measure yet; `failed` is the measure of
+/// `http_req_failed: rate`.
+fn threshold(key: &str, text: &str, failed: &str) -> anyhow::Result<Option<String>> {
     let (metric, filter) = match key.split_once('{') {
         Some((metric, tags)) => (metric.trim(), Some(tags.trim_end_matches('}'))),
         None => (key, None),
@@ -404,7 +412,7 @@ fn threshold(
             latency(aggregation).map(|m| prefix(format!("{m} {op} {bound}ms")))
         }
         // k6's failed requests: no response, or an unexpected status.
-        ("http_req_failed", "rate") => Some(format!("{} {op} {bound}", unexpected(expected))),
+        ("http_req_failed", "rate") => Some(format!("{failed} {op} {bound}")),
         ("http_reqs", "count") => Some(prefix(format!("count {op} {bound}"))),
         ("http_reqs", "rate") => Some(prefix(format!("rps {op} {bound}"))),
         ("checks", "rate") => Some(format!("custom checks: rate {op} {bound}")),
@@ -686,6 +694,16 @@ mod tests {
                 "custom http_req_failed{name:a}: rate < 0.1"
             ])
         );
+        // Requests with their own responseCallback: the k6 layer's Rate.
+        let own = flags(json!({
+            "molotov:failedPerRequest": true,
+            "thresholds": {"http_req_failed": ["rate<0.01"]},
+        }));
+        assert_eq!(
+            own.flags["thresholds"],
+            json!(["custom http_req_failed: rate < 0.01"])
+        );
+        assert!(own.left_out.is_empty(), "{:?}", own.left_out);
         assert!(out.left_out.is_empty(), "{:?}", out.left_out);
     }
 
