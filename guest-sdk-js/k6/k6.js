@@ -36,7 +36,8 @@ export function createK6(vu) {
     const tagged = submetricsOf("checks") !== undefined;
     for (const [name, test] of Object.entries(sets ?? {})) {
       const passed = Boolean(typeof test === "function" ? test(value) : test);
-      incr(`check ${name}: ${passed ? "passed" : "failed"}`);
+      // Within a group, the check is named by its path (`::a::b::NAME`).
+      incr(`check ${vu.group && `${vu.group}::`}${name}: ${passed ? "passed" : "failed"}`);
       incr(`checks: ${passed}`);
       if (tagged) for (const key of matching("checks", { ...tags, check: name, group: vu.group })) incr(`${key}: ${passed}`);
       all &&= passed;

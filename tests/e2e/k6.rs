@@ -39,11 +39,12 @@ fn a_k6_script_runs_unchanged_with_its_options() {
     // setup's request, three per iteration (the refused one reaches none),
     // and the one that asks for these stats.
     assert_eq!(count(&server.stats()["requests"]), 1 + 3 * 8 + 1);
+    // Checks within a group are named by its path, as k6 names them.
     for check in [
-        "status is 200",
-        "result is OK",
-        "content type",
-        "timings add up",
+        "::hello::status is 200",
+        "::hello::result is OK",
+        "::hello::content type",
+        "::hello::timings add up",
         "echo",
         "form",
         "refused is status 0",
@@ -54,6 +55,16 @@ fn a_k6_script_runs_unchanged_with_its_options() {
             "{check}: {json}"
         );
     }
+    let paths: Vec<&str> = (json["k6"]["checks"].as_array().expect("checks").iter())
+        .filter_map(|check| check["path"].as_str())
+        .collect();
+    assert!(paths.contains(&"::hello::status is 200") && paths.contains(&"::echo"));
+    // k6's summary shows them under the group.
+    assert!(
+        run.stdout.contains("  █ hello\n    ✓ content type\n"),
+        "{}",
+        run.stdout
+    );
     assert_eq!(counter(json, "checks: false"), 0, "{json}");
     assert_eq!(counter(json, "items"), 8);
     assert_eq!(counter(json, "fine: true"), 8);

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, bail};
-use molotov_metrics::{K6Results, Report, TREND_STATS};
+use molotov_metrics::{K6Group, K6Results, Report, TREND_STATS};
 use serde_json::json;
 
 use crate::terminal::terminal_safe;
@@ -17,18 +17,7 @@ pub const MAX_SUMMARY_FILES: usize = 16;
 /// The k6-named lines of a run's results.
 pub fn summary(k6: &K6Results) -> String {
     let mut out = String::from("\nin k6's terms:\n");
-    for check in &k6.checks {
-        let mark = if check.fails == 0 { '✓' } else { '✗' };
-        let _ = writeln!(out, "  {mark} {}", check.name);
-        if check.fails > 0 {
-            let share = 100.0 * check.passes as f64 / (check.passes + check.fails) as f64;
-            let _ = writeln!(
-                out,
-                "    ↳  {share:.0}% — ✓ {} / ✗ {}",
-                check.passes, check.fails
-            );
-        }
-    }
+    check_lines(&mut out, &K6Group::root(&k6.checks), "  ");
     if !k6.checks.is_empty() {
         out.push('\n');
     }
@@ -43,12 +32,33 @@ pub fn summary(k6: &K6Results) -> String {
     out
 }
 
+/// `group`'s checks, then each group within it under `█ NAME`, as k6 shows
+/// them.
+fn check_lines(out: &mut String, group: &K6Group, indent: &str) {
+    for check in &group.checks {
+        let mark = if check.fails == 0 { '✓' } else { '✗' };
+        let _ = writeln!(out, "{indent}{mark} {}", check.name);
+        if check.fails > 0 {
+            let share = 100.0 * check.passes as f64 / (check.passes + check.fails) as f64;
+            let _ = writeln!(
+                out,
+                "{indent}  ↳  {share:.0}% — ✓ {} / ✗ {}",
+                check.passes, check.fails
+            );
+        }
+    }
+    for inner in &group.groups {
+        let _ = writeln!(out, "{indent}█ {}", inner.name);
+        check_lines(out, inner, &format!("{indent}  "));
+    }
+}
+
 /// What k6 gives `handleSummary`: the metrics, the checks under the root
 /// group, the summary's options and the run's state.
 pub fn handle_summary_data(report: &Report, k6: &K6Results) -> serde_json::Value {
     use std::io::IsTerminal;
     json!({
-        "root_group": {"name": "", "path": "", "groups": [], "checks": k6.checks},
+        "root_group": K6Group::root(&k6.checks),
         "options": {
             "summaryTrendStats": TREND_STATS,
             "summaryTimeUnit": "",

@@ -78,9 +78,78 @@ pub struct ThresholdOk {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct K6Check {
     pub name: String,
+    /// Its group's path and its name: `::NAME` at the root, `::a::b::NAME`
+    /// in group `b` of group `a`.
     pub path: String,
     pub passes: u64,
     pub fails: u64,
+}
+
+impl K6Check {
+    /// A check with no results yet, from what the JS SDK's k6 layer names it:
+    /// `NAME` at the root, `::a::b::NAME` within groups.
+    pub fn at(recorded: &str) -> Self {
+        let (path, name) = match recorded.strip_prefix("::") {
+            Some(_) => (
+                recorded.to_string(),
+                recorded
+                    .rsplit_once("::")
+                    .map_or(recorded, |(_, name)| name),
+            ),
+            None => (format!("::{recorded}"), recorded),
+        };
+        Self {
+            name: name.to_string(),
+            path,
+            passes: 0,
+            fails: 0,
+        }
+    }
+
+    /// The path of the group it is in ("" at the root).
+    pub fn group(&self) -> &str {
+        self.path
+            .strip_suffix(&self.name)
+            .and_then(|g| g.strip_suffix("::"))
+            .unwrap_or("")
+    }
+}
+
+/// A group of checks as k6 gives it to `handleSummary` (`root_group`): its
+/// checks, and the groups within it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct K6Group {
+    pub name: String,
+    pub path: String,
+    pub groups: Vec<K6Group>,
+    pub checks: Vec<K6Check>,
+}
+
+impl K6Group {
+    /// The root group of `checks`, each under the groups its path names.
+    pub fn root(checks: &[K6Check]) -> Self {
+        let mut root = Self::default();
+        for check in checks {
+            let mut group = &mut root;
+            for name in check.group().split("::").skip(1) {
+                let path = format!("{}::{name}", group.path);
+                let at = match group.groups.iter().position(|g| g.path == path) {
+                    Some(at) => at,
+                    None => {
+                        group.groups.push(Self {
+                            name: name.to_string(),
+                            path,
+                            ..Self::default()
+                        });
+                        group.groups.len() - 1
+                    }
+                };
+                group = &mut group.groups[at];
+            }
+            group.checks.push(check.clone());
+        }
+        root
+    }
 }
 
 impl K6Metric {
@@ -170,5 +239,44 @@ impl K6Metric {
                 ("p(95)", ms.p95),
             ],
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_sit_in_the_groups_their_paths_name() {
+        let checks: Vec<K6Check> = ["ok", "::a::in a", "::a::b::in b", "::c::in c"]
+            .into_iter()
+            .map(K6Check::at)
+            .collect();
+        let shape: Vec<_> = (checks.iter())
+            .map(|c| (c.name.as_str(), c.path.as_str(), c.group()))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                ("ok", "::ok", ""),
+                ("in a", "::a::in a", "::a"),
+                ("in b", "::a::b::in b", "::a::b"),
+                ("in c", "::c::in c", "::c"),
+            ]
+        );
+        let root = K6Group::root(&checks);
+        assert_eq!(root.checks.len(), 1);
+        let groups: Vec<_> = root
+            .groups
+            .iter()
+            .map(|g| (g.name.as_str(), g.path.as_str()))
+            .collect();
+        assert_eq!(groups, [("a", "::a"), ("c", "::c")]);
+        let a = &root.groups[0];
+        assert_eq!(
+            (a.checks[0].name.as_str(), a.groups[0].path.as_str()),
+            ("in a", "::a::b")
+        );
+        assert_eq!(a.groups[0].checks[0].name, "in b");
     }
 }

@@ -83,12 +83,9 @@ impl K6Results {
                         continue;
                     }
                 };
-                let entry = checks.entry(check.to_string()).or_insert_with(|| K6Check {
-                    name: check.to_string(),
-                    path: format!("::{check}"),
-                    passes: 0,
-                    fails: 0,
-                });
+                let entry = checks
+                    .entry(check.to_string())
+                    .or_insert_with(|| K6Check::at(check));
                 match passed {
                     true => entry.passes += value,
                     false => entry.fails += value,

@@ -25,7 +25,9 @@ mod timeline;
 mod units;
 
 pub use egress::{Contacted, Destination, Egress, Refused};
-pub use k6::{K6Check, K6Metric, K6Results, K6Script, K6Threshold, TREND_STATS, ThresholdOk};
+pub use k6::{
+    K6Check, K6Group, K6Metric, K6Results, K6Script, K6Threshold, TREND_STATS, ThresholdOk,
+};
 pub use names::OTHER;
 pub use percentiles::Percentiles;
 pub use recorder::{Live, Metrics, NameLimits, Progress, Recorder};

@@ -18,7 +18,12 @@ pub(crate) fn section(report: &Report) -> Markup {
                     @for check in &k6.checks {
                         tr.(if check.fails == 0 { "ok" } else { "failed" }) {
                             td { (if check.fails == 0 { "✓" } else { "✗" }) }
-                            td { (check.name) }
+                            td {
+                                @for group in check.group().split("::").skip(1) {
+                                    (group) " › "
+                                }
+                                (check.name)
+                            }
                             td.n { (check.passes) }
                             td.n { (check.fails) }
                         }
