@@ -108,7 +108,7 @@ export function asyncify(code) {
   }
 
   const edits = [];
-  for (const fn of blocking) edits.push([fn.start, "async "]);
+  for (const fn of blocking) if (!fn.async) edits.push([fn.start, "async "]);
   for (const call of waiting) edits.push([call.start, "(await "], [call.end, ")"]);
   edits.sort((a, b) => b[0] - a[0]);
   let out = code;

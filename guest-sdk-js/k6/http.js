@@ -245,7 +245,8 @@ function measured(response, name, params, group) {
  * script awaits. */
 export function createHttp(vu) {
   const sessionOf = () => vu.currentSession();
-  function request(method, url, body, params = {}) {
+  function request(method, url, body, params) {
+    params ??= {};
     const headers = { ...(params.headers ?? {}) };
     if (k6.options.userAgent && !hasHeader(headers, "user-agent")) headers["User-Agent"] = k6.options.userAgent;
     if (params.cookies && Object.keys(params.cookies).length) {
@@ -262,8 +263,9 @@ export function createHttp(vu) {
     }
     const requestBody = payload(body, headers);
     const req = { method, url: sent, headers, body: requestBody };
-    // k6 names a request by its URL unless its `name` tag says otherwise.
-    const name = params.tags?.name ?? sent;
+    // k6 names a request by its URL (`http.url`'s by its template) unless
+    // its `name` tag says otherwise.
+    const name = params.tags?.name ?? (url instanceof TemplatedURL ? url.name : sent);
     const answered = (response) => measured(new Response(response, req, params, request), name, params, vu.group);
     const unanswered = (e) => {
       if (e instanceof HttpError) return measured(failed(e, req), name, params, vu.group);
@@ -322,6 +324,12 @@ export function createHttp(vu) {
   }
   return {
     request,
+    /** A request as a promise, whatever the instance. */
+    asyncRequest: (method, url, body, params) => new Promise((resolve) => resolve(request(method, url, body, params))),
+    /** k6's tagged template: the URL, named by its template (each value as
+     * `${}`), so that URLs that differ by an id share one name. */
+    url: (strings, ...values) =>
+      new TemplatedURL(strings.reduce((url, part, i) => url + values[i - 1] + part), strings.join("${}")),
     get,
     head: (url, params) => request("HEAD", url, null, params),
     post: (url, body, params) => request("POST", url, body, params),
@@ -345,6 +353,16 @@ export function createHttp(vu) {
     },
     OCSP_STATUS_GOOD: "good",
   };
+}
+
+/** A URL made by `http.url`, with the name of its template. */
+class TemplatedURL {
+  constructor(url, name) {
+    Object.assign(this, { url, name });
+  }
+  toString() {
+    return this.url;
+  }
 }
 
 export class FileData {

@@ -162,6 +162,32 @@ fn k6_html_parses_pages_as_k6_does() {
     assert_eq!(server.served(), 4 * 4 + 1);
 }
 
+/// Newer k6 scripts' promises: an async default function, `http.asyncRequest`
+/// (alone and at once), `http.url` naming a request by its template.
+#[test]
+fn async_requests_and_templated_urls_run_as_in_k6() {
+    let server = Server::start();
+    let base = format!("BASE_URL={}", server.url);
+    let run = run(
+        &script("async.js"),
+        &["--target", &server.url, "--env", &base],
+    );
+    let json = run.json();
+    assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
+    for check in ["asyncRequest", "at once", "a waiting call"] {
+        assert_eq!(
+            counter(json, &format!("check {check}: passed")),
+            4,
+            "{check}: {json}"
+        );
+    }
+    // The async function's waiting call awaited too: the VUs share.
+    assert_eq!(json["workers_per_instance"], 128, "{json}");
+    let by_name = &json["requests"]["by_name"];
+    assert_eq!(count(&by_name["${}/?id=${}"]["count"]), 4, "{json}");
+    assert_eq!(server.served(), 4 * 4 + 1);
+}
+
 /// Flags given on the command line override the script's options, as k6's
 /// do; the script's thresholds still judge the run (3 items are not 8, nor
 /// 3 requests tagged `type: api`).

@@ -1,0 +1,23 @@
+// k6's promises, as newer k6 scripts use them (tests/e2e/k6.rs runs it
+// unchanged): an async default function, http.asyncRequest awaited alone
+// and at once, http.url naming requests by their template, and a waiting
+// call in the async function all the same.
+import http from "k6/http";
+import { check } from "k6";
+
+export const options = { vus: 2, iterations: 4 };
+
+export default async function () {
+  const base = __ENV.BASE_URL;
+  const res = await http.asyncRequest("GET", http.url`${base}/?id=${__ITER}`);
+  const [a, b] = await Promise.all([
+    http.asyncRequest("POST", `${base}/echo`, "x"),
+    http.asyncRequest("POST", `${base}/echo`, "y", null),
+  ]);
+  const plain = http.get(`${base}/`, null);
+  check(res, {
+    "asyncRequest": (r) => r.status === 200 && r.json("result") === "OK",
+    "at once": () => a.body === "x" && b.body === "y",
+    "a waiting call": () => plain.status === 200,
+  });
+}
