@@ -11,8 +11,8 @@ export function createExecution(vu) {
         idInTest: vu.id,
         iterationInInstance: vu.iteration - 1,
         iterationInScenario: vu.iteration - 1,
-        tags: {},
-        metrics: { tags: {}, metadata: {} },
+        tags: vu.tags,
+        metrics: { tags: vu.tags, metadata: vu.metadata },
       };
     },
     get scenario() {

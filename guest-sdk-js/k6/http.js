@@ -209,10 +209,10 @@ const PHASES = [
 const REQUEST_METRICS = ["http_reqs", "http_req_failed", "http_req_duration", ...PHASES.map(([metric]) => metric)];
 
 /** `response`, recorded in the request metrics' sub-metrics that its tags
- * match (k6's: the request's own, its name, method, URL, status, whether
- * its status was expected, and the VU's group), and in http_req_failed
+ * match (k6's: the VU's, the request's own, its name, method, URL,
+ * status, whether its status was expected, and the VU's group), and in http_req_failed
  * when the layer judges each request. */
-function measured(response, name, params, group) {
+function measured(response, name, params, vu) {
   const judgedHere = k6.failedPerRequest;
   if (!judgedHere && !REQUEST_METRICS.some((metric) => submetricsOf(metric) !== undefined)) return response;
   const { request, status } = response;
@@ -220,6 +220,7 @@ function measured(response, name, params, group) {
   const ok = expected === undefined || expected.some(([min, max]) => status >= min && status <= max);
   if (judgedHere && expected !== undefined) incr(`http_req_failed: ${!ok}`);
   const tags = {
+    ...vu.tags,
     ...params.tags,
     name,
     method: request.method,
@@ -227,7 +228,7 @@ function measured(response, name, params, group) {
     status: String(status),
     expected_response: String(ok),
     error_code: String(response.error_code),
-    group,
+    group: vu.group,
   };
   for (const key of matching("http_reqs", tags)) incr(key);
   for (const key of matching("http_req_failed", tags)) incr(`${key}: ${!ok}`);
@@ -266,9 +267,9 @@ export function createHttp(vu) {
     // k6 names a request by its URL (`http.url`'s by its template) unless
     // its `name` tag says otherwise.
     const name = params.tags?.name ?? (url instanceof TemplatedURL ? url.name : sent);
-    const answered = (response) => measured(new Response(response, req, params, request), name, params, vu.group);
+    const answered = (response) => measured(new Response(response, req, params, request), name, params, vu);
     const unanswered = (e) => {
-      if (e instanceof HttpError) return measured(failed(e, req), name, params, vu.group);
+      if (e instanceof HttpError) return measured(failed(e, req), name, params, vu);
       throw e;
     };
     try {

@@ -39,7 +39,7 @@ export function createK6(vu) {
       // Within a group, the check is named by its path (`::a::b::NAME`).
       incr(`check ${vu.group && `${vu.group}::`}${name}: ${passed ? "passed" : "failed"}`);
       incr(`checks: ${passed}`);
-      if (tagged) for (const key of matching("checks", { ...tags, check: name, group: vu.group })) incr(`${key}: ${passed}`);
+      if (tagged) for (const key of matching("checks", { ...vu.tags, ...tags, check: name, group: vu.group })) incr(`${key}: ${passed}`);
       all &&= passed;
     }
     return all;
@@ -55,7 +55,7 @@ export function createK6(vu) {
       vu.group = outer;
       const us = (performance.now() - started) * 1000;
       timing("group_duration", us);
-      for (const key of matching("group_duration", { group: path })) timing(key, us);
+      for (const key of matching("group_duration", { ...vu.tags, group: path })) timing(key, us);
     };
     vu.group = path;
     let result;

@@ -17,7 +17,7 @@ class Metric {
   each(tags, record) {
     record(this.name);
     if (submetricsOf(this.name) === undefined) return;
-    for (const key of matching(this.name, { group: this.#vu?.group ?? "", ...tags })) record(key);
+    for (const key of matching(this.name, { ...this.#vu?.tags, group: this.#vu?.group ?? "", ...tags })) record(key);
   }
 }
 

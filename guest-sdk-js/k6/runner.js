@@ -31,6 +31,8 @@ class VU {
     this.session = null;
     this.scenario = { name: "default", executor: "shared-iterations" };
     this.group = ""; // the group the VU is in (k6's `::a::b`)
+    this.tags = {}; // exec.vu.tags: added to what the VU measures
+    this.metadata = {}; // exec.vu.metrics.metadata
     this.setIteration = () => {};
     this.pending = new Set(); // what the iteration waits for: sockets, timers
     this.timers = createTimers(this);

@@ -163,7 +163,8 @@ fn k6_html_parses_pages_as_k6_does() {
 }
 
 /// Newer k6 scripts' promises: an async default function, `http.asyncRequest`
-/// (alone and at once), `http.url` naming a request by its template.
+/// (alone and at once), `http.url` naming a request by its template; and
+/// `exec.vu.tags` tagging what the VU measures.
 #[test]
 fn async_requests_and_templated_urls_run_as_in_k6() {
     let server = Server::start();
@@ -186,6 +187,9 @@ fn async_requests_and_templated_urls_run_as_in_k6() {
     let by_name = &json["requests"]["by_name"];
     assert_eq!(count(&by_name["${}/?id=${}"]["count"]), 4, "{json}");
     assert_eq!(server.served(), 4 * 4 + 1);
+    // exec.vu.tags tag every request the VU makes.
+    assert_eq!(counter(json, "http_reqs{kind:async}"), 16, "{json}");
+    assert_eq!(json["thresholds"][0]["ok"], true, "{json}");
 }
 
 /// Flags given on the command line override the script's options, as k6's

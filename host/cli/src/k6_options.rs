@@ -39,17 +39,17 @@ pub struct K6Scenario {
     pub start_after: Duration,
 }
 
-/// Options that change nothing molotov measures or decides.
+/// Options that change nothing the host measures or decides.
 const WITHOUT_EFFECT: [&str; 9] = [
     "discardResponseBodies", // the SDK's k6/http honours it
     "userAgent",             // likewise
+    "tags",                  // the SDK's sub-metrics read it
     "summaryTrendStats",
     "summaryTimeUnit",
     "setupTimeout",
     "teardownTimeout",
     "ext",
     "cloud",
-    "tags",
 ];
 
 /// Translates the JSON of a k6 script's `options`; of its scenarios, only
