@@ -328,10 +328,22 @@ fn handle_summary_writes_the_scripts_own_summary_and_abort_stops_the_run() {
         " ✓ status is 200",
         " ✓ checks....",
         " ✗ http_reqs....",
-        "p(95)=",
+        ": avg=",
+        " p(99)=",
     ] {
         assert!(run.stdout.contains(line), "{line:?} in:\n{}", run.stdout);
     }
+    // summaryTrendStats: the statistics a trend has, the others named.
+    assert_eq!(
+        data["options"]["summaryTrendStats"],
+        serde_json::json!(["avg", "p(99)", "max"])
+    );
+    assert!(!run.stdout.contains("p(95)="), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("summaryTrendStats count (molotov keeps avg, min, med, max, p(90), p(95), p(99), p(99.9))"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(count(&server.stats()["requests"]), 10 + 1);
 
     std::fs::remove_file(dir.path().join("summary.json")).expect("written");

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use molotov_metrics::{K6Script, K6Threshold};
+use molotov_metrics::{K6Script, K6Threshold, TREND_STATS_KEPT};
 use serde_json::{Map, Value, json};
 
 /// The flags' defaults (long names, as a config test's options), the
@@ -40,11 +40,10 @@ pub struct K6Scenario {
 }
 
 /// Options that change nothing the host measures or decides.
-const WITHOUT_EFFECT: [&str; 9] = [
+const WITHOUT_EFFECT: [&str; 8] = [
     "discardResponseBodies", // the SDK's k6/http honours it
     "userAgent",             // likewise
     "tags",                  // the SDK's sub-metrics read it
-    "summaryTrendStats",
     "summaryTimeUnit",
     "setupTimeout",
     "teardownTimeout",
@@ -105,6 +104,7 @@ pub fn flag_defaults(options_json: &str, only: Option<&str>) -> anyhow::Result<F
             }
             "hosts" => hosts(value, &mut out)?,
             EXPECTED_STATUSES | FAILED_PER_REQUEST => {}
+            "summaryTrendStats" => summary_trend_stats(value, &mut out)?,
             "insecureSkipTLSVerify" => {
                 out.flags.insert("insecure".into(), value.clone());
             }
@@ -436,6 +436,27 @@ const TIMED: [&str; 6] = [
     "group_duration",
 ];
 
+/// `summaryTrendStats`: those a trend has; the others named as left out.
+fn summary_trend_stats(value: &Value, out: &mut FlagDefaults) -> anyhow::Result<()> {
+    let stats: Vec<String> = serde_json::from_value(value.clone())
+        .context("options.summaryTrendStats: a list of statistics")?;
+    let (kept, missing): (Vec<_>, Vec<_>) = (stats.into_iter())
+        .map(|stat| match stat.as_str() {
+            "p(50)" => "med".to_string(),
+            _ => stat,
+        })
+        .partition(|stat| TREND_STATS_KEPT.contains(&stat.as_str()));
+    if !missing.is_empty() {
+        out.left_out.push(format!(
+            "summaryTrendStats {} (molotov keeps {})",
+            missing.join(", "),
+            TREND_STATS_KEPT.join(", ")
+        ));
+    }
+    out.script.trend_stats = kept;
+    Ok(())
+}
+
 /// The `unexpected` measure for the statuses a script expects.
 fn unexpected(expected: Option<&[(u16, u16)]>) -> String {
     let Some(ranges) = expected else {
@@ -600,6 +621,19 @@ mod tests {
             expr.parse::<molotov_metrics::Threshold>()
                 .unwrap_or_else(|e| panic!("{expr}: {e}"));
         }
+    }
+
+    #[test]
+    fn summary_trend_stats_are_those_a_trend_has() {
+        let out =
+            flags(json!({"summaryTrendStats": ["avg", "p(50)", "p(99.9)", "count", "p(75)"]}));
+        assert_eq!(out.script.trend_stats, ["avg", "med", "p(99.9)"]);
+        assert_eq!(
+            out.left_out,
+            [
+                "summaryTrendStats count, p(75) (molotov keeps avg, min, med, max, p(90), p(95), p(99), p(99.9))"
+            ]
+        );
     }
 
     #[test]

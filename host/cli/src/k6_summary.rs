@@ -6,7 +6,7 @@ use std::fmt::Write;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, bail};
-use molotov_metrics::{K6Group, K6Results, Report, TREND_STATS};
+use molotov_metrics::{K6Group, K6Results, Report};
 use serde_json::json;
 
 use crate::terminal::terminal_safe;
@@ -27,7 +27,7 @@ pub fn summary(k6: &K6Results) -> String {
             true => '✓',
             false => '✗',
         };
-        let _ = writeln!(out, "{mark} {name:.<32}: {}", metric.shown());
+        let _ = writeln!(out, "{mark} {name:.<32}: {}", metric.shown(&k6.trend_stats));
     }
     out
 }
@@ -60,7 +60,7 @@ pub fn handle_summary_data(report: &Report, k6: &K6Results) -> serde_json::Value
     json!({
         "root_group": K6Group::root(&k6.checks),
         "options": {
-            "summaryTrendStats": TREND_STATS,
+            "summaryTrendStats": k6.trend_stats,
             "summaryTimeUnit": "",
             "noColor": true,
         },

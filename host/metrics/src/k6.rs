@@ -10,8 +10,14 @@ use serde::{Deserialize, Serialize};
 use crate::percentiles::Percentiles;
 use crate::units::si_bytes;
 
-/// A trend's statistics, in the order k6 shows them.
+/// A trend's statistics, in the order k6 shows them by default.
 pub const TREND_STATS: [&str; 6] = ["avg", "min", "med", "max", "p(90)", "p(95)"];
+
+/// The statistics a trend has (a script's `summaryTrendStats` picks among
+/// them).
+pub const TREND_STATS_KEPT: [&str; 8] = [
+    "avg", "min", "med", "max", "p(90)", "p(95)", "p(99)", "p(99.9)",
+];
 
 /// A k6 threshold as the script wrote it, and the `--threshold` expression
 /// molotov judged for it.
@@ -34,6 +40,10 @@ pub struct K6Script {
     /// Inclusive ranges.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_statuses: Option<Vec<(u16, u16)>>,
+    /// The trends' statistics its summary shows (`summaryTrendStats`), of
+    /// [`TREND_STATS_KEPT`]; k6's default when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trend_stats: Vec<String>,
 }
 
 impl K6Script {
@@ -55,6 +65,13 @@ pub struct K6Results {
     pub metrics: BTreeMap<String, K6Metric>,
     /// The checks by name, in k6's `root_group.checks` shape.
     pub checks: Vec<K6Check>,
+    /// The trends' statistics the summary shows, in its order.
+    #[serde(default = "default_trend_stats")]
+    pub trend_stats: Vec<String>,
+}
+
+fn default_trend_stats() -> Vec<String> {
+    TREND_STATS.map(String::from).to_vec()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -153,8 +170,8 @@ impl K6Group {
 }
 
 impl K6Metric {
-    /// Its values as k6's summary shows them.
-    pub fn shown(&self) -> String {
+    /// Its values as k6's summary shows them, a trend's `trend_stats`.
+    pub fn shown(&self, trend_stats: &[String]) -> String {
         let value = |key: &str| self.values.get(key).copied().unwrap_or(0.0);
         match self.kind.as_str() {
             "counter" if self.contains == "data" => {
@@ -173,7 +190,7 @@ impl K6Metric {
                 value("min"),
                 value("max")
             ),
-            _ => (TREND_STATS.iter())
+            _ => (trend_stats.iter())
                 .map(|stat| format!("{stat}={:.2}ms", value(stat)))
                 .collect::<Vec<_>>()
                 .join(" "),
@@ -237,6 +254,8 @@ impl K6Metric {
                 ("max", ms.max),
                 ("p(90)", ms.p90),
                 ("p(95)", ms.p95),
+                ("p(99)", ms.p99),
+                ("p(99.9)", ms.p999),
             ],
         )
     }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::k6::{K6Check, K6Metric, K6Results, K6Script, ThresholdOk};
+use crate::k6::{K6Check, K6Metric, K6Results, K6Script, TREND_STATS, ThresholdOk};
 use crate::report::Report;
 
 /// The counters the JS SDK's k6 layer records a check and a Rate as.
@@ -144,9 +144,14 @@ impl K6Results {
                 .thresholds
                 .insert(threshold.source.clone(), ThresholdOk { ok: verdict.ok });
         }
+        let trend_stats = match script.trend_stats.is_empty() {
+            true => TREND_STATS.map(String::from).to_vec(),
+            false => script.trend_stats.clone(),
+        };
         Self {
             metrics,
             checks: checks.into_values().collect(),
+            trend_stats,
         }
     }
 }

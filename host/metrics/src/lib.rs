@@ -26,7 +26,8 @@ mod units;
 
 pub use egress::{Contacted, Destination, Egress, Refused};
 pub use k6::{
-    K6Check, K6Group, K6Metric, K6Results, K6Script, K6Threshold, TREND_STATS, ThresholdOk,
+    K6Check, K6Group, K6Metric, K6Results, K6Script, K6Threshold, TREND_STATS, TREND_STATS_KEPT,
+    ThresholdOk,
 };
 pub use names::OTHER;
 pub use percentiles::Percentiles;

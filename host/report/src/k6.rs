@@ -36,7 +36,7 @@ pub(crate) fn section(report: &Report) -> Markup {
                     tr {
                         td { code { (name) } }
                         td { (metric.kind) }
-                        td { (metric.shown()) }
+                        td { (metric.shown(&k6.trend_stats)) }
                         td {
                             @for (source, verdict) in &metric.thresholds {
                                 span.(if verdict.ok { "ok" } else { "failed" }) {

@@ -123,7 +123,7 @@ mod tests {
         }];
         let script = K6Script {
             thresholds: thresholds.to_vec(),
-            expected_statuses: None,
+            ..K6Script::default()
         };
         report.judge(
             &["custom checks: rate > 0.99".parse().expect("a threshold")],

@@ -11,6 +11,7 @@ import { findBetween, randomIntBetween, randomItem, uuidv4 } from "https://jslib
 export const options = {
   vus: 2,
   iterations: 10,
+  summaryTrendStats: ["avg", "p(99)", "max", "count"],
   thresholds: {
     checks: ["rate>0.99"],
     http_reqs: ["count>1000"],
