@@ -148,15 +148,17 @@ class Response {
   /** Submits the page's form (the first `formSelector` matches) as a
    * browser would: its fields, `fields` over them, and the submit
    * button's name and value, to its action by its method. */
-  submitForm({ formSelector = "form", fields = {}, submitSelector, params = {} } = {}) {
+  submitForm({ formSelector = "form", fields = {}, submitSelector = '[type="submit"]', params = {} } = {}) {
     const form = this.html(formSelector).first();
     if (form.size() === 0) throw new Error(`submitForm: no form matches ${JSON.stringify(formSelector)} in ${this.url}`);
     const values = { ...form.serializeObject(), ...fields };
-    const submit = submitSelector === undefined ? undefined : form.find(submitSelector).first();
-    if (submit?.attr("name")) values[submit.attr("name")] = submit.val() ?? "";
+    const submit = form.find(submitSelector).first();
+    if (submit.attr("name")) values[submit.attr("name")] = submit.val() ?? "";
     const action = new URL(form.attr("action", ""), this.url);
     const method = form.attr("method", "GET").toUpperCase();
     if (method !== "GET") return this.#send(method, action.href, values, params);
+    // As a browser does, the form's fields replace the action's query.
+    action.search = "";
     for (const [name, value] of Object.entries(values)) action.searchParams.append(name, value);
     return this.#send("GET", action.href, null, params);
   }
@@ -212,7 +214,7 @@ const REQUEST_METRICS = ["http_reqs", "http_req_failed", "http_req_duration", ..
  * match (k6's: the VU's, the request's own, its name, method, URL,
  * status, whether its status was expected, and the VU's group), and in http_req_failed
  * when the layer judges each request. */
-function measured(response, name, params, vu) {
+function measured(response, name, params, vu, group) {
   const judgedHere = k6.failedPerRequest;
   if (!judgedHere && !REQUEST_METRICS.some((metric) => submetricsOf(metric) !== undefined)) return response;
   const { request, status } = response;
@@ -228,10 +230,10 @@ function measured(response, name, params, vu) {
     status: String(status),
     expected_response: String(ok),
     error_code: String(response.error_code),
-    group: vu.group,
+    group,
   };
   for (const key of matching("http_reqs", tags)) incr(key);
-  for (const key of matching("http_req_failed", tags)) incr(`${key}: ${!ok}`);
+  if (expected !== undefined) for (const key of matching("http_req_failed", tags)) incr(`${key}: ${!ok}`);
   if (status === 0) return response;
   const timings = response.timings;
   for (const key of matching("http_req_duration", tags)) timing(key, timings.duration * 1000);
@@ -267,9 +269,11 @@ export function createHttp(vu) {
     // k6 names a request by its URL (`http.url`'s by its template) unless
     // its `name` tag says otherwise.
     const name = params.tags?.name ?? (url instanceof TemplatedURL ? url.name : sent);
-    const answered = (response) => measured(new Response(response, req, params, request), name, params, vu);
+    // Tagged with the group the request was made in.
+    const group = vu.group;
+    const answered = (response) => measured(new Response(response, req, params, request), name, params, vu, group);
     const unanswered = (e) => {
-      if (e instanceof HttpError) return measured(failed(e, req), name, params, vu);
+      if (e instanceof HttpError) return measured(failed(e, req), name, params, vu, group);
       throw e;
     };
     try {
@@ -293,7 +297,7 @@ export function createHttp(vu) {
    * after another. */
   function batch(requests) {
     const one = (r) => {
-      if (typeof r === "string") return get(r);
+      if (typeof r === "string" || r instanceof TemplatedURL) return get(r);
       if (Array.isArray(r)) return request(r[0], r[1], r[2], r[3]);
       return request(r.method ?? "GET", r.url, r.body, r.params);
     };
@@ -326,7 +330,12 @@ export function createHttp(vu) {
   return {
     request,
     /** A request as a promise, whatever the instance. */
-    asyncRequest: (method, url, body, params) => new Promise((resolve) => resolve(request(method, url, body, params))),
+    asyncRequest(method, url, body, params) {
+      const response = new Promise((resolve) => resolve(request(method, url, body, params)));
+      // The iteration ends once its requests have, as k6's event loop waits.
+      vu.keepOpenUntil(response);
+      return response;
+    },
     /** k6's tagged template: the URL, named by its template (each value as
      * `${}`), so that URLs that differ by an id share one name. */
     url: (strings, ...values) =>

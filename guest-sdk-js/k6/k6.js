@@ -35,6 +35,7 @@ export function createK6(vu) {
     let all = true;
     const tagged = submetricsOf("checks") !== undefined;
     for (const [name, test] of Object.entries(sets ?? {})) {
+      if (name.includes("::")) throw new Error(`check ${JSON.stringify(name)}: a check's name may not contain "::" (it separates groups)`);
       const passed = Boolean(typeof test === "function" ? test(value) : test);
       // Within a group, the check is named by its path (`::a::b::NAME`).
       incr(`check ${vu.group && `${vu.group}::`}${name}: ${passed ? "passed" : "failed"}`);
@@ -48,6 +49,7 @@ export function createK6(vu) {
   /** Runs `fn` in group `name` and returns what it returns (a promise when
    * it waits on a shared instance); its time is a `group_duration`. */
   function group(name, fn) {
+    if (String(name).includes("::")) throw new Error(`group ${JSON.stringify(name)}: a group's name may not contain "::" (it separates groups)`);
     const outer = vu.group;
     const path = `${outer}::${name}`;
     const started = performance.now();

@@ -12,7 +12,10 @@ class Metric {
     if (typeof name !== "string" || !name) throw new Error("a metric needs a name");
     this.name = name;
     this.#vu = k6.initialising;
+    for (const { key } of submetricsOf(name) ?? []) this.empty(key);
   }
+  /** Records sub-metric `key` with no sample, where that has a value. */
+  empty() {}
   /** `record` for the metric and each of its sub-metrics that `tags` match. */
   each(tags, record) {
     record(this.name);
@@ -22,6 +25,9 @@ class Metric {
 }
 
 export class Counter extends Metric {
+  empty(key) {
+    incr(key, 0);
+  }
   add(value, tags) {
     this.each(tags, (name) => incr(name, Math.round(Number(value))));
   }
@@ -40,6 +46,9 @@ export class Trend extends Metric {
 }
 
 export class Rate extends Metric {
+  empty(key) {
+    incr(`${key}: false`, 0);
+  }
   add(value, tags) {
     this.each(tags, (name) => incr(`${name}: ${value ? "true" : "false"}`));
   }

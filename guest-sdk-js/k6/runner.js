@@ -74,6 +74,12 @@ class VU {
     );
   }
 
+  /** Keeps the iteration open until `promise` settles, where it can be left
+   * open (a VU per instance has waited for it in place). */
+  keepOpenUntil(promise) {
+    if (build.shared) this.track(promise);
+  }
+
   /** Waits for what the iteration left open; its first failure fails it. */
   async settle() {
     while (this.pending.size) {

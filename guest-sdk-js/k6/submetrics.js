@@ -5,6 +5,7 @@
 // judges (host/cli/src/k6_options.rs translates the threshold alike). A
 // filter by `name` alone on http_req_duration or http_reqs is the host's
 // own (requests are kept by name): not recorded here.
+import { incr } from "../molotov.js";
 import { k6 } from "./state.js";
 
 // The request metrics the host keeps by name (not http_req_failed: the
@@ -34,6 +35,12 @@ function parse(thresholds) {
     if (hostsOwn) continue;
     if (!parsed.has(metric)) parsed.set(metric, []);
     parsed.get(metric).push({ key, tags });
+  }
+  // A counter or rate that no sample matches is 0, as k6 judges it, not
+  // missing (a custom timing has no empty form: it stays missing).
+  for (const { key } of parsed.get("http_reqs") ?? []) incr(key, 0);
+  for (const metric of ["http_req_failed", "checks"]) {
+    for (const { key } of parsed.get(metric) ?? []) incr(`${key}: false`, 0);
   }
   return parsed;
 }

@@ -95,9 +95,12 @@ fn a_k6_script_runs_unchanged_with_its_options() {
         "hello: max < 10000ms abort",
         "custom http_req_duration{status:200}: p95 < 5000ms",
         "custom http_req_failed{method:GET,name:refused}: rate == 1",
+        "custom http_req_failed{name:nothing}: rate < 0.01",
         "custom http_req_waiting: p95 < 5000ms",
+        "custom http_reqs{status:500}: value < 1",
         "custom http_reqs{type:api}: value == 8",
         "custom items: value >= 8",
+        "custom items{kind:none}: value == 0",
     ];
     assert_eq!(
         thresholds,
@@ -175,7 +178,12 @@ fn async_requests_and_templated_urls_run_as_in_k6() {
     );
     let json = run.json();
     assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
-    for check in ["asyncRequest", "at once", "a waiting call"] {
+    for check in [
+        "asyncRequest",
+        "at once",
+        "a waiting call",
+        "then, unawaited",
+    ] {
         assert_eq!(
             counter(json, &format!("check {check}: passed")),
             4,
@@ -186,9 +194,9 @@ fn async_requests_and_templated_urls_run_as_in_k6() {
     assert_eq!(json["workers_per_instance"], 128, "{json}");
     let by_name = &json["requests"]["by_name"];
     assert_eq!(count(&by_name["${}/?id=${}"]["count"]), 4, "{json}");
-    assert_eq!(server.served(), 4 * 4 + 1);
+    assert_eq!(server.served(), 4 * 5 + 1);
     // exec.vu.tags tag every request the VU makes.
-    assert_eq!(counter(json, "http_reqs{kind:async}"), 16, "{json}");
+    assert_eq!(counter(json, "http_reqs{kind:async}"), 20, "{json}");
     assert_eq!(json["thresholds"][0]["ok"], true, "{json}");
 }
 
@@ -340,7 +348,7 @@ fn handle_summary_writes_the_scripts_own_summary_and_abort_stops_the_run() {
     );
     assert!(!run.stdout.contains("p(95)="), "{}", run.stdout);
     assert!(
-        run.stderr.contains("summaryTrendStats count (molotov keeps avg, min, med, max, p(90), p(95), p(99), p(99.9))"),
+        run.stderr.contains("summaryTrendStats count (molotov keeps avg, min, med, max, p(50), p(90), p(95), p(99), p(99.9))"),
         "{}",
         run.stderr
     );

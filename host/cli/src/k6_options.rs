@@ -440,12 +440,8 @@ const TIMED: [&str; 6] = [
 fn summary_trend_stats(value: &Value, out: &mut FlagDefaults) -> anyhow::Result<()> {
     let stats: Vec<String> = serde_json::from_value(value.clone())
         .context("options.summaryTrendStats: a list of statistics")?;
-    let (kept, missing): (Vec<_>, Vec<_>) = (stats.into_iter())
-        .map(|stat| match stat.as_str() {
-            "p(50)" => "med".to_string(),
-            _ => stat,
-        })
-        .partition(|stat| TREND_STATS_KEPT.contains(&stat.as_str()));
+    let (kept, missing): (Vec<_>, Vec<_>) =
+        (stats.into_iter()).partition(|stat| TREND_STATS_KEPT.contains(&stat.as_str()));
     if !missing.is_empty() {
         out.left_out.push(format!(
             "summaryTrendStats {} (molotov keeps {})",
@@ -499,7 +495,8 @@ fn is_custom(metric: &str) -> bool {
         "group_duration",
     ];
     !(builtin.contains(&metric)
-        || metric.starts_with("http_req")
+        || metric.starts_with("http_req_")
+        || metric == "http_reqs"
         || metric.starts_with("grpc_")
         || metric.starts_with("ws_"))
 }
@@ -627,11 +624,11 @@ mod tests {
     fn summary_trend_stats_are_those_a_trend_has() {
         let out =
             flags(json!({"summaryTrendStats": ["avg", "p(50)", "p(99.9)", "count", "p(75)"]}));
-        assert_eq!(out.script.trend_stats, ["avg", "med", "p(99.9)"]);
+        assert_eq!(out.script.trend_stats, ["avg", "p(50)", "p(99.9)"]);
         assert_eq!(
             out.left_out,
             [
-                "summaryTrendStats count, p(75) (molotov keeps avg, min, med, max, p(90), p(95), p(99), p(99.9))"
+                "summaryTrendStats count, p(75) (molotov keeps avg, min, med, max, p(50), p(90), p(95), p(99), p(99.9))"
             ]
         );
     }

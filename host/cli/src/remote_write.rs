@@ -321,37 +321,26 @@ impl Series<'_> {
 
     /// k6's metrics as its remote-write output names them: counters as
     /// `k6_NAME_total`, rates as `k6_NAME_rate`, gauges as `k6_NAME`,
-    /// trends as `k6_NAME_avg`, `_p95`, … (times in seconds). Requests and
-    /// checks by their `name` and `check` labels, as k6 tags them; `vus`
-    /// are the workers running now.
+    /// trends as `k6_NAME_avg`, `_p95`, … (times in seconds). Requests by
+    /// their `name` label and checks by their `check` and `group`, as k6
+    /// tags them; `vus` are the workers running now.
     fn k6(&mut self, k6: &K6Results, report: &Report, vus: u64) {
         self.add("k6_vus", &[], vus as f64);
         for check in &k6.checks {
             let rate = check.passes as f64 / (check.passes + check.fails).max(1) as f64;
-            self.add("k6_checks_rate", &[("check", &check.name)], rate);
+            let labels = [("check", check.name.as_str()), ("group", check.group())];
+            self.add("k6_checks_rate", &labels, rate);
         }
         for (name, named) in &report.requests.by_name {
             let labels = [("name", name.as_str())];
             self.add("k6_http_reqs_total", &labels, named.count as f64);
-            let ok = named.count.saturating_sub(named.errors);
-            self.k6_metric(
-                "k6_http_req_failed",
-                &labels,
-                &K6Metric::rate(named.errors, ok),
-            );
             self.k6_metric(
                 "k6_http_req_duration",
                 &labels,
                 &K6Metric::trend(&named.latency_ms),
             );
         }
-        let by_name = [
-            "checks",
-            "http_reqs",
-            "http_req_duration",
-            "http_req_failed",
-            "vus",
-        ];
+        let by_name = ["checks", "http_reqs", "http_req_duration", "vus"];
         for (name, metric) in &k6.metrics {
             if !by_name.contains(&name.as_str()) && !name.contains('{') {
                 self.k6_metric(&format!("k6_{}", prometheus_name(name)), &[], metric);

@@ -15,8 +15,8 @@ pub const TREND_STATS: [&str; 6] = ["avg", "min", "med", "max", "p(90)", "p(95)"
 
 /// The statistics a trend has (a script's `summaryTrendStats` picks among
 /// them).
-pub const TREND_STATS_KEPT: [&str; 8] = [
-    "avg", "min", "med", "max", "p(90)", "p(95)", "p(99)", "p(99.9)",
+pub const TREND_STATS_KEPT: [&str; 9] = [
+    "avg", "min", "med", "max", "p(50)", "p(90)", "p(95)", "p(99)", "p(99.9)",
 ];
 
 /// A k6 threshold as the script wrote it, and the `--threshold` expression
@@ -46,6 +46,21 @@ pub struct K6Script {
     pub trend_stats: Vec<String>,
 }
 
+/// A WebSocket's handshake, which is no failed HTTP request to k6.
+const SWITCHING_PROTOCOLS: u16 = 101;
+
+/// Of `statuses` (status, count), the responses k6 counts as failed: those
+/// `expects` does not (a WebSocket's handshake is no HTTP request to it).
+pub(crate) fn unexpected_responses(
+    statuses: impl Iterator<Item = (u16, u64)>,
+    expects: impl Fn(u16) -> bool,
+) -> u64 {
+    statuses
+        .filter(|&(status, _)| status != SWITCHING_PROTOCOLS && !expects(status))
+        .map(|(_, count)| count)
+        .sum()
+}
+
 impl K6Script {
     /// Whether k6 counts a response with `status` as expected.
     pub fn expects(&self, status: u16) -> bool {
@@ -70,7 +85,7 @@ pub struct K6Results {
     pub trend_stats: Vec<String>,
 }
 
-fn default_trend_stats() -> Vec<String> {
+pub(crate) fn default_trend_stats() -> Vec<String> {
     TREND_STATS.map(String::from).to_vec()
 }
 
@@ -252,6 +267,7 @@ impl K6Metric {
                 ("min", ms.min),
                 ("med", ms.p50),
                 ("max", ms.max),
+                ("p(50)", ms.p50),
                 ("p(90)", ms.p90),
                 ("p(95)", ms.p95),
                 ("p(99)", ms.p99),

@@ -3,14 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use crate::k6::{K6Check, K6Metric, K6Results, K6Script, TREND_STATS, ThresholdOk};
+use crate::k6::{
+    K6Check, K6Metric, K6Results, K6Script, ThresholdOk, default_trend_stats, unexpected_responses,
+};
 use crate::report::Report;
 
 /// The counters the JS SDK's k6 layer records a check and a Rate as.
 const CHECK_PREFIX: &str = "check ";
 /// What the host's counters and timings of a WebSocket begin with.
 const SOCKET_PREFIX: &str = "WS ";
-const SWITCHING_PROTOCOLS: u16 = 101;
 const RATE_TRUE: &str = ": true";
 const RATE_FALSE: &str = ": false";
 
@@ -30,14 +31,9 @@ impl K6Results {
         );
         // k6 counts a request as failed without a response or with a status
         // it does not expect; a WebSocket's handshake is no HTTP request to it.
-        let bad_statuses: u64 = (requests.by_status.iter())
-            .filter(|(status, _)| {
-                status
-                    .parse::<u16>()
-                    .is_ok_and(|s| !script.expects(s) && s != SWITCHING_PROTOCOLS)
-            })
-            .map(|(_, count)| count)
-            .sum();
+        let statuses = (requests.by_status.iter())
+            .filter_map(|(status, &count)| Some((status.parse::<u16>().ok()?, count)));
+        let bad_statuses = unexpected_responses(statuses, |status| script.expects(status));
         let failed = (requests.errors + bad_statuses).min(requests.count);
         metrics.insert(
             "http_req_failed".into(),
@@ -145,7 +141,7 @@ impl K6Results {
                 .insert(threshold.source.clone(), ThresholdOk { ok: verdict.ok });
         }
         let trend_stats = match script.trend_stats.is_empty() {
-            true => TREND_STATS.map(String::from).to_vec(),
+            true => default_trend_stats(),
             false => script.trend_stats.clone(),
         };
         Self {

@@ -23,9 +23,8 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::histogram::{self, add};
+use crate::k6::unexpected_responses;
 use crate::tally::Tally;
-
-const SWITCHING_PROTOCOLS: u16 = 101;
 
 /// What a threshold is about.
 #[derive(Debug, Clone, PartialEq)]
@@ -405,18 +404,15 @@ impl Threshold {
         }
     }
 
-    /// Requests with no response or a status outside the expected ranges;
-    /// a WebSocket's handshake (101) is no failed request.
+    /// Requests with no response or a status outside the expected ranges.
     fn unexpected(&self, tally: &Tally, errors: u64) -> u64 {
-        let expected = |status: u16| {
-            status == SWITCHING_PROTOCOLS
-                || (self.expected.iter()).any(|&(min, max)| (min..=max).contains(&status))
-        };
-        let bad: u64 = (tally.statuses.iter())
-            .filter(|(status, _)| !expected(**status))
-            .map(|(_, count)| count)
-            .sum();
-        errors + bad
+        let expected =
+            |status: u16| (self.expected.iter()).any(|&(min, max)| (min..=max).contains(&status));
+        let statuses = tally
+            .statuses
+            .iter()
+            .map(|(&status, &count)| (status, count));
+        errors + unexpected_responses(statuses, expected)
     }
 
     fn of_requests(

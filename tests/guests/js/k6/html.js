@@ -12,6 +12,7 @@ const PAGE = `<!doctype html><html><head><title>Sign in</title></head><body>
 <form action="/echo" method="post">
   <input type="hidden" name="csrf" value="t0k&amp;en"><input name="user" value="ada">
   <select name="plan"><option value="a">A</option><option value="b" selected>B</option></select>
+  <button type="submit" name="go" value="1">Sign in</button>
 </form>
 <dl><dt id="term-1">term 1</dt><dd>d 1-a</dd><dd class="x y">d 1-b</dd><dt id="term-2">term 2</dt><dd>d 2-a</dd></dl>
 <table><tr><td>cell</td></tr></table>
@@ -52,7 +53,7 @@ export default function () {
   check(posted, {
     "token posted back": (r) => r.body === "csrf=t0k%26en",
     "html(selector)": () => page.html("option[selected]").text() === "B",
-    "form submitted": () => submitted.status === 200 && submitted.body === "csrf=t0k%26en&user=bob&plan=b",
+    "form submitted": () => submitted.status === 200 && submitted.body === "csrf=t0k%26en&user=bob&plan=b&go=1",
     "link followed": () => home.status === 200 && home.json("result") === "OK",
   });
 }

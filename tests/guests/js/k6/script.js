@@ -28,6 +28,10 @@ export const options = {
     "group_duration{group:::hello}": ["max<10000"],
     http_req_waiting: ["p(95)<5000"],
     http_req_blocked: ["p(95)<5000"],
+    // Sub-metrics that no sample matches: a count and a rate of 0, as k6.
+    "http_reqs{status:500}": ["count<1"],
+    "http_req_failed{name:nothing}": ["rate<0.01"],
+    "items{kind:none}": ["count==0"],
   },
 };
 
