@@ -7,7 +7,7 @@ import { bytesOf, toBase64 } from "../bytes.js";
 import { milliseconds } from "../duration.js";
 import { HttpError, incr, timing } from "../molotov.js";
 import { k6 } from "./state.js";
-import { matching, submetricsOf } from "./submetrics.js";
+import { anyOf, matching } from "./submetrics.js";
 
 const text = new TextDecoder();
 
@@ -216,7 +216,7 @@ const REQUEST_METRICS = ["http_reqs", "http_req_failed", "http_req_duration", ..
  * when the layer judges each request. */
 function measured(response, name, params, vu, group) {
   const judgedHere = k6.failedPerRequest;
-  if (!judgedHere && !REQUEST_METRICS.some((metric) => submetricsOf(metric) !== undefined)) return response;
+  if (!judgedHere && !anyOf(REQUEST_METRICS)) return response;
   const { request, status } = response;
   const expected = expectedBy(params);
   const ok = expected === undefined || expected.some(([min, max]) => status >= min && status <= max);

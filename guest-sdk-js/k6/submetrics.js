@@ -55,6 +55,17 @@ export function matching(metric, tags) {
   return subs.filter((sub) => sub.tags.every(([tag, value]) => tag in all && String(all[tag]) === value)).map((sub) => sub.key);
 }
 
+const anyByList = new WeakMap(); // list of metrics -> whether one has sub-metrics
+
+/** Whether any of `metrics` (the same array at each call) has sub-metrics
+ * this layer records: one lookup per call once the options are known. */
+export function anyOf(metrics) {
+  if (k6.options === OPTIONS_UNSET) return false;
+  let any = anyByList.get(metrics);
+  if (any === undefined) anyByList.set(metrics, (any = metrics.some((metric) => submetricsOf(metric) !== undefined)));
+  return any;
+}
+
 /** The sub-metrics of `metric` this layer records, if any. */
 export function submetricsOf(metric) {
   if (k6.options === OPTIONS_UNSET) return undefined;
