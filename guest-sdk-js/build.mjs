@@ -54,13 +54,16 @@ const K6_MODULES = {
 const isK6Module = (id) => id === "k6" || id.startsWith("k6/");
 // jslib.k6.io's modules that the SDK carries its own version of, by the
 // URL's path (any version): the build fetches nothing.
+const requireHere = createRequire(import.meta.url);
 const JSLIB = {
-  "k6-summary": "./k6/jslib/k6-summary.js",
-  "k6-utils": "./k6/jslib/k6-utils.js",
+  "k6-summary": here("./k6/jslib/k6-summary.js"),
+  "k6-utils": here("./k6/jslib/k6-utils.js"),
+  // jslib's papaparse is the npm package as published.
+  papaparse: requireHere.resolve("papaparse"),
 };
 function jslibModule(id) {
   const match = /^https:\/\/jslib\.k6\.io\/([\w-]+)\/[\w.-]+\/index\.js$/.exec(id);
-  return match && JSLIB[match[1]] ? here(JSLIB[match[1]]) : null;
+  return (match && JSLIB[match[1]]) ?? null;
 }
 
 // Files a scenario reads at run time are bundled now, from under the
@@ -100,7 +103,7 @@ async function protoFiles(root) {
 /** cheerio's build for browsers: parse5 (an HTML5 parser, as Go's that k6
  * uses) without the fetching that its build for node brings. */
 function cheerioForBrowsers() {
-  const pkg = createRequire(import.meta.url).resolve("cheerio/package.json");
+  const pkg = requireHere.resolve("cheerio/package.json");
   return join(dirname(pkg), "dist/browser/index.js");
 }
 
@@ -117,7 +120,9 @@ async function k6ScriptFunction() {
   const bundle = await rolldown({
     input: resolve(entry),
     platform: "neutral",
-    external: (id) => id in K6_MODULES,
+    // papaparse requires node's `stream` only to parse a stream, which a k6
+    // script cannot give it: left unresolved, never called.
+    external: (id, importer) => id in K6_MODULES || (id === "stream" && importer === JSLIB.papaparse),
     plugins: [
       {
         name: "k6-modules",
@@ -128,7 +133,7 @@ async function k6ScriptFunction() {
           const jslib = jslibModule(id);
           if (jslib) return jslib;
           if (/^https?:\/\//.test(id)) {
-            refuse(`${entry} imports ${id}: the build fetches nothing; save the module beside the script and import it from there (the SDK has its own ${Object.keys(JSLIB).join(" and ")} from jslib.k6.io)`);
+            refuse(`${entry} imports ${id}: the build fetches nothing; save the module beside the script and import it from there (the SDK has its own ${Object.keys(JSLIB).join(", ")} from jslib.k6.io)`);
           }
           return null;
         },

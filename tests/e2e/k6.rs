@@ -165,6 +165,28 @@ fn k6_html_parses_pages_as_k6_does() {
     assert_eq!(server.served(), 4 * 4 + 1);
 }
 
+/// Test data from a CSV file beside the script, parsed by jslib's papaparse
+/// (imported by its URL, carried by the SDK) into a SharedArray.
+#[test]
+fn a_csv_file_parsed_by_jslibs_papaparse_feeds_the_iterations() {
+    let server = Server::start();
+    let base = format!("BASE_URL={}", server.url);
+    let run = run(
+        &script("csv.js"),
+        &["--target", &server.url, "--env", &base],
+    );
+    let json = run.json();
+    assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
+    for check in ["two users", "the user is posted"] {
+        assert_eq!(
+            counter(json, &format!("check {check}: passed")),
+            4,
+            "{check}: {json}"
+        );
+    }
+    assert_eq!(server.served(), 4 + 1);
+}
+
 /// Newer k6 scripts' promises: an async default function, `http.asyncRequest`
 /// (alone and at once), `http.url` naming a request by its template; and
 /// `exec.vu.tags` tagging what the VU measures.
