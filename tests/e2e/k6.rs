@@ -13,6 +13,15 @@ fn script(name: &str) -> std::path::PathBuf {
     workspace().join("tests/guests/js/k6").join(name)
 }
 
+/// The k6 script `name` run against `server` (as `--target` and
+/// `__ENV.BASE_URL`), with `args` after.
+fn run_against(server: &Server, name: &str, args: &[&str]) -> crate::support::Run {
+    let base = format!("BASE_URL={}", server.url);
+    let mut all = vec!["--target", server.url.as_str(), "--env", base.as_str()];
+    all.extend_from_slice(args);
+    run(&script(name), &all)
+}
+
 /// A custom counter's value: 0 if it never counted.
 fn counter(json: &Value, name: &str) -> u64 {
     json["custom"]["counters"][name].as_u64().unwrap_or(0)
@@ -25,11 +34,7 @@ fn counter(json: &Value, name: &str) -> u64 {
 #[test]
 fn a_k6_script_runs_unchanged_with_its_options() {
     let server = Server::start();
-    let base = format!("BASE_URL={}", server.url);
-    let run = run(
-        &script("script.js"),
-        &["--target", &server.url, "--env", &base],
-    );
+    let run = run_against(&server, "script.js", &[]);
     let json = run.json();
     assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
     assert_eq!(json["workers"], 2, "{json}");
@@ -146,11 +151,7 @@ fn a_k6_script_runs_unchanged_with_its_options() {
 #[test]
 fn k6_html_parses_pages_as_k6_does() {
     let server = Server::start();
-    let base = format!("BASE_URL={}", server.url);
-    let run = run(
-        &script("html.js"),
-        &["--target", &server.url, "--env", &base],
-    );
+    let run = run_against(&server, "html.js", &[]);
     let json = run.json();
     assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
     let checks = json["k6"]["checks"].as_array().expect("checks");
@@ -170,11 +171,7 @@ fn k6_html_parses_pages_as_k6_does() {
 #[test]
 fn a_csv_file_parsed_by_jslibs_papaparse_feeds_the_iterations() {
     let server = Server::start();
-    let base = format!("BASE_URL={}", server.url);
-    let run = run(
-        &script("csv.js"),
-        &["--target", &server.url, "--env", &base],
-    );
+    let run = run_against(&server, "csv.js", &[]);
     let json = run.json();
     assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
     for check in ["two users", "the user is posted"] {
@@ -193,11 +190,7 @@ fn a_csv_file_parsed_by_jslibs_papaparse_feeds_the_iterations() {
 #[test]
 fn async_requests_and_templated_urls_run_as_in_k6() {
     let server = Server::start();
-    let base = format!("BASE_URL={}", server.url);
-    let run = run(
-        &script("async.js"),
-        &["--target", &server.url, "--env", &base],
-    );
+    let run = run_against(&server, "async.js", &[]);
     let json = run.json();
     assert_eq!(run.code, Some(0), "{}\n{json}", run.stderr);
     for check in [
@@ -228,18 +221,7 @@ fn async_requests_and_templated_urls_run_as_in_k6() {
 #[test]
 fn command_line_flags_override_the_scripts_options() {
     let server = Server::start();
-    let base = format!("BASE_URL={}", server.url);
-    let args = [
-        "--target",
-        &server.url,
-        "--env",
-        &base,
-        "-w",
-        "1",
-        "-r",
-        "3",
-    ];
-    let run = run(&script("script.js"), &args);
+    let run = run_against(&server, "script.js", &["-w", "1", "-r", "3"]);
     let json = run.json();
     assert_eq!(run.code, Some(1), "{}\n{json}", run.stderr);
     assert_eq!(json["workers"], 1, "{json}");
