@@ -401,7 +401,7 @@ fn threshold(key: &str, text: &str, failed: &str) -> anyhow::Result<Option<Strin
         }
         // Any other filter is a sub-metric the JS SDK's k6 layer records
         // under the threshold's key (guest-sdk-js/k6/submetrics.js).
-        Some(_) => return Ok(submetric(metric, key, aggregation, op, bound, latency)),
+        Some(_) => return Ok(recorded(metric, key, aggregation, op, bound, latency)),
     };
     let prefix = |what: String| match &name {
         Some(name) => format!("{name}: {what}"),
@@ -415,13 +415,8 @@ fn threshold(key: &str, text: &str, failed: &str) -> anyhow::Result<Option<Strin
         ("http_req_failed", "rate") => Some(format!("{failed} {op} {bound}")),
         ("http_reqs", "count") => Some(prefix(format!("count {op} {bound}"))),
         ("http_reqs", "rate") => Some(prefix(format!("rps {op} {bound}"))),
-        ("checks", "rate") => Some(format!("custom checks: rate {op} {bound}")),
-        // Kept among the run's custom timings, under k6's names.
-        (timed, aggregation) if TIMED.contains(&timed) => {
-            latency(aggregation).map(|m| format!("custom {timed}: {m} {op} {bound}ms"))
-        }
-        (metric, _) if !is_custom(metric) => None,
-        (custom, aggregation) => custom_threshold(custom, aggregation, op, bound, latency),
+        // The rest is kept among the run's custom metrics, under its key.
+        _ => recorded(metric, key, aggregation, op, bound, latency),
     })
 }
 
@@ -518,9 +513,11 @@ fn custom_threshold(
     }
 }
 
-/// A threshold on `metric` filtered by tags (`key`, as the script wrote
-/// it): judged on the custom metric the k6 layer records under `key`.
-fn submetric(
+/// A threshold on `metric` judged on the custom metric the run keeps under
+/// `key`, the threshold's key as the script wrote it: the k6 layer's
+/// `checks` and sub-metrics (filtered by tags), the host's timed parts of
+/// requests, and the script's own metrics.
+fn recorded(
     metric: &str,
     key: &str,
     aggregation: &str,
