@@ -9,7 +9,7 @@
 //! [`AsyncSession`]: crate::AsyncSession
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -17,6 +17,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::LocalKey;
 use std::time::{Duration, Instant};
+
+use rustc_hash::FxHashMap;
 
 use crate::bindings::molotov::scenario::grpc::Reply as GrpcReply;
 use crate::bindings::molotov::scenario::http::{HttpError, Reply, Session as HostSession};
@@ -60,11 +62,14 @@ enum Slot {
     Arrived(Answer),
 }
 
+/// Maps keyed by the host's numbers (jobs, workers, tickets): several
+/// lookups per request, so hashed with Fx rather than SipHash, which
+/// guards against keys an attacker picks and costs more.
 #[derive(Default)]
 struct Executor {
-    jobs: HashMap<u32, Job>,
-    sessions: HashMap<u32, Rc<HostSession>>,
-    tickets: HashMap<u32, Slot>,
+    jobs: FxHashMap<u32, Job>,
+    sessions: FxHashMap<u32, Rc<HostSession>>,
+    tickets: FxHashMap<u32, Slot>,
     timers: Vec<(Instant, Waker)>,
 }
 
@@ -298,7 +303,12 @@ impl<T: FromAnswer + Unpin> Future for Ticketed<T> {
             Self::Done(outcome) => return Poll::Ready(outcome.take().expect("polled once done")),
             Self::Ticket(ticket) => *ticket,
         };
-        answer(ticket, cx).map(T::from_answer)
+        let answered = answer(ticket, cx).map(T::from_answer);
+        if answered.is_ready() {
+            // Its slot is gone: nothing for `drop` to remove.
+            *self = Self::Done(None);
+        }
+        answered
     }
 }
 
@@ -312,23 +322,30 @@ impl<T> Drop for Ticketed<T> {
 
 /// The answer to `ticket`, or the task's waker left for it.
 fn answer(ticket: u32, cx: &Context<'_>) -> Poll<Answer> {
-    EXECUTOR.with_borrow_mut(|e| match e.tickets.remove(&ticket) {
-        Some(Slot::Arrived(answer)) => Poll::Ready(answer),
-        _ => {
-            e.tickets.insert(ticket, Slot::Waiting(cx.waker().clone()));
+    EXECUTOR.with_borrow_mut(|e| match e.tickets.entry(ticket) {
+        Entry::Occupied(slot) if matches!(slot.get(), Slot::Arrived(_)) => match slot.remove() {
+            Slot::Arrived(answer) => Poll::Ready(answer),
+            Slot::Waiting(_) => unreachable!("matched as arrived"),
+        },
+        Entry::Occupied(mut slot) => {
+            slot.insert(Slot::Waiting(cx.waker().clone()));
+            Poll::Pending
+        }
+        Entry::Vacant(slot) => {
+            slot.insert(Slot::Waiting(cx.waker().clone()));
             Poll::Pending
         }
     })
 }
 
 fn arrived(ticket: u32, answer: Answer) {
-    let waiting = EXECUTOR.with_borrow_mut(|e| match e.tickets.remove(&ticket) {
-        Some(Slot::Waiting(waker)) => {
-            e.tickets.insert(ticket, Slot::Arrived(answer));
-            Some(waker)
+    // A ticket with no slot: its future was dropped, nobody wants the reply.
+    let waiting = EXECUTOR.with_borrow_mut(|e| {
+        let slot = e.tickets.get_mut(&ticket)?;
+        match std::mem::replace(slot, Slot::Arrived(answer)) {
+            Slot::Waiting(waker) => Some(waker),
+            Slot::Arrived(_) => None, // answered twice: the later answer stands
         }
-        // Its future was dropped: nobody wants the reply.
-        _ => None,
     });
     if let Some(waker) = waiting {
         waker.wake();
