@@ -134,7 +134,10 @@ class Response {
     return `${this.status}`;
   }
   json(selector) {
-    const value = JSON.parse(typeof this.body === "string" ? this.body : text.decode(this.#molotov.body));
+    const body = this.body;
+    // k6's words: a failed request's body, or a discarded one, is null.
+    if (body === null) throw new Error("the body is null so we can't transform it to JSON - this likely was because of a request error getting the response");
+    const value = JSON.parse(typeof body === "string" ? body : text.decode(this.#molotov.body));
     return selector === undefined ? value : select(value, selector);
   }
   /** The body parsed as HTML (k6/html's Selection), or the elements of it

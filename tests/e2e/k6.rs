@@ -53,6 +53,7 @@ fn a_k6_script_runs_unchanged_with_its_options() {
         "echo",
         "form",
         "refused is status 0",
+        "refused has no JSON",
     ] {
         assert_eq!(
             counter(json, &format!("check {check}: passed")),

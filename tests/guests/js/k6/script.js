@@ -79,7 +79,17 @@ export default function (data) {
   const form = http.post(`${BASE}/echo`, { a: "1 2", b: "x&y" });
   check(form, { "form": (r) => r.body === "a=1%202&b=x%26y" });
   const refused = http.get("http://127.0.0.1:1/", { tags: { name: "refused" }, timeout: "2s" });
-  check(refused, { "refused is status 0": (r) => r.status === 0 && r.error !== "" && r.error_code > 0 });
+  check(refused, {
+    "refused is status 0": (r) => r.status === 0 && r.error !== "" && r.error_code > 0,
+    "refused has no JSON": (r) => {
+      try {
+        r.json();
+        return false;
+      } catch (e) {
+        return e.message.startsWith("the body is null");
+      }
+    },
+  });
   sleep(0.01);
 }
 
