@@ -323,16 +323,15 @@ impl<T> Drop for Ticketed<T> {
 /// The answer to `ticket`, or the task's waker left for it.
 fn answer(ticket: u32, cx: &Context<'_>) -> Poll<Answer> {
     EXECUTOR.with_borrow_mut(|e| match e.tickets.entry(ticket) {
-        Entry::Occupied(slot) if matches!(slot.get(), Slot::Arrived(_)) => match slot.remove() {
-            Slot::Arrived(answer) => Poll::Ready(answer),
-            Slot::Waiting(_) => unreachable!("matched as arrived"),
-        },
-        Entry::Occupied(mut slot) => {
-            slot.insert(Slot::Waiting(cx.waker().clone()));
-            Poll::Pending
+        Entry::Occupied(slot) if matches!(slot.get(), Slot::Arrived(_)) => {
+            let Slot::Arrived(answer) = slot.remove() else {
+                unreachable!("matched as arrived")
+            };
+            Poll::Ready(answer)
         }
-        Entry::Vacant(slot) => {
-            slot.insert(Slot::Waiting(cx.waker().clone()));
+        // First poll, or woken before its answer: (re)leave the waker.
+        slot => {
+            slot.insert_entry(Slot::Waiting(cx.waker().clone()));
             Poll::Pending
         }
     })
