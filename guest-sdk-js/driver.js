@@ -43,6 +43,37 @@ let reading = 0; // fetch() responses whose body is being read whole
 let live = 0; // runs started and not finished
 let waits = 0; // sends and sleeps of runs that the host's turns will end
 
+// The runtime's own timers (setTimeout, setInterval) not yet fired or
+// cleared: a run may wait on one, which needs turns of the event loop.
+const runtimeTimers = new Set();
+const { setTimeout: setRuntimeTimeout, setInterval: setRuntimeInterval } = globalThis;
+const { clearTimeout: clearRuntimeTimeout, clearInterval: clearRuntimeInterval } = globalThis;
+if (setRuntimeTimeout) {
+  globalThis.setTimeout = (callback, ...rest) => {
+    if (typeof callback !== "function") return setRuntimeTimeout(callback, ...rest);
+    const id = setRuntimeTimeout((...args) => {
+      runtimeTimers.delete(id);
+      callback(...args);
+    }, ...rest);
+    runtimeTimers.add(id);
+    return id;
+  };
+  globalThis.setInterval = (...args) => {
+    const id = setRuntimeInterval(...args);
+    runtimeTimers.add(id);
+    return id;
+  };
+  // Either clears either kind, as on the web.
+  globalThis.clearTimeout = (id) => {
+    runtimeTimers.delete(id);
+    clearRuntimeTimeout(id);
+  };
+  globalThis.clearInterval = (id) => {
+    runtimeTimers.delete(id);
+    clearRuntimeInterval(id);
+  };
+}
+
 /** One run of a scenario on a shared instance. */
 class Run {
   constructor({ job, workerId, step, index }) {
@@ -233,11 +264,14 @@ async function settle() {
 }
 
 // A run waiting on neither the host nor a timer of ours (a fetch() body
-// still being read, a promise of its own) waits on the runtime's event
+// still being read, a timer of the runtime's) waits on the runtime's event
 // loop, which runs only between host calls: keep the host's waits short.
 // One waiting for a fetch() response needs none: the host ends the wait.
+// Nor does one waiting on a promise that nothing will settle (`settle` gave
+// it a turn of the event loop): the host, with nothing in flight for the
+// instance either, fails it rather than wait for ever.
 function timeoutMs() {
-  if (reading > 0 || waits < live) return 1;
+  if (reading > 0 || (waits < live && runtimeTimers.size > 0)) return 1;
   return timers.length ? Math.max(0, timers[0].at - Date.now()) : undefined;
 }
 

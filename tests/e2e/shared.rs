@@ -46,19 +46,29 @@ fn async_rust_runs_on_shared_instances_keep_their_own_cookies_and_ids() {
     }
 }
 
-/// On an instance of its own, an async run that awaits what nothing wakes
-/// fails, saying so, rather than hanging.
+/// An async run that awaits what nothing wakes fails, saying so, rather
+/// than hanging a run bounded only by `-r`: on an instance of its own (one
+/// poll shows it), and on a shared one (the host has nothing in flight for
+/// it and the guest no timer).
 #[test]
 fn an_async_rust_run_awaiting_nothing_fails_with_a_reason() {
-    let run = run(&guests().suite, &["-s", "async_awaits_nothing", "-r", "2"]);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
-    let json = run.json();
-    assert_eq!(json["scenarios"]["failed"], 2, "{}", json["scenarios"]);
-    let failures = json["scenarios"]["by_name"]["async_awaits_nothing"]["failures"].to_string();
-    assert!(
-        failures.contains("awaited something other than"),
-        "{failures}"
-    );
+    let placements: [(&[&str], &str, u64); 2] = [
+        (&[], "awaited something other than", 2),
+        (
+            &["-w", "4", "--workers-per-instance", "4"],
+            "awaited something that nothing would complete",
+            8,
+        ),
+    ];
+    for (placement, reason, runs) in placements {
+        let flags = [&["-s", "async_awaits_nothing", "-r", "2"][..], placement].concat();
+        let run = run(&guests().suite, &flags);
+        assert_eq!(run.code, Some(0), "{placement:?}: {}", run.stderr);
+        let json = run.json();
+        assert_eq!(json["scenarios"]["failed"], runs, "{}", json["scenarios"]);
+        let failures = json["scenarios"]["by_name"]["async_awaits_nothing"]["failures"].to_string();
+        assert!(failures.contains(reason), "{placement:?}: {failures}");
+    }
 }
 
 /// Worker 0's second run breaks its instance (past `--max-memory`): the

@@ -4,6 +4,7 @@
 //! scenario's session request; one that accepts server-sent events is
 //! opened as a stream, its body handed over as it comes.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -39,6 +40,8 @@ pub struct GuestHttp {
     /// shared instance's scheduler, waiting on the host for its workers,
     /// then gets a turn to read it.
     arrived: Arc<Notify>,
+    /// Streamed bodies not yet ended or dropped: more of them may come.
+    open_streams: Arc<AtomicU32>,
 }
 
 /// The time the worker had a request of its guest's client in flight: the
@@ -84,6 +87,7 @@ impl GuestHttp {
             waiting: None,
             budget,
             arrived: Arc::default(),
+            open_streams: Arc::default(),
         }
     }
 
@@ -96,6 +100,15 @@ impl GuestHttp {
     /// What one request needs of the worker.
     pub fn link(&self) -> Arc<WorkerLink> {
         Arc::clone(&self.link)
+    }
+
+    /// Whether a request, or a streamed body, is still to come.
+    pub(crate) fn busy(&self) -> bool {
+        self.open_streams.load(Ordering::Relaxed) > 0
+            || self
+                .waiting
+                .as_ref()
+                .is_some_and(|waiting| waiting.lock().expect("waiting").in_flight > 0)
     }
 
     /// The time spent with a request in flight since the last call.
@@ -125,13 +138,15 @@ impl WasiHttpHooks for GuestHttp {
         let in_flight = InFlight::start(self.waiting.get_or_insert_default());
         let budget = Arc::clone(&self.budget);
         let arrived = self.arrived();
+        let open_streams = Arc::clone(&self.open_streams);
         Box::new(async move {
             let _in_flight = in_flight;
             let exchange = async {
                 let req = into_request(request, options, budget.limit_bytes()).await?;
                 if accepts_event_stream(&req) {
                     let stream = link.open_stream(req).await.map_err(wasi_error)?;
-                    return streamed_response(stream, Arc::clone(&arrived));
+                    let open = StreamOpen::new(open_streams);
+                    return streamed_response(stream, Arc::clone(&arrived), open);
                 }
                 let response = link.send(req, events).await.map_err(wasi_error)?;
                 into_response(response, &budget)
@@ -213,24 +228,41 @@ fn accepts_event_stream(req: &Request) -> bool {
     })
 }
 
+/// Counts a streamed body as open until it ends or is dropped.
+struct StreamOpen(Arc<AtomicU32>);
+
+impl StreamOpen {
+    fn new(open: Arc<AtomicU32>) -> Self {
+        open.fetch_add(1, Ordering::Relaxed);
+        Self(open)
+    }
+}
+
+impl Drop for StreamOpen {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// A streamed response as `wasi:http` gives it: its body read chunk by
 /// chunk, each within the request's timeout, `arrived` told of each.
 fn streamed_response(
     stream: GuestStream,
     arrived: Arc<Notify>,
+    open: StreamOpen,
 ) -> Result<http::Response<WasiBody>, Error> {
     let mut builder = http::Response::builder().status(stream.status);
     for (name, value) in &stream.headers {
         builder = builder.header(name, value);
     }
-    let chunks = stream::unfold(Some(stream.body), move |body| {
+    let chunks = stream::unfold(Some((stream.body, open)), move |body| {
         let arrived = Arc::clone(&arrived);
         async move {
-            let body = body?;
+            let (body, open) = body?;
             let chunk = body.lock().await.chunk(None).await;
             arrived.notify_one();
             match chunk {
-                Ok(Some(bytes)) => Some((Ok(Frame::data(bytes)), Some(body))),
+                Ok(Some(bytes)) => Some((Ok(Frame::data(bytes)), Some((body, open)))),
                 Ok(None) => None,
                 // The body ends with its error.
                 Err(error) => Some((Err(wasi_error(error)), None)),

@@ -27,7 +27,11 @@ impl multiplex::Host for WorkerState {
     async fn next(&mut self, timeout_ms: Option<u32>) -> Result<Turn> {
         let timeout = timeout_ms.map(|ms| Duration::from_millis(ms.into()));
         let arrived = self.http.arrived();
-        let waited = self.router()?.wait(timeout, &arrived).await;
+        let own_client_busy = self.http.busy();
+        let waited = self
+            .router()?
+            .wait(timeout, &arrived, own_client_busy)
+            .await;
         let turn = match waited {
             None => Turn::HandBack,
             Some((replies, mut wakeups)) => {

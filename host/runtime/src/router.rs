@@ -2,7 +2,7 @@
 //! workers, kept in its store: what `molotov:scenario/multiplex` (in
 //! `multiplex.rs`) answers the component's scheduler from.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
@@ -138,6 +138,9 @@ pub(crate) struct Router {
     commands: mpsc::UnboundedReceiver<Command>,
     links: HashMap<u32, Arc<WorkerLink>>,
     runs: HashMap<u32, oneshot::Sender<CallOutcome>>,
+    /// Runs failed as stalled whose tasks the guest still holds: one may
+    /// yet finish (woken by another run), which is no longer news.
+    stalled: HashSet<u32>,
     next_job: u32,
     /// Calls that wait for `drive` to hand the instance back.
     calls: Arc<CallsWaiting>,
@@ -155,6 +158,9 @@ pub(crate) struct Router {
     hand_back_at: Instant,
 }
 
+/// Why a run that nothing can wake failed.
+const STALLED: &str = "the scenario awaited something that nothing would complete: no request, socket, stream, gRPC call or sleep of its instance was in flight";
+
 /// How long one call of `drive` lasts at most.
 const DRIVE_SLICE: Duration = Duration::from_millis(100);
 
@@ -169,6 +175,7 @@ impl Router {
             commands,
             links: HashMap::new(),
             runs: HashMap::new(),
+            stalled: HashSet::new(),
             next_job: 0,
             calls,
             closed: false,
@@ -190,6 +197,7 @@ impl Router {
         for (_, reply) in self.runs.drain() {
             let _ = reply.send(Err(error.clone()));
         }
+        self.stalled.clear();
         self.flights = Flights::new();
         self.io_done.clear();
         self.grpc_done.clear();
@@ -244,7 +252,19 @@ impl Router {
                 let _ = reply.send(Ok(outcome));
                 true
             }
-            None => false,
+            None => self.stalled.remove(&job),
+        }
+    }
+
+    /// Fails the runs in flight when nothing can wake them: the guest waits
+    /// with no timer of its own while the host has nothing in flight for it
+    /// (no request, socket, stream or gRPC call, none of its own client's
+    /// requests), so the awaited thing will never come. Without this, a run
+    /// bounded only by `--max-runs` would never end.
+    fn fail_stalled(&mut self) {
+        for (job, reply) in self.runs.drain() {
+            let _ = reply.send(Ok(Err(STALLED.into())));
+            self.stalled.insert(job);
         }
     }
 
@@ -320,11 +340,13 @@ impl Router {
     /// socket's or stream's completion (left in `io_done`), a response or
     /// a streamed body's chunk for the guest's own HTTP client (`arrived`:
     /// it is the guest's to read), the end of `timeout`, or a reason to
-    /// hand the instance back (`None`).
+    /// hand the instance back (`None`). `own_client_busy`: the guest's own
+    /// HTTP client has a request in flight.
     pub(crate) async fn wait(
         &mut self,
         timeout: Option<Duration>,
         arrived: &Notify,
+        own_client_busy: bool,
     ) -> Option<(Vec<Replied>, Vec<Wakeup>)> {
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
         let (mut replies, mut wakeups) = (Vec::new(), Vec::new());
@@ -338,6 +360,11 @@ impl Router {
             }
             if self.calls.any() || self.closed || Instant::now() >= self.hand_back_at {
                 return None;
+            }
+            let idle = timeout.is_none() && !own_client_busy && self.flights.aborts.is_empty();
+            if idle && !self.runs.is_empty() {
+                self.fail_stalled();
+                return Some((replies, wakeups));
             }
             let timer = async {
                 match deadline {

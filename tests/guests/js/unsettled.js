@@ -16,3 +16,19 @@ scenario({}, function odd_thenable() {
 scenario({}, function* generator() {
   yield 1;
 });
+
+// On a shared instance, an async run awaiting what nothing settles: the
+// host, with nothing in flight for the instance, fails it.
+scenario({}, async function awaits_nothing() {
+  await new Promise(() => {});
+});
+
+// Not one of them: a run waiting on the runtime's own timers, which only
+// turns of its event loop fire.
+scenario({}, async function awaits_runtime_timers() {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  let ticks = 0;
+  await new Promise((resolve) => {
+    const id = setInterval(() => ++ticks === 3 && (clearInterval(id), resolve()), 10);
+  });
+});
