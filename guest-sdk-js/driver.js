@@ -19,7 +19,7 @@ const AsyncFunction = (async () => {}).constructor;
 // call): what workerId() and step() answer. Code after an `await` runs with
 // it unset, and can only be an async run's.
 export let running = null;
-let driving = false;
+export let driving = false;
 
 // On an instance of its own, the host's handle on its one worker's session.
 let ownHost;
@@ -32,7 +32,7 @@ export const currentHost = () => (driving ? (running ? sessions.get(running.work
 /** Whether the caller is an async run's code on a shared instance. */
 export const inAsyncRun = () => driving && (running === null || running.async);
 
-const replies = new Map(); // ticket -> resolve
+const replies = new Map(); // ticket -> what gets its outcome
 const ioWaiting = new Map(); // socket and stream tickets -> resolve
 const unawaited = new Map(); // socket tickets nothing awaits -> what to call if they failed
 const grpcWaiting = new Map(); // gRPC tickets -> resolve
@@ -86,11 +86,8 @@ class Run {
   }
 
   send(host, req) {
-    const ticket = mx.startSend(host, req);
-    waits++;
     return new Promise((resolve, reject) =>
-      replies.set(ticket, (outcome) => {
-        waits--;
+      startSend(host, req, (outcome) => {
         if (outcome.tag === "err") reject(new HttpError(outcome.val));
         else resolve(new Response(outcome.val, this.handles));
       }),
@@ -124,6 +121,13 @@ class Run {
     release(this.handles);
     mx.finished(this.job, outcome);
   }
+}
+
+/** Starts `req` on the session `host` of a shared instance: `replied` gets
+ * its outcome at the turn that brings it. */
+export function startSend(host, req, replied) {
+  replies.set(mx.startSend(host, req), replied);
+  waits++;
 }
 
 /** A socket's or stream's call: on a shared instance a ticket (`start()`)
@@ -299,9 +303,11 @@ export const driver = {
           if (wakeup.tag === "run") {
             new Run(wakeup.val).start();
           } else {
-            const resolve = replies.get(wakeup.val.ticket);
+            const replied = replies.get(wakeup.val.ticket);
+            if (!replied) continue;
             replies.delete(wakeup.val.ticket);
-            resolve?.(wakeup.val.outcome);
+            waits--;
+            replied(wakeup.val.outcome);
           }
         }
         // A socket's or stream's outcome is a variant around its result.

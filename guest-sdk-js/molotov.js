@@ -13,6 +13,7 @@ import * as ctx from "molotov:scenario/context@0.4.7";
 import * as logging from "molotov:scenario/log@0.4.7";
 import * as metrics from "molotov:scenario/metrics@0.4.7";
 import { inAsyncRun, running, scheduler, setOwnHost } from "./driver.js";
+import "./fetch.js";
 import { grpcCall } from "./grpc.js";
 import { WebSocket, openStream } from "./live.js";
 export { SocketError, Stream, WebSocket } from "./live.js";

@@ -53,6 +53,7 @@ fn plan(target: &str, workers: u32, runs: u64) -> RunPlan {
         limits: Limits {
             max_body_bytes: 1 << 20,
             max_open: 4,
+            max_connections: 6,
             ws_max_frame_rate: 1000,
             grpc_max_messages: 100,
             max_request_names: 100,

@@ -369,6 +369,13 @@ pub struct RunFlags {
     #[arg(long = "max-open", default_value_t = 16, value_parser = clap::value_parser!(u32).range(0..=65536), value_name = "N")]
     pub max_open: u32,
 
+    /// Connections one worker's session may use at once (as a browser opens
+    /// six to a host); more concurrent requests on it wait for one. A
+    /// shared instance's own session (JavaScript's `fetch()`, Go's
+    /// `net/http`) stands for all its workers: as many times more.
+    #[arg(long = "max-connections", default_value_t = molotov_http::HttpClient::DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..=1024), value_name = "N")]
+    pub max_connections: u32,
+
     /// Frames a WebSocket server may send in one second (control frames and
     /// fragments included); past it the socket fails (`frame-rate`), so a
     /// flooding server cannot hold the worker's CPU.

@@ -93,6 +93,7 @@ pub fn plan(
         limits: Limits {
             max_body_bytes: flags.max_body_mib as usize * MIB,
             max_open: flags.max_open,
+            max_connections: flags.max_connections,
             ws_max_frame_rate: flags.ws_max_frame_rate,
             grpc_max_messages: flags.grpc_max_messages as usize,
             max_request_names: flags.max_request_names as usize,

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ::base64::Engine as _;
 use hdrhistogram::Histogram;
-use molotov_http::{HopOutcome, HttpClient, Observer, Request, Session};
+use molotov_http::{HopOutcome, HttpClient, Observer, Request, SharedSession};
 use molotov_metrics::{
     K6Metric, K6Results, K6Script, Report, RunFacts, StopReason, TREND_STATS, Tally,
 };
@@ -390,7 +390,7 @@ async fn send(
     mut pushes: watch::Receiver<Option<Vec<u8>>>,
     console: Console,
 ) {
-    let mut session = Session::default();
+    let session = SharedSession::default();
     let (mut sent, mut failed) = (0u64, 0u64);
     // The newest push once it changes; after the last one, the run is over.
     while pushes.changed().await.is_ok() {
@@ -407,7 +407,7 @@ async fn send(
             name: None,
             max_redirects: Some(0),
         };
-        let problem = match client.send(&mut session, &request, &Unobserved).await {
+        let problem = match client.send(&session, &request, &Unobserved).await {
             Ok(response) if (200..300).contains(&response.status) => continue,
             Ok(response) => format!(
                 "HTTP {}: {}",

@@ -12,15 +12,17 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use tokio::time::Sleep;
 use url::Url;
 
+use crate::connection::Connection;
 use crate::dial::{ConnectTo, Dial};
 use crate::egress::EgressPolicy;
 use crate::error::Error;
 use crate::headers::ResponseHead;
 use crate::manifest::EgressLog;
 use crate::message::{HopOutcome, HopPhases, Observer, Request, Response};
+use crate::origin::Origin;
 use crate::policy;
 use crate::round_trip::{AttemptError, Outgoing};
-use crate::session::{Resolved, Session};
+use crate::session::{Resolved, Session, SharedSession, lock};
 use crate::ws_limits::WsLimits;
 
 /// What every session of the run shares: the `--target` base URL, the
@@ -34,6 +36,8 @@ pub struct HttpClient {
     pub(crate) websocket_limits: WsLimits,
     /// The most messages a gRPC answer may carry.
     pub(crate) grpc_max_messages: usize,
+    /// The most connections a session uses at once, per worker it stands for.
+    max_connections: usize,
 }
 
 /// Distinct destinations the egress manifest keeps unless told otherwise.
@@ -71,7 +75,19 @@ impl HttpClient {
             },
             websocket_limits: WsLimits::for_max_body(max_body),
             grpc_max_messages: Self::DEFAULT_GRPC_MAX_MESSAGES as usize,
+            max_connections: Self::DEFAULT_MAX_CONNECTIONS as usize,
         }
+    }
+
+    /// Connections a worker's session uses at once unless told otherwise:
+    /// as many as a browser opens to one host.
+    pub const DEFAULT_MAX_CONNECTIONS: u32 = 6;
+
+    /// Bounds the connections a session uses at once (and keeps), per
+    /// worker it stands for; more concurrent requests wait for one.
+    pub fn with_max_connections(mut self, limit: usize) -> Self {
+        self.max_connections = limit.max(1);
+        self
     }
 
     /// The messages a gRPC answer may carry unless the client is told otherwise.
@@ -116,50 +132,71 @@ impl HttpClient {
         &self.dial.log
     }
 
-    /// Sends `req` on `session`, following redirects; `observer` sees each hop.
+    /// Sends `req` on `session`, following redirects; `observer` sees each
+    /// hop. The session is locked only between steps: concurrent requests
+    /// each take a connection of its pool (and wait for one past
+    /// `--max-connections`).
     pub async fn send(
         &self,
-        session: &mut Session,
+        session: &SharedSession,
         req: &Request<'_>,
         observer: &impl Observer,
     ) -> Result<Response, Error> {
-        let timeout = req.timeout.or(session.timeout).unwrap_or(self.timeout);
-        let (mut url, mut default_name, mut method) = self.prepare(session, req, observer)?;
+        let (prepared, timeout, max_redirects, slots, timer) = {
+            let mut held = lock(session).await;
+            let prepared = self.prepare(&mut held, req, observer);
+            let timeout = req.timeout.or(held.timeout).unwrap_or(self.timeout);
+            let max_redirects = req.max_redirects.unwrap_or(held.max_redirects);
+            let slots = held.slots(self.max_connections);
+            (prepared, timeout, max_redirects, slots, held.timer.take())
+        };
+        let mut timer = LentTimer { session, timer };
+        let (mut url, mut default_name, mut method) = prepared?;
+        let _slot = slots
+            .acquire()
+            .await
+            .expect("a session's slots are never closed");
         let mut body = req.body.map(Bytes::copy_from_slice);
         // Cleared for good once a redirect leaves the first request's origin.
         let mut credentials = true;
         let started = Instant::now();
         let deadline = tokio::time::Instant::from_std(started) + timeout;
         let mut hop: u8 = 0;
-        let max_redirects = req.max_redirects.unwrap_or(session.max_redirects);
         loop {
             if hop > 0 {
                 default_name = name_of(method.as_str(), &url);
             }
             let name = req.name.unwrap_or(&default_name);
             let hop_started = if hop == 0 { started } else { Instant::now() };
-            let request = self.build(session, req, &method, &url, body.clone(), credentials);
-            let result = match request {
-                Ok(request) => {
-                    let mut timer = session.timer.take();
-                    let outcome = {
-                        let trip = pin!(self.send_hop(session, &url, request));
-                        within(&mut timer, deadline, trip).await
-                    };
-                    session.timer = timer;
-                    outcome.unwrap_or_else(|| {
-                        // Mid-exchange, the connection's state is unknown.
-                        session.close(&url);
-                        Err(Error::Timeout)
-                    })
+            let (request, idle) = {
+                let mut held = lock(session).await;
+                match self.build(&held, req, &method, &url, body.clone(), credentials) {
+                    Ok(request) => (Ok(request), held.checkout(&url)),
+                    Err(error) => (Err(error), None),
                 }
+            };
+            let result = match request {
+                // Past the deadline, the hop's future and its connection,
+                // whose state is unknown mid-exchange, are dropped.
+                Ok(request) => within(
+                    &mut timer.timer,
+                    deadline,
+                    pin!(self.send_hop(idle, &url, request)),
+                )
+                .await
+                .unwrap_or(Err(Error::Timeout)),
                 Err(error) => Err(error),
             };
             let hop_ended = Instant::now();
             let elapsed = hop_ended - hop_started;
             let wire = Some((&method, &*url));
             let (head, bytes, phases) = match result {
-                Ok(trip) => trip,
+                Ok((head, bytes, phases, connection)) => {
+                    let mut held = lock(session).await;
+                    held.checkin(connection, self.max_connections);
+                    held.store_cookies(&head.headers, &url);
+                    (head, bytes, phases)
+                }
                 Err(error) => {
                     observer.hop(name, wire, HopOutcome::of_error(&error), elapsed);
                     return Err(error);
@@ -182,7 +219,6 @@ impl HttpClient {
             if let Some(phases) = &phases {
                 observer.phases(name, phases);
             }
-            session.store_cookies(&head.headers, &url);
             if too_many {
                 return Err(Error::TooManyRedirects);
             }
@@ -393,30 +429,63 @@ impl HttpClient {
         Ok(request)
     }
 
-    /// One hop: a round trip on the origin's connection, made again once on
-    /// a fresh connection if a kept-alive one turned out stale; with its
-    /// phases when they are timed.
+    /// One hop: a round trip on `idle` or a new connection to the origin,
+    /// made again once on a new one if a kept-alive one turned out stale;
+    /// with its phases when they are timed, and the connection to give back.
     async fn send_hop(
         &self,
-        session: &mut Session,
+        mut idle: Option<(Origin, Box<Connection>)>,
         url: &Url,
         request: Outgoing<'_>,
-    ) -> Result<(ResponseHead, Bytes, Option<HopPhases>), Error> {
+    ) -> Result<Answered, Error> {
         let mut last = AttemptError::Stale;
         for _attempt in 0..2 {
-            let connection = session.connection(url, &self.dial).await?;
-            match connection.round_trip(&request).await {
-                Ok((head, body)) => return Ok((head, body, connection.take_phases())),
-                Err(error) => {
-                    session.close(url);
-                    if let AttemptError::Failed(error) = error {
-                        return Err(error);
-                    }
-                    last = error;
+            let (origin, mut connection) = match idle.take() {
+                Some(kept) => kept,
+                None => {
+                    let origin = Origin::of(url);
+                    // Boxed: opening (TCP, TLS, handshake) is rare, and inline
+                    // it would make every request's future kilobytes larger;
+                    // the connection too, moved in and out of the pool.
+                    let connection = Box::pin(Connection::open(&origin, &self.dial)).await?;
+                    (origin, Box::new(connection))
                 }
+            };
+            match connection.round_trip(&request).await {
+                Ok((head, body)) => {
+                    let phases = connection.take_phases();
+                    return Ok((head, body, phases, (origin, connection)));
+                }
+                Err(AttemptError::Failed(error)) => return Err(error),
+                Err(error) => last = error,
             }
         }
         Err(Error::Protocol(last.to_string()))
+    }
+}
+
+/// A hop's answer: its head, body and phases, and the connection it came on.
+type Answered = (
+    ResponseHead,
+    Bytes,
+    Option<HopPhases>,
+    (Origin, Box<Connection>),
+);
+
+/// The session's timer, lent to one request and given back when it ends if
+/// the session has none by then.
+struct LentTimer<'a> {
+    session: &'a SharedSession,
+    timer: Option<Pin<Box<Sleep>>>,
+}
+
+impl Drop for LentTimer<'_> {
+    fn drop(&mut self) {
+        if let (Some(timer), Ok(mut held)) = (self.timer.take(), self.session.try_lock())
+            && held.timer.is_none()
+        {
+            held.timer = Some(timer);
+        }
     }
 }
 
@@ -518,7 +587,7 @@ mod tests {
     fn a_request_future_stays_small() {
         let tls = crate::tls::tls_config(&[]).expect("webpki roots load");
         let client = HttpClient::new(None, Vec::new(), Duration::from_secs(1), 1024, tls);
-        let mut session = Session::default();
+        let session = SharedSession::default();
         let request = Request {
             method: "GET",
             url: "/",
@@ -528,7 +597,7 @@ mod tests {
             name: None,
             max_redirects: None,
         };
-        let future = client.send(&mut session, &request, &Unobserved);
+        let future = client.send(&session, &request, &Unobserved);
         assert!(
             std::mem::size_of_val(&future) <= 2048,
             "{} bytes",

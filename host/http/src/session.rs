@@ -1,9 +1,12 @@
-//! One worker's session: its connections (one per origin), default headers,
-//! cookie jar, timeout and redirect limit.
+//! One worker's session: its connections (a small pool per origin, so that
+//! concurrent requests do not wait for each other), default headers, cookie
+//! jar, timeout and redirect limit.
 
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::{MutexGuard, Semaphore};
 
 use cookie_store::{CookieStore, RawCookie};
 use http::header::SET_COOKIE;
@@ -27,12 +30,21 @@ const MAX_GUEST_COOKIE_BYTES: usize = 4096;
 const MAX_COOKIES: usize = 1000;
 
 /// A worker's session, shared by its scenario calls and its guest's own
-/// HTTP client (`wasi:http`); requests on one session take turns.
+/// HTTP client (`wasi:http`). Its lock is held only between the steps of a
+/// request, never across an exchange: concurrent requests each take a
+/// connection of the pool.
 pub type SharedSession = Arc<tokio::sync::Mutex<Session>>;
 
 /// One worker's session.
 pub struct Session {
-    connections: Vec<(Origin, Connection)>,
+    /// Connections not in use, any number per origin: each request takes
+    /// one (the most recently used) and gives it back once answered.
+    idle: Vec<(Origin, Box<Connection>)>,
+    /// Bounds the connections in use at once; made at the first request.
+    slots: Option<Arc<Semaphore>>,
+    /// The workers this session stands for: its pool may hold as many
+    /// times `--max-connections`.
+    stands_for: usize,
     /// gRPC's HTTP/2 channels, one per origin.
     pub(crate) channels: Vec<(Origin, Channel)>,
     /// Bounds each request's time; see `client::within`.
@@ -60,6 +72,15 @@ pub(crate) struct Resolved {
     pub name: Arc<str>,
 }
 
+/// The session's lock, taken without building a waiter when no one holds
+/// it (most often: every hold is short).
+pub async fn lock(session: &SharedSession) -> MutexGuard<'_, Session> {
+    match session.try_lock() {
+        Ok(held) => held,
+        Err(_) => session.lock().await,
+    }
+}
+
 impl Resolved {
     pub fn is_for(&self, req: &Request) -> bool {
         let (method, url) = self.given.split_at(self.method_len);
@@ -70,7 +91,9 @@ impl Resolved {
 impl Default for Session {
     fn default() -> Self {
         Self {
-            connections: Vec::new(),
+            idle: Vec::new(),
+            slots: None,
+            stands_for: 1,
             channels: Vec::new(),
             timer: None,
             headers: HeaderMap::new(),
@@ -133,28 +156,55 @@ impl Session {
         Ok(())
     }
 
-    /// An open connection to `url`'s origin, reused or newly made.
-    pub(crate) async fn connection(
-        &mut self,
-        url: &Url,
-        dial: &Dial,
-    ) -> Result<&mut Connection, Error> {
-        if let Some(index) = self
-            .connections
-            .iter()
-            .position(|(origin, _)| origin.matches(url))
-        {
-            if self.connections[index].1.is_open() {
-                return Ok(&mut self.connections[index].1);
-            }
-            self.connections.swap_remove(index);
+    /// A session for the requests of `workers` workers at once (a shared
+    /// instance's own, for its guest's HTTP client).
+    pub fn standing_for(workers: u32) -> Self {
+        Self {
+            stands_for: (workers as usize).max(1),
+            ..Self::default()
         }
-        let origin = Origin::of(url);
-        // Boxed: opening (TCP, TLS, handshake) is rare, and inline it would make
-        // every request's future several kilobytes to move.
-        let connection = Box::pin(Connection::open(&origin, dial)).await?;
-        self.connections.push((origin, connection));
-        Ok(&mut self.connections.last_mut().expect("just pushed").1)
+    }
+
+    /// The most connections the session uses at once, and keeps: `per_worker`
+    /// for each worker it stands for.
+    pub(crate) fn pool_size(&self, per_worker: usize) -> usize {
+        per_worker.saturating_mul(self.stands_for)
+    }
+
+    /// What bounds the connections in use at once.
+    pub(crate) fn slots(&mut self, per_worker: usize) -> Arc<Semaphore> {
+        let size = self.pool_size(per_worker);
+        Arc::clone(
+            self.slots
+                .get_or_insert_with(|| Arc::new(Semaphore::new(size))),
+        )
+    }
+
+    /// An idle open connection to `url`'s origin, taken from the pool.
+    pub(crate) fn checkout(&mut self, url: &Url) -> Option<(Origin, Box<Connection>)> {
+        while let Some(index) = self
+            .idle
+            .iter()
+            .rposition(|(origin, _)| origin.matches(url))
+        {
+            let (origin, mut connection) = self.idle.swap_remove(index);
+            if connection.is_open() {
+                return Some((origin, connection));
+            }
+        }
+        None
+    }
+
+    /// Gives back a connection that answered, kept while open and while the
+    /// pool has room.
+    pub(crate) fn checkin(
+        &mut self,
+        (origin, mut connection): (Origin, Box<Connection>),
+        per_worker: usize,
+    ) {
+        if connection.is_open() && self.idle.len() < self.pool_size(per_worker) {
+            self.idle.push((origin, connection));
+        }
     }
 
     /// The gRPC channel to `url`'s origin, reused or newly opened.
@@ -178,11 +228,6 @@ impl Session {
     /// Forgets the gRPC channel to `url`'s origin, after an error left it in doubt.
     pub(crate) fn close_grpc(&mut self, url: &Url) {
         self.channels.retain(|(origin, _)| !origin.matches(url));
-    }
-
-    /// Forgets the connection to `url`'s origin, after an error left it in doubt.
-    pub(crate) fn close(&mut self, url: &Url) {
-        self.connections.retain(|(origin, _)| !origin.matches(url));
     }
 
     pub(crate) fn store_cookies(&mut self, headers: &ResponseHeaders, url: &Url) {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use http::Method;
 use molotov_http::{
     Cidr, EgressPolicy, Error, HopOutcome, HopPhases, HttpClient, Observer, Request, Session,
-    SessionOptions,
+    SessionOptions, SharedSession,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -39,6 +39,8 @@ enum Answer {
     Send(String),
     /// Answers, then closes the connection.
     SendAndClose(String),
+    /// Answers after a while.
+    Later(Duration, String),
     /// Never answers.
     Hang,
     /// Writes the first text, then the second again and again, until the
@@ -94,6 +96,10 @@ async fn connection(
                 stream.write_all(response.as_bytes()).await.unwrap();
                 return;
             }
+            Answer::Later(delay, response) => {
+                tokio::time::sleep(delay).await;
+                stream.write_all(response.as_bytes()).await.unwrap();
+            }
             Answer::Hang => std::future::pending().await,
             Answer::Endless(start, again) => {
                 stream.write_all(start.as_bytes()).await.unwrap();
@@ -111,6 +117,36 @@ fn ok(body: &str, extra: &str) -> String {
     )
 }
 
+/// Concurrent requests on one session each take a connection of its pool,
+/// at most `--max-connections` per worker it stands for (the others wait
+/// for one), and the pool keeps them for the next requests.
+#[tokio::test]
+async fn concurrent_requests_on_a_session_share_a_bounded_pool_of_connections() {
+    let (target, connections) =
+        serve(|_| Answer::Later(Duration::from_millis(50), ok("hi", ""))).await;
+    let client = client(&target, &[]).with_max_connections(3);
+    let hops = Hops::default();
+    for (session, pool) in [
+        (SharedSession::default(), 3),
+        (
+            Arc::new(tokio::sync::Mutex::new(Session::standing_for(2))),
+            6,
+        ),
+    ] {
+        connections.lock().unwrap().clear();
+        for _round in 0..2 {
+            let request = get("/");
+            let sends = (0..10).map(|_| client.send(&session, &request, &hops));
+            for outcome in futures_util::future::join_all(sends).await {
+                assert_eq!(outcome.unwrap().status, 200);
+            }
+        }
+        let seen = connections.lock().unwrap();
+        assert_eq!(seen.len(), pool, "connections opened");
+        assert_eq!(seen.iter().map(Vec::len).sum::<usize>(), 20);
+    }
+}
+
 #[tokio::test]
 async fn redirects_are_followed_and_each_hop_is_observed_under_its_own_name() {
     let (target, _) = serve(|head| {
@@ -122,11 +158,8 @@ async fn redirects_are_followed_and_each_hop_is_observed_under_its_own_name() {
     })
     .await;
     let (client, hops) = (client(&target, &[]), Hops::default());
-    let mut session = Session::default();
-    let response = client
-        .send(&mut session, &get("/from"), &hops)
-        .await
-        .unwrap();
+    let session = SharedSession::default();
+    let response = client.send(&session, &get("/from"), &hops).await.unwrap();
     assert_eq!(
         (response.status, &response.body[..]),
         (200, &b"arrived"[..])
@@ -152,7 +185,7 @@ async fn redirects_are_followed_and_each_hop_is_observed_under_its_own_name() {
         max_redirects: Some(0),
         ..get("/from")
     };
-    let response = client.send(&mut session, &request, &hops).await.unwrap();
+    let response = client.send(&session, &request, &hops).await.unwrap();
     assert_eq!((response.status, response.url.path()), (302, "/from"));
 }
 
@@ -167,9 +200,9 @@ async fn a_connection_is_kept_alive_and_one_the_server_closed_is_not_reused() {
     })
     .await;
     let (client, hops) = (client(&target, &[]), Hops::default());
-    let mut session = Session::default();
+    let session = SharedSession::default();
     for path in ["/one", "/two", "/last", "/again"] {
-        let response = client.send(&mut session, &get(path), &hops).await;
+        let response = client.send(&session, &get(path), &hops).await;
         assert_eq!(response.map(|r| r.status), Ok(200), "{path}");
     }
     let per_connection: Vec<usize> = connections.lock().unwrap().iter().map(Vec::len).collect();
@@ -185,7 +218,9 @@ async fn a_server_that_never_answers_times_out_at_the_request_timeout() {
         ..get("/slow")
     };
     let started = std::time::Instant::now();
-    let outcome = client.send(&mut Session::default(), &request, &hops).await;
+    let outcome = client
+        .send(&SharedSession::default(), &request, &hops)
+        .await;
     assert_eq!(outcome.err(), Some(Error::Timeout));
     assert!(started.elapsed() >= Duration::from_millis(100));
     assert_eq!(hops.taken()[0].2, HopOutcome::Failed("timeout"));
@@ -195,7 +230,9 @@ async fn a_server_that_never_answers_times_out_at_the_request_timeout() {
 async fn a_host_off_the_allow_list_is_refused_before_any_connection() {
     let (target, connections) = serve(|_| Answer::Send(ok("", ""))).await;
     let (client, hops) = (client(&target, &["example.test"]), Hops::default());
-    let outcome = client.send(&mut Session::default(), &get("/"), &hops).await;
+    let outcome = client
+        .send(&SharedSession::default(), &get("/"), &hops)
+        .await;
     assert!(matches!(outcome, Err(Error::HostNotAllowed(_))));
     assert!(connections.lock().unwrap().is_empty());
     assert_eq!(hops.taken()[0].2, HopOutcome::Failed("host-not-allowed"));
@@ -206,10 +243,14 @@ async fn cookies_a_server_sets_go_back_to_it_with_the_sessions_headers() {
     let (target, connections) =
         serve(|_| Answer::Send(ok("", "set-cookie: id=42; Path=/\r\n"))).await;
     let (client, hops) = (client(&target, &[]), Hops::default());
-    let mut session = Session::default();
-    session.set_header("x-team", "checkout").unwrap();
+    let session = SharedSession::default();
+    session
+        .lock()
+        .await
+        .set_header("x-team", "checkout")
+        .unwrap();
     for _ in 0..2 {
-        client.send(&mut session, &get("/"), &hops).await.unwrap();
+        client.send(&session, &get("/"), &hops).await.unwrap();
     }
     let heads = connections.lock().unwrap()[0].clone();
     assert!(!heads[0].contains("cookie: id=42"), "{}", heads[0]);
@@ -226,7 +267,7 @@ async fn a_bad_url_is_an_error_observed_off_the_wire() {
     let client = HttpClient::new(None, Vec::new(), Duration::from_secs(1), MAX_BODY, tls);
     let hops = Hops::default();
     let outcome = client
-        .send(&mut Session::default(), &get("/relative"), &hops)
+        .send(&SharedSession::default(), &get("/relative"), &hops)
         .await;
     assert!(matches!(outcome.err(), Some(Error::InvalidUrl(_))));
     assert_eq!(
@@ -246,7 +287,7 @@ fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 async fn a_scenario_cannot_frame_its_own_request() {
     let (target, connections) = serve(|_| Answer::Send(ok("", ""))).await;
     let (client, hops) = (client(&target, &[]), Hops::default());
-    let mut session = Session::default();
+    let session = SharedSession::default();
     // The body would be read as a second request if this length were sent.
     let smuggled = b"GET /admin HTTP/1.1\r\nhost: x\r\n\r\n";
     for header in [
@@ -263,12 +304,15 @@ async fn a_scenario_cannot_frame_its_own_request() {
             body: Some(smuggled),
             ..get("/")
         };
-        let outcome = client.send(&mut session, &request, &hops).await;
+        let outcome = client.send(&session, &request, &hops).await;
         assert!(
             matches!(outcome.err(), Some(Error::InvalidRequest(m)) if m.contains("the client's to write")),
             "{header}"
         );
-        assert!(session.set_header(header, "chunked").is_err(), "{header}");
+        assert!(
+            session.lock().await.set_header(header, "chunked").is_err(),
+            "{header}"
+        );
     }
     assert!(connections.lock().unwrap().is_empty());
 }
@@ -292,8 +336,10 @@ async fn credentials_do_not_follow_a_redirect_to_another_origin() {
     })
     .await;
     let (client, hops) = (client(&target, &[]), Hops::default());
-    let mut session = Session::default();
+    let session = SharedSession::default();
     session
+        .lock()
+        .await
         .set_header("Proxy-Authorization", "Basic cHJveHk=")
         .unwrap();
     let pairs = headers(&[
@@ -306,7 +352,7 @@ async fn credentials_do_not_follow_a_redirect_to_another_origin() {
             headers: &pairs,
             ..get(path)
         };
-        client.send(&mut session, &request, &hops).await.unwrap();
+        client.send(&session, &request, &hops).await.unwrap();
     }
     let near = heads.lock().unwrap()[0].clone();
     let here = near.iter().find(|h| h.starts_with("GET /here ")).unwrap();
@@ -338,7 +384,9 @@ async fn a_redirect_out_of_http_is_an_invalid_url() {
     })
     .await;
     let (client, hops) = (client(&target, &[]), Hops::default());
-    let outcome = client.send(&mut Session::default(), &get("/"), &hops).await;
+    let outcome = client
+        .send(&SharedSession::default(), &get("/"), &hops)
+        .await;
     assert!(matches!(outcome.err(), Some(Error::InvalidUrl(m)) if m.contains("ftp://")));
     let hops = hops.taken();
     assert_eq!(hops.len(), 1, "the 301 only: {hops:?}");
@@ -379,9 +427,9 @@ async fn a_server_cannot_make_the_client_hold_more_than_its_limits() {
     })
     .await;
     let (client, hops) = (client(&target, &[]), Hops::default());
-    let mut session = Session::default();
+    let session = SharedSession::default();
     for path in ["/claims-a-gigabyte", "/endless-chunks", "/until-close"] {
-        let outcome = client.send(&mut session, &get(path), &hops).await;
+        let outcome = client.send(&session, &get(path), &hops).await;
         assert_eq!(
             outcome.err(),
             Some(Error::BodyTooLarge { limit: MAX_BODY }),
@@ -398,7 +446,7 @@ async fn a_server_cannot_make_the_client_hold_more_than_its_limits() {
         ("/endless-trailers", "trailers too large"),
         ("/endless-chunk-size", "chunk size line too long"),
     ] {
-        let outcome = client.send(&mut session, &get(path), &hops).await;
+        let outcome = client.send(&session, &get(path), &hops).await;
         assert!(
             matches!(outcome.as_ref().err(), Some(Error::Protocol(m)) if m.contains(expected)),
             "{path}: {:?}",
@@ -406,10 +454,7 @@ async fn a_server_cannot_make_the_client_hold_more_than_its_limits() {
         );
     }
     // The session goes on, on a new connection.
-    let fine = client
-        .send(&mut session, &get("/fine"), &hops)
-        .await
-        .unwrap();
+    let fine = client.send(&session, &get("/fine"), &hops).await.unwrap();
     assert_eq!(&fine.body[..], b"fine");
 }
 
@@ -420,13 +465,13 @@ async fn a_redirect_loop_fails_on_its_last_hop_and_following_off_returns_the_red
     })
     .await;
     let (client, hops) = (client(&target, &[]), Hops::default());
-    let mut session = Session::default();
+    let session = SharedSession::default();
     let follow_two = SessionOptions {
         max_redirects: Some(2),
         ..SessionOptions::default()
     };
-    session.apply(&follow_two).unwrap();
-    let outcome = client.send(&mut session, &get("/loop"), &hops).await;
+    session.lock().await.apply(&follow_two).unwrap();
+    let outcome = client.send(&session, &get("/loop"), &hops).await;
     assert_eq!(outcome.err(), Some(Error::TooManyRedirects));
     let outcomes: Vec<HopOutcome> = hops.taken().into_iter().map(|(_, _, o)| o).collect();
     assert_eq!(
@@ -447,11 +492,8 @@ async fn a_redirect_loop_fails_on_its_last_hop_and_following_off_returns_the_red
         max_redirects: Some(0),
         ..SessionOptions::default()
     };
-    session.apply(&off).unwrap();
-    let response = client
-        .send(&mut session, &get("/loop"), &hops)
-        .await
-        .unwrap();
+    session.lock().await.apply(&off).unwrap();
+    let response = client.send(&session, &get("/loop"), &hops).await.unwrap();
     assert_eq!((response.status, response.url.path()), (302, "/loop"));
 }
 
@@ -469,14 +511,14 @@ async fn a_status_http_does_not_define_is_a_protocol_error() {
     })
     .await;
     let (client, hops) = (client(&target, &[]), Hops::default());
-    let mut session = Session::default();
+    let session = SharedSession::default();
     for (status, expected) in [
         ("600", "outside 100-599"),
         ("999", "outside 100-599"),
         ("101", "did not ask to upgrade"),
     ] {
         let outcome = client
-            .send(&mut session, &get(&format!("/{status}")), &hops)
+            .send(&session, &get(&format!("/{status}")), &hops)
             .await;
         assert!(
             matches!(outcome.as_ref().err(), Some(Error::Protocol(m)) if m.contains(expected)),
@@ -484,7 +526,7 @@ async fn a_status_http_does_not_define_is_a_protocol_error() {
             outcome.err()
         );
     }
-    let fine = client.send(&mut session, &get("/599"), &hops).await;
+    let fine = client.send(&session, &get("/599"), &hops).await;
     assert_eq!(fine.map(|r| r.status).ok(), Some(599));
 }
 
@@ -494,8 +536,8 @@ async fn a_denied_address_gets_no_connection_and_the_manifest_says_so() {
     let deny = vec!["127.0.0.0/8".parse::<Cidr>().unwrap().0];
     let denying = client(&target, &[])
         .with_egress(EgressPolicy::new(Vec::new(), deny, false, Vec::new()), 10);
-    let (hops, mut session) = (Hops::default(), Session::default());
-    let outcome = denying.send(&mut session, &get("/"), &hops).await;
+    let (hops, session) = (Hops::default(), SharedSession::default());
+    let outcome = denying.send(&session, &get("/"), &hops).await;
     assert!(
         matches!(outcome.as_ref().err(), Some(Error::EgressDenied(m)) if m.contains("--egress-deny 127.0.0.0/8")),
         "{:?}",
@@ -513,7 +555,7 @@ async fn a_denied_address_gets_no_connection_and_the_manifest_says_so() {
     // The default policy reaches loopback.
     let allowed = client(&target, &[]);
     for _ in 0..3 {
-        allowed.send(&mut session, &get("/"), &hops).await.unwrap();
+        allowed.send(&session, &get("/"), &hops).await.unwrap();
     }
     let contacted = allowed.egress_log().contacted();
     assert_eq!(contacted.len(), 1);
@@ -610,14 +652,11 @@ async fn timed_phases_split_each_request_as_k6_does() {
         }
     });
     let observed = Phased::default();
-    let mut session = Session::default();
+    let session = SharedSession::default();
     let timed = client(&target, &[]).with_phases(true);
     let mut answered = Vec::new();
     for _ in 0..2 {
-        let response = timed
-            .send(&mut session, &get("/"), &observed)
-            .await
-            .unwrap();
+        let response = timed.send(&session, &get("/"), &observed).await.unwrap();
         assert_eq!(&response.body[..], b"abcd");
         answered.push(response.phases);
     }
@@ -638,7 +677,7 @@ async fn timed_phases_split_each_request_as_k6_does() {
     }
     let untimed = client(&target, &[]);
     let response = untimed
-        .send(&mut Session::default(), &get("/"), &observed)
+        .send(&SharedSession::default(), &get("/"), &observed)
         .await
         .unwrap();
     assert!(observed.phases.lock().unwrap().is_empty());

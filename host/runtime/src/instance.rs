@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use wasmtime::component::Resource;
 use wasmtime::{Store, UpdateDeadline};
 
-use molotov_http::{SessionOptions, SharedSession};
+use molotov_http::{Session, SessionOptions, SharedSession};
 use molotov_metrics::Recorder;
+use tokio::sync::Mutex;
 
 use crate::bindings::exports::molotov::scenario::scenarios::Guest;
 use crate::bindings::exports::molotov::scenario::{driver, script};
@@ -65,15 +66,18 @@ impl Instance {
         Self::instantiate(loaded, state, &format!("worker {worker_id}")).await
     }
 
-    /// Instantiates the component to run the workers `router` holds; the
-    /// store's own session (`instance-session`) is `first_worker`'s recorder's.
+    /// Instantiates the component to run the workers `router` holds, up to
+    /// `seats`; the store's own session (`instance-session`, the guest's own
+    /// HTTP client) is `first_worker`'s recorder's, and stands for them all.
     pub(crate) async fn shared(
         loaded: &Loaded,
         run: Arc<RunContext>,
         first_worker: u32,
+        seats: u32,
         router: Box<Router>,
     ) -> Result<Self, InstantiateError> {
-        let mut state = WorkerState::new(run, first_worker, SharedSession::default());
+        let session = SharedSession::new(Mutex::new(Session::standing_for(seats)));
+        let mut state = WorkerState::new(run, first_worker, session);
         state.router = Some(router);
         Self::instantiate(loaded, state, "a shared instance").await
     }

@@ -57,16 +57,10 @@ impl WorkerLink {
         }
         let request = wire_request(&req);
         let outcome = {
-            // Uncontended but for a guest's own concurrent requests: taken
-            // without building a waiter.
-            let mut session = match self.session.try_lock() {
-                Ok(session) => session,
-                Err(_) => self.session.lock().await,
-            };
             let hops = RecordHops(&self.recorder);
             // Boxed, the request's future (over a kilobyte) is not copied at
             // each move of this one.
-            pin_in_box(|| self.run.client.send(&mut session, &request, &hops)).await
+            pin_in_box(|| self.run.client.send(&self.session, &request, &hops)).await
         };
         if self.run.dump_exchanges {
             self.run

@@ -49,13 +49,15 @@ pub(crate) struct SharedInstance {
 
 impl SharedInstance {
     /// Instantiates the component and starts serving seats on it, on the
-    /// runtime `on` (its workers' thread). `first_worker` names the
+    /// runtime `on` (its workers' thread), for up to `seats` workers.
+    /// `first_worker` names the
     /// instance's own session and console lines.
     pub(crate) async fn start(
         loaded: &Loaded,
         run: Arc<RunContext>,
         description: &Description,
         first_worker: u32,
+        seats: u32,
         on: &tokio::runtime::Handle,
     ) -> Result<Self, InstantiateError> {
         let (commands, received) = mpsc::unbounded_channel();
@@ -66,13 +68,15 @@ impl SharedInstance {
             received,
             Arc::clone(&waiting),
         ));
-        let mut instance = Instance::shared(loaded, Arc::clone(&run), first_worker, router).await?;
+        let mut instance =
+            Instance::shared(loaded, Arc::clone(&run), first_worker, seats, router).await?;
         instance.subscribe(description);
         let host = Host {
             loaded: loaded.clone(),
             run: Arc::clone(&run),
             description: description.clone(),
             first_worker,
+            seats,
             calls: queued,
             waiting: Arc::clone(&waiting),
         };
@@ -121,6 +125,7 @@ struct Host {
     run: Arc<RunContext>,
     description: Description,
     first_worker: u32,
+    seats: u32,
     calls: mpsc::UnboundedReceiver<Call>,
     waiting: Arc<CallsWaiting>,
 }
@@ -165,7 +170,7 @@ impl Host {
         // Its pool slot is needed for the replacement.
         drop(broken);
         let run = Arc::clone(&self.run);
-        match Instance::shared(&self.loaded, run, self.first_worker, router).await {
+        match Instance::shared(&self.loaded, run, self.first_worker, self.seats, router).await {
             Ok(mut instance) => {
                 instance.subscribe(&self.description);
                 Some(instance)

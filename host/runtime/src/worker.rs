@@ -72,9 +72,15 @@ impl Workers {
                 .min(workers);
             for worker_id in ids.start..ids.start + count {
                 let on = threads.for_worker(worker_id);
-                let instance =
-                    SharedInstance::start(loaded, Arc::clone(run), description, worker_id, on)
-                        .await?;
+                let instance = SharedInstance::start(
+                    loaded,
+                    Arc::clone(run),
+                    description,
+                    worker_id,
+                    per_instance,
+                    on,
+                )
+                .await?;
                 shared.push(instance);
             }
         }

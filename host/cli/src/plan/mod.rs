@@ -167,6 +167,8 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Sockets and streams a worker holds at once.
     pub max_open: u32,
+    /// Connections a worker's session uses at once.
+    pub max_connections: u32,
     /// Frames a WebSocket server may send in a second.
     pub ws_max_frame_rate: u32,
     /// Messages a gRPC answer may carry.

@@ -90,6 +90,7 @@ pub(super) fn context(
             ..WsLimits::for_max_body(limits.max_body_bytes)
         })
         .with_grpc_max_messages(limits.grpc_max_messages)
+        .with_max_connections(limits.max_connections as usize)
         .with_egress(egress_policy, limits.max_request_names)
         // k6's results split each request's time (`http_req_waiting`, …).
         .with_phases(plan.identity.k6.is_some()),
