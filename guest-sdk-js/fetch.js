@@ -15,6 +15,8 @@ import { driving, startSend } from "./driver.js";
 const runtimeFetch = globalThis.fetch;
 const StandardResponse = globalThis.Response;
 const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+const EMPTY = new Uint8Array(0);
 // The methods fetch() upper-cases; any other keeps its case.
 const NORMALIZED = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
 // Statuses whose response has no body.
@@ -85,19 +87,83 @@ function sessionRequest(input, init) {
 function standardResponse({ status, body, response }, req) {
   let bytes;
   let headers;
-  let finalUrl;
+  let url;
   try {
     bytes = body ?? response.body();
     headers = response.headers();
-    finalUrl = response.url();
+    url = response.url();
   } finally {
     response[Symbol.dispose]();
   }
   const empty = NULL_BODY.has(status) || req.method === "HEAD";
-  const res = new StandardResponse(empty ? null : bytes, { status, headers });
-  Object.defineProperties(res, {
-    url: { value: finalUrl },
-    redirected: { get: () => new URL(req.url).href !== finalUrl },
-  });
-  return res;
+  return new FetchedResponse(empty ? null : bytes, status, headers, url, req.url);
+}
+
+/** A fetch() response whose body is already whole. The runtime's own
+ * Response would wrap it in a stream and its headers in a `Headers` at
+ * once, which costs more than the request: this one reads the bytes
+ * directly, and makes the stream and the `Headers` only when asked. */
+class FetchedResponse extends StandardResponse {
+  #bytes;
+  #pairs;
+  #headers = null;
+  #stream = null;
+  #used = false;
+  #url;
+  #requested;
+  /** `bytes`: null for a response without a body. */
+  constructor(bytes, status, pairs, url, requested) {
+    super(null, { status });
+    this.#bytes = bytes;
+    this.#pairs = pairs;
+    this.#url = url;
+    this.#requested = requested;
+  }
+  get url() {
+    return this.#url;
+  }
+  get redirected() {
+    return new URL(this.#requested).href !== this.#url;
+  }
+  get headers() {
+    return (this.#headers ??= new Headers(this.#pairs));
+  }
+  get body() {
+    if (this.#bytes === null) return null;
+    return (this.#stream ??= new StandardResponse(this.#bytes).body);
+  }
+  get bodyUsed() {
+    return this.#used || (this.#stream?.locked ?? false);
+  }
+  #read(as) {
+    try {
+      if (this.bodyUsed) throw new TypeError("the response's body has already been read");
+      this.#used = true;
+      return Promise.resolve(as(this.#bytes ?? EMPTY));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+  text() {
+    return this.#read((bytes) => utf8Decoder.decode(bytes));
+  }
+  json() {
+    return this.#read((bytes) => JSON.parse(utf8Decoder.decode(bytes)));
+  }
+  arrayBuffer() {
+    return this.#read((bytes) => bytes.slice().buffer);
+  }
+  bytes() {
+    return this.#read((bytes) => bytes.slice());
+  }
+  blob() {
+    return this.#read((bytes) => new Blob([bytes], { type: this.headers.get("content-type") ?? "" }));
+  }
+  formData() {
+    return this.#read((bytes) => new StandardResponse(bytes, { headers: this.headers })).then((res) => res.formData());
+  }
+  clone() {
+    if (this.bodyUsed) throw new TypeError("a response whose body has been read cannot be cloned");
+    return new FetchedResponse(this.#bytes?.slice() ?? null, this.status, this.#pairs, this.#url, this.#requested);
+  }
 }

@@ -174,6 +174,35 @@ fn fetch_requests_are_counted_like_session_requests() {
     assert_eq!(server.served(), 16, "only the count reached the server");
 }
 
+/// `fetch()` in the shapes scenarios use (bodies and their types, headers,
+/// redirects, a body-less status, HEAD, cookies, a refused connection)
+/// answers as the web does, on a shared instance (sent as the instance
+/// session's request) and on instances of their own (the runtime's
+/// client); on the shared instance the workers' fetches do not take turns
+/// on one connection.
+#[test]
+fn fetch_answers_as_the_web_does_and_its_workers_do_not_take_turns() {
+    let server = Server::start();
+    let script = workspace().join("tests/guests/js/fetch_shapes.js");
+    let server_url = format!("SERVER_URL={}", server.url);
+    for (per_instance, shared) in [("8", "SHARED=1"), ("1", "SHARED=")] {
+        let args = ["-w", "8", "-r", "2", "--workers-per-instance", per_instance];
+        let env = ["--env", &server_url, "--env", shared];
+        let out = run(&script, &[&args[..], &env].concat());
+        let json = out.json();
+        assert_eq!(out.code, Some(0), "{}\n{json}", out.stderr);
+        assert_eq!(json["scenarios"]["ok"], 16, "{per_instance}: {json}");
+        let contacted = &json["egress"]["contacted"];
+        let connections = (contacted.as_array().expect("contacted").iter())
+            .filter(|entry| entry["address"] == "127.0.0.1" && entry["port"] != 1)
+            .map(|entry| count(&entry["connections"]))
+            .sum::<u64>();
+        // Eight workers' first requests at once, on two instances (one per
+        // thread) when shared: more than one connection each.
+        assert!(connections > 2, "{per_instance}: {connections} connections");
+    }
+}
+
 /// Reading a `fetch()` response's body does not wait for the end of the
 /// host's turn (it did: 200 ms a run, 50 runs in 10 s; then 4.5 ms a
 /// run on a shared instance, 1 ms waits for each turn of its event loop).
