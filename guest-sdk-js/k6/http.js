@@ -192,6 +192,7 @@ function failed(error, request) {
   return response;
 }
 
+// k6's default; the host's copy is `K6_EXPECTED_STATUSES` (host/metrics/src/k6.rs).
 const DEFAULT_EXPECTED = [[200, 399]];
 
 /** The statuses a request expects, as [min, max] ranges: its own

@@ -46,6 +46,11 @@ pub struct K6Script {
     pub trend_stats: Vec<String>,
 }
 
+/// The statuses k6 expects unless told otherwise (inclusive): what
+/// `http_req_failed` and `unexpected` count outside of. The JavaScript
+/// SDK's k6 layer has its own copy (`guest-sdk-js/k6/http.js`).
+pub(crate) const K6_EXPECTED_STATUSES: (u16, u16) = (200, 399);
+
 /// A WebSocket's handshake, which is no failed HTTP request to k6.
 const SWITCHING_PROTOCOLS: u16 = 101;
 
@@ -64,12 +69,13 @@ pub(crate) fn unexpected_responses(
 impl K6Script {
     /// Whether k6 counts a response with `status` as expected.
     pub fn expects(&self, status: u16) -> bool {
-        match &self.expected_statuses {
-            Some(ranges) => ranges
-                .iter()
-                .any(|&(min, max)| (min..=max).contains(&status)),
-            None => (200..400).contains(&status),
-        }
+        let ranges = match &self.expected_statuses {
+            Some(ranges) => ranges.as_slice(),
+            None => std::slice::from_ref(&K6_EXPECTED_STATUSES),
+        };
+        ranges
+            .iter()
+            .any(|&(min, max)| (min..=max).contains(&status))
     }
 }
 

@@ -23,7 +23,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::histogram::{self, add};
-use crate::k6::unexpected_responses;
+use crate::k6::{K6_EXPECTED_STATUSES, unexpected_responses};
 use crate::tally::Tally;
 
 /// What a threshold is about.
@@ -182,7 +182,7 @@ fn parse_scope(scope: &str) -> Scope {
 /// `(200-299,404)`.
 fn parse_expected(text: &str) -> Result<Vec<(u16, u16)>, String> {
     if text.is_empty() {
-        return Ok(vec![(200, 399)]);
+        return Ok(vec![K6_EXPECTED_STATUSES]);
     }
     let wrong = || format!("`unexpected{text}`: write `unexpected(200-299,404)`");
     let list = (text.strip_prefix('(').and_then(|t| t.strip_suffix(')'))).ok_or_else(wrong)?;
