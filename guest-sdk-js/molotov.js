@@ -114,6 +114,7 @@ export function release(handles = live) {
 export class Response {
   #host;
   #body;
+  #headers;
   constructor({ status, body, response }, handles = live) {
     this.#host = response;
     this.#body = body;
@@ -121,7 +122,9 @@ export class Response {
     handles.push(response);
   }
   get headers() {
-    return this.#host.headers();
+    // Copied out once: each copy lifts every name and value (tens of µs).
+    this.#headers ??= this.#host.headers();
+    return this.#headers;
   }
   get body() {
     this.#body ??= this.#host.body();

@@ -71,6 +71,7 @@ class Response {
   #molotov;
   #params;
   #body;
+  #headers = null;
   #send; // the VU's `request`, for submitForm and clickLink
   constructor(molotov, request, params, send) {
     this.#molotov = molotov;
@@ -104,13 +105,15 @@ class Response {
   get url() {
     return this.#molotov.url;
   }
+  // One object, as k6's (the host's copy is made once, at the first look).
   get headers() {
-    const headers = {};
+    if (this.#headers) return this.#headers;
+    this.#headers = {};
     for (const [name, value] of this.#molotov.headers) {
       const key = canonical(name);
-      headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
+      this.#headers[key] = key in this.#headers ? `${this.#headers[key]}, ${value}` : value;
     }
-    return headers;
+    return this.#headers;
   }
   get body() {
     if (this.#body !== undefined) return this.#body;
