@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::support::{
-    Server, count, molotov, run, run_against, run_interrupted, scratch, workspace,
+    Server, count, molotov, run, run_against, run_interrupted, scratch, scratch_dir, workspace,
 };
 
 /// A new project in each language builds and passes its smoke test with the
@@ -18,7 +18,7 @@ use crate::support::{
 /// -m`), `molotov` is a copy outside it, and no project file names it.
 #[test]
 fn new_projects_build_and_run_with_the_source_tree_out_of_reach() {
-    let home = std::env::temp_dir().join(format!("molotov-e2e-projects-{}", std::process::id()));
+    let home = scratch_dir("molotov-e2e-projects");
     let bin = home.join("bin");
     std::fs::create_dir_all(&bin).expect("bin dir");
     std::fs::copy(env!("CARGO_BIN_EXE_molotov"), bin.join("molotov")).expect("copy molotov");

@@ -244,9 +244,37 @@ impl Run {
 
 pub fn scratch(name: &str) -> PathBuf {
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!("molotov-e2e-{}", std::process::id()));
+    let dir = scratch_dir("molotov-e2e");
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir.join(format!("{}-{name}", NEXT.fetch_add(1, Ordering::Relaxed)))
+}
+
+/// This test process's directory `{prefix}-{pid}` in the temporary
+/// directory. Those of earlier runs whose process is gone (hundreds of MB
+/// each: built components, projects) are removed first, once per prefix.
+pub fn scratch_dir(prefix: &str) -> PathBuf {
+    static SWEPT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let temp = std::env::temp_dir();
+    let mut swept = SWEPT.lock().unwrap_or_else(|e| e.into_inner());
+    if !swept.iter().any(|done| done == prefix) {
+        swept.push(prefix.to_string());
+        let stale = std::fs::read_dir(&temp)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|entry| {
+                let name = entry.file_name();
+                let pid = name
+                    .to_str()
+                    .and_then(|n| n.strip_prefix(prefix)?.strip_prefix('-'));
+                pid.and_then(|pid| pid.parse::<u32>().ok())
+                    .is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists())
+            });
+        for entry in stale {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    temp.join(format!("{prefix}-{}", std::process::id()))
 }
 
 /// A file holding `bytes`, for the bad-input tests.
