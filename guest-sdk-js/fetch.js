@@ -11,6 +11,7 @@
 // runtime's client, as on an instance of its own.
 import { instanceSession } from "molotov:scenario/http@0.4.7";
 import { driving, startSend } from "./driver.js";
+import { HttpError } from "./molotov.js";
 
 const runtimeFetch = globalThis.fetch;
 const StandardResponse = globalThis.Response;
@@ -32,8 +33,7 @@ if (runtimeFetch && StandardResponse) {
     return new Promise((resolve, reject) =>
       startSend(session, req, (outcome) => {
         if (outcome.tag === "err") {
-          const { tag, val } = outcome.val;
-          reject(new TypeError(`fetch failed: ${val === undefined ? tag : `${tag}: ${val}`}`));
+          reject(new TypeError(`fetch failed: ${new HttpError(outcome.val).message}`));
           return;
         }
         try {

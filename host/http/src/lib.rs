@@ -52,7 +52,7 @@ pub use headers::ResponseHeaders;
 pub use manifest::{ContactedEntry, Destination, EgressLog, OTHER_DESTINATIONS, RefusedEntry};
 pub use message::{HopOutcome, HopPhases, Observer, Request, Response, SessionOptions};
 pub use policy::client_owned;
-pub use session::{Session, SharedSession, lock};
+pub use session::{Session, SharedSession};
 pub use sse::SseEvent;
 pub use stream::StreamingResponse;
 pub use tls::{TlsError, tls_config, without_verification};

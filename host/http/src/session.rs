@@ -74,7 +74,7 @@ pub(crate) struct Resolved {
 
 /// The session's lock, taken without building a waiter when no one holds
 /// it (most often: every hold is short).
-pub async fn lock(session: &SharedSession) -> MutexGuard<'_, Session> {
+pub(crate) async fn lock(session: &SharedSession) -> MutexGuard<'_, Session> {
     match session.try_lock() {
         Ok(held) => held,
         Err(_) => session.lock().await,
